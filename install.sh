@@ -1,0 +1,216 @@
+#!/bin/bash
+# install.sh: build (if needed) and install vsys.
+#
+#   ./install.sh [--prefix DIR]          install (default prefix /usr/local), idempotent
+#   ./install.sh [--prefix DIR] --uninstall
+#
+# Installs (R = /OS, compiled into the launcher):
+#   PREFIX/bin/vsys                      shell wrapper around the JVM
+#   PREFIX/share/vsys/lib/*.jar          the Java distribution
+#   PREFIX/lib/vsys/vsys-view            view helper, 0755 root, NOT setuid
+#   PREFIX/share/man/man{5,8}/*          man pages
+#   PREFIX/share/bash-completion/completions/vsys
+#   R, R/bin, R/etc, R/etc/systems, R/etc/aliases   0755 root:root
+#   R/etc/vsys.conf                      sample, only if absent (never overwritten)
+#   R/bin/bin                            the launcher, 4755 root:root (installed atomically)
+# A list of the PREFIX files is kept in PREFIX/share/vsys/installed-files for --uninstall.
+# --uninstall refuses while a system record exists or anything is mounted under R; it removes
+# only the files it installed and then empty directories (never a recursive delete).
+set -euo pipefail
+
+PROG=install.sh
+R=/OS
+PREFIX=/usr/local
+UNINSTALL=0
+SRC=$(cd "$(dirname "$0")" && pwd)
+
+say() { printf '%s: %s\n' "$PROG" "$*"; }
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; PREFIX=$2; shift 2 ;;
+        --prefix=*) PREFIX=${1#--prefix=}; shift ;;
+        --uninstall) UNINSTALL=1; shift ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option '$1' (usage: ./install.sh [--prefix DIR] [--uninstall])" ;;
+    esac
+done
+case $PREFIX in /*) ;; *) die "--prefix must be an absolute path: '$PREFIX'" ;; esac
+PREFIX=${PREFIX%/}
+[ -n "$PREFIX" ] || die "--prefix / is not supported"
+[ "$(id -u)" = 0 ] || die "must run as root (the launcher is installed setuid root)"
+umask 022
+
+LIBDIR=$PREFIX/share/vsys/lib
+LIBEXEC=$PREFIX/lib/vsys
+MANIFEST=$PREFIX/share/vsys/installed-files
+COMPL=$PREFIX/share/bash-completion/completions/vsys
+
+# --- uninstall --------------------------------------------------------------------------
+mounts_under_root() {   # mount points under R, from the host mount table
+    awk -v r="$R" '{ p = $5; gsub(/\\040/, " ", p); if (p == r || index(p, r "/") == 1) print p }' /proc/self/mountinfo
+}
+records() {
+    local d
+    for d in "$R/etc/systems" "$R/etc/aliases"; do
+        [ -d "$d" ] || continue
+        find "$d" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%p\n'
+    done
+}
+
+uninstall() {
+    local recs m
+    recs=$(records)
+    if [ -n "$recs" ]; then
+        die "refusing to uninstall: systems or aliases exist ($(echo "$recs" | sed "s|.*/||" | tr '\n' ' ' | sed 's/ $//')); destroy them first with vsys destroy"
+    fi
+    m=$(mounts_under_root)
+    if [ -n "$m" ] && ! echo "$m" | grep -qv -e "^$R/\.root\(/\|$\)" -e "^$R/\.ns\(/\|$\)"; then
+        # only the shared tree is left: take it down with the helper (it refuses if a view remains)
+        if [ -x "$LIBEXEC/vsys-view" ]; then
+            "$LIBEXEC/vsys-view" shared-down >/dev/null 2>&1 || true
+        fi
+        m=$(mounts_under_root)
+    fi
+    if [ -n "$m" ]; then
+        die "refusing to uninstall: still mounted under $R: $(echo "$m" | tr '\n' ' ' | sed 's/ $//')"
+    fi
+
+    if [ -f "$MANIFEST" ]; then
+        while IFS= read -r f; do
+            case $f in "$PREFIX"/*) ;; *) continue ;; esac
+            if [ -f "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi
+        done <"$MANIFEST"
+        rm -f -- "$MANIFEST"
+    fi
+    rm -f -- "$PREFIX/bin/vsys" "$LIBEXEC/vsys-view" "$COMPL"
+    [ -d "$LIBDIR" ] && find "$LIBDIR" -maxdepth 1 -type f -name '*.jar' -delete
+    # R: only the files install or vsys made, then empty directories
+    rm -f -- "$R/bin/bin" "$R/etc/.lock"
+    if [ -f "$R/etc/vsys.conf" ]; then
+        if [ -f "$SRC/OS/etc/vsys.conf" ] && cmp -s "$SRC/OS/etc/vsys.conf" "$R/etc/vsys.conf"; then
+            rm -f -- "$R/etc/vsys.conf"
+        else
+            say "kept $R/etc/vsys.conf (changed by the admin)"
+        fi
+    fi
+    local x
+    if [ -d "$R/.root" ]; then
+        for x in bin boot etc lib lib32 lib64 libx32 media mnt opt root sbin srv usr var; do
+            if [ -L "$R/.root/$x" ] && [ "$(readlink "$R/.root/$x")" = ".link/$x" ]; then rm -f -- "$R/.root/$x"; fi
+        done
+        find "$R/.root" -depth -mindepth 1 -type d -empty -xdev -delete 2>/dev/null || true
+    fi
+    for x in "$R/.var" "$R/.state" "$R/.ns"; do
+        [ -d "$x" ] && find "$x" -depth -mindepth 1 -type d -empty -xdev -delete 2>/dev/null || true
+    done
+    for x in "$R/.root" "$R/.var" "$R/.state" "$R/.ns" "$R/etc/systems" "$R/etc/aliases" "$R/etc" "$R/bin" "$R" \
+             "$LIBDIR" "$PREFIX/share/vsys" "$LIBEXEC"; do
+        [ -d "$x" ] && rmdir -- "$x" 2>/dev/null || true
+    done
+    if [ -d "$R" ]; then
+        say "left $R in place: not empty ($(ls -A "$R" | tr '\n' ' ' | sed 's/ $//'))"
+    fi
+    say "uninstalled vsys from $PREFIX"
+}
+
+if [ "$UNINSTALL" = 1 ]; then uninstall; exit 0; fi
+
+# --- build if needed ---------------------------------------------------------------------
+DIST=$SRC/target/dist/lib
+LAUNCHER=$SRC/native/build/vsys-launcher
+VIEW=$SRC/native/build/vsys-view
+
+needs_build() {
+    [ -f "$DIST/vsys.jar" ] || return 0
+    [ -x "$LAUNCHER" ] && [ -x "$VIEW" ] || return 0
+    # any source newer than the built jar?
+    [ -n "$(find "$SRC/pom.xml" "$SRC/src/main" "$SRC/native" "$SRC/man" \
+              -path "$SRC/native/build" -prune -o -type f -newer "$DIST/vsys.jar" -print 2>/dev/null | head -n 1)" ]
+}
+
+if needs_build; then
+    command -v mvn >/dev/null || die "maven is not installed (apt-get install maven openjdk-17-jdk-headless)"
+    say "building: mvn -B -q -DskipTests package"
+    (cd "$SRC" && mvn -B -q -DskipTests package) || die "build failed (run: mvn -B -DskipTests package)"
+fi
+[ -f "$DIST/vsys.jar" ] || die "build produced no $DIST/vsys.jar"
+[ -x "$LAUNCHER" ] || die "build produced no $LAUNCHER"
+[ -x "$VIEW" ] || die "build produced no $VIEW"
+for m in "$SRC"/man/*.[58]; do [ -f "$m" ] || die "no man pages in $SRC/man"; break; done
+
+INSTALLED=()
+inst() {   # inst MODE SRC DEST: install a file atomically (temp in the same directory + rename)
+    local mode=$1 src=$2 dest=$3 tmp
+    install -d -m 0755 "$(dirname "$dest")"
+    tmp=$(dirname "$dest")/.$(basename "$dest").tmp.$$
+    install -o root -g root -m "$mode" "$src" "$tmp"
+    mv -f -T "$tmp" "$dest"
+    INSTALLED+=("$dest")
+}
+
+# --- PREFIX --------------------------------------------------------------------------------
+install -d -m 0755 "$PREFIX/bin" "$LIBDIR" "$LIBEXEC" "$PREFIX/share/man/man5" "$PREFIX/share/man/man8" \
+    "$(dirname "$COMPL")"
+declare -A want=()
+for j in "$DIST"/*.jar; do
+    inst 0644 "$j" "$LIBDIR/$(basename "$j")"
+    want[$(basename "$j")]=1
+done
+for j in "$LIBDIR"/*.jar; do   # jars of an older version
+    [ -e "$j" ] || continue
+    [ -n "${want[$(basename "$j")]:-}" ] || { rm -f -- "$j"; say "removed old $(basename "$j")"; }
+done
+inst 0755 "$VIEW" "$LIBEXEC/vsys-view"
+
+wrapper=$(mktemp)
+trap 'rm -f "$wrapper"' EXIT
+cat >"$wrapper" <<EOF
+#!/bin/sh
+# vsys: the admin command (installed by vsys install.sh)
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Dvsys.root=$R -Dvsys.libexec=$LIBEXEC -cp '$LIBDIR/*' org.vsys.cli.Main "\$@"
+EOF
+inst 0755 "$wrapper" "$PREFIX/bin/vsys"
+
+for m in "$SRC"/man/*.5; do [ -f "$m" ] && inst 0644 "$m" "$PREFIX/share/man/man5/$(basename "$m")"; done
+for m in "$SRC"/man/*.8; do [ -f "$m" ] && inst 0644 "$m" "$PREFIX/share/man/man8/$(basename "$m")"; done
+
+# bash completion from the picocli model
+compl=$(mktemp)
+if java -cp "$LIBDIR/*" picocli.AutoComplete --force -n vsys -o "$compl" org.vsys.cli.Main >/dev/null 2>"$compl.err" &&
+        [ -s "$compl" ]; then
+    inst 0644 "$compl" "$COMPL"
+else
+    cat "$compl.err" >&2
+    rm -f "$compl" "$compl.err"
+    die "could not generate the bash completion from org.vsys.cli.Main"
+fi
+rm -f "$compl" "$compl.err"
+
+# --- R ---------------------------------------------------------------------------------------
+for d in "$R" "$R/bin" "$R/etc" "$R/etc/systems" "$R/etc/aliases"; do
+    if [ -L "$d" ]; then die "$d is a symlink: refusing (the launcher requires real root-owned directories)"; fi
+    install -d -o root -g root -m 0755 "$d"
+    chown root:root "$d"; chmod 0755 "$d"   # also repair an existing directory
+done
+if [ ! -e "$R/etc/vsys.conf" ]; then
+    tmp=$R/etc/.vsys.conf.tmp.$$
+    install -o root -g root -m 0644 "$SRC/OS/etc/vsys.conf" "$tmp"
+    mv -T "$tmp" "$R/etc/vsys.conf"
+    say "installed sample $R/etc/vsys.conf"
+fi
+# the launcher: temp file in R/bin, then rename (a running launcher is never half-written)
+tmp=$R/bin/.bin.tmp.$$
+install -o root -g root -m 4755 "$LAUNCHER" "$tmp"
+chmod 4755 "$tmp"
+mv -f -T "$tmp" "$R/bin/bin"
+[ "$(stat -c '%a %U %G' "$R/bin/bin")" = "4755 root root" ] || die "$R/bin/bin has mode $(stat -c '%a %U:%G' "$R/bin/bin"), expected 4755 root:root"
+
+# --- manifest ---------------------------------------------------------------------------------
+mtmp=$MANIFEST.tmp.$$
+printf '%s\n' "${INSTALLED[@]}" | sort -u >"$mtmp"
+mv -f -T "$mtmp" "$MANIFEST"
+
+if command -v mandb >/dev/null 2>&1; then mandb -q "$PREFIX/share/man" >/dev/null 2>&1 || true; fi
+say "installed vsys to $PREFIX (command $PREFIX/bin/vsys, launcher $R/bin/bin, helper $LIBEXEC/vsys-view)"
