@@ -1,0 +1,645 @@
+/* vsys-launcher - installed setuid root as R/bin/bin; R/bin/<name> links to it.
+ *
+ * Runs a command inside a vsys system as the caller. main() reads top to
+ * bottom as the security checklist of DESIGN.md ("The launcher"); each phase
+ * is one function and runs once. Every failure is one line "vsys: what: why"
+ * and exit status 125; the launcher never tries to recover.
+ *
+ * Trusted: the kernel, root-owned files under R (checked through the fd).
+ * Hostile: argv (including argv[0]), the environment, inherited fds, cwd,
+ * rlimits, signals and everything else the caller controls.
+ */
+#include "names.h"
+#include "record.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define R VSYS_ROOT
+#define KMOD_LINK "/proc/vsys/link"
+#define LOGIN_PATH "/usr/local/bin:/usr/bin:/bin"
+
+extern char **environ;
+
+/* What the caller is, captured before anything else. */
+struct caller {
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t *groups;
+	char cwd[PATH_MAX];
+	int cwd_ok;
+	char user[256];
+	char home[PATH_MAX];
+	char shell[PATH_MAX];
+};
+
+/* What the root-owned configuration says. */
+struct target {
+	const char *asked;        /* the name the caller used */
+	char system[NAME_MAX_LEN + 1];
+	struct config_info config;
+	struct system_info info;
+	int rootfd;               /* R, O_PATH */
+};
+
+static struct caller caller;
+static struct target target;
+static char **user_env;           /* the scrubbed environment, for the command */
+static char *empty_env[] = { NULL };
+
+/* --- phase 1: capture the caller's identity --------------------------- */
+static void capture_ids(void)
+{
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+	int n;
+
+	if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0)
+		_exit(125);
+	caller.uid = ruid;
+	caller.gid = rgid;
+	n = getgroups(0, NULL);
+	if (n < 0)
+		_exit(125);
+	caller.groups = calloc((size_t)n + 1, sizeof(gid_t));
+	if (!caller.groups)
+		_exit(125);
+	n = getgroups(n, caller.groups);
+	if (n < 0)
+		_exit(125);
+	caller.ngroups = n;
+}
+
+/* --- phase 2: make fds 0, 1, 2 valid (a closed stderr must not become a
+ * file the launcher opens) ---------------------------------------------- */
+static void ensure_std_fds(void)
+{
+	int fd;
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", O_RDWR | O_NOFOLLOW);
+		if (nfd < 0)
+			_exit(125);
+		if (nfd != fd) {
+			if (dup2(nfd, fd) < 0)
+				_exit(125);
+			close(nfd);
+		}
+	}
+}
+
+/* --- phase 3: scrub the environment; the privileged phase then runs with
+ * an empty environment, the scrubbed one goes to the command ------------- */
+static void scrub_environment(void)
+{
+	size_t n = 0, k = 0, i;
+	char **clean;
+
+	for (i = 0; environ && environ[i]; i++)
+		n++;
+	clean = calloc(n + 1, sizeof(char *));
+	if (!clean)
+		die("out of memory");
+	for (i = 0; i < n; i++)
+		if (!env_unsafe(environ[i]))
+			clean[k++] = environ[i];
+	clean[k] = NULL;
+	user_env = clean;
+	environ = empty_env;
+}
+
+static const char *user_getenv(const char *key)
+{
+	size_t kl = strlen(key), i;
+	for (i = 0; user_env[i]; i++)
+		if (strncmp(user_env[i], key, kl) == 0 && user_env[i][kl] == '=')
+			return user_env[i] + kl + 1;
+	return NULL;
+}
+
+static void capture_cwd(void)
+{
+	if (!getcwd(caller.cwd, sizeof caller.cwd) || caller.cwd[0] != '/')
+		die("cannot determine the current directory");
+	caller.cwd_ok = 1;
+}
+
+/* --- phase 4: the name ------------------------------------------------ */
+__attribute__((noreturn)) static void usage(int to_stdout)
+{
+	const char *u = "usage: " R "/bin/NAME [command [arg...]] | " R "/bin/NAME -sh\n"
+			"       VSYS=NAME " R "/bin/bin [command [arg...]]\n";
+	if (to_stdout) {
+		fputs(u, stdout);
+		exit(fflush(stdout) == 0 ? 0 : 125);
+	}
+	die("usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]]");
+}
+
+static void parse_name(int argc, char **argv, struct invocation *inv)
+{
+	const char *why = parse_invocation(argc, argv, user_getenv("VSYS"), inv);
+	if (why) {
+		if (strcmp(why, "usage") == 0)
+			usage(0);
+		/* argv[0] is hostile: never echo more than a short, printable name */
+		if (inv->name && strlen(inv->name) <= NAME_MAX_LEN) {
+			size_t i;
+			for (i = 0; inv->name[i]; i++)
+				if ((unsigned char)inv->name[i] < 0x20 || (unsigned char)inv->name[i] >= 0x7f)
+					die("%s", why);
+			die("%s: %s", inv->name[0] ? inv->name : "\"\"", why);
+		}
+		die("%s", why);
+	}
+	if (inv->form == FORM_HELP)
+		usage(1);
+	target.asked = inv->name;
+}
+
+/* --- phase 5: root-owned configuration, opened through checked fds ------ */
+static void check_dir_fd(int fd, const char *path)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die_errno("%s", path);
+	if (!S_ISDIR(st.st_mode))
+		die("%s: unsafe: not a directory", path);
+	if (st.st_uid != 0)
+		die("%s: unsafe: not owned by root", path);
+	if (st.st_mode & 022)
+		die("%s: unsafe: writable by group or others", path);
+}
+
+/* openat(dirfd, name) of a directory, never following a symlink; checked. */
+static int open_dir_at(int dirfd, const char *name, const char *path)
+{
+	int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			die("%s: unsafe: not a directory (symlink?)", path);
+		die_errno("%s", path);
+	}
+	check_dir_fd(fd, path);
+	return fd;
+}
+
+/* Open R component by component from "/". */
+static int open_root(void)
+{
+	char buf[sizeof R], path[sizeof R];
+	char *save = NULL, *comp;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		die_errno("/");
+	check_dir_fd(fd, "/");
+	xstrlcpy(buf, R, sizeof buf);
+	path[0] = '\0';
+	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		int nfd;
+		strcat(path, "/");
+		strcat(path, comp);
+		nfd = open_dir_at(fd, comp, path);
+		close(fd);
+		fd = nfd;
+	}
+	return fd;
+}
+
+/* Read a record file name in dirfd into rec. Returns 0, or -1 if it does
+ * not exist (ENOENT). Dies on anything unsafe or corrupt. */
+static int read_record(int dirfd, const char *name, const char *path, struct record *rec)
+{
+	static char buf[RECORD_MAX_SIZE + 2];
+	char err[256];
+	struct stat st;
+	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -1;
+		if (errno == ELOOP)
+			die("%s: unsafe: a symlink", path);
+		die_errno("%s", path);
+	}
+	if (fstat(fd, &st) < 0)
+		die_errno("%s", path);
+	if (!S_ISREG(st.st_mode))
+		die("%s: unsafe: not a regular file", path);
+	if (st.st_uid != 0)
+		die("%s: unsafe: not owned by root", path);
+	if (st.st_mode & 022)
+		die("%s: unsafe: writable by group or others", path);
+	if (st.st_size > RECORD_MAX_SIZE)
+		die("%s: corrupt record: larger than %d bytes", path, RECORD_MAX_SIZE);
+	n = read_all(fd, buf, sizeof buf);
+	if (n < 0)
+		die_errno("%s", path);
+	close(fd);
+	if (record_parse(rec, buf, (size_t)n, err, sizeof err) < 0)
+		die("%s: corrupt record: %s", path, err);
+	return 0;
+}
+
+static void load_configuration(void)
+{
+	static struct record conf, rec;
+	char path[PATH_MAX], err[256];
+	const char *sysname = target.asked;
+	int rfd, etc, systems, bin, aliases;
+
+	rfd = open_root();
+	bin = open_dir_at(rfd, "bin", R "/bin");
+	close(bin);
+	etc = open_dir_at(rfd, "etc", R "/etc");
+	if (read_record(etc, "vsys.conf", R "/etc/vsys.conf", &conf) < 0) {
+		(void)record_config(NULL, &target.config, err, sizeof err);
+	} else if (record_config(&conf, &target.config, err, sizeof err) < 0) {
+		die(R "/etc/vsys.conf: corrupt record: %s", err);
+	}
+
+	systems = open_dir_at(etc, "systems", R "/etc/systems");
+	xsnprintf(path, sizeof path, R "/etc/systems/%s", sysname);
+	if (read_record(systems, sysname, path, &rec) < 0) {
+		/* not a system: an alias? */
+		aliases = open_dir_at(etc, "aliases", R "/etc/aliases");
+		xsnprintf(path, sizeof path, R "/etc/aliases/%s", sysname);
+		if (read_record(aliases, sysname, path, &rec) < 0)
+			die("%s: no such system", target.asked);
+		close(aliases);
+		if (record_alias(&rec, target.asked, &sysname, err, sizeof err) < 0)
+			die("%s: corrupt record: %s", path, err);
+		xstrlcpy(target.system, sysname, sizeof target.system);
+		xsnprintf(path, sizeof path, R "/etc/systems/%s", target.system);
+		if (read_record(systems, target.system, path, &rec) < 0)
+			die("%s: alias of a missing system %s", target.asked, target.system);
+	} else {
+		xstrlcpy(target.system, sysname, sizeof target.system);
+	}
+	if (record_system(&rec, target.system, 0, &target.info, err, sizeof err) < 0) {
+		if (strncmp(err, "state is", 8) == 0)
+			die("%s: not ready (%s)", target.asked, err);
+		die("%s: corrupt record: %s", path, err);
+	}
+	close(systems);
+	close(etc);
+	target.rootfd = rfd;
+}
+
+/* --- phase 6: the caller's passwd entry, then authorization ------------ */
+static void lookup_passwd(void)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwuid(caller.uid);
+	if (!pw)
+		die("uid %u: no passwd entry", (unsigned)caller.uid);
+	xstrlcpy(caller.user, pw->pw_name, sizeof caller.user);
+	xstrlcpy(caller.home, pw->pw_dir ? pw->pw_dir : "/", sizeof caller.home);
+	xstrlcpy(caller.shell, pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh",
+		 sizeof caller.shell);
+	endpwent();
+}
+
+static int caller_in_group(gid_t g)
+{
+	int i;
+	if (g == caller.gid)
+		return 1;
+	for (i = 0; i < caller.ngroups; i++)
+		if (caller.groups[i] == g)
+			return 1;
+	return 0;
+}
+
+static int allowed_by_groups(const char *list)
+{
+	char name[256];
+	const char *p = list;
+
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if (n > 0 && n < sizeof name) {
+			struct group *gr;
+			memcpy(name, p, n);
+			name[n] = '\0';
+			gr = getgrnam(name);
+			if (gr && caller_in_group(gr->gr_gid))
+				return 1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void authorize(void)
+{
+	/* users= and groups= both apply when both are given */
+	if (target.info.users[0] && !list_contains(target.info.users, caller.user))
+		die("%s: permission denied for user %s", target.asked, caller.user);
+	if (target.info.groups[0] && !allowed_by_groups(target.info.groups))
+		die("%s: permission denied for user %s (groups)", target.asked, caller.user);
+	endgrent();
+}
+
+/* --- phase 7: one audit line ------------------------------------------- */
+static void append_clean(char *dst, size_t cap, size_t *len, const char *s)
+{
+	for (; *s && *len + 1 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		dst[(*len)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[*len] = '\0';
+}
+
+static void audit(const struct invocation *inv, int argc, char **argv)
+{
+	char cmd[512];
+	size_t len = 0;
+	int i;
+
+	if (!target.config.audit)
+		return;
+	cmd[0] = '\0';
+	if (inv->form == FORM_SHELL)
+		append_clean(cmd, sizeof cmd, &len, "(shell)");
+	else if (inv->form == FORM_LOGIN)
+		append_clean(cmd, sizeof cmd, &len, "(login shell)");
+	for (i = inv->cmd_index; inv->cmd_index > 0 && i < argc; i++) {
+		if (len)
+			append_clean(cmd, sizeof cmd, &len, " ");
+		append_clean(cmd, sizeof cmd, &len, argv[i]);
+	}
+	openlog("vsys", LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_INFO, "user=%s uid=%u system=%s%s%s command=%s cwd=%s", caller.user,
+	       (unsigned)caller.uid, target.system,
+	       strcmp(target.asked, target.system) ? " alias=" : "",
+	       strcmp(target.asked, target.system) ? target.asked : "", cmd, caller.cwd);
+	closelog();
+}
+
+/* --- phase 8: enter the system ----------------------------------------- */
+static void enter_namespace(void)
+{
+	char path[PATH_MAX];
+	int nsdir, fd;
+
+	nsdir = open_dir_at(target.rootfd, ".ns", R "/.ns");
+	xsnprintf(path, sizeof path, R "/.ns/%s", target.system);
+	fd = openat(nsdir, target.system, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			die("%s: not prepared (no %s)", target.asked, path);
+		die_errno("%s", path);
+	}
+	if (setns(fd, CLONE_NEWNS) < 0)
+		die_errno("%s: enter %s", target.asked, path);
+	close(fd);
+	close(nsdir);
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+}
+
+/* The per-process link of a kernel module (issue 5): the seam. */
+static void enter_kmod(void)
+{
+	if (access(KMOD_LINK, F_OK) < 0)
+		die("kmod link mode: module not loaded");
+	die("kmod link mode: not implemented");
+}
+
+static void enter_system(void)
+{
+	switch (target.config.link) {
+	case LINK_NAMESPACE:
+		enter_namespace();
+		break;
+	case LINK_KMOD:
+		enter_kmod();
+		break;
+	}
+	close(target.rootfd);
+	target.rootfd = -1;
+}
+
+/* --- phase 9: drop privileges for good, and prove it -------------------- */
+static void drop_privileges(void)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	int n;
+
+	if (setgroups((size_t)caller.ngroups, caller.groups) < 0)
+		die_errno("setgroups");
+	if (setresgid(caller.gid, caller.gid, caller.gid) < 0)
+		die_errno("setresgid");
+	if (setresuid(caller.uid, caller.uid, caller.uid) < 0)
+		die_errno("setresuid");
+
+	if (getresuid(&r, &e, &s) < 0 || r != caller.uid || e != caller.uid || s != caller.uid)
+		die("privilege drop failed: uids not the caller's");
+	if (getresgid(&rg, &eg, &sg) < 0 || rg != caller.gid || eg != caller.gid || sg != caller.gid)
+		die("privilege drop failed: gids not the caller's");
+	n = getgroups(0, NULL);
+	if (n != caller.ngroups)
+		die("privilege drop failed: supplementary groups");
+	if (caller.uid != 0) {
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2];
+
+		if (setuid(0) == 0 || seteuid(0) == 0)
+			die("privilege drop failed: setuid(0) succeeded");
+		if (caller.gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
+			die("privilege drop failed: setgid(0) succeeded");
+		memset(data, 0, sizeof data);
+		if (syscall(SYS_capget, &hdr, data) < 0)
+			die_errno("capget");
+		if (data[0].effective || data[1].effective || data[0].permitted || data[1].permitted)
+			die("privilege drop failed: capabilities left");
+	}
+}
+
+static void set_no_new_privs(void)
+{
+	if (target.info.setuid)
+		return;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno("PR_SET_NO_NEW_PRIVS");
+}
+
+/* --- phase 10: the working directory, as the caller -------------------- */
+static void enter_cwd(void)
+{
+	char now[PATH_MAX];
+
+	if (chdir(caller.cwd) < 0) {
+		if (!target.info.cwd_fallback)
+			die("%s: not visible in %s", caller.cwd, target.asked);
+		if (chdir(caller.home) < 0)
+			die("%s: not visible in %s", caller.home, target.asked);
+	}
+	/* the runc CVE-2024-21626 lesson: the cwd must be inside the root */
+	if (!getcwd(now, sizeof now) || now[0] != '/' || strncmp(now, "(unreachable)", 13) == 0)
+		die("the working directory is outside %s", target.asked);
+}
+
+/* --- phase 11: no inherited directory fd may point outside -------------- */
+static void close_fd_if_dir(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && close(fd) < 0 && errno != EINTR)
+		die_errno("close fd %d", fd);
+}
+
+static void close_inherited_dirs(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d) {
+		struct rlimit rl;
+		long fd, max = 65536;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    (long)rl.rlim_cur < max)
+			max = (long)rl.rlim_cur;
+		for (fd = 3; fd < max; fd++)
+			close_fd_if_dir((int)fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end || e->d_name[0] == '\0' || fd < 3 || fd == dirfd(d))
+			continue;
+		close_fd_if_dir((int)fd);
+	}
+	closedir(d);
+}
+
+/* --- phase 12: exec ----------------------------------------------------- */
+__attribute__((noreturn)) static void exec_failed(const char *cmd)
+{
+	int e = errno;
+	die_status = (e == ENOENT || e == ENOTDIR) ? 127 : 126;
+	errno = e;
+	die_errno("%s", cmd);
+}
+
+static const char *pick_shell(void)
+{
+	if (access(caller.shell, X_OK) == 0)
+		return caller.shell;
+	return "/bin/sh";
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+__attribute__((noreturn)) static void exec_command(const struct invocation *inv, int argc,
+						   char **argv)
+{
+	if (inv->form == FORM_COMMAND) {
+		environ = user_env;
+		execvp(argv[inv->cmd_index], &argv[inv->cmd_index]);
+		exec_failed(argv[inv->cmd_index]);
+	} else if (inv->form == FORM_SHELL) {
+		const char *shell = pick_shell();
+		char *sargv[2];
+		sargv[0] = (char *)base_name(shell);
+		sargv[1] = NULL;
+		environ = user_env;
+		execv(shell, sargv);
+		exec_failed(shell);
+	} else {
+		const char *shell = pick_shell();
+		static char a0[NAME_MAX + 2];
+		static char e_home[PATH_MAX + 8], e_shell[PATH_MAX + 8], e_user[300], e_logname[300];
+		static char e_term[80], e_lang[80];
+		char *env[9];
+		char **sargv;
+		const char *v;
+		int k = 0, i, extra = argc - inv->cmd_index;
+
+		xsnprintf(a0, sizeof a0, "-%s", base_name(shell));
+		xsnprintf(e_home, sizeof e_home, "HOME=%s", caller.home);
+		xsnprintf(e_shell, sizeof e_shell, "SHELL=%s", shell);
+		xsnprintf(e_user, sizeof e_user, "USER=%s", caller.user);
+		xsnprintf(e_logname, sizeof e_logname, "LOGNAME=%s", caller.user);
+		env[k++] = e_home;
+		env[k++] = e_shell;
+		env[k++] = e_user;
+		env[k++] = e_logname;
+		env[k++] = (char *)"PATH=" LOGIN_PATH;
+		environ = user_env;
+		if ((v = getenv("TERM")) && env_value_sane(v)) {
+			xsnprintf(e_term, sizeof e_term, "TERM=%s", v);
+			env[k++] = e_term;
+		}
+		if ((v = getenv("LANG")) && env_value_sane(v)) {
+			xsnprintf(e_lang, sizeof e_lang, "LANG=%s", v);
+			env[k++] = e_lang;
+		}
+		env[k] = NULL;
+		sargv = calloc((size_t)(extra > 0 ? extra : 0) + 2, sizeof(char *));
+		if (!sargv)
+			die("out of memory");
+		sargv[0] = a0;
+		for (i = 0; i < extra; i++)
+			sargv[i + 1] = argv[inv->cmd_index + i];
+		execve(shell, sargv, env);
+		exec_failed(shell);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct invocation inv;
+
+	die_status = 125;
+	die_prefix = "vsys";
+
+	capture_ids();
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit(125);
+	ensure_std_fds();
+	scrub_environment();
+	capture_cwd();
+	parse_name(argc, argv, &inv);
+	load_configuration();
+	lookup_passwd();
+	authorize();
+	audit(&inv, argc, argv);
+	enter_system();
+	drop_privileges();
+	set_no_new_privs();
+	enter_cwd();
+	close_inherited_dirs();
+	exec_command(&inv, argc, argv);
+}

@@ -1,0 +1,37 @@
+/* util.h - the one way to fail, and small helpers shared by the programs */
+#ifndef VSYS_UTIL_H
+#define VSYS_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifndef VSYS_ROOT
+#define VSYS_ROOT "/OS"
+#endif
+
+/* Exit status used by die(); each program sets it at the start of main(). */
+extern int die_status;
+/* Prefix of every error line ("vsys", "vsys-view"). */
+extern const char *die_prefix;
+
+/* Print one line "<prefix>: <message>" (die) or "<prefix>: <message>: <strerror>"
+ * (die_errno, errno saved on entry) to stderr and _exit(die_status). */
+__attribute__((noreturn, format(printf, 1, 2)))
+void die(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2)))
+void die_errno(const char *fmt, ...);
+
+/* Copy src into dst (size n), dying on truncation. */
+void xstrlcpy(char *dst, const char *src, size_t n);
+/* snprintf that dies on truncation or error. */
+__attribute__((format(printf, 3, 4)))
+void xsnprintf(char *dst, size_t n, const char *fmt, ...);
+
+/* Read a whole regular file from fd into buf (size cap, NUL terminated);
+ * returns length, or -1 with errno set (EFBIG when larger than cap-1). */
+ssize_t read_all(int fd, char *buf, size_t cap);
+
+/* Write all of buf; -1 on error. */
+int write_all(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,694 @@
+/* vsys-view - builds the shared tree and the per-system mount namespaces.
+ *
+ * Run by root (the Java CLI), never setuid. See DESIGN.md, "The shared tree
+ * and the per-system view". Exit: 0 ok, 1 failure (one line on stderr), 2 usage.
+ *
+ *   shared-up          build R/.root (proc, dev, sys, home, tmp, bind=) and R/.ns
+ *   shared-down        undo shared-up; refuses while any R/.ns/NAME exists
+ *   prepare NAME       (re)make the system's namespace, bind it at R/.ns/NAME
+ *   release NAME       detach R/.ns/NAME and remove the file
+ *   users NAME         print the pids whose mount namespace is the system's
+ */
+#include "names.h"
+#include "record.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define R VSYS_ROOT
+#define ROOT_TREE R "/.root"
+#define NS_DIR R "/.ns"
+#define VAR_DIR R "/.var"
+
+/* Directories of the shared tree that are real directories. */
+static const char *const tree_dirs[] = { "proc", "dev", "sys", "home", "tmp", "run", ".link" };
+/* Host directories bound (recursively, as slaves) into the shared tree. */
+static const char *const host_binds[] = { "/dev", "/sys", "/home", "/tmp" };
+/* Names that are symlinks into the per-process link. */
+static const char *const link_dirs[] = { "bin", "boot", "etc", "lib", "lib32", "lib64",
+	"libx32", "media", "mnt", "opt", "root", "sbin", "srv", "usr", "var" };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct record conf_rec;
+
+__attribute__((noreturn)) static void usage(void)
+{
+	fputs("usage: vsys-view shared-up | shared-down | prepare NAME | release NAME | users NAME\n",
+	      stderr);
+	exit(2);
+}
+
+static int is_mountpoint(const char *path)
+{
+	struct statx st;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st) < 0)
+		return 0;
+	return (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* mkdir path (mode) unless it is already a real directory; refuse symlinks. */
+static void ensure_dir(const char *path, mode_t mode)
+{
+	struct stat st;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		die_errno("mkdir %s", path);
+	if (lstat(path, &st) < 0)
+		die_errno("%s", path);
+	if (!S_ISDIR(st.st_mode))
+		die("%s: not a directory", path);
+	if (st.st_uid != 0)
+		die("%s: not owned by root", path);
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0)
+		die_errno("chmod %s", path);
+}
+
+/* mkdir -p below a trusted root-owned base, never through a symlink. */
+static void ensure_dirs_below(const char *base, const char *rel)
+{
+	int fd = open(base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char comp[4096];
+	const char *p = rel;
+
+	if (fd < 0)
+		die_errno("%s", base);
+	while (*p) {
+		const char *s;
+		size_t n;
+		int nfd;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		s = strchr(p, '/');
+		n = s ? (size_t)(s - p) : strlen(p);
+		if (n >= sizeof comp)
+			die("%s: path too long", rel);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+			die_errno("mkdir %s/%s", base, rel);
+		nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			die_errno("%s/%s", base, rel);
+		close(fd);
+		fd = nfd;
+		p += n;
+	}
+	close(fd);
+}
+
+/* Unescape a mountinfo field (\040 etc.) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = '\0';
+}
+
+/* Make the mount that holds path shared, unless it already is (as systemd
+ * does at boot for "/"), so that binds of it can be its slaves. */
+static void make_source_shared(const char *path)
+{
+	struct statx st;
+	FILE *f;
+	char line[8192];
+	int found = 0;
+
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &st) < 0)
+		die_errno("%s", path);
+	if (!(st.stx_mask & STATX_MNT_ID))
+		die("%s: kernel gives no mount id", path);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		die_errno("/proc/self/mountinfo");
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long id;
+		char *save = NULL, *tok, *mp = NULL;
+		int i, shared = 0;
+
+		if (sscanf(line, "%llu", &id) != 1 || id != st.stx_mnt_id)
+			continue;
+		found = 1;
+		tok = strtok_r(line, " \n", &save);
+		for (i = 0; tok; i++, tok = strtok_r(NULL, " \n", &save)) {
+			if (i == 4)
+				mp = tok;
+			if (i >= 6 && strcmp(tok, "-") == 0)
+				break;
+			if (i >= 6 && strncmp(tok, "shared:", 7) == 0)
+				shared = 1;
+		}
+		if (!mp)
+			die("/proc/self/mountinfo: unexpected line");
+		unescape(mp);
+		if (!shared && mount(NULL, mp, NULL, MS_SHARED, NULL) < 0)
+			die_errno("make %s shared", mp);
+		break;
+	}
+	fclose(f);
+	if (!found)
+		die("%s: mount %llu not in /proc/self/mountinfo", path,
+		    (unsigned long long)st.stx_mnt_id);
+}
+
+/* Read and check R/etc/vsys.conf; absent = defaults. Returns NULL if absent. */
+static const struct record *read_conf(void)
+{
+	static char buf[RECORD_MAX_SIZE + 2];
+	char err[256];
+	struct stat st;
+	ssize_t n;
+	int fd = open(R "/etc/vsys.conf", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return NULL;
+		die_errno(R "/etc/vsys.conf");
+	}
+	if (fstat(fd, &st) < 0)
+		die_errno(R "/etc/vsys.conf");
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		die(R "/etc/vsys.conf: not a root-owned regular file writable only by root");
+	n = read_all(fd, buf, sizeof buf);
+	if (n < 0)
+		die_errno(R "/etc/vsys.conf");
+	close(fd);
+	if (record_parse(&conf_rec, buf, (size_t)n, err, sizeof err) < 0)
+		die(R "/etc/vsys.conf: %s", err);
+	return &conf_rec;
+}
+
+/* A bind= path: absolute, normalised, not "/" and not inside the fixed layout. */
+static void check_bind_path(const char *p)
+{
+	size_t i, n = strlen(p);
+	char first[256];
+	const char *s;
+
+	if (n < 2 || p[0] != '/' || p[n - 1] == '/' || strstr(p, "//") || strstr(p, "/./") ||
+	    strstr(p, "/../") || (n >= 2 && strcmp(p + n - 2, "/.") == 0) ||
+	    (n >= 3 && strcmp(p + n - 3, "/..") == 0) || strchr(p, ' '))
+		die("bind %s: not an absolute normalised path", p);
+	s = strchr(p + 1, '/');
+	n = s ? (size_t)(s - p - 1) : strlen(p + 1);
+	if (n >= sizeof first)
+		die("bind %s: path too long", p);
+	memcpy(first, p + 1, n);
+	first[n] = '\0';
+	for (i = 0; i < NELEM(tree_dirs); i++)
+		if (strcmp(first, tree_dirs[i]) == 0)
+			die("bind %s: inside the fixed layout of the shared tree", p);
+	for (i = 0; i < NELEM(link_dirs); i++)
+		if (strcmp(first, link_dirs[i]) == 0)
+			die("bind %s: would hide the system's /%s", p, first);
+}
+
+/* Recursive bind of a host directory into the shared tree, made a slave. */
+static void bind_slave(const char *src, const char *dst)
+{
+	struct stat st;
+	if (stat(src, &st) < 0)
+		die_errno("bind %s", src);
+	if (!S_ISDIR(st.st_mode))
+		die("bind %s: not a directory", src);
+	if (is_mountpoint(dst)) {
+		/* idempotent: already there; keep it a slave */
+		if (mount(NULL, dst, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			die_errno("make %s a slave", dst);
+		return;
+	}
+	make_source_shared(src);
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("bind %s on %s", src, dst);
+	if (mount(NULL, dst, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		die_errno("make %s a slave", dst);
+}
+
+static void cmd_shared_up(void)
+{
+	const struct record *conf = read_conf();
+	char path[4096];
+	size_t i;
+
+	ensure_dir(R, 0755);
+	ensure_dir(ROOT_TREE, 0755);
+	ensure_dir(NS_DIR, 0755);
+	ensure_dir(VAR_DIR, 0755);
+	for (i = 0; i < NELEM(tree_dirs); i++) {
+		xsnprintf(path, sizeof path, ROOT_TREE "/%s", tree_dirs[i]);
+		ensure_dir(path, strcmp(tree_dirs[i], "tmp") == 0 ? 01777 : 0755);
+	}
+	for (i = 0; i < NELEM(link_dirs); i++) {
+		char target[64], cur[64];
+		ssize_t n;
+		xsnprintf(path, sizeof path, ROOT_TREE "/%s", link_dirs[i]);
+		xsnprintf(target, sizeof target, ".link/%s", link_dirs[i]);
+		n = readlink(path, cur, sizeof cur - 1);
+		if (n >= 0) {
+			cur[n] = '\0';
+			if (strcmp(cur, target) == 0)
+				continue;
+			die("%s: unexpected symlink to %s", path, cur);
+		}
+		if (errno != ENOENT)
+			die("%s: exists and is not the expected symlink", path);
+		if (symlink(target, path) < 0)
+			die_errno("symlink %s", path);
+	}
+
+	if (!is_mountpoint(ROOT_TREE "/proc") &&
+	    mount("proc", ROOT_TREE "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die_errno("mount proc on " ROOT_TREE "/proc");
+	if (mount(NULL, ROOT_TREE "/proc", NULL, MS_PRIVATE, NULL) < 0)
+		die_errno("make " ROOT_TREE "/proc private");
+
+	for (i = 0; i < NELEM(host_binds); i++) {
+		xsnprintf(path, sizeof path, ROOT_TREE "%s", host_binds[i]);
+		bind_slave(host_binds[i], path);
+	}
+	if (conf) {
+		for (i = 0; i < conf->nent; i++) {
+			const char *b = conf->ent[i].value;
+			if (strcmp(conf->ent[i].key, "bind") != 0)
+				continue;
+			check_bind_path(b);
+			ensure_dirs_below(ROOT_TREE, b + 1);
+			xsnprintf(path, sizeof path, ROOT_TREE "%s", b);
+			bind_slave(b, path);
+		}
+	}
+
+	if (!is_mountpoint(NS_DIR) && mount(NS_DIR, NS_DIR, NULL, MS_BIND, NULL) < 0)
+		die_errno("bind " NS_DIR " on itself");
+	if (mount(NULL, NS_DIR, NULL, MS_PRIVATE, NULL) < 0)
+		die_errno("make " NS_DIR " private");
+}
+
+/* Names in R/.ns (the prepared systems); returns how many, first in *first. */
+static int prepared_systems(char *first, size_t n)
+{
+	DIR *d = opendir(NS_DIR);
+	struct dirent *e;
+	int count = 0;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		die_errno(NS_DIR);
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (count++ == 0)
+			xstrlcpy(first, e->d_name, n);
+	}
+	closedir(d);
+	return count;
+}
+
+/* Detach every mount whose mount point is below prefix (prefix itself excluded). */
+static void detach_below(const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	int round;
+
+	for (round = 0; round < 10000; round++) {
+		FILE *f = fopen("/proc/self/mountinfo", "re");
+		char line[8192], victim[4096];
+		int any = 0;
+
+		if (!f)
+			die_errno("/proc/self/mountinfo");
+		victim[0] = '\0';
+		while (fgets(line, sizeof line, f)) {
+			char *save = NULL, *tok, *mp = NULL;
+			int i;
+			tok = strtok_r(line, " \n", &save);
+			for (i = 0; tok && i < 4; i++)
+				tok = strtok_r(NULL, " \n", &save);
+			mp = tok;
+			if (!mp)
+				continue;
+			unescape(mp);
+			if (strncmp(mp, prefix, pl) == 0 && mp[pl] == '/') {
+				xstrlcpy(victim, mp, sizeof victim);
+				any = 1;
+				break;
+			}
+		}
+		fclose(f);
+		if (!any)
+			return;
+		if (umount2(victim, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+			die_errno("unmount %s", victim);
+	}
+	die("%s: mounts keep reappearing", prefix);
+}
+
+static void cmd_shared_down(void)
+{
+	char first[256];
+	int n = prepared_systems(first, sizeof first);
+	int i;
+
+	if (n > 0)
+		die("shared-down: %d system(s) still prepared (e.g. %s); release them first", n, first);
+	detach_below(ROOT_TREE);
+	for (i = 0; i < 100 && is_mountpoint(NS_DIR); i++)
+		if (umount2(NS_DIR, MNT_DETACH) < 0)
+			die_errno("unmount " NS_DIR);
+}
+
+static void check_name(const char *name)
+{
+	const char *why = name_check(name);
+	if (why)
+		die("%s: %s", name, why);
+}
+
+/* Detach every bind stacked on path; keep the file. */
+static void detach_all(const char *path)
+{
+	int i;
+	for (i = 0; i < 1000; i++) {
+		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+			if (errno == EINVAL || errno == ENOENT)
+				return;
+			die_errno("detach %s", path);
+		}
+	}
+	die("%s: too many stacked mounts", path);
+}
+
+/* hostfiles of the system record; absent record = defaults. */
+static const char *record_hostfiles(const char *name)
+{
+	static struct record rec;
+	static char buf[RECORD_MAX_SIZE + 2];
+	static struct system_info info;
+	char path[256], err[256];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	xsnprintf(path, sizeof path, R "/etc/systems/%s", name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return "passwd,group,hosts,resolv.conf,localtime";
+		die_errno("%s", path);
+	}
+	if (fstat(fd, &st) < 0)
+		die_errno("%s", path);
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		die("%s: not a root-owned regular file writable only by root", path);
+	n = read_all(fd, buf, sizeof buf);
+	if (n < 0)
+		die_errno("%s", path);
+	close(fd);
+	if (record_parse(&rec, buf, (size_t)n, err, sizeof err) < 0 ||
+	    record_system(&rec, name, 1, &info, err, sizeof err) < 0)
+		die("%s: corrupt record: %s", path, err);
+	return info.hostfiles;
+}
+
+#define MAX_HOSTFILES 32
+
+struct pending_bind {
+	char rel[300];   /* target, relative to the new root */
+	int tree;        /* detached mount (open_tree) */
+	int want_dir;
+};
+
+static int openat2_in_root(int rootfd, const char *rel, int flags)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof how);
+	how.flags = (unsigned long long)(flags | O_PATH | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+}
+
+/* A detached copy of path with the given attributes (e.g. read-only). */
+static int detached_copy(const char *path, unsigned long long attrs)
+{
+	struct mount_attr attr;
+	int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		die_errno("open_tree %s", path);
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = attrs;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		die_errno("mount_setattr %s", path);
+	return fd;
+}
+
+/* The child: build the system's namespace. Never returns on error. */
+static void build_namespace(const char *name, const char *hostfiles)
+{
+	struct pending_bind binds[MAX_HOSTFILES + 2];
+	size_t nb = 0, i;
+	char path[4096], vartmp[4096];
+	const char *p;
+	int rootfd;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		die_errno("unshare");
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		die_errno("make / a slave");
+
+	/* Sources first, while the host tree is still reachable. */
+	xsnprintf(vartmp, sizeof vartmp, VAR_DIR "/%s/tmp", name);
+	for (i = 0; i < 2; i++) {
+		binds[nb].tree = detached_copy(vartmp, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		xstrlcpy(binds[nb].rel, i == 0 ? ".link/var/tmp" : ".link/usr/tmp", sizeof binds[nb].rel);
+		binds[nb].want_dir = 1;
+		nb++;
+	}
+	if (strcmp(hostfiles, "none") != 0) {
+		for (p = hostfiles; *p;) {
+			const char *c = strchr(p, ',');
+			size_t n = c ? (size_t)(c - p) : strlen(p);
+			char file[256];
+			struct stat st;
+
+			if (n && n < sizeof file) {
+				memcpy(file, p, n);
+				file[n] = '\0';
+				xsnprintf(path, sizeof path, "/etc/%s", file);
+				if (nb < NELEM(binds) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+					binds[nb].tree = detached_copy(path, MOUNT_ATTR_RDONLY |
+									     MOUNT_ATTR_NOSUID |
+									     MOUNT_ATTR_NODEV);
+					xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link/etc/%s", file);
+					binds[nb].want_dir = 0;
+					nb++;
+				}
+			}
+			p += n;
+			if (*p == ',')
+				p++;
+		}
+	}
+
+	if (mount(ROOT_TREE, ROOT_TREE, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("bind " ROOT_TREE " on itself");
+	xsnprintf(path, sizeof path, R "/%s", name);
+	if (mount(path, ROOT_TREE "/.link", NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("bind %s on " ROOT_TREE "/.link", path);
+	if (mount("tmpfs", ROOT_TREE "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		die_errno("mount tmpfs on " ROOT_TREE "/run");
+	if (chdir(ROOT_TREE) < 0)
+		die_errno("chdir " ROOT_TREE);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno("pivot_root " ROOT_TREE);
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("detach the old root");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+
+	/* Targets resolved inside the new root: no symlink can point outside. */
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		die_errno("open /");
+	for (i = 0; i < nb; i++) {
+		struct stat st;
+		int fd = openat2_in_root(rootfd, binds[i].rel, O_NOFOLLOW);
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+				goto skip;
+			die_errno("%s/%s", name, binds[i].rel + 6);
+		}
+		if (fstat(fd, &st) < 0)
+			die_errno("%s/%s", name, binds[i].rel + 6);
+		if (binds[i].want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+			close(fd);
+			goto skip;
+		}
+		if (move_mount(binds[i].tree, "", fd, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			die_errno("bind on %s/%s", name, binds[i].rel + 6);
+		close(fd);
+skip:
+		close(binds[i].tree);
+	}
+	close(rootfd);
+}
+
+static void cmd_prepare(const char *name)
+{
+	char sys[4096], var[4096], ns[4096], proc[64];
+	const char *hostfiles;
+	struct stat st;
+	int ready[2], done[2], status, fd;
+	pid_t pid;
+	char c;
+
+	check_name(name);
+	if (!is_mountpoint(NS_DIR) || !is_mountpoint(ROOT_TREE "/proc"))
+		die("prepare %s: the shared tree is not up (vsys-view shared-up)", name);
+	xsnprintf(sys, sizeof sys, R "/%s", name);
+	if (lstat(sys, &st) < 0)
+		die_errno("%s", sys);
+	if (!S_ISDIR(st.st_mode))
+		die("%s: not a directory", sys);
+	hostfiles = record_hostfiles(name);
+
+	xsnprintf(var, sizeof var, VAR_DIR "/%s", name);
+	ensure_dir(VAR_DIR, 0755);
+	ensure_dir(var, 0755);
+	xsnprintf(var, sizeof var, VAR_DIR "/%s/tmp", name);
+	ensure_dir(var, 01777);
+
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		close(ready[0]);
+		close(done[1]);
+		build_namespace(name, hostfiles);
+		if (write(ready[1], "1", 1) != 1)
+			_exit(1);
+		while (read(done[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		waitpid(pid, &status, 0);
+		die("prepare %s: building the namespace failed", name);
+	}
+
+	xsnprintf(ns, sizeof ns, NS_DIR "/%s", name);
+	detach_all(ns);
+	fd = open(ns, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		die_errno("%s", ns);
+	}
+	close(fd);
+	xsnprintf(proc, sizeof proc, "/proc/%d/ns/mnt", (int)pid);
+	if (mount(proc, ns, NULL, MS_BIND, NULL) < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		unlink(ns);
+		errno = e;
+		die_errno("bind %s on %s", proc, ns);
+	}
+	close(done[1]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("prepare %s: helper exited abnormally", name);
+}
+
+static void cmd_release(const char *name)
+{
+	char ns[4096];
+	check_name(name);
+	xsnprintf(ns, sizeof ns, NS_DIR "/%s", name);
+	detach_all(ns);
+	if (unlink(ns) < 0 && errno != ENOENT)
+		die_errno("remove %s", ns);
+}
+
+static void cmd_users(const char *name)
+{
+	char ns[4096], path[64];
+	struct stat want, st;
+	DIR *d;
+	struct dirent *e;
+
+	check_name(name);
+	xsnprintf(ns, sizeof ns, NS_DIR "/%s", name);
+	if (stat(ns, &want) < 0)
+		die_errno("%s", ns);
+	if (!is_mountpoint(ns))
+		die("%s: not prepared", name);
+	d = opendir("/proc");
+	if (!d)
+		die_errno("/proc");
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/ns/mnt", pid);
+		if (stat(path, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+			printf("%ld\n", pid);
+	}
+	closedir(d);
+	if (fflush(stdout) != 0)
+		die_errno("stdout");
+}
+
+int main(int argc, char **argv)
+{
+	die_prefix = "vsys-view";
+	die_status = 1;
+	umask(022);
+	if (argc < 2)
+		usage();
+	if (geteuid() != 0)
+		die("must run as root");
+	if (strcmp(argv[1], "shared-up") == 0 && argc == 2)
+		cmd_shared_up();
+	else if (strcmp(argv[1], "shared-down") == 0 && argc == 2)
+		cmd_shared_down();
+	else if (strcmp(argv[1], "prepare") == 0 && argc == 3)
+		cmd_prepare(argv[2]);
+	else if (strcmp(argv[1], "release") == 0 && argc == 3)
+		cmd_release(argv[2]);
+	else if (strcmp(argv[1], "users") == 0 && argc == 3)
+		cmd_users(argv[2]);
+	else
+		usage();
+	return 0;
+}
