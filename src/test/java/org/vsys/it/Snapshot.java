@@ -1,0 +1,118 @@
+package org.vsys.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * What vsys may change on disk: the entries of /OS, the contents of /OS/bin, /OS/etc (records
+ * with their bytes) and the private state directories, and the mount table entries under /OS or
+ * of network filesystems. Two snapshots are equal when a failed command changed nothing.
+ */
+final class Snapshot {
+    private Snapshot() {
+    }
+
+    static String take() {
+        List<String> lines = new ArrayList<>();
+        Path r = ItEnv.R;
+        list(r, lines, false);
+        for (String d : List.of("bin", "etc", "etc/systems", "etc/aliases", ".state", ".var", ".ns")) {
+            list(r.resolve(d), lines, true);
+        }
+        lines.add("-- mounts");
+        lines.addAll(mounts());
+        return String.join("\n", lines);
+    }
+
+    /** The mount table lines that concern vsys: mount point, type and source. */
+    static List<String> mounts() {
+        List<String> out = new ArrayList<>();
+        try {
+            for (String l : Files.readAllLines(Paths.get("/proc/self/mountinfo"))) {
+                String[] f = l.split(" ");
+                int dash = List.of(f).indexOf("-");
+                String mp = f[4];
+                String type = f[dash + 1];
+                String src = f[dash + 2];
+                if (mp.equals("/OS") || mp.startsWith("/OS/") || type.startsWith("fuse.sshfs") || type.startsWith("nfs")) {
+                    out.add(mp + " " + type + " " + src);
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** Mount points at or below dir, from the host mount table. */
+    static List<String> mountPointsUnder(Path dir) {
+        List<String> out = new ArrayList<>();
+        String d = dir.toString();
+        try {
+            for (String l : Files.readAllLines(Paths.get("/proc/self/mountinfo"))) {
+                String mp = l.split(" ")[4].replace("\\040", " ");
+                if (mp.equals(d) || mp.startsWith(d + "/")) {
+                    out.add(mp);
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return out;
+    }
+
+    private static void list(Path dir, List<String> lines, boolean hashFiles) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            lines.add(dir + " absent");
+            return;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                if (p.getFileName().toString().equals(".lock")) {
+                    continue; // the lock file appears with the first vsys run: not a change of state
+                }
+                lines.add(describe(p, hashFiles));
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static String describe(Path p, boolean hashFiles) throws IOException {
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        StringBuilder b = new StringBuilder(p.toString()).append(' ')
+                .append(Integer.toOctalString((Integer) a.get("mode"))).append(' ')
+                .append(a.get("uid")).append(':').append(a.get("gid"));
+        if (Files.isSymbolicLink(p)) {
+            b.append(" -> ").append(Files.readSymbolicLink(p));
+        } else if (hashFiles && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            b.append(" sha256=").append(sha256(p));
+        }
+        return b.toString();
+    }
+
+    static String sha256(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
