@@ -135,6 +135,8 @@ if needs_build; then
     say "building: mvn -B -q -DskipTests package"
     (cd "$SRC" && mvn -B -q -DskipTests package) || die "build failed (run: mvn -B -DskipTests package)"
 fi
+# the C programs must be compiled for this root (a no-op when they already are)
+make -s -C "$SRC/native" VSYS_ROOT="$R" >/dev/null || die "make -C native VSYS_ROOT=$R failed"
 [ -f "$DIST/vsys.jar" ] || die "build produced no $DIST/vsys.jar"
 [ -x "$LAUNCHER" ] || die "build produced no $LAUNCHER"
 [ -x "$VIEW" ] || die "build produced no $VIEW"
