@@ -21,9 +21,10 @@
 #     all work. (Without Mount_Path_Pseudo, v3 clients must use the real server paths and showmount lists those.)
 #   - the root export is the NFSv4 pseudo root itself (Pseudo = /); the rw export is a junction inside it, so
 #     ROOT_TREE must have the directory RW_PSEUDO (an empty "/proj" is created in ROOT_TREE if missing: ganesha
-#     cannot place a junction on a missing directory). A v4 client mounting "/" does not cross into /proj by itself
-#     the way the kernel's nfsd would, it sees the junction as a separate filesystem (crossmnt behaviour), so
-#     mount /proj explicitly as vsys does.
+#     cannot place a junction on a missing directory: "LOOKUP proj failed ... (can't create directory on
+#     non-PSEUDO FSAL)", FATAL; the directory is the only change made to ROOT_TREE).
+#     A v4 client that mounts "/" crosses into /proj by itself (the kernel automounts the junction as a
+#     submount); a v3 client sees the empty directory. So clients mount /proj explicitly, as vsys does.
 #   - Squash = No_Root_Squash on both exports (root in the client is root on the server: the root tree is
 #     root-owned, it is read-only anyway); the rw area is used by unprivileged users through normal permissions:
 #     make RW_DIR writable for them (e.g. mode 1777) - this script does not change RW_DIR's mode.
@@ -45,7 +46,8 @@ die() { echo "$PROG: $*" >&2; exit 1; }
 say() { echo "$PROG: $*"; }
 check_name() { [[ ${1:-} =~ ^[a-z0-9][a-z0-9-]{0,14}$ ]] || die "bad name '${1:-}': [a-z0-9][a-z0-9-]*, at most 15 characters"; }
 nsname() { echo "vsys-nfs-$1"; }
-pidof_file() { local p; p=$(cat "$1" 2>/dev/null || true); [[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null && echo "$p" || true; }
+alive() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }  # zombies count as dead
+pidof_file() { local p; p=$(cat "$1" 2>/dev/null || true); [[ $p =~ ^[0-9]+$ ]] && alive "$p" && echo "$p" || true; }
 in_ns() { local name=$1; shift; local p; p=$(pidof_file "$STATEBASE/$name/rpcbind.pid"); [ -n "$p" ] || die "$name: not running"; nsenter -t "$p" -m -n -- "$@"; }
 
 tree_ok() { [ -x "$1/bin/sh" ] && [ -e "$1/usr/bin/gcc" ] && [ -e "$1/usr/include/stdio.h" ]; }
@@ -173,7 +175,7 @@ stop() {
     p=$(pidof_file "$d/$f.pid")
     [ -n "$p" ] || continue
     kill -TERM "$p" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 50); do alive "$p" || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
   if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
@@ -207,7 +209,9 @@ case $cmd in
   start) start "$@";;
   stop) [ $# = 1 ] || usage; stop "$1";;
   status) [ $# = 1 ] || usage; status "$1";;
-  kill) [ $# = 1 ] || usage; check_name "$1"; p=$(pidof_file "$STATEBASE/$1/ganesha.pid"); [ -n "$p" ] && kill -KILL "$p" && say "$1: ganesha killed (pid $p)" || say "$1: ganesha not running";;
+  kill) [ $# = 1 ] || usage; check_name "$1"; p=$(pidof_file "$STATEBASE/$1/ganesha.pid")
+    if [ -n "$p" ]; then kill -KILL "$p"; for i in $(seq 50); do alive "$p" || break; sleep 0.1; done; say "$1: ganesha killed (pid $p)"
+    else say "$1: ganesha not running"; fi;;
   restart) [ $# = 1 ] || usage; check_name "$1"; [ -z "$(pidof_file "$STATEBASE/$1/ganesha.pid")" ] || die "$1: ganesha still runs"; start_ganesha "$1";;
   netns) [ $# = 1 ] || usage; check_name "$1"; nsname "$1";;
   exec) [ $# -ge 2 ] || usage; check_name "$1"; n=$1; shift; in_ns "$n" "$@";;

@@ -1,0 +1,29 @@
+#!/bin/bash
+# NFS throughput in the guest: read a 100 MB file from /proj over v3 and v4.1 with a cold page cache.
+# The file is $VM_OUT/../ ... no: it is /proj/vmbench-100M on the server (run-suite.sh creates it on the host
+# before boot; if it is missing, it is written here over v4.1, which also gives a write figure).
+# Figures are TCG-guest figures (the CPU emulation is the bound), comparable only within the guest.
+. "$(dirname "$0")/lib.sh"
+S=$NFS_SERVER; P=/mnt/vmbench; F=vmbench-100M
+mkdir -p $P
+mbs() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.0f", b/1048576/t}'; }
+check "v4.1: mount $S:/proj" mount -t nfs -o "$(nfs_opts 4.1)" "$S:/proj" $P || { finish; exit; }
+if [ ! -s $P/$F ]; then
+  t=$(ts); check "write 100 MB over v4.1 (fsync)" dd if=/dev/zero of=$P/$F bs=1M count=100 conv=fsync status=none
+  figure "nfs_write_100M_v4.1_guest $(mbs 104857600 "$(el $t)") MB/s"
+fi
+umount $P
+for v in 3 4.1; do
+  check "v$v: mount $S:/proj" mount -t nfs -o "$(nfs_opts $v)" "$S:/proj" $P || continue
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  bytes=$(stat -c %s $P/$F)
+  t=$(ts); check "v$v: read $F (cold)" dd if=$P/$F of=/dev/null bs=1M status=none; secs=$(el $t)
+  figure "nfs_read_100M_v${v}_guest $(mbs "$bytes" "$secs") MB/s (${secs} s)"
+  t=$(ts); dd if=$P/$F of=/dev/null bs=1M status=none; secs=$(el $t)
+  figure "nfs_read_100M_v${v}_guest_warm $(mbs "$bytes" "$secs") MB/s"
+  umount $P
+done
+# the same read from the guest's tmpfs, for scale inside this environment
+dd if=/dev/zero of=/run/vmbench bs=1M count=100 status=none; t=$(ts); dd if=/run/vmbench of=/dev/null bs=1M status=none
+figure "tmpfs_read_100M_guest $(mbs 104857600 "$(el $t)") MB/s"; rm -f /run/vmbench
+finish
