@@ -57,7 +57,7 @@ final class Cmd {
 
     /** As the test user: setpriv to its uid, gid and supplementary groups, with a plain login-like environment. */
     static Cmd asUser(String user, String... argv) {
-        List<String> a = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + user,
+        List<String> a = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + primaryGid(user),
                 "--init-groups", "--"));
         a.addAll(Arrays.asList(argv));
         Cmd c = new Cmd(a);
@@ -69,6 +69,13 @@ final class Cmd {
         c.env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         c.env.put("LANG", "C");
         return c;
+    }
+
+    private static final Map<String, String> GIDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The user's primary gid, numeric (its group may not be named after it). */
+    static String primaryGid(String user) {
+        return GIDS.computeIfAbsent(user, u -> Cmd.of("id", "-g", u).ok().strip());
     }
 
     /** As the test user through sh -c. */

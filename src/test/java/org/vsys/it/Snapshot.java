@@ -27,8 +27,11 @@ final class Snapshot {
         List<String> lines = new ArrayList<>();
         Path r = ItEnv.R;
         list(r, lines, false);
-        for (String d : List.of("bin", "etc", "etc/systems", "etc/aliases", ".state", ".var", ".ns")) {
+        for (String d : List.of("bin", "etc", "etc/systems", "etc/aliases", ".state")) {
             list(r.resolve(d), lines, true);
+        }
+        for (String d : List.of(".var", ".ns")) { // .ns holds nsfs binds: listed, never read
+            list(r.resolve(d), lines, false);
         }
         lines.add("-- mounts");
         lines.addAll(mounts());
