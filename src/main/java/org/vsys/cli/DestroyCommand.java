@@ -1,0 +1,32 @@
+package org.vsys.cli;
+
+import java.util.concurrent.Callable;
+
+import org.vsys.core.Destroy;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "destroy", aliases = "-d", usageHelpWidth = 100,
+        description = {
+            "Take the system NAME down: unmount its filesystems (deepest first), remove its launcher links, aliases and records, and rmdir /OS/NAME.",
+            "It never deletes a file and never recurses into a directory. While a process uses the system it refuses and changes nothing."})
+final class DestroyCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The system to destroy (not an alias).")
+    String name;
+
+    @Option(names = "--force", description = "Go on although processes use the system: busy mounts are detached lazily (MNT_DETACH).")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("destroy");
+        new Destroy(main.installation, main.debugSink()).run(name, force);
+        return 0;
+    }
+}

@@ -1,0 +1,152 @@
+package org.vsys.cli;
+
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.vsys.core.ExitCode;
+import org.vsys.core.Installation;
+import org.vsys.core.VsysException;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vsys}: create, alias, list, check and destroy virtual systems under /OS. Every path
+ * through here is {@link #run}: parse, call the core, map the result to one exit code.
+ */
+@Command(name = "vsys",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        usageHelpAutoWidth = false,
+        usageHelpWidth = 100,
+        header = "Virtual systems: another machine's whole filesystem under /OS/NAME, entered with /OS/bin/NAME.",
+        description = {
+            "The seed's short forms are kept: 'vsys -c NAME [SOURCE]' is 'vsys create', "
+                    + "'vsys -a ALIAS NAME' is 'vsys alias', 'vsys -d NAME' is 'vsys destroy'.",
+            "vsys must run as root. See vsys(8) and vsys.conf(5)."},
+        subcommands = {
+            CreateCommand.class, AliasCommand.class, UnaliasCommand.class, DestroyCommand.class,
+            ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
+            CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT,
+            description = "Print each step and, on failure, the stack trace (on standard error).")
+    boolean debug;
+
+    Installation installation;
+    PrintWriter out;
+    PrintWriter err;
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        System.exit(run(Installation.fromSystemProperties(), out, err, args));
+    }
+
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return run(Installation.fromSystemProperties(), out, err, args);
+    }
+
+    /** Runs one vsys command line; returns its exit code. Never calls System.exit. */
+    public static int run(Installation installation, PrintWriter out, PrintWriter err, String... args) {
+        Main main = new Main();
+        main.installation = installation;
+        main.out = out;
+        main.err = err;
+        CommandLine cl = commandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** The picocli model, with the exit code table attached to every command. */
+    static CommandLine commandLine(Main main) {
+        CommandLine cl = new CommandLine(main);
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> main.fail(ex));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            String cmd = ex.getCommandLine().getCommandName();
+            String msg = ex.getMessage() == null ? "bad arguments" : ex.getMessage();
+            ex.getCommandLine().getErr().println("vsys: " + (cmd.equals("vsys") ? "usage" : cmd) + ": " + oneLine(msg) + " (see 'vsys "
+                    + (cmd.equals("vsys") ? "" : cmd + " ") + "--help')");
+            return ExitCode.USAGE.code();
+        });
+        cl.setExitCodeExceptionMapper(t -> t instanceof VsysException ? ((VsysException) t).exitCode().code()
+                : ExitCode.INTERNAL.code());
+        Map<String, String> table = exitCodeTable();
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit status:%n").exitCodeList(table);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit status:%n").exitCodeList(table);
+        }
+        return cl;
+    }
+
+    static Map<String, String> exitCodeTable() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (ExitCode c : ExitCode.values()) {
+            m.put(String.format("%3d", c.code()), c.meaning());
+        }
+        return m;
+    }
+
+    static String oneLine(String s) {
+        return s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+    }
+
+    /** Prints the one error line (and the stack trace with --debug); returns the exit code. */
+    int fail(Exception ex) {
+        if (ex instanceof VsysException) {
+            VsysException ve = (VsysException) ex;
+            err.println(ve.line());
+            if (debug) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return ve.exitCode().code();
+        }
+        err.println("vsys: internal error: " + oneLine(String.valueOf(ex)) + (debug ? "" : " (run with --debug for details)"));
+        if (debug) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return ExitCode.INTERNAL.code();
+    }
+
+    /** Exit 6 unless root; every subcommand calls it before anything else. */
+    void requireRoot(String command) throws VsysException {
+        if (installation.euid() != 0) {
+            throw new VsysException(ExitCode.NOT_ROOT, command, "must be run as root");
+        }
+    }
+
+    org.vsys.core.Debug debugSink() {
+        return debug ? new org.vsys.core.Debug(err) : org.vsys.core.Debug.off();
+    }
+
+    @Override
+    public void run() {
+        // 'vsys' alone: a usage error
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+
+    /** {@code --version}: the jar's Implementation-Version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"vsys " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package org.vsys.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.vsys.config.Names;
+import org.vsys.core.ExitCode;
+import org.vsys.core.Installation;
+import org.vsys.core.VsysException;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "run", usageHelpWidth = 100,
+        description = "Run CMD inside the system NAME through the launcher (the same as /OS/bin/NAME CMD...); exits with its status.")
+final class RunCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "A system or alias.")
+    String name;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
+    List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("run");
+        return launch(main.installation, name, command);
+    }
+
+    /** Starts R/bin/bin with VSYS=NAME, inheriting standard I/O; returns its exit status. */
+    static int launch(Installation inst, String name, List<String> args) throws VsysException {
+        Names.check(name);
+        if (!java.nio.file.Files.isExecutable(inst.launcher())) {
+            throw new VsysException(ExitCode.UNSUPPORTED, name, "the launcher " + inst.launcher() + " is not installed");
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(inst.launcher().toString());
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("VSYS", name);
+        try {
+            return pb.start().waitFor();
+        } catch (java.io.IOException e) {
+            throw new VsysException(ExitCode.UNSUPPORTED, name, "cannot start the launcher: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VsysException(ExitCode.INTERNAL, name, "interrupted");
+        }
+    }
+}

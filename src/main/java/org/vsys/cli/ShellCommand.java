@@ -1,0 +1,24 @@
+package org.vsys.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "shell", usageHelpWidth = 100,
+        description = "Start your shell inside the system NAME through the launcher (the same as /OS/bin/NAME); exits with its status.")
+final class ShellCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "A system or alias.")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("shell");
+        return RunCommand.launch(main.installation, name, List.of());
+    }
+}

@@ -1,0 +1,130 @@
+package org.vsys.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.vsys.config.AliasRecord;
+import org.vsys.config.Names;
+import org.vsys.config.SystemRecord;
+import org.vsys.core.ExitCode;
+import org.vsys.core.Health;
+import org.vsys.core.Processes;
+import org.vsys.core.Records;
+import org.vsys.core.VsysException;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "status", usageHelpWidth = 100,
+        description = {
+            "Check NAME (or every system): each filesystem mounted and responding within the bound, the view prepared, "
+                    + "the launcher link in place, and the processes inside.",
+            "The checks run in child processes killed at the bound, so a dead server cannot hang vsys. Exit 12 when unhealthy."})
+final class StatusCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A system or alias (default: all systems).")
+    String name;
+
+    @Option(names = "--json", description = "Print JSON instead of text.")
+    boolean json;
+
+    @Option(names = "--timeout", paramLabel = "SEC", description = "Seconds a filesystem has to respond (default: ${DEFAULT-VALUE}).")
+    double timeout = 2;
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("status");
+        if (!(timeout > 0 && timeout <= 600)) {
+            throw new VsysException(ExitCode.USAGE, "--timeout", "must be more than 0 and at most 600 seconds");
+        }
+        Records records = new Records(main.installation);
+        List<SystemRecord> recs = new ArrayList<>();
+        if (name != null) {
+            Names.check(name);
+            String sys = name;
+            AliasRecord a = records.alias(name);
+            if (a != null) {
+                sys = a.system();
+            }
+            SystemRecord r = records.system(sys);
+            if (r == null) {
+                throw new VsysException(ExitCode.NO_SUCH, name, "no such system or alias");
+            }
+            recs.add(r);
+        } else {
+            for (String n : records.systemNames()) {
+                recs.add(records.system(n));
+            }
+        }
+        List<Health.SystemState> states = Health.check(main.installation, recs, (long) (timeout * 1000));
+        print(states);
+        for (Health.SystemState s : states) {
+            if (!s.healthy()) {
+                throw new VsysException(ExitCode.UNHEALTHY, s.name(), s.problem());
+            }
+        }
+        return 0;
+    }
+
+    private void print(List<Health.SystemState> states) {
+        StringBuilder b = new StringBuilder();
+        if (json) {
+            b.append('[');
+            for (int i = 0; i < states.size(); i++) {
+                Health.SystemState s = states.get(i);
+                b.append(i == 0 ? "\n" : ",\n").append("  {\"name\": ").append(Json.str(s.name()))
+                        .append(", \"state\": ").append(Json.str(s.state()))
+                        .append(", \"healthy\": ").append(s.healthy())
+                        .append(", \"problem\": ").append(Json.str(s.problem()))
+                        .append(", \"namespace\": ").append(s.namespace())
+                        .append(", \"link\": ").append(s.link())
+                        .append(", \"launcher\": ").append(s.launcher())
+                        .append(", \"filesystems\": [");
+                for (int k = 0; k < s.filesystems().size(); k++) {
+                    Health.FsState f = s.filesystems().get(k);
+                    b.append(k == 0 ? "" : ", ").append("{\"path\": ").append(Json.str(f.path()))
+                            .append(", \"source\": ").append(Json.str(f.source()))
+                            .append(", \"mountpoint\": ").append(Json.str(f.mountPoint()))
+                            .append(", \"mounted\": ").append(f.mounted())
+                            .append(", \"fstype\": ").append(Json.str(f.fsType()))
+                            .append(", \"responsive\": ").append(f.responsive() == null ? "null" : f.responsive().toString())
+                            .append('}');
+                }
+                b.append("], \"processes\": [");
+                for (int k = 0; k < s.processes().size(); k++) {
+                    Processes.Holder h = s.processes().get(k);
+                    b.append(k == 0 ? "" : ", ").append("{\"pid\": ").append(h.pid())
+                            .append(", \"command\": ").append(Json.str(h.command()))
+                            .append(", \"how\": ").append(Json.str(h.how())).append('}');
+                }
+                b.append("]}");
+            }
+            b.append(states.isEmpty() ? "]" : "\n]");
+            main.out.println(b);
+            return;
+        }
+        for (Health.SystemState s : states) {
+            b.append(s.name()).append(": ").append(s.state()).append(", ")
+                    .append(s.healthy() ? "healthy" : "UNHEALTHY: " + s.problem()).append('\n');
+            for (Health.FsState f : s.filesystems()) {
+                b.append(String.format("  %-12s %-40s %-12s %s%n", f.path(), f.source(),
+                        f.mounted() ? "mounted" : "NOT MOUNTED",
+                        f.responsive() == null ? "-" : f.responsive() ? "responsive" : "NOT RESPONDING"));
+            }
+            b.append("  namespace ").append(s.namespace() ? "prepared" : "NOT PREPARED")
+                    .append(", launcher link ").append(s.link() ? "ok" : "MISSING")
+                    .append(", launcher ").append(s.launcher() ? "installed" : "not installed")
+                    .append(", ").append(s.processes().size()).append(" process(es) inside\n");
+            for (Processes.Holder h : s.processes()) {
+                b.append("    ").append(h).append('\n');
+            }
+        }
+        main.out.print(b);
+        main.out.flush();
+    }
+}

@@ -1,0 +1,37 @@
+package org.vsys.config;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The record {@code R/etc/aliases/<alias>}: a second name for a system. */
+public record AliasRecord(String name, String system) {
+
+    public byte[] toBytes() {
+        return new RecordFile.Writer()
+                .comment("vsys alias record; see vsys.conf(5)")
+                .put("version", SystemRecord.VERSION)
+                .put("name", name)
+                .put("system", system)
+                .toBytes();
+    }
+
+    public static AliasRecord parse(RecordFile rf, String fileName) throws RecordFormatException {
+        String where = "aliases/" + fileName;
+        if (!SystemRecord.VERSION.equals(rf.get("version"))) {
+            throw new RecordFormatException(where + ": version is not " + SystemRecord.VERSION);
+        }
+        String name = rf.get("name");
+        if (name == null || !name.equals(fileName)) {
+            throw new RecordFormatException(where + ": name does not match the file name");
+        }
+        String system = rf.get("system");
+        if (system == null || !Names.isValid(system)) {
+            throw new RecordFormatException(where + ": bad or missing system");
+        }
+        return new AliasRecord(name, system);
+    }
+
+    public static AliasRecord read(Path file) throws IOException, RecordFormatException {
+        return parse(RecordFile.read(file), file.getFileName().toString());
+    }
+}

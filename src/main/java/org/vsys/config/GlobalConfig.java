@@ -1,0 +1,51 @@
+package org.vsys.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+
+/** {@code R/etc/vsys.conf}: written by the admin, read by vsys and the launcher. */
+public record GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions) {
+
+    /**
+     * NFS options used when vsys.conf sets no {@code nfs.options}; see vsys.conf(5) for why:
+     * hard mounts (no silent data loss; the status check and destroy --force never wait on them),
+     * the Linux TCP defaults timeo=600,retrans=2 spelled out, version negotiated by mount.nfs.
+     */
+    public static final String DEFAULT_NFS_OPTIONS = "hard,timeo=600,retrans=2";
+
+    public static GlobalConfig defaults() {
+        return new GlobalConfig("namespace", List.of(), true, DEFAULT_NFS_OPTIONS);
+    }
+
+    public static GlobalConfig parse(RecordFile rf) throws RecordFormatException {
+        String link = rf.get("link", "namespace");
+        if (!link.equals("namespace") && !link.equals("kmod")) {
+            throw new RecordFormatException("vsys.conf: link must be namespace or kmod");
+        }
+        String audit = rf.get("audit", "yes");
+        if (!audit.equals("yes") && !audit.equals("no")) {
+            throw new RecordFormatException("vsys.conf: audit must be yes or no");
+        }
+        for (String b : rf.getAll("bind")) {
+            if (!b.startsWith("/")) {
+                throw new RecordFormatException("vsys.conf: bind=" + Names.display(b) + " is not an absolute path");
+            }
+        }
+        String nfs = rf.get("nfs.options", DEFAULT_NFS_OPTIONS);
+        if (nfs.indexOf(' ') >= 0) {
+            throw new RecordFormatException("vsys.conf: nfs.options must not contain spaces");
+        }
+        return new GlobalConfig(link, rf.getAll("bind"), audit.equals("yes"), nfs);
+    }
+
+    /** Reads the file; a missing file means all defaults. */
+    public static GlobalConfig read(Path file) throws IOException, RecordFormatException {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return defaults();
+        }
+        return parse(RecordFile.read(file));
+    }
+}

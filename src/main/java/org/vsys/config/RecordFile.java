@@ -1,0 +1,251 @@
+package org.vsys.config;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The one reader and writer of the record format shared with the C launcher (vsys.conf(5)):
+ * {@code key=value} lines, {@code #} comments, blank lines; at most 64 KiB and 4096 bytes a line;
+ * every line {@code \n} terminated; a key other than {@code fs}, {@code bind}, {@code mount} at
+ * most once; unknown keys kept but ignored by the typed records.
+ */
+public final class RecordFile {
+    public static final int MAX_SIZE = 64 * 1024;
+    public static final int MAX_LINE = 4096;
+    private static final Set<String> REPEATABLE = Set.of("fs", "bind", "mount");
+
+    /** One {@code key=value} line, in file order. */
+    public record Entry(String key, String value) {
+    }
+
+    private final List<Entry> entries;
+
+    private RecordFile(List<Entry> entries) {
+        this.entries = Collections.unmodifiableList(entries);
+    }
+
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    /** The value of a single-valued key, or null. */
+    public String get(String key) {
+        for (Entry e : entries) {
+            if (e.key.equals(key)) {
+                return e.value;
+            }
+        }
+        return null;
+    }
+
+    public String get(String key, String fallback) {
+        String v = get(key);
+        return v == null ? fallback : v;
+    }
+
+    public List<String> getAll(String key) {
+        List<String> out = new ArrayList<>();
+        for (Entry e : entries) {
+            if (e.key.equals(key)) {
+                out.add(e.value);
+            }
+        }
+        return out;
+    }
+
+    public static boolean validKey(String key) {
+        if (key.isEmpty()) {
+            return false;
+        }
+        char c0 = key.charAt(0);
+        if (c0 < 'a' || c0 > 'z') {
+            return false;
+        }
+        for (int i = 1; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Parses a whole record; {@code origin} names it in error messages. */
+    public static RecordFile parse(byte[] bytes, String origin) throws RecordFormatException {
+        if (bytes.length > MAX_SIZE) {
+            throw new RecordFormatException(origin + ": larger than " + MAX_SIZE + " bytes");
+        }
+        if (bytes.length > 0 && bytes[bytes.length - 1] != '\n') {
+            throw new RecordFormatException(origin + ": last line not terminated by a newline (truncated?)");
+        }
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        List<Entry> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        int start = 0;
+        int lineNo = 0;
+        while (start < bytes.length) {
+            int end = start;
+            while (bytes[end] != '\n') {
+                end++;
+            }
+            lineNo++;
+            int len = end - start;
+            String where = origin + ":" + lineNo;
+            if (len > MAX_LINE) {
+                throw new RecordFormatException(where + ": line longer than " + MAX_LINE + " bytes");
+            }
+            String line;
+            try {
+                line = dec.reset().decode(ByteBuffer.wrap(bytes, start, len)).toString();
+            } catch (CharacterCodingException e) {
+                throw new RecordFormatException(where + ": not valid UTF-8");
+            }
+            start = end + 1;
+            if (line.indexOf('\0') >= 0) {
+                throw new RecordFormatException(where + ": NUL byte");
+            }
+            if (line.isEmpty() || line.charAt(0) == '#') {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new RecordFormatException(where + ": not a key=value line");
+            }
+            String key = line.substring(0, eq);
+            if (!validKey(key)) {
+                throw new RecordFormatException(where + ": bad key '" + printable(key) + "'");
+            }
+            if (!REPEATABLE.contains(key) && !seen.add(key)) {
+                throw new RecordFormatException(where + ": key '" + key + "' given twice");
+            }
+            out.add(new Entry(key, line.substring(eq + 1)));
+        }
+        return new RecordFile(out);
+    }
+
+    /**
+     * Reads and parses {@code file}, which must be a regular file (a symlink is refused). Reads at
+     * most one byte past the size limit.
+     */
+    public static RecordFile read(Path file) throws IOException, RecordFormatException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!a.isRegularFile()) {
+            throw new RecordFormatException(file + ": not a regular file");
+        }
+        try (InputStream in = Channels.newInputStream(
+                Files.newByteChannel(file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+            byte[] bytes = in.readNBytes(MAX_SIZE + 1);
+            return parse(bytes, file.toString());
+        }
+    }
+
+    /** Builds the text of a record. Values are checked: no newline, no NUL, line and size limits. */
+    public static final class Writer {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+
+        public Writer comment(String text) {
+            return line("# " + text);
+        }
+
+        public Writer put(String key, String value) {
+            if (!validKey(key)) {
+                throw new IllegalArgumentException("bad key " + key);
+            }
+            if (value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0 || value.indexOf('\r') >= 0) {
+                throw new IllegalArgumentException(key + ": value contains a newline or NUL");
+            }
+            return line(key + "=" + value);
+        }
+
+        private Writer line(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (b.length > MAX_LINE) {
+                throw new IllegalArgumentException("line longer than " + MAX_LINE + " bytes");
+            }
+            buf.writeBytes(b);
+            buf.write('\n');
+            if (buf.size() > MAX_SIZE) {
+                throw new IllegalArgumentException("record larger than " + MAX_SIZE + " bytes");
+            }
+            return this;
+        }
+
+        public byte[] toBytes() {
+            return buf.toByteArray();
+        }
+    }
+
+    /**
+     * Writes {@code content} to {@code file} atomically: a temp file {@code .<name>.tmp.<pid>} in the
+     * same directory, mode 0644, fsync, rename over the target, fsync of the directory.
+     */
+    public static void writeAtomic(Path file, byte[] content) throws IOException {
+        Path dir = file.getParent();
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
+        try {
+            Files.deleteIfExists(tmp); // a leftover of a killed vsys with a recycled pid
+            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
+                ByteBuffer bb = ByteBuffer.wrap(content);
+                while (bb.hasRemaining()) {
+                    ch.write(bb);
+                }
+                ch.force(true);
+            }
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+            throw new IOException(tmp + ": exists", e);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        fsyncDirectory(dir);
+    }
+
+    /** Removes {@code file} (never a directory) and makes the removal durable. */
+    public static void removeDurably(Path file) throws IOException {
+        if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(file + ": is a directory");
+        }
+        Files.deleteIfExists(file);
+        fsyncDirectory(file.getParent());
+    }
+
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,225 @@
+package org.vsys.config;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The record {@code R/etc/systems/<name>}: what the launcher reads to enter a system. */
+public final class SystemRecord {
+    public static final String VERSION = "1";
+    public static final String DEFAULT_HOSTFILES = "passwd,group,hosts,resolv.conf,localtime";
+    /** Paths never taken from a remote: the seed keeps temporary files local. */
+    public static final Set<String> LOCAL_ONLY = Set.of("/tmp", "/var/tmp", "/usr/tmp");
+
+    public enum State {
+        CREATING, READY, DESTROYING;
+
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        static State of(String s) {
+            for (State st : values()) {
+                if (st.word().equals(s)) {
+                    return st;
+                }
+            }
+            return null;
+        }
+    }
+
+    private final String name;
+    private final State state;
+    private final String created;
+    private final List<FsEntry> filesystems;
+    private final boolean setuid;
+    private final String users;
+    private final String groups;
+    private final boolean cwdFallback;
+    private final String hostfiles;
+
+    public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
+            String users, String groups, boolean cwdFallback, String hostfiles) {
+        this.name = name;
+        this.state = state;
+        this.created = created;
+        this.filesystems = Collections.unmodifiableList(new ArrayList<>(filesystems));
+        this.setuid = setuid;
+        this.users = users;
+        this.groups = groups;
+        this.cwdFallback = cwdFallback;
+        this.hostfiles = hostfiles;
+    }
+
+    public static String now() {
+        return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public String created() {
+        return created;
+    }
+
+    public List<FsEntry> filesystems() {
+        return filesystems;
+    }
+
+    public FsEntry root() {
+        return filesystems.get(0);
+    }
+
+    public boolean setuid() {
+        return setuid;
+    }
+
+    public String users() {
+        return users;
+    }
+
+    public String groups() {
+        return groups;
+    }
+
+    public boolean cwdFallback() {
+        return cwdFallback;
+    }
+
+    public String hostfiles() {
+        return hostfiles;
+    }
+
+    public SystemRecord withState(State s) {
+        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles);
+    }
+
+    public byte[] toBytes() {
+        RecordFile.Writer w = new RecordFile.Writer()
+                .comment("vsys system record; written by vsys, read by the launcher; see vsys.conf(5)")
+                .put("version", VERSION)
+                .put("name", name)
+                .put("state", state.word())
+                .put("created", created);
+        for (FsEntry fs : filesystems) {
+            w.put("fs", fs.value());
+        }
+        return w.put("setuid", yesNo(setuid))
+                .put("users", users)
+                .put("groups", groups)
+                .put("cwd_fallback", yesNo(cwdFallback))
+                .put("hostfiles", hostfiles)
+                .toBytes();
+    }
+
+    private static String yesNo(boolean b) {
+        return b ? "yes" : "no";
+    }
+
+    private static boolean yesNo(String key, String v) throws RecordFormatException {
+        if ("yes".equals(v)) {
+            return true;
+        }
+        if ("no".equals(v) || v == null) {
+            return false;
+        }
+        throw new RecordFormatException(key + ": expected yes or no");
+    }
+
+    /** Checks a comma list of user/group names (empty allowed). */
+    public static String listProblem(String list) {
+        if (list.isEmpty()) {
+            return null;
+        }
+        for (String n : list.split(",", -1)) {
+            if (!n.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,31}\\$?")) {
+                return "bad name '" + Names.display(n) + "' in list";
+            }
+        }
+        return null;
+    }
+
+    public static String hostfilesProblem(String list) {
+        if (list.equals("none") || list.isEmpty()) {
+            return null;
+        }
+        for (String n : list.split(",", -1)) {
+            if (!n.matches("[A-Za-z0-9_][A-Za-z0-9._-]*") || n.equals("..")) {
+                return "bad host file '" + Names.display(n) + "' (a file name directly under /etc)";
+            }
+        }
+        return null;
+    }
+
+    /** Semantic checks shared by the parser and create: first fs at "/", unique paths, local-only paths. */
+    public static String filesystemsProblem(List<FsEntry> fss) {
+        if (fss.isEmpty()) {
+            return "no filesystem";
+        }
+        if (!fss.get(0).path().equals("/")) {
+            return "the first filesystem must be at /";
+        }
+        Set<String> seen = new HashSet<>();
+        for (FsEntry fs : fss) {
+            if (!seen.add(fs.path())) {
+                return "two filesystems at " + fs.path();
+            }
+            if (LOCAL_ONLY.contains(fs.path())) {
+                return fs.path() + " is never taken from a remote (it stays local)";
+            }
+        }
+        return null;
+    }
+
+    public static SystemRecord parse(RecordFile rf, String fileName) throws RecordFormatException {
+        String where = "systems/" + fileName;
+        if (!VERSION.equals(rf.get("version"))) {
+            throw new RecordFormatException(where + ": version is not " + VERSION);
+        }
+        String name = rf.get("name");
+        if (name == null || !name.equals(fileName)) {
+            throw new RecordFormatException(where + ": name does not match the file name");
+        }
+        State state = State.of(rf.get("state"));
+        if (state == null) {
+            throw new RecordFormatException(where + ": bad state");
+        }
+        List<FsEntry> fss = new ArrayList<>();
+        for (String v : rf.getAll("fs")) {
+            try {
+                fss.add(FsEntry.parse(v));
+            } catch (RecordFormatException e) {
+                throw new RecordFormatException(where + ": " + e.getMessage());
+            }
+        }
+        String p = filesystemsProblem(fss);
+        if (p != null) {
+            throw new RecordFormatException(where + ": " + p);
+        }
+        String users = rf.get("users", "");
+        String groups = rf.get("groups", "");
+        String hostfiles = rf.get("hostfiles", DEFAULT_HOSTFILES);
+        for (String q : new String[] {listProblem(users), listProblem(groups), hostfilesProblem(hostfiles)}) {
+            if (q != null) {
+                throw new RecordFormatException(where + ": " + q);
+            }
+        }
+        return new SystemRecord(name, state, rf.get("created", ""), fss, yesNo("setuid", rf.get("setuid")), users,
+                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles);
+    }
+
+    public static SystemRecord read(Path file) throws IOException, RecordFormatException {
+        return parse(RecordFile.read(file), file.getFileName().toString());
+    }
+}

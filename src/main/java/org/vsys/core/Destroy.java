@@ -1,0 +1,98 @@
+package org.vsys.core;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.vsys.config.AliasRecord;
+import org.vsys.config.Names;
+import org.vsys.config.SystemRecord;
+
+/**
+ * {@code vsys destroy}: refuse while busy (nothing changed), then mark the record destroying,
+ * release the view, unmount everything under {@code R/<name>} deepest first, stop sshfs, remove the
+ * launcher links and aliases, rmdir {@code R/<name>} and remove the record last. It never deletes a
+ * file, never recurses into a directory and never follows a symlink at {@code R/<name>}.
+ */
+public final class Destroy {
+    private final Installation inst;
+    private final Records records;
+    private final Debug debug;
+
+    public Destroy(Installation inst, Debug debug) {
+        this.inst = inst;
+        this.records = new Records(inst);
+        this.debug = debug;
+    }
+
+    public void run(String rawName, boolean force) throws VsysException {
+        String name = Names.check(rawName);
+        if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
+            throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
+        }
+        records.ensureLayout();
+        ViewHelper view = new ViewHelper(inst, debug);
+        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            AliasRecord alias = records.alias(name);
+            if (alias != null) {
+                throw new VsysException(ExitCode.USAGE, name,
+                        "is an alias of " + alias.system() + "; use 'vsys unalias " + name + "'");
+            }
+            SystemRecord rec = records.system(name);
+            if (rec == null) {
+                throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
+            }
+            // safety first: everything we are about to touch must be what vsys made
+            Path dir = mounts.dir();
+            if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); nothing changed");
+            }
+            List<AliasRecord> aliases = records.aliasesOf(name);
+            Links.checkOursOrAbsent(inst.link(name));
+            for (AliasRecord a : aliases) {
+                Links.checkOursOrAbsent(inst.link(a.name()));
+            }
+            boolean nsPresent = Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS);
+            if (nsPresent) {
+                view.requirePresent(name);
+            }
+            if (!force) {
+                List<Processes.Holder> holders = Processes.using(dir, inst.nsFile(name));
+                if (!holders.isEmpty()) {
+                    throw new VsysException(ExitCode.BUSY, name,
+                            "in use: " + Processes.describe(holders) + "; nothing was changed (--force detaches lazily)");
+                }
+            }
+            Steps.reach("destroy.start");
+            records.write(rec.withState(SystemRecord.State.DESTROYING));
+            Steps.reach("destroy.marked");
+            if (nsPresent) {
+                view.run(name, "release", name);
+            }
+            Steps.reach("destroy.released");
+            mounts.unmountAll(dir.toString(), force);
+            Steps.reach("destroy.unmounted");
+            mounts.stopHelpers();
+            mounts.writeHelpers(Map.of());
+            Links.removeIfOurs(inst.link(name));
+            for (AliasRecord a : aliases) {
+                Links.removeIfOurs(inst.link(a.name()));
+                records.removeAlias(a.name());
+            }
+            Steps.reach("destroy.unlinked");
+            mounts.removeDir();
+            records.removeSystem(name);
+            Steps.reach("destroy.removed");
+            if (records.systemNames().isEmpty() && view.present()) {
+                try {
+                    view.run(name, "shared-down");
+                } catch (VsysException e) {
+                    debug.line("shared-down: " + e.why());
+                }
+            }
+        }
+    }
+}

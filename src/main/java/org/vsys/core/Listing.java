@@ -1,0 +1,57 @@
+package org.vsys.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.vsys.config.AliasRecord;
+import org.vsys.config.SystemRecord;
+
+/** {@code vsys list}: every system and alias from the records alone (no mount is touched). */
+public final class Listing {
+
+    /** One row: for an alias, source and state are its system's. {@code problem} is set for a bad record. */
+    public record Row(String name, String type, String system, String source, String state, String problem) {
+    }
+
+    private Listing() {
+    }
+
+    public static List<Row> rows(Installation inst) {
+        Records records = new Records(inst);
+        List<Row> out = new ArrayList<>();
+        for (String n : records.systemNames()) {
+            try {
+                SystemRecord r = records.system(n);
+                if (r != null) {
+                    out.add(new Row(n, "system", n, r.root().source().toString(), r.state().word(), null));
+                }
+            } catch (VsysException e) {
+                out.add(new Row(n, "system", n, "-", "corrupt", e.why()));
+            }
+        }
+        for (String n : records.aliasNames()) {
+            try {
+                AliasRecord a = records.alias(n);
+                if (a == null) {
+                    continue;
+                }
+                String source = "-";
+                String state = "missing";
+                try {
+                    SystemRecord r = records.system(a.system());
+                    if (r != null) {
+                        source = r.root().source().toString();
+                        state = r.state().word();
+                    }
+                } catch (VsysException e) {
+                    state = "corrupt";
+                }
+                out.add(new Row(n, "alias", a.system(), source, state, null));
+            } catch (VsysException e) {
+                out.add(new Row(n, "alias", "-", "-", "corrupt", e.why()));
+            }
+        }
+        out.sort((x, y) -> x.name().compareTo(y.name()));
+        return out;
+    }
+}

@@ -1,0 +1,101 @@
+package org.vsys.core;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.vsys.config.FsEntry;
+import org.vsys.config.Names;
+import org.vsys.config.SystemRecord;
+import org.vsys.mount.MountContext;
+import org.vsys.mount.Transport;
+
+/**
+ * {@code vsys remount}: every filesystem that is not mounted or does not answer (and those mounted
+ * inside it) is unmounted, lazily when it hangs, and mounted again; then the view is prepared anew
+ * and the launcher link restored.
+ */
+public final class Remount {
+    private final Installation inst;
+    private final Records records;
+    private final Debug debug;
+
+    public Remount(Installation inst, Debug debug) {
+        this.inst = inst;
+        this.records = new Records(inst);
+        this.debug = debug;
+    }
+
+    /** Returns the paths (inside the system) that were mounted again. */
+    public List<String> run(String rawName, int timeoutSeconds, long probeMillis) throws VsysException {
+        String name = Names.check(rawName);
+        records.ensureLayout();
+        ViewHelper view = new ViewHelper(inst, debug);
+        view.requirePresent(name);
+        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            SystemRecord rec = records.system(name);
+            if (rec == null) {
+                if (records.aliasExists(name)) {
+                    throw new VsysException(ExitCode.USAGE, name, "is an alias; remount its system");
+                }
+                throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
+            }
+            if (rec.state() != SystemRecord.State.READY) {
+                throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word() + "; destroy it and create it again");
+            }
+            Health.SystemState st = Health.check(inst, rec, probeMillis);
+            List<FsEntry> redo = new ArrayList<>();
+            for (int i = 0; i < rec.filesystems().size(); i++) {
+                FsEntry fs = rec.filesystems().get(i);
+                boolean bad = !st.filesystems().get(i).healthy();
+                for (FsEntry r : redo) {
+                    if (r.path().equals("/") || fs.path().startsWith(r.path() + "/")) {
+                        bad = true; // it sat on a filesystem that is redone
+                    }
+                }
+                if (bad) {
+                    redo.add(fs);
+                }
+            }
+            MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug.writer());
+            Map<String, Long> helpers = new LinkedHashMap<>(mounts.helpers());
+            // take down, deepest first
+            for (int i = redo.size() - 1; i >= 0; i--) {
+                FsEntry fs = redo.get(i);
+                String mp = mounts.target(fs).toString();
+                mounts.unmountAll(mp, true);
+                Long pid = helpers.remove(mp);
+                if (pid != null) {
+                    mounts.stopHelper(mp, pid);
+                }
+            }
+            mounts.writeHelpers(helpers);
+            Steps.reach("remount.unmounted");
+            for (FsEntry fs : redo) {
+                if (!fs.path().equals("/")) {
+                    mounts.checkMountPoint(fs);
+                }
+                Path target = mounts.target(fs);
+                long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
+                if (pid > 0) {
+                    helpers.put(target.toString(), pid);
+                    mounts.writeHelpers(helpers);
+                }
+            }
+            view.run(name, "shared-up");
+            view.run(name, "prepare", name);
+            if (!Links.isOurs(inst.link(name))) {
+                Links.checkOursOrAbsent(inst.link(name));
+                Links.create(inst.link(name));
+            }
+            List<String> paths = new ArrayList<>();
+            for (FsEntry fs : redo) {
+                paths.add(fs.path());
+            }
+            return paths;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package org.vsys.core;
+
+/**
+ * Named points in every state change, for the crash and fault tests: with the environment variable
+ * {@code VSYS_FAULT_AT=<step>} vsys fails at that step (exit 1, as a crash would leave it), and
+ * with {@code VSYS_PAUSE_AT=<step>} it prints {@code vsys: paused at <step>} on stderr and sleeps
+ * 60 s so a test can {@code kill -9} it there.
+ */
+public final class Steps {
+    private static final String FAULT = System.getenv("VSYS_FAULT_AT");
+    private static final String PAUSE = System.getenv("VSYS_PAUSE_AT");
+
+    private Steps() {
+    }
+
+    public static void reach(String step) throws VsysException {
+        if (step.equals(PAUSE)) {
+            System.err.println("vsys: paused at " + step);
+            System.err.flush();
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (step.equals(FAULT)) {
+            throw new VsysException(ExitCode.INTERNAL, step, "fault injected (VSYS_FAULT_AT)");
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package org.vsys.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.vsys.config.FsEntry;
+import org.vsys.config.RecordFile;
+import org.vsys.linux.Errno;
+import org.vsys.linux.Posix;
+import org.vsys.linux.PosixException;
+import org.vsys.mount.MountTable;
+import org.vsys.mount.UnmountPlan;
+
+/** The mounts of one system on the host: where they go, taking them down, and their helper daemons. */
+public final class SystemMounts {
+    private final Installation inst;
+    private final String name;
+    private final Debug debug;
+
+    public SystemMounts(Installation inst, String name, Debug debug) {
+        this.inst = inst;
+        this.name = name;
+        this.debug = debug;
+    }
+
+    public Path dir() {
+        return inst.systemDir(name);
+    }
+
+    public Path target(FsEntry fs) {
+        return fs.path().equals("/") ? dir() : dir().resolve(fs.path().substring(1));
+    }
+
+    /**
+     * A nested mount point must already be a real directory in the mounted tree, reached without
+     * following any symlink (a symlink in a remote tree must never redirect a mount onto the host).
+     */
+    public void checkMountPoint(FsEntry fs) throws VsysException {
+        Path p = dir();
+        for (Path part : Path.of(fs.path().substring(1))) {
+            p = p.resolve(part);
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                throw new VsysException(ExitCode.BAD_SOURCE, name,
+                        "mount point " + fs.path() + " does not exist in the system's tree (" + p + ")");
+            }
+            if (a.isSymbolicLink()) {
+                throw new VsysException(ExitCode.UNSAFE, name,
+                        "mount point " + fs.path() + " goes through a symlink in the system's tree (" + p + ")");
+            }
+            if (!a.isDirectory()) {
+                throw new VsysException(ExitCode.BAD_SOURCE, name, "mount point " + fs.path() + " is not a directory (" + p + ")");
+            }
+        }
+    }
+
+    /** True if anything is mounted at or under the system's directory. */
+    public boolean anyMounted() {
+        return !MountTable.read().atOrUnder(dir().toString()).isEmpty();
+    }
+
+    /**
+     * Unmounts everything at or under {@code under} (a directory of this system), children first.
+     * Without {@code detach} a busy mount stops it with exit 11 naming the holder; with it, a busy
+     * mount is detached lazily (MNT_DETACH).
+     */
+    public void unmountAll(String under, boolean detach) throws VsysException {
+        Posix posix = Posix.get();
+        for (int round = 0; round < 4; round++) {
+            List<MountTable.Mount> plan = UnmountPlan.of(MountTable.read(), under);
+            if (plan.isEmpty()) {
+                return;
+            }
+            for (MountTable.Mount m : plan) {
+                String mp = m.mountPoint();
+                try {
+                    posix.umount2(mp, Posix.UMOUNT_NOFOLLOW | (detach ? Posix.MNT_DETACH : 0));
+                    debug.line("unmounted " + mp + " (" + m.fsType() + ")");
+                } catch (PosixException e) {
+                    if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
+                        continue; // already gone (propagation, or a parent went first): the next round re-reads
+                    }
+                    if (e.errno() == Errno.EBUSY) {
+                        List<Processes.Holder> h = Processes.using(dir(), inst.nsFile(name));
+                        throw new VsysException(ExitCode.BUSY, name, "cannot unmount " + mp + ": busy"
+                                + (h.isEmpty() ? "" : ": " + Processes.describe(h)) + "; use --force to detach it lazily");
+                    }
+                    throw new VsysException(ExitCode.MOUNT_FAILED, name, "cannot unmount " + mp + ": " + e.reason(), e);
+                }
+            }
+        }
+        if (!MountTable.read().atOrUnder(under).isEmpty()) {
+            throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + under + " after 4 rounds of unmounting");
+        }
+    }
+
+    /** Helper daemons recorded in {@code R/.state/<name>.pid}: mount point to pid, in file order. */
+    public Map<String, Long> helpers() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        Path f = inst.pidFile(name);
+        try {
+            if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                return out;
+            }
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                int sp = line.lastIndexOf(' ');
+                if (sp > 0) {
+                    try {
+                        out.put(line.substring(0, sp), Long.parseLong(line.substring(sp + 1)));
+                    } catch (NumberFormatException e) {
+                        // skip a damaged line
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    public void writeHelpers(Map<String, Long> helpers) throws VsysException {
+        Path f = inst.pidFile(name);
+        try {
+            if (helpers.isEmpty()) {
+                Files.deleteIfExists(f);
+                return;
+            }
+            Files.createDirectories(inst.stateDir());
+            StringBuilder b = new StringBuilder();
+            helpers.forEach((mp, pid) -> b.append(mp).append(' ').append(pid).append('\n'));
+            RecordFile.writeAtomic(f, b.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, f.toString(), "cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops a recorded helper if that pid is still the sshfs we started for {@code mountPoint}
+     * (its command line names both), SIGTERM then SIGKILL after one second.
+     */
+    public void stopHelper(String mountPoint, long pid) {
+        Optional<ProcessHandle> ph = ProcessHandle.of(pid);
+        if (ph.isEmpty() || !ph.get().isAlive()) {
+            return;
+        }
+        String cmdline;
+        try {
+            cmdline = new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return;
+        }
+        List<String> args = List.of(cmdline.split("\0"));
+        if (args.stream().noneMatch(a -> a.endsWith("sshfs")) || !args.contains(mountPoint)) {
+            debug.line("pid " + pid + " is no longer our sshfs; left alone");
+            return;
+        }
+        ProcessHandle h = ph.get();
+        h.destroy();
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (h.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (h.isAlive()) {
+            h.destroyForcibly();
+        }
+        debug.line("stopped sshfs pid " + pid);
+    }
+
+    public void stopHelpers() {
+        for (Map.Entry<String, Long> e : helpers().entrySet()) {
+            stopHelper(e.getKey(), e.getValue());
+        }
+    }
+
+    /** Removes the system's directory: rmdir only, and only when nothing is mounted on it. */
+    public void removeDir() throws VsysException {
+        Path d = dir();
+        if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            throw new VsysException(ExitCode.UNSAFE, d.toString(), "is not a directory; left alone");
+        }
+        if (MountTable.read().isMountPoint(d.toString())) {
+            throw new VsysException(ExitCode.MOUNT_FAILED, d.toString(), "still a mount point; not removed");
+        }
+        try {
+            Posix.get().rmdir(d.toString());
+        } catch (PosixException e) {
+            if (e.errno() == Errno.ENOTEMPTY || e.errno() == Errno.EEXIST) {
+                throw new VsysException(ExitCode.UNSAFE, d.toString(),
+                        "not empty after unmounting (files were written under the mount point); left in place for the admin");
+            }
+            throw new VsysException(ExitCode.INTERNAL, d.toString(), "rmdir failed: " + e.reason(), e);
+        }
+    }
+
+    public List<String> helperMountPoints() {
+        return new ArrayList<>(helpers().keySet());
+    }
+}

@@ -1,0 +1,207 @@
+package org.vsys.mount;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import org.vsys.config.FsEntry;
+import org.vsys.config.SourceUrl;
+import org.vsys.core.ExitCode;
+import org.vsys.core.VsysException;
+
+/**
+ * A remote tree over SSH with sshfs, started as a plain child in its own session ({@code setsid
+ * sshfs -f}), so vsys knows its pid and can stop it after the unmount (sshfs does not always exit
+ * by itself). Host keys are checked ({@code StrictHostKeyChecking=yes}) and nothing prompts
+ * ({@code BatchMode=yes}).
+ */
+public final class SshfsTransport implements Transport {
+
+    /** The sshfs options of TESTBED.md; ro/rw, suid/dev and the ssh options are added per fs. */
+    static final String BASE_OPTIONS = "allow_other,default_permissions,no_contain_symlinks,reconnect,"
+            + "ServerAliveInterval=15,ServerAliveCountMax=3,BatchMode=yes,StrictHostKeyChecking=yes";
+
+    @Override
+    public void check(FsEntry fs, MountContext ctx) throws VsysException {
+        String what = ctx.system();
+        if (ChildProcess.which("sshfs") == null) {
+            throw new VsysException(ExitCode.UNSUPPORTED, what, "sshfs is not installed (apt-get install sshfs)");
+        }
+        if (!new File("/dev/fuse").exists()) {
+            throw new VsysException(ExitCode.UNSUPPORTED, what, "no /dev/fuse: this kernel has no FUSE (modprobe fuse)");
+        }
+        for (String key : new String[] {"identity", "known_hosts"}) {
+            String f = fs.option(key);
+            if (f != null && !Files.isRegularFile(Path.of(f))) {
+                throw new VsysException(ExitCode.BAD_SOURCE, what, key + " file " + f + " does not exist");
+            }
+        }
+        resolve(fs.source(), ctx);
+    }
+
+    /**
+     * Bounded name check: ssh's own idea of the host name ({@code ssh -G}, so Host aliases in root's
+     * ssh_config work), then {@code getent ahosts} on it. Unknown: exit 7; no answer in time: exit 8.
+     */
+    static void resolve(SourceUrl src, MountContext ctx) throws VsysException {
+        String host = src.host();
+        String real = host;
+        try {
+            List<String> cmd = new ArrayList<>(List.of("ssh", "-G"));
+            cmd.add(host);
+            ChildProcess.Result g = ChildProcess.run(cmd, 2000);
+            if (g.ok()) {
+                for (String line : g.out().split("\n")) {
+                    if (line.startsWith("hostname ")) {
+                        real = line.substring(9).trim();
+                    }
+                }
+            }
+            if (real.indexOf(':') >= 0 || real.matches("[0-9.]+")) {
+                return; // an address literal
+            }
+            ChildProcess.Result r = ChildProcess.run(List.of("getent", "ahosts", real), ctx.timeoutMillis());
+            if (r.timedOut()) {
+                throw new VsysException(ExitCode.UNREACHABLE, host,
+                        "host name lookup did not answer within " + ctx.timeoutSeconds() + " s");
+            }
+            if (r.status() != 0) {
+                throw new VsysException(ExitCode.BAD_SOURCE, host, "unknown host");
+            }
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.UNSUPPORTED, host, "cannot run ssh/getent: " + e.getMessage(), e);
+        }
+    }
+
+    /** The full sshfs option string for one filesystem. */
+    static String options(FsEntry fs, int timeoutSeconds) {
+        StringBuilder o = new StringBuilder(fs.readOnly() ? "ro" : "rw");
+        o.append(fs.suid() ? ",suid" : ",nosuid").append(fs.dev() ? ",dev" : ",nodev");
+        o.append(',').append(BASE_OPTIONS).append(",ConnectTimeout=").append(timeoutSeconds);
+        if (fs.option("identity") != null) {
+            o.append(",IdentityFile=").append(fs.option("identity"));
+        }
+        if (fs.option("known_hosts") != null) {
+            o.append(",UserKnownHostsFile=").append(fs.option("known_hosts"));
+        }
+        if (fs.source().port() != 0) {
+            o.append(",port=").append(fs.source().port());
+        }
+        for (String extra : fs.transportOptions()) {
+            o.append(',').append(extra);
+        }
+        return o.toString();
+    }
+
+    static List<String> command(FsEntry fs, Path target, int timeoutSeconds) {
+        SourceUrl s = fs.source();
+        String remote = (s.user() == null ? "" : s.user() + "@") + s.hostForPath() + ":" + s.path();
+        return List.of("setsid", "sshfs", "-f", remote, target.toString(), "-o", options(fs, timeoutSeconds));
+    }
+
+    @Override
+    public long mount(FsEntry fs, Path target, MountContext ctx) throws VsysException {
+        Path log = ctx.installation().logFile(ctx.system());
+        String t = target.toString();
+        long logStart;
+        Process p;
+        try {
+            Path state = ctx.installation().stateDir();
+            if (!Files.isDirectory(state)) {
+                Files.createDirectories(state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            logStart = Files.exists(log) ? Files.size(log) : 0;
+            List<String> cmd = command(fs, target, ctx.timeoutSeconds());
+            Files.writeString(log, SshfsTransport.stamp() + " " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            pb.redirectErrorStream(true);
+            ctx.debug("starting " + String.join(" ", cmd));
+            p = pb.start();
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.UNSUPPORTED, t, "cannot start sshfs: " + e.getMessage(), e);
+        }
+        long deadline = System.nanoTime() + (ctx.timeoutSeconds() + 3) * 1_000_000_000L;
+        try {
+            while (true) {
+                MountTable.Mount m = MountTable.read().at(t);
+                if (m != null && m.fsType().startsWith("fuse.sshfs")) {
+                    ctx.debug("sshfs pid " + p.pid() + " mounted " + t);
+                    return p.pid();
+                }
+                if (!p.isAlive()) {
+                    throw failure(fs, t, readFrom(log, logStart), false, ctx);
+                }
+                if (System.nanoTime() > deadline) {
+                    p.destroyForcibly();
+                    throw failure(fs, t, readFrom(log, logStart), true, ctx);
+                }
+                Thread.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new VsysException(ExitCode.MOUNT_FAILED, t, "interrupted");
+        }
+    }
+
+    static String stamp() {
+        return java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    }
+
+    private static String readFrom(Path log, long offset) {
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+            long len = f.length();
+            if (len <= offset) {
+                return "";
+            }
+            byte[] b = new byte[(int) Math.min(len - offset, 16384)];
+            f.seek(offset);
+            f.readFully(b);
+            return new String(b, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Maps what ssh/sshfs said to an exit code and the most telling line. */
+    static VsysException failure(FsEntry fs, String target, String log, boolean timedOut, MountContext ctx) {
+        String what = fs.source().toString();
+        String lines = log.lines().filter(l -> !l.isBlank() && !l.startsWith("20")).reduce((a, b) -> a + "\n" + b).orElse("");
+        String lower = lines.toLowerCase(Locale.ROOT);
+        String last = lines.isEmpty() ? "" : lines.substring(lines.lastIndexOf('\n') + 1).strip();
+        String[][] table = {
+            {"host key verification failed", "7"}, {"remote host identification has changed", "7"},
+            {"no ed25519 host key is known", "7"}, {"host key is known", "7"}, {"permission denied", "7"},
+            {"could not resolve hostname", "7"}, {"no such file or directory", "7"}, {"not a directory", "7"},
+            {"connection refused", "8"}, {"connection timed out", "8"}, {"no route to host", "8"},
+            {"network is unreachable", "8"}, {"operation timed out", "8"}, {"connection closed", "8"},
+            {"read: connection reset by peer", "8"},
+        };
+        for (String[] row : table) {
+            int i = lower.indexOf(row[0]);
+            if (i >= 0) {
+                int ls = lines.lastIndexOf('\n', i) + 1;
+                int le = lines.indexOf('\n', i);
+                String line = lines.substring(ls, le < 0 ? lines.length() : le).strip();
+                ExitCode code = row[1].equals("7") ? ExitCode.BAD_SOURCE : ExitCode.UNREACHABLE;
+                return new VsysException(code, what, line);
+            }
+        }
+        if (timedOut) {
+            return new VsysException(ExitCode.UNREACHABLE, what,
+                    "sshfs did not mount within " + (ctx.timeoutSeconds() + 3) + " s" + (last.isEmpty() ? "" : ": " + last));
+        }
+        return new VsysException(ExitCode.MOUNT_FAILED, what,
+                "sshfs failed" + (last.isEmpty() ? "" : ": " + last) + " (log " + ctx.installation().logFile(ctx.system()) + ")");
+    }
+}

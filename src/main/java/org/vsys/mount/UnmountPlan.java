@@ -1,0 +1,41 @@
+package org.vsys.mount;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The order in which to take down everything mounted at or under a directory: a mount only after
+ * all its children (by parent id), and of the mounts that are leaves the latest first, so that a
+ * mount stacked over another goes before the one it hides. Each step is therefore an unmount of
+ * the mount visible at that path.
+ */
+public final class UnmountPlan {
+    private UnmountPlan() {
+    }
+
+    public static List<MountTable.Mount> of(MountTable table, String dir) {
+        List<MountTable.Mount> left = new ArrayList<>(table.atOrUnder(dir));
+        List<MountTable.Mount> out = new ArrayList<>(left.size());
+        while (!left.isEmpty()) {
+            MountTable.Mount pick = null;
+            for (MountTable.Mount m : left) {
+                boolean leaf = true;
+                for (MountTable.Mount c : left) {
+                    if (c.parentId() == m.id() && c != m) {
+                        leaf = false;
+                        break;
+                    }
+                }
+                if (leaf && (pick == null || m.index() > pick.index())) {
+                    pick = m;
+                }
+            }
+            if (pick == null) { // a cycle cannot happen in a real table; fall back to table order
+                pick = left.get(left.size() - 1);
+            }
+            left.remove(pick);
+            out.add(pick);
+        }
+        return out;
+    }
+}
