@@ -1,0 +1,192 @@
+#!/bin/bash
+# vsys over real NFS in the guest (issue 4, tests 1-6), against the server of tests/vm/run-suite.sh
+# ("fileserver" = 10.0.2.2: "/" = a Debian tree with gcc, read-only; "/proj" read-write).
+#   1. `vsys -c fileserver` finds the exports by itself, mounts / at /OS/fileserver and /proj at .../proj;
+#      `vsys list` / `vsys status` report them healthy
+#   2. as an unprivileged user: `/OS/bin/fileserver cc prog.c && /OS/bin/fileserver ./a.out` in the user's home;
+#      /etc/os-release inside is the server's
+#   3. a file written under /proj appears on the server; a write to / fails with EROFS; /tmp inside is local
+#   4. `vsys -a` alias works; `vsys -d` leaves the server's trees byte-identical and nothing mounted
+#   5. (VSYS_KILL_VERSIONS, default 4.1) ganesha killed while mounted: `vsys status` says unresponsive within
+#      5 s (plus the JVM start measured on a healthy status) and returns; `vsys -d --force` completes without
+#      hanging and does not kill the process that runs inside; the server's files are untouched; after the
+#      server is back `vsys -c` works again
+#   6. 1-4 for each of VSYS_NFS_VERSIONS (default "4.1 3"), chosen with nfs.options in /OS/etc/vsys.conf
+# vsys comes from the host (./install.sh on the host, e.g. by test.sh); if the host has none, ./install.sh runs
+# here (the guest's / is a tmpfs overlay, nothing reaches the host). Host-side checks use the run-suite agent.
+. "$(dirname "$0")/lib.sh"
+VERSIONS=${VSYS_NFS_VERSIONS:-4.1 3}
+KILL_VERSIONS=${VSYS_KILL_VERSIONS:-4.1}
+R=/OS; SYS=fileserver; ALIAS=fsalias
+export PATH=/usr/local/sbin:/usr/local/bin:$PATH
+
+# ---------------------------------------------------------------- helpers
+VS_OUT=/run/vs.out
+vs() {   # vs ARGS...: run vsys bounded; output indented; sets VS_RC VS_TIME
+  local t0; t0=$(ts)
+  timeout -k 5 "${VS_TIMEOUT:-120}" vsys "$@" > $VS_OUT 2>&1; VS_RC=$?
+  VS_TIME=$(el "$t0")
+  echo "    \$ vsys $* -> rc=$VS_RC (${VS_TIME}s)"; sed 's/^/    | /' $VS_OUT | head -n 30
+  return $VS_RC
+}
+expect_vs() {   # expect_vs "what" RC ARGS...
+  local d=$1 want=$2; shift 2
+  vs "$@"
+  if [ "$VS_RC" = "$want" ]; then ok "$d"; else nok "$d: vsys $* exited $VS_RC, wanted $want: $(tail -n 1 $VS_OUT)"; fi
+  [ "$VS_RC" = "$want" ]
+}
+mnt_opts() { awk -v m="$1" '$2 == m {o=$4; t=$3; s=$1} END {if (t) print s, t, o; else exit 1}' /proc/mounts; }
+as_user() { runuser -u "$U" -- "$@"; }
+inside() { (cd "$UHOME" && runuser -u "$U" -- "$R/bin/$SYS" "$@"); }
+
+# ---------------------------------------------------------------- setup
+if ! command -v vsys >/dev/null; then
+  if [ ! -f target/dist/lib/vsys.jar ] || [ ! -x native/build/vsys-launcher ]; then
+    nok "vsys is neither installed nor built on the host (run ./install.sh on the host first)"; finish; exit; fi
+  echo "# vsys not installed on the host: ./install.sh in the guest overlay, with the host's current build"
+  # never build in the guest (TCG: minutes): make the existing build look newer than the sources (overlay only)
+  touch target/dist/lib/*.jar; find native/build -type f -exec touch {} +
+  t=$(ts)
+  if timeout 300 ./install.sh > /run/install.out 2>&1; then ok "./install.sh in the guest ($(el "$t")s)"
+  else nok "./install.sh in the guest failed: $(tail -n 3 /run/install.out | tr '\n' ' ')"; finish; exit; fi
+fi
+check "vsys is installed" command -v vsys || { finish; exit; }
+check "the launcher $R/bin/bin is setuid root" sh -c "[ \"\$(stat -c %u:%a $R/bin/bin)\" = 0:4755 ]"
+# systems of the host are records without mounts here: start from a clean /OS (only in the guest's overlay)
+for f in "$R"/etc/systems/* "$R"/etc/aliases/*; do
+  [ -f "$f" ] || continue; n=${f##*/}; echo "# guest only: dropping host record $n"; rm -f "$f" "$R/bin/$n"
+done
+U=${VSYS_IT_USER:-vsys-it}
+id -u "$U" >/dev/null 2>&1 || { U=vsys-vm; id -u $U >/dev/null 2>&1 || useradd -m -s /bin/bash $U; }
+UHOME=$(getent passwd "$U" | cut -d: -f6); mkdir -p "$UHOME"; chown "$U:" "$UHOME"
+echo "# test user $U ($UHOME)"
+[ -f "$R/etc/vsys.conf" ] || { install -m 0644 /dev/null "$R/etc/vsys.conf"; }
+cp "$R/etc/vsys.conf" /run/vsys.conf.orig
+set_nfs_options() { { grep -v '^nfs\.options=' /run/vsys.conf.orig; echo "nfs.options=$1"; } > "$R/etc/vsys.conf"; chmod 0644 "$R/etc/vsys.conf"; echo "# vsys.conf: nfs.options=$1"; }
+cat > "$UHOME/prog.c" <<'EOF'
+#include <stdio.h>
+int main(void) { puts("hello from the fileserver's gcc"); return 0; }
+EOF
+chown "$U:" "$UHOME/prog.c"
+has_agent || skip "no host agent: server-side checks (hash, files on the server, kill) are skipped"
+
+# ---------------------------------------------------------------- 1-4 for one NFS version
+create() {   # create V: vsys -c fileserver with version V; on v3 a missing nolock is reported, then retried with it
+  local v=$1
+  set_nfs_options "hard,timeo=600,retrans=2,vers=$v"
+  if expect_vs "v$v: vsys -c $SYS (exports found by itself)" 0 -c $SYS; then figure "vsys_create_v${v}_guest $VS_TIME s"; return 0; fi
+  if [ "$v" = 3 ] && grep -qiE 'statd|lock' $VS_OUT; then
+    nok "v3: vsys did not add nolock by itself (no rpc.statd in this guest): $(tail -n 1 $VS_OUT)"
+    set_nfs_options "hard,timeo=600,retrans=2,vers=3,nolock"
+    vs -d --force $SYS >/dev/null 2>&1
+    expect_vs "v3: vsys -c $SYS with nfs.options ...,nolock" 0 -c $SYS && return 0
+  fi
+  return 1
+}
+
+one_version() {
+  local v=$1 h0 h1 h2 m out srv
+  echo "## NFS v$v: tests 1-4"
+  has_agent && h0=$(host_call 120 hash)
+  create "$v" || { nok "v$v: no system, tests 1-4 skipped"; vs -d --force $SYS >/dev/null 2>&1; return; }
+  # 1
+  m=$(mnt_opts "$R/$SYS"); echo "    $m"
+  check "v$v: / of the system is mounted from fileserver:/ over NFS" sh -c "echo '$m' | grep -qE '^fileserver:/ nfs4? '"
+  m2=$(mnt_opts "$R/$SYS/proj"); echo "    $m2"
+  check "v$v: /proj is mounted from fileserver:/proj" sh -c "echo '$m2' | grep -qE '^fileserver:/proj nfs4? '"
+  check "v$v: the mounts use vers=$v" sh -c "echo '$m' | grep -q 'vers=$v' && echo '$m2' | grep -q 'vers=$v'"
+  check "v$v: the root is mounted ro, nosuid, nodev" sh -c "echo '$m' | grep -qE '(^| |,)ro,' && echo '$m' | grep -q nosuid && echo '$m' | grep -q nodev"
+  check "v$v: /proj is mounted rw, nosuid, nodev" sh -c "echo '$m2' | grep -qE '(^| |,)rw,' && echo '$m2' | grep -q nosuid && echo '$m2' | grep -q nodev"
+  check "v$v: the record lists / and /proj" sh -c "grep -q '^fs=/ nfs://fileserver/ ' $R/etc/systems/$SYS && grep -q '^fs=/proj nfs://fileserver/proj ' $R/etc/systems/$SYS"
+  sed 's/^/    /' $R/etc/systems/$SYS
+  expect_vs "v$v: vsys list" 0 list && check "v$v: vsys list shows $SYS" grep -q "$SYS" $VS_OUT
+  expect_vs "v$v: vsys status $SYS is healthy" 0 status $SYS
+  figure "vsys_status_healthy_v${v}_guest $VS_TIME s"
+  expect_vs "v$v: vsys status (all) is healthy" 0 status
+  # 2
+  check "v$v: user $U: cc prog.c in \$HOME" inside cc prog.c
+  out=$(inside ./a.out 2>&1); echo "    $out"
+  check "v$v: user $U: ./a.out prints the expected line" test "$out" = "hello from the fileserver's gcc"
+  check "v$v: a.out landed in the local home" test -x "$UHOME/a.out"
+  check "v$v: inside, / is the server's tree (no java there)" inside sh -c '! test -e /usr/bin/java && test -x /usr/bin/gcc'
+  check "v$v: inside, /proj shows the rw export" inside test -e /proj/vmbench-100M
+  out=$(inside cat /etc/os-release 2>&1)
+  if has_agent; then
+    srv=$(host_call 30 rootcat etc/os-release)
+    check "v$v: /etc/os-release inside is the server's" test "$out" = "$srv"
+  else
+    check "v$v: /etc/os-release inside is a bookworm one" sh -c "echo '$out' | grep -q VERSION_CODENAME=bookworm"
+  fi
+  # 3
+  check "v$v: user writes /proj/vsys-rw-v$v.txt inside" inside sh -c "echo 'rw over v$v' > /proj/vsys-rw-v$v.txt"
+  if has_agent; then
+    check "v$v: ... and it is on the server" sh -c "$(declare -f host_call has_agent); VM_OUT=$VM_OUT host_call 20 rwcat vsys-rw-v$v.txt | grep -qx 'rw over v$v'"
+  fi
+  check_fails "v$v: root: a write to / inside fails with EROFS" "Read-only file system" "$R/bin/$SYS" touch /vsys-erofs-test
+  check_fails "v$v: root: a write to /etc inside fails with EROFS" "Read-only file system" "$R/bin/$SYS" sh -c 'echo x > /etc/vsys-erofs-test'
+  check "v$v: user writes /tmp/vsys-tmp-v$v inside" inside sh -c "echo local > /tmp/vsys-tmp-v$v"
+  check "v$v: ... it is in the guest's own /tmp" test -f /tmp/vsys-tmp-v$v
+  if has_agent; then
+    check "v$v: ... and not on the server" sh -c "$(declare -f host_call has_agent); VM_OUT=$VM_OUT; ! host_call 20 rootexists tmp/vsys-tmp-v$v && ! host_call 20 rwexists vsys-tmp-v$v"
+  fi
+  # 4
+  expect_vs "v$v: vsys -a $ALIAS $SYS" 0 -a $ALIAS $SYS
+  check "v$v: the alias runs inside the system" sh -c "cd $UHOME && runuser -u $U -- $R/bin/$ALIAS ./a.out | grep -q 'fileserver'"
+  expect_vs "v$v: vsys unalias $ALIAS" 0 unalias $ALIAS
+  check "v$v: the alias link is gone" test ! -e "$R/bin/$ALIAS"
+  has_agent && h1=$(host_call 120 hash)
+  expect_vs "v$v: vsys -d $SYS" 0 -d $SYS
+  figure "vsys_destroy_v${v}_guest $VS_TIME s"
+  check "v$v: nothing of $SYS is mounted" sh -c "! awk '{print \$2}' /proc/mounts | grep -q '^$R/$SYS\\(/\\|\$\\)'"
+  check "v$v: no NFS mount left in the guest" sh -c "! awk '\$3 ~ /^nfs/' /proc/mounts | grep -q ."
+  check "v$v: record and link are gone" sh -c "! test -e $R/etc/systems/$SYS && ! test -e $R/bin/$SYS"
+  if has_agent; then
+    h2=$(host_call 120 hash); echo "    before destroy: $(echo $h1)   after: $(echo $h2)"
+    check "v$v: destroy left the server's trees byte-identical" test "$h1" = "$h2"
+    check "v$v: the root tree is unchanged by the whole test" test "$(echo "$h0" | grep ^root)" = "$(echo "$h2" | grep ^root)"
+  fi
+}
+
+# ---------------------------------------------------------------- 5: the server dies
+server_dies() {
+  local v=$1 healthy spid hb ha t out
+  echo "## NFS v$v: test 5 (server dies while mounted)"
+  has_agent || { skip "v$v: test 5 needs the host agent"; return; }
+  create "$v" || { nok "v$v: test 5: no system"; return; }
+  vs status $SYS; healthy=$VS_TIME
+  (cd "$UHOME" && exec runuser -u "$U" -- "$R/bin/$SYS" sleep 600) < /dev/null > /dev/null 2>&1 &
+  for i in $(seq 50); do spid=$(pgrep -u "$U" -x sleep | head -n 1); [ -n "$spid" ] && break; sleep 0.1; done
+  check "v$v: a process runs inside (pid $spid)" test -n "$spid"
+  hb=$(host_call 120 hash)
+  check "v$v: ganesha killed on the host" host_call 30 kill
+  vs status $SYS
+  out=$(cat $VS_OUT)
+  figure "vsys_status_dead_server_v${v}_guest $VS_TIME s (healthy: $healthy s)"
+  if [ "$VS_RC" = 12 ]; then ok "v$v: vsys status exits 12 (unhealthy) with the server dead"; else nok "v$v: vsys status exited $VS_RC with the server dead, wanted 12"; fi
+  check "v$v: ... and says unresponsive" sh -c "echo \"\$0\" | grep -qiE 'unrespons|not respond|no answer|timed? ?out'" "$out"
+  check "v$v: ... within 5 s more than a healthy status (${VS_TIME}s vs ${healthy}s)" \
+    awk -v a="$VS_TIME" -v b="$healthy" 'BEGIN{exit !(a <= b + 5)}'
+  check "v$v: ... and names the process inside (pid $spid)" grep -qw "$spid" $VS_OUT
+  VS_TIMEOUT=90 vs -d --force $SYS
+  figure "vsys_destroy_force_dead_server_v${v}_guest $VS_TIME s"
+  if [ "$VS_RC" = 0 ]; then ok "v$v: vsys -d --force completes with the server dead"; else nok "v$v: vsys -d --force exited $VS_RC (124 = hung, killed by the test)"; fi
+  check "v$v: ... and reports the process inside (pid $spid)" grep -qw "$spid" $VS_OUT
+  check "v$v: ... which was not killed" kill -0 "$spid"
+  kill "$spid" 2>/dev/null
+  check "v$v: nothing of $SYS is left mounted" sh -c "! awk '{print \$2}' /proc/mounts | grep -q '^$R/$SYS\\(/\\|\$\\)'"
+  check "v$v: ganesha restarted on the host" host_call 60 restart
+  ha=$(host_call 120 hash)
+  check "v$v: the server's files are untouched (hash before kill = after restart)" test "$hb" = "$ha"
+  if [ -e "$R/etc/systems/$SYS" ]; then expect_vs "v$v: vsys remount $SYS after the server is back" 0 remount $SYS
+  else expect_vs "v$v: vsys -c $SYS after the server is back" 0 -c $SYS; fi
+  check "v$v: the system works again" inside ./a.out
+  expect_vs "v$v: vsys status healthy again" 0 status $SYS
+  expect_vs "v$v: vsys -d $SYS" 0 -d $SYS
+}
+
+for v in $VERSIONS; do one_version "$v"; done
+for v in $KILL_VERSIONS; do server_dies "$v"; done
+# leave nothing behind in the guest either
+vs -d --force $SYS > /dev/null 2>&1
+cp /run/vsys.conf.orig "$R/etc/vsys.conf"
+finish
