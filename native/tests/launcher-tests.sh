@@ -1,0 +1,529 @@
+#!/bin/bash
+# launcher-tests.sh - drive the INSTALLED launcher as real unprivileged users.
+#
+# Run as root. Needs: R (VSYS_ROOT, default /OS) with the launcher installed as
+# R/bin/bin (mode 4755, root), vsys-view at $VSYS_VIEW (default
+# native/build/vsys-view), cc. Builds its own local-tree systems without the
+# Java CLI (records written by hand per docs/DESIGN.md), creates the users
+# vsys-t1 and vsys-t2 if missing, and cleans up every mount, namespace bind
+# and file it made, also on failure.
+#
+# SANITIZE=1: build the ASan/UBSan launcher (make asan) and install it as
+# R/bin/bin for the run; the original binary is put back afterwards.
+#
+# Output: one line per case, then "launcher: N passed, M failed".
+set -u
+export LC_ALL=C
+
+R=${VSYS_ROOT:-/OS}
+HERE=$(cd "$(dirname "$0")" && pwd)
+NATIVE=$(cd "$HERE/.." && pwd)
+VIEW=${VSYS_VIEW:-$NATIVE/build/vsys-view}
+SANITIZE=${SANITIZE:-0}
+U1=vsys-t1
+U2=vsys-t2
+TG=vsys-tg
+SA=vlt-a      # plain system, setuid=no
+SB=vlt-b      # second tree
+SS=vlt-s      # setuid=yes
+SF=vlt-f      # users=vsys-t2
+SG=vlt-g      # groups=vsys-tg
+SC=vlt-c      # cwd_fallback=yes
+SN=vlt-n      # record but never prepared
+SX=vlt-x      # scratch record for corruption cases
+AL=vlt-al     # alias of vlt-a
+AM=vlt-am     # alias of a missing system
+MARK=/tmp/vsys-lt-mark
+PASS=0
+FAIL=0
+W=
+SHARED_WAS_UP=0
+SYSTEMS="$SA $SB $SS $SF $SG $SC"
+declare -a UNDO=()
+
+say() { printf '%s\n' "$*"; }
+ok() { PASS=$((PASS + 1)); say "ok   $1"; }
+bad() { FAIL=$((FAIL + 1)); say "FAIL $1${2:+: $2}"; }
+
+cleanup() {
+	local i s
+	set +e
+	for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do eval "${UNDO[$i]}" >/dev/null 2>&1; done
+	UNDO=()
+	for s in $SYSTEMS; do
+		"$VIEW" release "$s" >/dev/null 2>&1
+		rm -f "$R/bin/$s" "$R/etc/systems/$s"
+		if mountpoint -q "$R/$s"; then umount -R "$R/$s"; fi
+		rmdir "$R/$s" 2>/dev/null
+		rm -rf "${R:?}/.var/$s"
+	done
+	rm -f "$R/bin/$SN" "$R/etc/systems/$SN" "$R/bin/$SX" "$R/etc/systems/$SX" \
+		"$R/bin/$AL" "$R/etc/aliases/$AL" "$R/bin/$AM" "$R/etc/aliases/$AM"
+	rmdir "$R/$SN" 2>/dev/null
+	if [ "$SHARED_WAS_UP" = 0 ]; then "$VIEW" shared-down >/dev/null 2>&1; fi
+	if [ -n "$W" ]; then
+		for s in a b; do
+			mountpoint -q "$W/trees/$s/usr" && umount "$W/trees/$s/usr"
+		done
+		if [ -f "$W/bin.orig" ]; then
+			install -m 4755 -o root -g root "$W/bin.orig" "$R/bin/bin"
+		fi
+		rm -rf "$W"
+	fi
+	rm -rf "$MARK" /tmp/vsys-lt-* /home/$U1/vlt-* /home/$U2/vlt-*
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+die() { say "launcher-tests: $*" >&2; exit 2; }
+
+# ---- preconditions --------------------------------------------------------
+[ "$(id -u)" = 0 ] || die "must run as root"
+[ -x "$VIEW" ] || die "no vsys-view at $VIEW (set VSYS_VIEW)"
+[ -u "$R/bin/bin" ] && [ "$(stat -c %u "$R/bin/bin")" = 0 ] ||
+	die "$R/bin/bin is not installed setuid root (install -m 4755 -o root)"
+for d in "$R" "$R/bin" "$R/etc" "$R/etc/systems" "$R/etc/aliases"; do
+	[ -d "$d" ] || die "$d missing"
+done
+command -v cc >/dev/null || die "cc missing"
+
+W=$(mktemp -d /var/tmp/vsys-lt.XXXXXX) || die "mktemp"
+chmod 755 "$W"
+
+if [ "$SANITIZE" = 1 ]; then
+	make -s -C "$NATIVE" asan VSYS_ROOT="$R" >/dev/null || die "make asan failed"
+	cp -a "$R/bin/bin" "$W/bin.orig"
+	install -m 4755 -o root -g root "$NATIVE/build/asan/vsys-launcher" "$R/bin/bin"
+	say "# SANITIZE=1: $R/bin/bin is the ASan/UBSan build"
+fi
+
+cc -O2 -o "$W/xexec" "$HERE/helpers.c" || die "cannot build helpers"
+cc -O2 -DPRELOAD -shared -fPIC -o "$W/preload.so" "$HERE/helpers.c" || die "cannot build preload.so"
+chmod 755 "$W/xexec" "$W/preload.so"
+XEXEC=$W/xexec
+
+# ---- users ------------------------------------------------------------------
+getent group $TG >/dev/null || groupadd $TG
+for u in $U1 $U2; do
+	id $u >/dev/null 2>&1 || useradd -m -s /bin/bash $u || die "useradd $u"
+	mkdir -p /home/$u && chown $u:$u /home/$u
+done
+usermod -a -G $TG $U2
+H1=/home/$U1
+H2=/home/$U2
+
+# ---- trees and systems -----------------------------------------------------
+make_tree() { # letter
+	local t=$W/trees/$1
+	mkdir -p "$t"/{usr,var/tmp,opt,home,tmp,root,proc,dev,sys,run,srv}
+	cp -a /etc "$t/etc"
+	rm -f "$t/etc/os-release"
+	printf 'PRETTY_NAME="vsys launcher test %s"\nID=vsys-lt-%s\n' "$1" "$1" >"$t/etc/os-release"
+	echo "$1" >"$t/SYSTEM_ID"
+	for l in bin lib lib64 sbin; do ln -s usr/$l "$t/$l"; done
+	cp /usr/bin/id "$t/opt/suid-id"
+	chmod 4755 "$t/opt/suid-id"
+	mount --bind /usr "$t/usr" && mount --make-private "$t/usr" &&
+		mount -o remount,bind,ro "$t/usr" || die "bind /usr into $t"
+}
+write_record() { # name dir-of-tree extra-lines...
+	local n=$1 t=$2
+	shift 2
+	{
+		printf 'version=1\nname=%s\nstate=ready\ncreated=2026-11-22T02:30:00Z\n' "$n"
+		printf 'fs=/ dir:%s ro\n' "$t"
+		printf 'setuid=no\nusers=\ngroups=\ncwd_fallback=no\n'
+		printf 'hostfiles=passwd,group,hosts,resolv.conf,localtime\n'
+	} | awk -v extra="$*" 'BEGIN{n=split(extra,e," ");for(i=1;i<=n;i++){split(e[i],kv,"=");o[kv[1]]=e[i]}}
+		{split($0,kv,"="); if (kv[1] in o) {print o[kv[1]]} else print}' >"$R/etc/systems/.$n.tmp"
+	chmod 644 "$R/etc/systems/.$n.tmp"
+	mv "$R/etc/systems/.$n.tmp" "$R/etc/systems/$n"
+}
+make_system() { # name letter extra...
+	local n=$1 t=$W/trees/$2
+	shift 2
+	mkdir -p "$R/$n" && chmod 755 "$R/$n"
+	mount --rbind "$t" "$R/$n" && mount --make-rprivate "$R/$n" &&
+		mount -o remount,bind,ro "$R/$n" || die "mount $R/$n"
+	write_record "$n" "$t" "$@"
+	ln -sfn bin "$R/bin/$n"
+}
+
+mountpoint -q "$R/.ns" && SHARED_WAS_UP=1
+make_tree a
+make_tree b
+make_system $SA a
+make_system $SB b
+make_system $SS a setuid=yes
+make_system $SF a users=$U2
+make_system $SG a groups=$TG
+make_system $SC a cwd_fallback=yes
+"$VIEW" shared-up || die "vsys-view shared-up failed"
+for s in $SYSTEMS; do "$VIEW" prepare $s || die "vsys-view prepare $s failed"; done
+mkdir -p "$R/$SN"
+write_record $SN "$W/trees/a"
+ln -sfn bin "$R/bin/$SN"
+printf 'version=1\nname=%s\nsystem=%s\n' $AL $SA >"$R/etc/aliases/$AL"
+printf 'version=1\nname=%s\nsystem=%s\n' $AM vlt-missing >"$R/etc/aliases/$AM"
+chmod 644 "$R/etc/aliases/$AL" "$R/etc/aliases/$AM"
+ln -sfn bin "$R/bin/$AL"
+ln -sfn bin "$R/bin/$AM"
+
+mkdir -p $H1/vlt-work $H2/vlt-work
+chown $U1:$U1 $H1/vlt-work
+chown $U2:$U2 $H2/vlt-work
+
+# ---- running things as a user ---------------------------------------------
+# RUN user cwd [xexec options] PROG ARGS...   -> $RC, $OUT, $ERR (stdin /dev/null)
+RUN() {
+	local u=$1 d=$2
+	shift 2
+	timeout 30 "$XEXEC" -u "$u" -c "$d" -e PATH=/usr/local/bin:/usr/bin:/bin -e HOME=/home/$u \
+		-e USER=$u -e LOGNAME=$u "$@" >"$W/out" 2>"$W/err" <"${STDIN:-/dev/null}"
+	RC=$?
+	OUT=$(cat "$W/out")
+	ERR=$(cat "$W/err")
+}
+L() { RUN $U1 $H1/vlt-work "$@"; }
+# exec with argv[0] chosen: LA argv0 args...
+LA() { local a0=$1; shift; L -0 "$a0" "$R/bin/bin" "$@"; }
+
+expect() { # name condition-description test-expression...
+	local n=$1
+	shift
+	if "$@"; then ok "$n"; else bad "$n" "rc=$RC out=[${OUT:0:200}] err=[${ERR:0:200}]"; fi
+}
+# Refusal: exit 125, exactly one line "vsys: ...<regex>", and the marker
+# command never ran.
+refused() { # name regex
+	local n=$1 re=$2 lines
+	lines=$(grep -c '' "$W/err")
+	if [ "$RC" = 125 ] && [ "$lines" = 1 ] && grep -Eq "^vsys: .*$re" "$W/err" && [ ! -e $MARK ]; then
+		ok "$n"
+	else
+		bad "$n" "rc=$RC lines=$lines marker=$([ -e $MARK ] && echo yes || echo no) err=[${ERR:0:300}]"
+	fi
+	rm -f $MARK
+}
+TOUCH=(/bin/sh -c "touch $MARK")
+eq() { [ "$1" = "$2" ]; }
+has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+
+# ---- functional cases -------------------------------------------------------
+say "# functional"
+for u in $U1 $U2; do
+	for f in -u -g -G; do
+		RUN $u /home/$u/vlt-work /usr/bin/id $f
+		want=$OUT
+		RUN $u /home/$u/vlt-work "$R/bin/$SA" id $f
+		expect "id $f of $u equals the caller's ($want)" eq "$RC:$OUT" "0:$want"
+	done
+done
+L "$R/bin/$SA" id -un
+expect "host passwd shown in the system (id -un)" eq "$OUT" "$U1"
+L "$R/bin/$SA" pwd
+expect "pwd equals the caller's cwd" eq "$OUT" "$H1/vlt-work"
+L "$R/bin/$SA" /bin/sh -c 'exit 0'
+expect "exit status 0" eq "$RC" 0
+L "$R/bin/$SA" /bin/sh -c 'exit 1'
+expect "exit status 1" eq "$RC" 1
+L "$R/bin/$SA" /bin/sh -c 'exit 42'
+expect "exit status 42" eq "$RC" 42
+L /bin/sh -c "$R/bin/$SA /bin/sh -c 'kill -TERM \$\$'; echo \$?"
+expect "death by SIGTERM is 143 for the calling shell" eq "$OUT" 143
+L /bin/sh -c "$R/bin/$SA /bin/sh -c 'kill -KILL \$\$'; echo \$?"
+expect "death by SIGKILL is 137 for the calling shell" eq "$OUT" 137
+L /bin/sh -c "echo hello | $R/bin/$SA cat"
+expect "stdin reaches the command" eq "$OUT" hello
+L /bin/sh -c "$R/bin/$SA seq 1 1000 | $R/bin/$SB wc -l"
+expect "pipeline between two systems" eq "$OUT" 1000
+L "$R/bin/$SA" /bin/sh -c 'echo to-stderr >&2'
+expect "stderr reaches the caller" eq "$RC:$ERR" "0:to-stderr"
+L "$R/bin/$SA" nonexistent-command-xyz
+expect "command not found: 127 + one line" eq "$RC:$ERR" "127:vsys: nonexistent-command-xyz: No such file or directory"
+L "$R/bin/$SA" /etc/os-release
+expect "command not executable: 126 + one line" eq "$RC:$ERR" "126:vsys: /etc/os-release: Permission denied"
+L "$R/bin/$SA" /bin/sh -c 'sh -c "cat /etc/os-release"'
+expect "a grandchild sees the system" has "$OUT" "ID=vsys-lt-a"
+L "$R/bin/$SB" cat /SYSTEM_ID /etc/os-release
+expect "system b sees its own tree" has "$OUT" "ID=vsys-lt-b"
+L /bin/sh -c "$R/bin/$SA sh -c 'sleep 1; cat /etc/os-release' > $H1/vlt-work/oa & $R/bin/$SB sh -c 'sleep 1; cat /etc/os-release' > $H1/vlt-work/ob; wait; cat $H1/vlt-work/oa $H1/vlt-work/ob"
+expect "two systems side by side see different trees" eq "$(echo "$OUT" | grep ^ID= | tr '\n' ' ')" "ID=vsys-lt-a ID=vsys-lt-b "
+L "$R/bin/$AL" cat /etc/os-release
+expect "alias runs its system" has "$OUT" "ID=vsys-lt-a"
+L -e VSYS=$SB "$R/bin/bin" cat /etc/os-release
+expect "bin with VSYS=name" has "$OUT" "ID=vsys-lt-b"
+L "$R/bin/$SA" /bin/sh -c "echo x > /tmp/vsys-lt-tmpfile"
+expect "/tmp inside is the local /tmp" eq "$(cat /tmp/vsys-lt-tmpfile 2>/dev/null):$(stat -c %U /tmp/vsys-lt-tmpfile 2>/dev/null)" "x:$U1"
+L "$R/bin/$SA" /bin/sh -c "echo y > /var/tmp/vsys-lt-vt; ls -ld /var/tmp"
+expect "/var/tmp is the system's local $R/.var/$SA/tmp (1777)" eq "$(cat $R/.var/$SA/tmp/vsys-lt-vt 2>/dev/null):${OUT:0:10}" "y:drwxrwxrwt"
+L "$R/bin/$SB" ls /var/tmp/vsys-lt-vt
+expect "/var/tmp is per system" eq "$RC" 2
+rm -f "$R/.var/$SA/tmp/vsys-lt-vt"
+L "$R/bin/$SA" grep -E '^(NoNewPrivs|CapEff|CapPrm):' /proc/self/status
+expect "no capabilities, no_new_privs inside (setuid=no)" eq "$(echo $OUT)" "CapPrm: 0000000000000000 CapEff: 0000000000000000 NoNewPrivs: 1"
+L "$R/bin/$SS" grep -E '^NoNewPrivs:' /proc/self/status
+expect "setuid=yes: no_new_privs not set" eq "$(echo $OUT)" "NoNewPrivs: 0"
+L -e FOO=bar -e TERM=xterm "$R/bin/$SA" -sh --noprofile -c 'echo "$0"; env'
+expect "-sh: login shell argv[0] -bash" eq "$(echo "$OUT" | head -1)" "-bash"
+envs=$(echo "$OUT" | grep -E '^(HOME|SHELL|USER|LOGNAME|PATH|TERM|FOO)=' | sort | tr '\n' ' ')
+expect "-sh: clean login environment" eq "$envs" "HOME=$H1 LOGNAME=$U1 PATH=/usr/local/bin:/usr/bin:/bin SHELL=/bin/bash TERM=xterm USER=$U1 "
+STDIN=<(printf 'echo "$0"\n') L -e FOO=bar "$R/bin/$SA"
+expect "NAME alone: the caller's shell, not a login shell" eq "$OUT" "bash"
+STDIN=<(printf 'echo "$0:$FOO"\n') L -e FOO=bar "$R/bin/$SA" -sh
+expect "NAME -sh alone: login shell without the caller's variables" eq "$OUT" "-bash:"
+
+# propagation: a tmpfs mounted on the host under /home after prepare
+mkdir -p $H1/vlt-mnt
+L /bin/sh -c "$R/bin/$SA sh -c 'sleep 2; cat $H1/vlt-mnt/f 2>&1'" &
+bgpid=$!
+sleep 0.5
+mount -t tmpfs -o size=1m tmpfs $H1/vlt-mnt && UNDO+=("umount $H1/vlt-mnt")
+echo propagated >$H1/vlt-mnt/f
+wait $bgpid
+OUT=$(cat "$W/out")
+expect "host mount under /home after prepare: seen by a running process" eq "$OUT" propagated
+L "$R/bin/$SB" cat $H1/vlt-mnt/f
+expect "host mount under /home after prepare: seen by the next launch" eq "$OUT" propagated
+umount $H1/vlt-mnt
+L "$R/bin/$SB" ls $H1/vlt-mnt
+expect "host unmount propagates too" eq "$RC:$OUT" "0:"
+mkdir -p /tmp/vsys-lt-leak
+nsenter --mount="$R/.ns/$SA" mount -t tmpfs -o size=1m tmpfs /tmp/vsys-lt-leak
+expect "a mount made inside a system does not leak to the host" eval '! grep -q vsys-lt-leak /proc/self/mountinfo'
+nsenter --mount="$R/.ns/$SA" umount /tmp/vsys-lt-leak
+n1=$(grep -c '' /proc/self/mountinfo)
+L "$R/bin/$SA" true
+n2=$(grep -c '' /proc/self/mountinfo)
+expect "a launch adds nothing to the host mount table" eq "$n1" "$n2"
+expect "$R/.ns is a private mount" eval "grep -E ' $R/.ns ' /proc/self/mountinfo | grep -vq 'shared:'"
+L "$R/bin/$SA" /bin/sh -c 'ls /proc/$$/fd | tr "\n" " "'
+expect "the launcher leaves no fd of its own" eq "$OUT" "0 1 2 "
+
+# audit line (only when no syslog daemon owns /dev/log)
+if [ ! -e /dev/log ]; then
+	"$XEXEC" loglisten /dev/log 5 >"$W/log" 2>&1 &
+	logpid=$!
+	for _ in $(seq 50); do grep -q ready "$W/log" && break; sleep 0.1; done
+	L "$R/bin/$SA" /bin/echo audit-me
+	wait $logpid
+	rm -f /dev/log
+	line=$(grep 'vsys\[' "$W/log")
+	OUT=${line:-}
+	audit_ok() { has "$OUT" "<86>" && has "$OUT" "vsys[" &&
+		has "$OUT" "user=$U1 uid=$(id -u $U1) system=$SA command=/bin/echo audit-me cwd=$H1/vlt-work"; }
+	expect "one audit line (authpriv.info): user, system, command, cwd" audit_ok
+fi
+
+# ---- attacks: each refused (125, one line) with no effect -------------------
+say "# attacks"
+LA "$R/bin/" "${TOUCH[@]}"
+refused "argv[0] ending in / (empty name)" "empty name"
+LA "$R/bin/.." "${TOUCH[@]}"
+refused "argv[0] .." "invalid name"
+LA "" "${TOUCH[@]}"
+refused "argv[0] empty" "empty name"
+LA "$(printf 'a%.0s' $(seq 5000))" "${TOUCH[@]}"
+refused "argv[0] of 5000 bytes" "longer than 64"
+LA "x/../$SA/" "${TOUCH[@]}"
+refused "argv[0] x/../name/" "empty name"
+LA ".hidden" "${TOUCH[@]}"
+refused "argv[0] .hidden (reserved)" "invalid name"
+LA "etc" "${TOUCH[@]}"
+refused "argv[0] etc (reserved)" "reserved name"
+LA "$(printf 'vlt-a\nX')" "${TOUCH[@]}"
+refused "argv[0] with a newline" "invalid name"
+LA "vlt-nosuch" "${TOUCH[@]}"
+refused "argv[0] unknown name" "vlt-nosuch: no such system"
+L -z "$R/bin/$SA"
+refused "argc == 0" "(no program name|empty name)"
+L "$R/bin/$SF" "${TOUCH[@]}"
+refused "system not allowed by users=" "permission denied for user $U1"
+RUN $U2 $H2/vlt-work "$R/bin/$SF" id -un
+expect "...while the listed user may use it" eq "$RC:$OUT" "0:$U2"
+L "$R/bin/$SG" "${TOUCH[@]}"
+refused "system not allowed by groups=" "permission denied"
+RUN $U2 $H2/vlt-work "$R/bin/$SG" id -un
+expect "...while a member of the group may use it" eq "$RC:$OUT" "0:$U2"
+L -e VSYS=$SF "$R/bin/bin" "${TOUCH[@]}"
+refused "VSYS naming a forbidden system" "permission denied"
+L -e VSYS=vlt-nosuch "$R/bin/bin" "${TOUCH[@]}"
+refused "VSYS naming an unknown system" "no such system"
+L -e VSYS=../../etc "$R/bin/bin" "${TOUCH[@]}"
+refused "VSYS invalid (../../etc)" "invalid name"
+L -e VSYS=bin "$R/bin/bin" "${TOUCH[@]}"
+refused "VSYS=bin (reserved)" "reserved name"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "bin without VSYS: usage" "usage"
+L "$R/bin/$SN" "${TOUCH[@]}"
+refused "system with a record but no prepared namespace" "not prepared"
+L "$R/bin/$AM" "${TOUCH[@]}"
+refused "alias of a missing system" "alias of a missing system"
+
+# environment: scrubbed before anything privileged, absent inside
+rm -f /tmp/vsys-lt-preload.*
+L -e LD_PRELOAD="$W/preload.so" "$R/bin/$SA" /bin/sh -c 'echo "${LD_PRELOAD-unset}"'
+expect "LD_PRELOAD: no marker (root or user), absent inside" eq "$RC:$OUT:$(ls /tmp/vsys-lt-preload.* 2>/dev/null)" "0:unset:"
+L -e LD_LIBRARY_PATH="$W" -e GCONV_PATH="$W" -e LD_AUDIT="$W/preload.so" "$R/bin/$SA" /usr/bin/env
+expect "LD_LIBRARY_PATH, GCONV_PATH, LD_AUDIT absent inside" eq "$RC:$(echo "$OUT" | grep -cE '^(LD_|GCONV)')" "0:0"
+L -e IFS=x -e BASH_ENV=/tmp/x -e ENV=/tmp/x -e SHELLOPTS=xtrace -e PS4='$(touch /tmp/vsys-lt-ps4)' \
+	-e GLIBC_TUNABLES=glibc.malloc.check=3 -e MALLOC_CHECK_=3 -e TMPDIR=/x -e TZDIR=/x -e NLSPATH=/x \
+	-e HOSTALIASES=/x -e LOCPATH=/x -e RES_OPTIONS=x -e KEEP=1 "$R/bin/$SA" /usr/bin/env
+expect "shell hooks and glibc's unsecure variables removed, others kept" eq "$RC:$(echo "$OUT" | grep -vE '^(PATH|HOME|USER|LOGNAME)=' | sort | tr '\n' ' ')" "0:KEEP=1 "
+L -E NOEQUALS -E =weird -e GOOD=1 "$R/bin/$SA" /usr/bin/env
+expect "entries that are not NAME=VALUE removed" eq "$RC:$(echo "$OUT" | grep -cE 'NOEQUALS|weird'):$(echo "$OUT" | grep -c GOOD=1)" "0:0:1"
+rm -f /tmp/vsys-lt-preload.* /tmp/vsys-lt-ps4
+
+# configuration files made unsafe (each undone at once)
+REC=$R/etc/systems/$SA
+chmod g+w "$REC"
+L "$R/bin/$SA" "${TOUCH[@]}"
+chmod 644 "$REC"
+refused "record group-writable" "unsafe: writable by group or others"
+chmod o+w "$REC"
+L "$R/bin/$SA" "${TOUCH[@]}"
+chmod 644 "$REC"
+refused "record world-writable" "unsafe: writable by group or others"
+chown $U1 "$REC"
+L "$R/bin/$SA" "${TOUCH[@]}"
+chown root "$REC"
+refused "record not owned by root" "unsafe: not owned by root"
+cp -a "$REC" "$W/rec.saved"
+UNDO+=("cp -a $W/rec.saved $REC")
+ln -sfn "$W/rec.saved" "$REC.lnk" && mv -T "$REC.lnk" "$REC"
+L "$R/bin/$SA" "${TOUCH[@]}"
+cp -a "$W/rec.saved" "$REC.new" && mv -T "$REC.new" "$REC"
+refused "record replaced by a symlink" "unsafe: a symlink"
+rm -f "$REC"
+mkfifo -m 644 "$REC"
+L "$R/bin/$SA" "${TOUCH[@]}"
+rm -f "$REC"
+cp -a "$W/rec.saved" "$REC"
+refused "record replaced by a FIFO (no hang)" "unsafe: not a regular file"
+chmod g+w "$R/etc"
+L "$R/bin/$SA" "${TOUCH[@]}"
+chmod 755 "$R/etc"
+refused "$R/etc group-writable" "$R/etc: unsafe: writable by group or others"
+chown $U1 "$R/etc/systems"
+L "$R/bin/$SA" "${TOUCH[@]}"
+chown root "$R/etc/systems"
+refused "$R/etc/systems not owned by root" "unsafe: not owned by root"
+mv "$R/etc/systems" "$R/etc/systems.real" && ln -s systems.real "$R/etc/systems" &&
+	UNDO+=("rm -f $R/etc/systems; mv $R/etc/systems.real $R/etc/systems")
+L "$R/bin/$SA" "${TOUCH[@]}"
+rm -f "$R/etc/systems" && mv "$R/etc/systems.real" "$R/etc/systems" && unset 'UNDO[-1]'
+refused "$R/etc/systems replaced by a symlink" "unsafe: not a directory"
+chmod o+w "$R"
+L "$R/bin/$SA" "${TOUCH[@]}"
+chmod 755 "$R"
+refused "$R world-writable" "unsafe: writable by group or others"
+
+# corrupt records (scratch system vlt-x: a copy of vlt-a's tree and namespace name)
+xrec() { printf "$1" >"$R/etc/systems/$SX"; chmod 644 "$R/etc/systems/$SX"; ln -sfn bin "$R/bin/$SX"; }
+xrec 'version=1\nname=vlt-x\nstate=creating\n'
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "state=creating" "not ready"
+xrec 'version=1\nname=vlt-x\nstate=destroying\n'
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "state=destroying" "not ready"
+xrec 'version=1\nname=vlt-x\nstate=rea'
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "truncated record" "corrupt record: last line not terminated"
+xrec 'version=1\nname=vlt-x\n\x01\x02garbage\nstate=ready\n'
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "corrupt record (garbage line)" "corrupt record: line 3"
+xrec 'version=1\nname=vlt-x\nstate=ready\nstate=ready\n'
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "duplicate key" "duplicate key state"
+xrec 'version=1\nname=vlt-a\nstate=ready\n'
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "record name differs from the file name" "name does not match"
+head -c 70000 /dev/zero | tr '\0' '#' >"$R/etc/systems/$SX"
+L "$R/bin/$SX" "${TOUCH[@]}"
+refused "record larger than 64 KiB" "larger than 65536"
+rm -f "$R/etc/systems/$SX" "$R/bin/$SX"
+
+# global configuration
+printf 'link=namespace\n' >"$R/etc/vsys.conf.lt" && chmod 666 "$R/etc/vsys.conf.lt"
+if [ ! -e "$R/etc/vsys.conf" ]; then
+	mv "$R/etc/vsys.conf.lt" "$R/etc/vsys.conf"
+	UNDO+=("rm -f $R/etc/vsys.conf")
+	L "$R/bin/$SA" "${TOUCH[@]}"
+	refused "vsys.conf world-writable" "vsys.conf: unsafe: writable by group or others"
+	printf 'link=kmod\n' >"$R/etc/vsys.conf"
+	chmod 644 "$R/etc/vsys.conf"
+	if [ ! -e /proc/vsys/link ]; then
+		L "$R/bin/$SA" "${TOUCH[@]}"
+		refused "link=kmod without the module" "kmod link mode: module not loaded"
+	fi
+	rm -f "$R/etc/vsys.conf"
+	unset 'UNDO[-1]'
+else
+	rm -f "$R/etc/vsys.conf.lt"
+	say "# skipped vsys.conf cases: $R/etc/vsys.conf exists"
+fi
+
+# planted launchers
+cp "$R/bin/bin" $H1/vlt-work/$SA && chown $U1 $H1/vlt-work/$SA
+L $H1/vlt-work/$SA "${TOUCH[@]}"
+refused "a copy of the launcher planted by the user (not setuid)" "Operation not permitted"
+if L /usr/bin/ln "$R/bin/bin" $H1/vlt-work/vlt-hard && [ "$RC" = 0 ]; then
+	L $H1/vlt-work/vlt-hard id -u
+	expect "a hard link planted by the user runs as the user only" eq "$OUT" "$(id -u $U1)"
+else
+	expect "a hard link to the launcher cannot be planted (protected_hardlinks)" has "$ERR" "Operation not permitted"
+fi
+L /usr/bin/ln -s "$R/bin/bin" $H1/vlt-work/$SA.sym
+L -0 $SA $H1/vlt-work/$SA.sym /bin/sh -c 'id -u; touch /etc/vsys-lt-owned 2>/dev/null; echo $?'
+expect "a symlink planted by the user: same checks, no privilege" eq "$(echo $OUT)" "$(id -u $U1) 1"
+
+# working directory
+mkdir -p $H1/vlt-gone && chown $U1 $H1/vlt-gone
+L /bin/sh -c "cd $H1/vlt-gone && rmdir $H1/vlt-gone && exec $R/bin/$SA ${TOUCH[*]@Q}"
+refused "cwd removed" "cannot determine the current directory"
+mkdir -p $H1/vlt-closed && chown $U1 $H1/vlt-closed
+L /bin/sh -c "cd $H1/vlt-closed && chmod 000 $H1/vlt-closed && exec $R/bin/$SA ${TOUCH[*]@Q}"
+refused "cwd unreadable (mode 000)" "$H1/vlt-closed: not visible in $SA"
+mkdir -p "$W/hostonly" && chown $U1 "$W/hostonly"
+RUN $U1 "$W/hostonly" "$R/bin/$SA" "${TOUCH[@]}"
+refused "cwd not visible in the system" "$W/hostonly: not visible in $SA"
+RUN $U1 "$W/hostonly" "$R/bin/$SC" pwd
+expect "cwd_fallback=yes: falls back to \$HOME" eq "$RC:$OUT" "0:$H1"
+
+# inherited fds
+L /bin/bash -c "exec 3</ 4<$W 5</etc/hostname; exec $R/bin/$SA /bin/sh -c 'for f in 3 4 5; do [ -e /proc/\$\$/fd/\$f ] && echo \$f; done'"
+expect "directory fds 3</ and 4<dir closed, file fd 5 kept" eq "$(echo $OUT)" "5"
+L /bin/bash -c "exec 7</; exec $R/bin/$SA /bin/sh -c 'cd /proc/self/fd/7 2>/dev/null && ls /OS >/dev/null 2>&1 && echo escaped; ls -d /proc/\$\$/cwd/../SYSTEM_ID 2>&1 | head -1; true'"
+expect "no way back to the host root through fd 7" eval '! has "$OUT" escaped'
+
+# ptrace: the kernel ignores the setuid bit under ptrace; never root
+if command -v strace >/dev/null; then
+	L "$(command -v strace)" -f -o /dev/null "$R/bin/$SA" /bin/sh -c "id -u; touch $MARK"
+	if [ "$RC" = 125 ]; then
+		refused "strace -f on the launcher: refused (no privilege under ptrace)" "Operation not permitted"
+	else
+		expect "strace -f on the launcher: runs without privilege" eq "$(echo $OUT | head -c 20)" "$(id -u $U1)"
+		rm -f $MARK
+	fi
+fi
+if command -v gdb >/dev/null; then
+	# attach to a launcher that is still privileged: must be refused
+	L /bin/bash -c "$R/bin/$SA /bin/sleep 3 & sleep 0.3; gdb -q -batch -p \$! -ex 'print (int)geteuid()' 2>&1 | grep -F '\$1 ='; wait"
+	expect "gdb attach to the running command: as the user only" eval '! has "$OUT" "\$1 = 0"'
+fi
+
+# setuid programs inside the system
+L "$R/bin/$SA" /opt/suid-id -u
+expect "setuid-root program with setuid=no: euid stays the caller's" eq "$RC:$OUT" "0:$(id -u $U1)"
+L "$R/bin/$SS" /opt/suid-id -u
+if findmnt -no OPTIONS --target "$W/trees/a" | grep -q nosuid; then
+	expect "setuid=yes on a nosuid fs: still the caller" eq "$OUT" "$(id -u $U1)"
+else
+	expect "setuid=yes: the record allows setuid programs (euid 0)" eq "$RC:$OUT" "0:0"
+fi
+L "$R/bin/$SA" /bin/sh -c "touch /etc/vsys-lt-owned 2>/dev/null; ls /etc/vsys-lt-owned 2>&1"
+expect "the system tree stays read-only / not writable by the caller" eval '! [ -e $W/trees/a/etc/vsys-lt-owned ]'
+
+# ---- done -------------------------------------------------------------------
+say "launcher: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
