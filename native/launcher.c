@@ -19,6 +19,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
@@ -27,12 +28,14 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #define R VSYS_ROOT
-#define KMOD_LINK "/proc/vsys/link"
+/* loaded kmod-mode module (issue 5: kmod/vsyslink.c) */
+#define KMOD_MODULE "/sys/module/vsyslink"
 #define LOGIN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 extern char **environ;
@@ -406,6 +409,7 @@ static void audit(const struct invocation *inv, int argc, char **argv)
 static void enter_namespace(void)
 {
 	char path[PATH_MAX];
+	struct statfs sfs;
 	int nsdir, fd;
 
 	nsdir = open_dir_at(target.rootfd, ".ns", R "/.ns");
@@ -416,6 +420,11 @@ static void enter_namespace(void)
 			die("%s: not prepared (no %s)", target.asked, path);
 		die_errno("%s", path);
 	}
+	/* after a reboot the file may be there without its nsfs bind */
+	if (fstatfs(fd, &sfs) < 0)
+		die_errno("%s", path);
+	if (sfs.f_type != NSFS_MAGIC)
+		die("%s: not prepared (%s is not a namespace)", target.asked, path);
 	if (setns(fd, CLONE_NEWNS) < 0)
 		die_errno("%s: enter %s", target.asked, path);
 	close(fd);
@@ -427,7 +436,7 @@ static void enter_namespace(void)
 /* The per-process link of a kernel module (issue 5): the seam. */
 static void enter_kmod(void)
 {
-	if (access(KMOD_LINK, F_OK) < 0)
+	if (access(KMOD_MODULE, F_OK) < 0)
 		die("kmod link mode: module not loaded");
 	die("kmod link mode: not implemented");
 }

@@ -59,6 +59,7 @@ cleanup() {
 	done
 	rm -f "$R/bin/$SN" "$R/etc/systems/$SN" "$R/bin/$SX" "$R/etc/systems/$SX" \
 		"$R/bin/$AL" "$R/etc/aliases/$AL" "$R/bin/$AM" "$R/etc/aliases/$AM"
+	"$VIEW" release "$SN" >/dev/null 2>&1
 	rmdir "$R/$SN" 2>/dev/null
 	if [ "$SHARED_WAS_UP" = 0 ]; then "$VIEW" shared-down >/dev/null 2>&1; fi
 	if [ -n "$W" ]; then
@@ -359,6 +360,10 @@ L "$R/bin/$SN" "${TOUCH[@]}"
 refused "system with a record but no prepared namespace" "not prepared"
 L "$R/bin/$AM" "${TOUCH[@]}"
 refused "alias of a missing system" "alias of a missing system"
+touch "$R/.ns/$SN"
+L "$R/bin/$SN" "${TOUCH[@]}"
+rm -f "$R/.ns/$SN"
+refused "a stale $R/.ns file without its namespace (after a reboot)" "not prepared"
 
 # environment: scrubbed before anything privileged, absent inside
 rm -f /tmp/vsys-lt-preload.*
@@ -452,7 +457,7 @@ if [ ! -e "$R/etc/vsys.conf" ]; then
 	refused "vsys.conf world-writable" "vsys.conf: unsafe: writable by group or others"
 	printf 'link=kmod\n' >"$R/etc/vsys.conf"
 	chmod 644 "$R/etc/vsys.conf"
-	if [ ! -e /proc/vsys/link ]; then
+	if [ ! -e /sys/module/vsyslink ]; then
 		L "$R/bin/$SA" "${TOUCH[@]}"
 		refused "link=kmod without the module" "kmod link mode: module not loaded"
 	fi
