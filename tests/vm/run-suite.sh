@@ -2,7 +2,8 @@
 # tests/vm/run-suite.sh: the whole VM suite in one command (NFS through the guest kernel, vsys over NFS).
 #
 #   tests/vm/run-suite.sh [STEP...]      default: every executable tests/vm/steps/[0-9]*.sh, in name order,
-#                                        then every executable kmod/tests/vm-*.sh (the kernel module's steps)
+#                                        then every executable kmod/tests/[0-9]*.sh (the kernel module's guest
+#                                        steps; VM_SUITE_KMOD=0 leaves them out)
 #
 # 1. tests/vm/vm.sh prepare (Debian's kernel, headers, vmlinux, initramfs; cached)
 # 2. an NFS server (tests/nfs/nfs-server.sh) in network namespace vsys-nfs-vmsuitePID: the cached Debian tree with
@@ -14,6 +15,7 @@
 #    counts as a failure). Exit 0 only if all passed.
 # Bounded: the guest is killed after VM_SUITE_TIMEOUT (default 480) s, each step after VM_STEP_TIMEOUT (300) s.
 # Cleans up the netns, ganesha, rpcbind, qemu and temp dirs on any exit (also Ctrl-C).
+# An sshd runs next to ganesha for an NFS/sshfs read comparison (VM_SUITE_SSHFS=0: none).
 # env: VM_SUITE_LOG=DIR keeps the guest's result share (step logs, figures) there; VM_ACCEL, VM_MEM (see vm.sh).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +45,10 @@ trap cleanup EXIT; trap 'say interrupted; exit 130' INT; trap 'exit 143' TERM
 if [ $# -gt 0 ]; then STEPS=("$@")
 else
   STEPS=()
-  for s in "$HERE"/steps/[0-9]*.sh "$PROJECT"/kmod/tests/vm-*.sh; do [ -x "$s" ] && STEPS+=("$s"); done
+  for s in "$HERE"/steps/[0-9]*.sh; do [ -x "$s" ] && STEPS+=("$s"); done
+  if [ "${VM_SUITE_KMOD:-1}" = 1 ]; then
+    for s in "$PROJECT"/kmod/tests/[0-9]*.sh; do [ -x "$s" ] && STEPS+=("$s"); done
+  fi
 fi
 [ ${#STEPS[@]} -gt 0 ] || { say "no steps"; exit 1; }
 
@@ -96,6 +101,26 @@ agent() {
 touch "$OUT/host.agent"
 agent & AGENT=$!
 
+# an sshd next to ganesha (same netns, 127.0.0.1:22 there = 10.0.2.2:22 for the guest), so the read benchmark
+# can compare NFS with sshfs within one environment (guest, and host below). Key-only, files in $OUT/ssh.
+ssh_setup() {
+  local d=$OUT/ssh
+  mkdir -p "$d" && chmod 755 "$d"
+  ssh-keygen -q -t ed25519 -N '' -C vmsuite-host -f "$d/host_key" && ssh-keygen -q -t ed25519 -N '' -C vmsuite -f "$d/id" || return 1
+  cp "$d/id.pub" "$d/authorized_keys"
+  echo "fileserver,10.0.2.2,127.0.0.1 $(cut -d' ' -f1,2 "$d/host_key.pub")" > "$d/known_hosts"
+  printf '%s\n' "ListenAddress 127.0.0.1:22" "HostKey $d/host_key" "PidFile $d/sshd.pid" "AuthorizedKeysFile $d/authorized_keys" \
+    "StrictModes no" "PermitRootLogin prohibit-password" "PasswordAuthentication no" "KbdInteractiveAuthentication no" \
+    "UsePAM no" "Subsystem sftp internal-sftp" > "$d/sshd_config"
+  printf '%s\n' "Host fileserver 127.0.0.1" "  User root" "  IdentityFile $d/id" "  IdentitiesOnly yes" \
+    "  UserKnownHostsFile $d/known_hosts" "  StrictHostKeyChecking yes" "  BatchMode yes" > "$d/ssh_config"
+  echo "$RW" > "$d/rwpath"
+  "$NFS" exec "$NAME" sh -c "mkdir -p /run/sshd && /usr/sbin/sshd -f $d/sshd_config -E $d/sshd.log"
+}
+if [ "${VM_SUITE_SSHFS:-1}" = 1 ] && command -v sshfs >/dev/null && [ -x /usr/sbin/sshd ]; then
+  ssh_setup || { say "sshd for the sshfs comparison did not start (skipped)"; rm -rf "$OUT/ssh"; }
+fi
+
 # 3. one boot, all steps
 say "server $NAME up (netns $NETNS), ${#STEPS[@]} steps"
 LOG=$OUT/suite.log
@@ -105,12 +130,31 @@ VMPID=$!
 wait "$VMPID"; VMRC=$?; VMPID=
 sleep 0.2   # let tee finish
 
+# host-side read of the same file, for comparison within the host environment (netns of the server, no guest)
+host_bench() {
+  local v t mnt
+  for v in 3 4; do
+    t=$(date +%s.%N); "$NFS" exec "$NAME" nfs-cat "nfs://127.0.0.1/proj/vmbench-100M?version=$v" > /dev/null || continue
+    awk -v a="$t" -v b="$(date +%s.%N)" -v v=$v 'BEGIN{printf "nfs_read_100M_v%s_host_libnfs %.0f MB/s (nfs-cat, userspace client)\n", v, 100/(b-a)}' >> "$OUT/figures"
+  done
+  if [ -f "$OUT/ssh/ssh_config" ]; then
+    mnt=$(mktemp -d /tmp/vsys-vmsuite-sshfs.XXXXXX)
+    SSHCFG=$OUT/ssh/ssh_config RWP=$RW MNT=$mnt FIG=$OUT/figures "$NFS" exec "$NAME" bash -c '
+      sshfs -F "$SSHCFG" -o ro "127.0.0.1:$RWP" "$MNT" || exit 1
+      t=$(date +%s.%N); cat "$MNT/vmbench-100M" > /dev/null
+      awk -v a="$t" -v b="$(date +%s.%N)" "BEGIN{printf \"sshfs_read_100M_host %.0f MB/s (sshfs, fresh mount)\n\", 100/(b-a)}" >> "$FIG"
+      fusermount -u "$MNT"' || true
+    rmdir "$mnt" 2>/dev/null
+  fi
+}
+[ "${VM_SUITE_SSHFS:-1}" = 1 ] && host_bench
+
 # 4. results
 "$NFS" stop "$NAME" >/dev/null 2>&1; STARTED=
 passed=$(grep -cE '^vm: .* rc=0 time=' "$LOG")
 failed=$(grep -E '^vm: .* rc=[^ ]+ time=' "$LOG" | grep -vcE ' rc=0 time=')
 if [ "$VMRC" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi   # the guest itself failed (timeout, crash)
-if [ -s "$OUT/figures" ]; then echo "vm-suite: figures (guest: qemu TCG, 1 vCPU):"; sed 's/^/  /' "$OUT/figures"; fi
+if [ -s "$OUT/figures" ]; then echo "vm-suite: figures (*_guest: inside the qemu TCG guest, 1 vCPU; *_host: on this machine, in the server netns):"; sed 's/^/  /' "$OUT/figures"; fi
 grep -E '^vm: boot=' "$LOG" | sed 's/^vm:/vm-suite: guest/'
 say "whole suite $(el "$T0") s"
 say "$passed passed, $failed failed"

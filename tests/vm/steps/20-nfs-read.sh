@@ -1,7 +1,8 @@
 #!/bin/bash
 # NFS throughput in the guest: read a 100 MB file from /proj over v3 and v4.1 with a cold page cache.
-# The file is $VM_OUT/../ ... no: it is /proj/vmbench-100M on the server (run-suite.sh creates it on the host
-# before boot; if it is missing, it is written here over v4.1, which also gives a write figure).
+# The file is /proj/vmbench-100M on the server (run-suite.sh creates it on the host before boot; if it is
+# missing, it is written here over v4.1, which also gives a write figure). With run-suite.sh's sshd, the same
+# file is also read over sshfs, for a ratio within the guest.
 # Figures are TCG-guest figures (the CPU emulation is the bound), comparable only within the guest.
 . "$(dirname "$0")/lib.sh"
 S=$NFS_SERVER; P=/mnt/vmbench; F=vmbench-100M
@@ -23,6 +24,17 @@ for v in 3 4.1; do
   figure "nfs_read_100M_v${v}_guest_warm $(mbs "$bytes" "$secs") MB/s"
   umount $P
 done
+# the same file over sshfs, when run-suite.sh started an sshd next to ganesha ($VM_OUT/ssh)
+if [ -f "$VM_OUT/ssh/ssh_config" ] && command -v sshfs >/dev/null; then
+  modprobe fuse 2>/dev/null
+  if check "sshfs: mount $S:$(cat "$VM_OUT/ssh/rwpath")" sshfs -F "$VM_OUT/ssh/ssh_config" -o ro "$S:$(cat "$VM_OUT/ssh/rwpath")" $P; then
+    t=$(ts); check "sshfs: read $F" dd if=$P/$F of=/dev/null bs=1M status=none; secs=$(el $t)
+    figure "sshfs_read_100M_guest $(mbs 104857600 "$secs") MB/s (${secs} s)"
+    fusermount -u $P
+  fi
+else
+  skip "sshfs comparison (no sshd from run-suite.sh)"
+fi
 # the same read from the guest's tmpfs, for scale inside this environment
 dd if=/dev/zero of=/run/vmbench bs=1M count=100 status=none; t=$(ts); dd if=/run/vmbench of=/dev/null bs=1M status=none
 figure "tmpfs_read_100M_guest $(mbs 104857600 "$(el $t)") MB/s"; rm -f /run/vmbench
