@@ -1,0 +1,99 @@
+#!/bin/bash
+# bench-launch.sh - per-launch time of the installed launcher against chroot(8)
+# (and unshare -m chroot, bwrap when present) on the same tree, from paired,
+# interleaved runs, at 0 and at 1000 extra host mounts. A benchmark, not a test.
+#
+# Run as root with the launcher installed at R/bin/bin (4755 root) and
+# vsys-view at $VSYS_VIEW. Builds its own system "vlb" (a tree of host /usr and
+# a copy of /etc), runs the launcher as user vsys-t1, removes everything after.
+#   RUNS=2000 (per command and setting)   MOUNTS=1000
+set -u
+export LC_ALL=C
+R=${VSYS_ROOT:-/OS}
+HERE=$(cd "$(dirname "$0")" && pwd)
+VIEW=${VSYS_VIEW:-$HERE/../build/vsys-view}
+RUNS=${RUNS:-2000}
+MOUNTS=${MOUNTS:-1000}
+U=vsys-t1
+S=vlb
+W=
+SHARED_WAS_UP=0
+
+cleanup() {
+	set +e
+	"$VIEW" release $S >/dev/null 2>&1
+	rm -f "$R/bin/$S" "$R/etc/systems/$S"
+	mountpoint -q "$R/$S" && umount -R "$R/$S"
+	rmdir "$R/$S" 2>/dev/null
+	rm -rf "${R:?}/.var/$S"
+	[ "$SHARED_WAS_UP" = 0 ] && "$VIEW" shared-down >/dev/null 2>&1
+	if [ -n "$W" ]; then
+		mountpoint -q "$W/m" && umount -R "$W/m"
+		mountpoint -q "$W/tree/usr" && umount "$W/tree/usr"
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+die() { echo "bench-launch: $*" >&2; exit 2; }
+
+[ "$(id -u)" = 0 ] || die "must run as root"
+[ -u "$R/bin/bin" ] || die "$R/bin/bin is not installed setuid"
+id $U >/dev/null 2>&1 || useradd -m -s /bin/bash $U || die "useradd $U"
+W=$(mktemp -d /var/tmp/vsys-bench.XXXXXX) && chmod 755 "$W" || die mktemp
+cc -O2 -o "$W/bench" "$HERE/bench-launch.c" || die "cannot build the driver"
+
+T=$W/tree
+mkdir -p "$T"/{usr,var/tmp,tmp,proc,dev,sys,home,run}
+cp -a /etc "$T/etc"
+for l in bin lib lib64 sbin; do ln -s usr/$l "$T/$l"; done
+mount --bind /usr "$T/usr" && mount --make-private "$T/usr" || die "bind /usr"
+mountpoint -q "$R/.ns" && SHARED_WAS_UP=1
+mkdir -p "$R/$S"
+mount --rbind "$T" "$R/$S" && mount --make-rprivate "$R/$S" || die "mount $R/$S"
+printf 'version=1\nname=%s\nstate=ready\ncreated=2026-11-22T00:00:00Z\nfs=/ dir:%s ro\nsetuid=no\nusers=\ngroups=\ncwd_fallback=no\nhostfiles=passwd,group,hosts,resolv.conf,localtime\n' \
+	$S "$T" >"$R/etc/systems/$S"
+chmod 644 "$R/etc/systems/$S"
+ln -sfn bin "$R/bin/$S"
+"$VIEW" shared-up || die "shared-up"
+"$VIEW" prepare $S || die "prepare"
+
+uidgid="$(id -u $U):$(id -g $U)"
+cd /   # visible in the system and in the chroot
+bench() {
+	local -a extra=()
+	if [ -x /usr/bin/bwrap ]; then
+		extra+=(bwrap /usr/bin/bwrap --ro-bind "$T" / --proc /proc --dev /dev /bin/true ---)
+	fi
+	"$W/bench" "$RUNS" \
+		-u "$uidgid" "launcher (as $U)" "$R/bin/$S" /bin/true --- \
+		"unshare -m chroot" /usr/bin/unshare -m /usr/sbin/chroot "$T" /bin/true --- \
+		"${extra[@]}" \
+		"chroot (baseline)" /usr/sbin/chroot "$T" /bin/true
+}
+
+echo "# kernel $(uname -r), $(nproc) cpus, $RUNS paired runs per command"
+echo "# 0 extra mounts (host mount table: $(grep -c '' /proc/self/mountinfo) entries)"
+bench | tee "$W/r0" || die "bench failed"
+
+mkdir -p "$W/m"
+mount -t tmpfs -o size=1m tmpfs "$W/m" && mount --make-private "$W/m" || die "tmpfs"
+mkdir "$W/m/src"
+for i in $(seq "$MOUNTS"); do
+	mkdir "$W/m/$i" && mount --bind "$W/m/src" "$W/m/$i" || die "mount $i"
+done
+echo "# $MOUNTS extra mounts (host mount table: $(grep -c '' /proc/self/mountinfo) entries)"
+bench | tee "$W/r1" || die "bench failed"
+
+med() { awk -v k="$2" 'index($0, k) == 1 { print $(NF - 3); exit }' "$1"; }
+ratio() { awk -v k="$2" 'index($0, k) == 1 { print $NF; exit }' "$1"; }
+l0=$(med "$W/r0" launcher)
+l1=$(med "$W/r1" launcher)
+c0=$(med "$W/r0" chroot)
+c1=$(med "$W/r1" chroot)
+echo "# summary"
+echo "launcher / chroot, 0 mounts:     $(ratio "$W/r0" launcher) (paired median ratio)"
+echo "launcher / chroot, $MOUNTS mounts:  $(ratio "$W/r1" launcher)"
+echo "unshare -m chroot / chroot, 0 / $MOUNTS mounts: $(ratio "$W/r0" unshare) / $(ratio "$W/r1" unshare)"
+awk -v a="$l0" -v b="$l1" -v c="$c0" -v d="$c1" 'BEGIN {
+	printf "launcher median %.1f us -> %.1f us: %.2fx from 0 to '"$MOUNTS"' mounts (chroot %.2fx)\n", a, b, b / a, d / c }'
