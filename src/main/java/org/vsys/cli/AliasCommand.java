@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "alias", aliases = "-a", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "alias", aliases = "-a", usageHelpWidth = 100,
         description = "Make ALIAS a second name of the system NAME, with its own launcher link /OS/bin/ALIAS.")
 final class AliasCommand implements Callable<Integer> {
     @ParentCommand

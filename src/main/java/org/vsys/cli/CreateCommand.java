@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "create", aliases = "-c", sortOptions = false, usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "create", aliases = "-c", sortOptions = false, usageHelpWidth = 100,
         description = {
             "Create the system NAME: mount its filesystems under /OS/NAME, prepare its view and link /OS/bin/NAME to the launcher.",
             "SOURCE is nfs://SERVER/PATH, ssh://[USER@]HOST[:PORT]/PATH, dir:/PATH or /PATH (a local tree). "

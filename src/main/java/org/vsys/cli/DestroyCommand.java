@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "destroy", aliases = "-d", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "destroy", aliases = "-d", usageHelpWidth = 100,
         description = {
             "Take the system NAME down: unmount its filesystems (deepest first), remove its launcher links, aliases and records, and rmdir /OS/NAME.",
             "It never deletes a file and never recurses into a directory. While a process uses the system it refuses and changes nothing."})

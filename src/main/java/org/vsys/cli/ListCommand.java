@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "list", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "list", usageHelpWidth = 100,
         description = "List systems and aliases from the records: NAME, TYPE (system or alias), SOURCE of /, STATE.")
 final class ListCommand implements Callable<Integer> {
     @ParentCommand

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "remount", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "remount", usageHelpWidth = 100,
         description = "Mount again every filesystem of NAME that is not mounted or does not respond, then prepare its view again.")
 final class RemountCommand implements Callable<Integer> {
     @ParentCommand

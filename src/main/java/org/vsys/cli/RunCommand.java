@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "run", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "run", usageHelpWidth = 100,
         description = "Run CMD inside the system NAME through the launcher (the same as /OS/bin/NAME CMD...); exits with its status.")
 final class RunCommand implements Callable<Integer> {
     @ParentCommand

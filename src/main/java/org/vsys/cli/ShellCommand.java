@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "shell", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "shell", usageHelpWidth = 100,
         description = "Start your shell inside the system NAME through the launcher (the same as /OS/bin/NAME); exits with its status.")
 final class ShellCommand implements Callable<Integer> {
     @ParentCommand

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "status", usageHelpWidth = 100,
+@Command(mixinStandardHelpOptions = true, name = "status", usageHelpWidth = 100,
         description = {
             "Check NAME (or every system): each filesystem mounted and responding within the bound, the view prepared, "
                     + "the launcher link in place, and the processes inside.",

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "unalias", usageHelpWidth = 100, description = "Remove the alias ALIAS and its launcher link. The system stays.")
+@Command(mixinStandardHelpOptions = true, name = "unalias", usageHelpWidth = 100, description = "Remove the alias ALIAS and its launcher link. The system stays.")
 final class UnaliasCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

@@ -135,8 +135,7 @@ public final class NfsTransport implements Transport {
         if (key.equals("nfsvers") || key.equals("vers")) {
             key = "vers";
         }
-        m.remove(key);
-        m.put(key, opt);
+        m.put(key, opt); // an override keeps the place of what it replaces
     }
 
     static String spec(SourceUrl s) {
