@@ -171,7 +171,7 @@ trap 'rm -f "$wrapper"' EXIT
 cat >"$wrapper" <<EOF
 #!/bin/sh
 # vsys: the admin command (installed by vsys install.sh)
-exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Dvsys.root=$R -Dvsys.libexec=$LIBEXEC -cp '$LIBDIR/*' org.vsys.cli.Main "\$@"
+exec java -XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xshare:auto -Dvsys.root=$R -Dvsys.libexec=$LIBEXEC -cp '$LIBDIR/*' org.vsys.cli.Main "\$@"
 EOF
 inst 0755 "$wrapper" "$PREFIX/bin/vsys"
 
