@@ -101,7 +101,7 @@ public final class Create {
     }
 
     MountContext context(String name, GlobalConfig cfg, int timeout) {
-        return new MountContext(name, inst, cfg, timeout, debug.writer());
+        return new MountContext(name, inst, cfg, timeout, debug);
     }
 
     /** Validates a request and turns it into the record to write. Touches nothing on disk. */

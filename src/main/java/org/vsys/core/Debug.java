@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 
 /** Where --debug lines go (stderr), or nowhere. */
 public final class Debug {
+    private static final long START = System.nanoTime();
     private final PrintWriter out;
 
     public Debug(PrintWriter out) {
@@ -24,7 +25,7 @@ public final class Debug {
 
     public void line(String s) {
         if (out != null) {
-            out.println("vsys: debug: " + s);
+            out.println("vsys: debug: " + (System.nanoTime() - START) / 1_000_000 + " ms: " + s);
             out.flush();
         }
     }

@@ -60,7 +60,7 @@ public final class Remount {
                     redo.add(fs);
                 }
             }
-            MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug.writer());
+            MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
             Map<String, Long> helpers = new LinkedHashMap<>(mounts.helpers());
             // take down, deepest first
             for (int i = redo.size() - 1; i >= 0; i--) {

@@ -160,6 +160,10 @@ public final class SystemMounts {
         } catch (IOException e) {
             return;
         }
+        if (cmdline.isEmpty()) {
+            debug.line("sshfs pid " + pid + " has exited");
+            return; // a zombie waiting for its parent: nothing to stop
+        }
         List<String> args = List.of(cmdline.split("\0"));
         if (args.stream().noneMatch(a -> a.endsWith("sshfs")) || !args.contains(mountPoint)) {
             debug.line("pid " + pid + " is no longer our sshfs; left alone");

@@ -1,13 +1,12 @@
 package org.vsys.mount;
 
-import java.io.PrintWriter;
-
 import org.vsys.config.GlobalConfig;
+import org.vsys.core.Debug;
 import org.vsys.core.Installation;
 
 /** What a transport needs to know besides the filesystem: whose it is and how long it may wait. */
 public record MountContext(String system, Installation installation, GlobalConfig config, int timeoutSeconds,
-        PrintWriter debug) {
+        Debug debug) {
 
     public long timeoutMillis() {
         return timeoutSeconds * 1000L;
@@ -15,8 +14,7 @@ public record MountContext(String system, Installation installation, GlobalConfi
 
     public void debug(String line) {
         if (debug != null) {
-            debug.println("vsys: debug: " + line);
-            debug.flush();
+            debug.line(line);
         }
     }
 }

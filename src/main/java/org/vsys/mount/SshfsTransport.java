@@ -130,28 +130,73 @@ public final class SshfsTransport implements Transport {
         } catch (IOException e) {
             throw new VsysException(ExitCode.UNSUPPORTED, t, "cannot start sshfs: " + e.getMessage(), e);
         }
+        // sshfs mounts first and connects after: the mount is only good once a statfs through it
+        // (which needs the SFTP session) answers. A probe child does that, bounded.
         long deadline = System.nanoTime() + (ctx.timeoutSeconds() + 3) * 1_000_000_000L;
+        Process probe = null;
         try {
             while (true) {
-                MountTable.Mount m = MountTable.read().at(t);
-                if (m != null && m.fsType().startsWith("fuse.sshfs")) {
-                    ctx.debug("sshfs pid " + p.pid() + " mounted " + t);
-                    return p.pid();
+                if (probe == null) {
+                    MountTable.Mount m = MountTable.read().at(t);
+                    if (m != null && m.fsType().startsWith("fuse.sshfs")) {
+                        ctx.debug("sshfs pid " + p.pid() + " mounted " + t + "; checking the session");
+                        probe = startProbe(t);
+                    }
+                } else if (!probe.isAlive()) {
+                    if (probe.exitValue() == 0 && p.isAlive()) {
+                        ctx.debug("sshfs session up");
+                        return p.pid();
+                    }
+                    waitFor(p, 1000);
+                    throw abandon(p, t, failure(fs, t, readFrom(log, logStart), false, ctx));
                 }
                 if (!p.isAlive()) {
-                    throw failure(fs, t, readFrom(log, logStart), false, ctx);
+                    throw abandon(p, t, failure(fs, t, readFrom(log, logStart), false, ctx));
                 }
                 if (System.nanoTime() > deadline) {
-                    p.destroyForcibly();
-                    throw failure(fs, t, readFrom(log, logStart), true, ctx);
+                    if (probe != null) {
+                        probe.destroyForcibly();
+                    }
+                    throw abandon(p, t, failure(fs, t, readFrom(log, logStart), true, ctx));
                 }
-                Thread.sleep(20);
+                Thread.sleep(10);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new VsysException(ExitCode.MOUNT_FAILED, t, "interrupted");
+            throw abandon(p, t, new VsysException(ExitCode.MOUNT_FAILED, t, "interrupted"));
+        } catch (IOException e) {
+            throw abandon(p, t, new VsysException(ExitCode.INTERNAL, t, "cannot check the mount: " + e.getMessage(), e));
         }
+    }
+
+    private static Process startProbe(String target) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("stat", "-f", "-c", "%T", target);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        return pb.start();
+    }
+
+    private static void waitFor(Process p, long millis) {
+        try {
+            p.waitFor(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A failed start: stop sshfs, detach whatever it mounted, and return the error to throw. */
+    private static VsysException abandon(Process p, String target, VsysException e) {
+        p.destroyForcibly();
+        try {
+            MountTable.Mount m = MountTable.read().at(target);
+            if (m != null && m.fsType().startsWith("fuse.sshfs")) {
+                org.vsys.linux.Posix.get().umount2(target, org.vsys.linux.Posix.MNT_DETACH | org.vsys.linux.Posix.UMOUNT_NOFOLLOW);
+            }
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // the caller's rollback unmounts everything under the system as well
+        }
+        return e;
     }
 
     static String stamp() {
