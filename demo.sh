@@ -80,7 +80,14 @@ RDIR=/run/vsys-remote/$NAME
 echo "# echo '$IP $NAME $HOSTS_MARK' >> /etc/hosts"
 echo "$IP $NAME $HOSTS_MARK" >>/etc/hosts
 
-step "4. make it a virtual system: the remote's whole tree under /OS/$NAME, launcher link /OS/bin/$NAME"
+step "4. an ordinary user of this machine"
+if ! id -u "$DEMO_USER" >/dev/null 2>&1; then
+    run useradd -m -s /bin/bash "$DEMO_USER"
+    CREATED_USER=1
+fi
+run id "$DEMO_USER"
+
+step "5. make it a virtual system: the remote's whole tree under /OS/$NAME, launcher link /OS/bin/$NAME"
 t=$(now)
 run vsys -c "$NAME" "ssh://root@$NAME/var/cache/vsys/rootfs-bookworm-gcc" \
     --identity "$RDIR/id_ed25519" --known-hosts "$RDIR/known_hosts"
@@ -90,11 +97,7 @@ run vsys status
 run ls "$VSYS_R/$NAME"
 run ls -l "$VSYS_R/bin"
 
-step "5. as an ordinary user: compile with the remote's compiler, in the user's own directory"
-if ! id -u "$DEMO_USER" >/dev/null 2>&1; then
-    run useradd -m -s /bin/bash "$DEMO_USER"
-    CREATED_USER=1
-fi
+step "6. as an ordinary user: compile with the remote's compiler, in the user's own directory"
 cat >"/home/$DEMO_USER/prog.c" <<'EOF'
 #include <stdio.h>
 int main(void) { printf("hello from a virtual system\n"); return 0; }
@@ -106,19 +109,19 @@ run_as_user "/OS/bin/$NAME cat /etc/os-release"
 run_as_user "/OS/bin/$NAME id"
 run_as_user "echo 'echo \$0 in \$(pwd) as \$(id -un)' | /OS/bin/$NAME -sh"
 
-step "6. a second name for the same system"
+step "7. a second name for the same system"
 run vsys -a "$ALIAS" "$NAME"
 run vsys list
 run_as_user "/OS/bin/$ALIAS cat /etc/debian_version"
 
-step "7. take it down: unmount, remove links, aliases and records (never a file on the remote)"
+step "8. take it down: unmount, remove links, aliases and records (never a file on the remote)"
 t=$(now)
 run vsys -d "$NAME"
 echo "(vsys -d took $(elapsed "$t") s)"
 run vsys list
 run ls -l "$VSYS_R/bin"
 
-step "8. stop the remote host"
+step "9. stop the remote host"
 run tests/remote/remote.sh down "$NAME"
 echo "# (remove the '$NAME' line from /etc/hosts)"
 grep -v "$HOSTS_MARK" /etc/hosts >/etc/hosts.vsys-demo.tmp || true

@@ -133,7 +133,7 @@ needs_build() {
 if needs_build; then
     command -v mvn >/dev/null || die "maven is not installed (apt-get install maven openjdk-17-jdk-headless)"
     say "building: mvn -B -q -DskipTests package"
-    (cd "$SRC" && mvn -B -q -DskipTests package) || die "build failed (run: mvn -B -DskipTests package)"
+    (cd "$SRC" && mvn -B -q -Dstyle.color=never -DskipTests package) || die "build failed (run: mvn -B -DskipTests package)"
 fi
 # the C programs must be compiled for this root (a no-op when they already are)
 make -s -C "$SRC/native" VSYS_ROOT="$R" >/dev/null || die "make -C native VSYS_ROOT=$R failed"
