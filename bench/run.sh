@@ -50,14 +50,19 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || die "must run as root (chroot, mounts, vsys -c)"
 case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
+cd /   # the launcher runs commands in the caller's cwd: / exists in every system
 
 if [ "$QUICK" = 1 ]; then
     N_LAUNCH=40; T_LAUNCH=6; N_WORK=8; T_WORK=15; N_JVM=8; T_JVM=20; N_CD=3
-    SYS_STEPS="1 10 ${MAXSYS:-30}"; MOUNT_STEPS="0 1000 3000"
+    MAXSYS=${MAXSYS:-30}; MOUNT_STEPS="0 1000 3000"
 else
     N_LAUNCH=300; T_LAUNCH=40; N_WORK=30; T_WORK=60; N_JVM=30; T_JVM=60; N_CD=10
-    SYS_STEPS="1 100 ${MAXSYS:-1000}"; MOUNT_STEPS="0 1000 3000"
+    MAXSYS=${MAXSYS:-1000}; MOUNT_STEPS="0 1000 3000"
 fi
+case $MAXSYS in ''|*[!0-9]*) die "--systems: a number, please" ;; esac
+[ "$MAXSYS" -ge 1 ] || die "--systems: at least 1"
+SYS_STEPS=$(printf '%s\n' 1 $((MAXSYS / 10)) "$MAXSYS" | awk '$1 >= 1 && !seen[$1]++' | sort -n | tr '\n' ' ')
+SYS_STEPS=${SYS_STEPS% }
 SYS_MAX=${SYS_STEPS##* }
 
 # --- 1. tools -------------------------------------------------------------------------------
@@ -85,7 +90,7 @@ MOUNTED_N=0                     # extra bind mounts currently made under $WORK/m
 USER_MADE=0
 : >"$CREATED"
 
-VSYS=$(command -v vsys || true)
+VSYS=${VSYS_CMD:-$(command -v vsys || true)}   # VSYS_CMD: another vsys wrapper (for testing the harness)
 destroy_all() {   # destroy our systems, newest first; appends timing to $WORK/destroy.times
     local n
     [ -s "$CREATED" ] && [ -n "$VSYS" ] || return 0
@@ -145,9 +150,12 @@ else
     touch "$TREE/etc/passwd" "$TREE/etc/group" "$TREE/etc/hosts" "$TREE/etc/resolv.conf"
     TREE_DESC="small tree of host binaries (no cached tree at \`$CACHE_TREE\`; the compile case is skipped)"
 fi
-mkdir -p "$TREE/bench/files"
-for i in $(seq -w 1 2000); do printf 'file %s of the benchmark: a small text file\n' "$i" >"$TREE/bench/files/f$i"; done
-cat >"$TREE/bench/prog.c" <<'EOF'
+# the work files live under /opt (a directory every vsys system shows; a new top-level
+# directory would not be visible through the shared tree)
+BW=$TREE/opt/vsysbench
+mkdir -p "$BW/files"
+for i in $(seq -w 1 2000); do printf 'file %s of the benchmark: a small text file\n' "$i" >"$BW/files/f$i"; done
+cat >"$BW/prog.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,14 +299,20 @@ run_launch() {   # run_launch SETNAME SYSTEM EXTRA...
 VSYS_ROOT_NOTE=
 
 mountinfo_n() { wc -l </proc/self/mountinfo; }
+# entries of our systems only (R/<our system>..., R/.ns/<our system>): the machine is shared,
+# others may mount and unmount while this runs
+mountinfo_ours() { awk -v a="$R/$SYSPFX" -v b="$R/.ns/$SYSPFX" 'index($5, a) == 1 || index($5, b) == 1' /proc/self/mountinfo | wc -l; }
+mountinfo_shared() { awk -v a="$R/.root" '$5 == a || index($5, a "/") == 1' /proc/self/mountinfo | wc -l; }
 MI_BEFORE=$(mountinfo_n)
-declare -A MI_AT=() MI_IN=() STATUS_RC=()
+MI_SHARED=$(mountinfo_shared)
+declare -A MI_AT=() MI_IN=() MI_OURS=() STATUS_RC=()
 
 FIRST=
 if [ "$HAVE_VSYS" = 1 ]; then
     create_to 1
     FIRST=$(sysname 1)
     MI_AT[1]=$(mountinfo_n)
+    MI_OURS[1]=$(mountinfo_ours)
     MI_IN[1]=$(setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups "$R/bin/$FIRST" /bin/cat /proc/self/mountinfo | wc -l)
     "$R/bin/$FIRST" /bin/true 2>/dev/null || true
     setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups "$R/bin/$FIRST" /bin/true ||
@@ -325,35 +339,35 @@ for m in $MOUNT_STEPS; do
 done
 
 # --- case 3: file work inside ----------------------------------------------------------------------------
+# all three do the work as the unprivileged user: chroot(8) switches with --userspec
+BUID=$(id -u "$BUSER") BGID=$(id -g "$BUSER")
 work_cmds() {   # work_cmds KIND: chroot / vsys / proot doing the same work
     local kind=$1 c
     printf '%s\n' ::: chroot chroot "$T" /bin/true
     for c in chroot vsys proot; do
         [ "$c" = vsys ] && [ -z "$FIRST" ] && continue
-        local pre=()
+        local pre=() lab=$c-$kind
         case $c in
-            chroot) pre=(chroot "$T") ;;
-            vsys) pre=("$R/bin/$FIRST") ;;
-            proot) pre=(proot -r "$T") ;;
+            chroot) pre=(chroot --userspec="$BUID:$BGID" "$T") ;;
+            vsys) pre=("$R/bin/$FIRST"); lab="$lab@$BUSER" ;;
+            proot) pre=(proot -r "$T"); lab="$lab@$BUSER" ;;
         esac
-        local lab=$c-$kind
-        [ "$c" = vsys ] && lab="$lab@$BUSER"
         case $kind in
-            find) printf '%s\n' ::: "$lab" "${pre[@]}" /usr/bin/find /usr /bench -xdev ;;
-            cat) printf '%s\n' ::: "$lab" "${pre[@]}" /bin/sh -c 'cat /bench/files/*' ;;
-            cc) printf '%s\n' ::: "$lab" "${pre[@]}" /usr/bin/gcc -O2 -pipe -o "/tmp/vsys-bench-$TAG-$c" /bench/prog.c ;;
+            find) printf '%s\n' ::: "$lab" "${pre[@]}" /usr/bin/find /usr/ /opt/vsysbench/ -xdev ;;
+            cat) printf '%s\n' ::: "$lab" "${pre[@]}" /bin/sh -c 'cat /opt/vsysbench/files/*' ;;
+            cc) printf '%s\n' ::: "$lab" "${pre[@]}" /usr/bin/gcc -O2 -pipe -o "/tmp/vsys-bench-$TAG-$c" /opt/vsysbench/prog.c ;;
         esac
     done
 }
-label chroot-find "chroot TREE find /usr /bench -xdev"
-label vsys-find "/OS/bin/SYSTEM find /usr /bench -xdev"
-label proot-find "proot -r TREE find /usr /bench -xdev"
-label chroot-cat "chroot TREE sh -c 'cat /bench/files/*' (2000 files)"
-label vsys-cat "/OS/bin/SYSTEM sh -c 'cat /bench/files/*'"
-label proot-cat "proot -r TREE sh -c 'cat /bench/files/*'"
-label chroot-cc "chroot TREE gcc -O2 -pipe -o /tmp/x /bench/prog.c"
-label vsys-cc "/OS/bin/SYSTEM gcc -O2 -pipe -o /tmp/x /bench/prog.c"
-label proot-cc "proot -r TREE gcc -O2 -pipe -o /tmp/x /bench/prog.c"
+label chroot-find "chroot --userspec=U:G TREE find /usr/ /opt/vsysbench/ -xdev"
+label vsys-find "/OS/bin/SYSTEM find /usr/ /opt/vsysbench/ -xdev"
+label proot-find "proot -r TREE find /usr/ /opt/vsysbench/ -xdev"
+label chroot-cat "chroot --userspec=U:G TREE sh -c 'cat /opt/vsysbench/files/*'"
+label vsys-cat "/OS/bin/SYSTEM sh -c 'cat /opt/vsysbench/files/*'"
+label proot-cat "proot -r TREE sh -c 'cat /opt/vsysbench/files/*'"
+label chroot-cc "chroot --userspec=U:G TREE gcc -O2 -pipe -o /tmp/x /opt/vsysbench/prog.c"
+label vsys-cc "/OS/bin/SYSTEM gcc -O2 -pipe -o /tmp/x /opt/vsysbench/prog.c"
+label proot-cc "proot -r TREE gcc -O2 -pipe -o /tmp/x /opt/vsysbench/prog.c"
 WORK_KINDS="find cat"
 [ "$HAVE_GCC" = 1 ] && WORK_KINDS="$WORK_KINDS cc"
 for k in $WORK_KINDS; do
@@ -445,6 +459,8 @@ for s in $SYS_STEPS; do
     if [ "$HAVE_VSYS" = 1 ]; then
         [ "$s" -gt 1 ] && { say "creating systems up to $s"; create_to "$s"; }
         MI_AT[$NSYS]=$(mountinfo_n)
+        MI_OURS[$NSYS]=$(mountinfo_ours)
+        MI_SHARED=$(mountinfo_shared)
         MI_IN[$NSYS]=$(setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups "$R/bin/$FIRST" /bin/cat /proc/self/mountinfo | wc -l)
         STATUS_RC[$NSYS]=$("$VSYS" status >/dev/null 2>&1; echo $?)
         run_launch "systems$NSYS" "$FIRST"
@@ -457,10 +473,12 @@ for s in $SYS_STEPS; do
 done
 
 # --- case 6: peak RSS ------------------------------------------------------------------------------------------
-rss() {   # rss CMD...: median of 5 runs of /usr/bin/time -f %M
-    local i v=()
+rss() {   # rss [--user] CMD...: median of 5 runs of /usr/bin/time -f %M (as $BUSER with --user)
+    local i v=() pre=()
+    if [ "$1" = --user ]; then pre=(setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups); shift; fi
+    : >"$WORK/rss"; chown "$BUSER" "$WORK/rss"
     for i in 1 2 3 4 5; do
-        v+=("$(/usr/bin/time -f %M -o "$WORK/rss" "$@" >/dev/null 2>&1; tail -n1 "$WORK/rss")")
+        v+=("$("${pre[@]}" /usr/bin/time -f %M -o "$WORK/rss" "$@" >/dev/null 2>&1; tail -n1 "$WORK/rss")")
     done
     printf '%s\n' "${v[@]}" | sort -n | sed -n 3p
 }
@@ -468,9 +486,8 @@ RSS_TRUE=$(rss /bin/true)
 RSS_CHROOT=$(rss chroot "$T" /bin/true)
 RSS_VSYS= RSS_VSYS_NOCMD=
 if [ -n "$FIRST" ]; then
-    RSS_VSYS=$(rss setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups "$R/bin/$FIRST" /bin/true)
-    RSS_VSYS_NOCMD=$(rss setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups "$R/bin/$FIRST" /nonexistent-vsys-bench)
-    RSS_SETPRIV=$(rss setpriv --reuid="$BUSER" --regid="$BUSER" --init-groups /bin/true)
+    RSS_VSYS=$(rss --user "$R/bin/$FIRST" /bin/true)
+    RSS_VSYS_NOCMD=$(rss --user "$R/bin/$FIRST" /nonexistent-vsys-bench)
 fi
 
 # --- case 5: N in a row: destroy them all (timed), the creates were timed above ------------------------------------
@@ -520,7 +537,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
     echo
     echo "- Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")"
     echo "- Load: the CPUs are shared (other builds and a VM may run); hence paired, interleaved runs: each round runs every command of a table once, in order; \`paired ratio\` is the median over rounds of t(command)/t(chroot /bin/true) of the same round. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "- Tree (DIR): $TREE_DESC, plus \`/bench/files\` (2000 files of 50 bytes) and \`/bench/prog.c\`; every tool sees the same copy."
+    echo "- Tree (DIR): $TREE_DESC, plus \`/opt/vsysbench/files\` (2000 files of 50 bytes) and \`/opt/vsysbench/prog.c\`; every tool sees the same copy."
     echo "- Timer: \`bench/launchbench.c\` (fork + exec + wait4, CLOCK_MONOTONIC), children in \`/\`, stdio on /dev/null. Times are per whole command, in milliseconds."
     echo "- Versions (Debian packages): $(for p in bubblewrap schroot proot openjdk-17-jre-headless; do printf '%s %s, ' "$p" "$(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo '?')"; done | sed 's/, $//')."
     if [ "$HAVE_VSYS" = 1 ]; then
@@ -556,16 +573,16 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
     scal_row launch "0 extra mounts${FIRST:+, 1 system}" "$mi0"
     for m in $MOUNT_STEPS; do [ "$m" = 0 ] || scal_row "mounts$m" "$m extra mounts${FIRST:+, 1 system}" "$((mi0 + m))"; done
     for s in "${!MI_AT[@]}"; do echo "$s"; done | sort -n | while read -r s; do
-        scal_row "systems$s" "$s systems" "${MI_AT[$s]}"
+        scal_row "systems$s" "$s systems" "${MI_AT[$s]} (${MI_OURS[$s]} of these systems)"
     done
     echo
     echo "## 3. File work inside the system"
     echo
-    echo "Each table: the same work run through chroot, the vsys launcher and proot; \`vs chroot\` compares with chroot doing the same work."
+    echo "Each table: the same work, as the user \`$BUSER\` in all three (chroot with \`--userspec\`), through chroot, the vsys launcher and proot; \`vs chroot\` compares with chroot doing the same work."
     for k in $WORK_KINDS; do
         echo
         case $k in
-            find) echo "### walk of the tree: \`find /usr /bench -xdev\` (output discarded)" ;;
+            find) echo "### walk of the tree: \`find /usr/ /opt/vsysbench/ -xdev\` (output discarded)" ;;
             cat) echo "### \`cat\` of 2000 small files" ;;
             cc) echo "### a small C compile and link: \`gcc -O2 -pipe\` of a 15-line program" ;;
         esac
@@ -622,23 +639,20 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
     echo "| \`/bin/true\` | $RSS_TRUE |"
     echo "| \`chroot DIR /bin/true\` | $RSS_CHROOT |"
     if [ -n "$RSS_VSYS" ]; then
-        echo "| \`setpriv --reuid=$BUSER ... /bin/true\` (the way the user is switched, for scale) | $RSS_SETPRIV |"
-        echo "| \`/OS/bin/SYSTEM /bin/true\` (as $BUSER, via setpriv) | $RSS_VSYS |"
+        echo "| \`/OS/bin/SYSTEM /bin/true\` (as $BUSER) | $RSS_VSYS |"
         echo "| \`/OS/bin/SYSTEM /nonexistent\` (launcher alone: exec fails, exit 127) | $RSS_VSYS_NOCMD |"
         echo
         echo "Kernel mount entries (lines of \`/proc/self/mountinfo\`):"
         echo
-        echo "| systems | host namespace | inside a system (\`/OS/bin/SYSTEM cat /proc/self/mountinfo\`) |"
-        echo "|---:|---:|---:|"
-        echo "| 0 | $MI_BEFORE | - |"
+        echo "| systems | host namespace, all entries | host entries of these systems (\`$R/NAME\`, \`$R/.ns/NAME\`) | inside a system (\`/OS/bin/SYSTEM cat /proc/self/mountinfo\`) |"
+        echo "|---:|---:|---:|---:|"
+        echo "| 0 | $MI_BEFORE | 0 | - |"
         for s in "${!MI_AT[@]}"; do echo "$s"; done | sort -n | while read -r s; do
-            echo "| $s | ${MI_AT[$s]} | ${MI_IN[$s]} |"
+            echo "| $s | ${MI_AT[$s]} | ${MI_OURS[$s]} | ${MI_IN[$s]} |"
         done
         hi=$(for s in "${!MI_AT[@]}"; do echo "$s"; done | sort -n | tail -n1)
-        if [ "$hi" -gt 1 ]; then
-            echo
-            echo "Per system: $(awk -v a="${MI_AT[1]}" -v b="${MI_AT[$hi]}" -v n="$hi" 'BEGIN{printf "%.2f", (b-a)/(n-1)}') host entries (from 1 to $hi systems); the first system also brought $((MI_AT[1] - MI_BEFORE)) entries (the shared tree, once, plus its own)."
-        fi
+        echo
+        echo "Per system: $(awk -v b="${MI_OURS[$hi]}" -v n="$hi" 'BEGIN{printf "%.2f", b/n}') host entries (at $hi systems); the shared tree \`$R/.root\` holds $MI_SHARED entries once for all systems. The host total also moves with what others on this machine mount meanwhile."
     fi
     echo
     echo "## Targets"
@@ -661,8 +675,11 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
             echo "| file work ($k) within 1.05x of chroot | ${v}x | $(verdict "$v" 1.05) |"
         done
         if [ "$HAVE_JVM" = 1 ]; then
-            v=$(r3 "$(value median_us "cli$hi" vsys-list)" "$(value median_us "cli$hi" hello)")
-            echo "| \`vsys list\` at $hi systems within 1.3x of hello | ${v}x | $(verdict "$v" 1.3) |"
+            # the same JVM flags: if the wrapper uses an archive, hello gets its own archive too
+            hb=hello hbt="hello (no archive; the wrapper has none)"
+            case $JAVA_FLAGS in *SharedArchiveFile*) hb=hello-static hbt="hello with its own static archive (the wrapper has one)" ;; esac
+            v=$(r3 "$(value median_us "cli$hi" vsys-list)" "$(value median_us "cli$hi" "$hb")")
+            echo "| \`vsys list\` at $hi systems within 1.3x of $hbt | ${v}x | $(verdict "$v" 1.3) |"
         fi
     else
         echo "| all | vsys not installed | not measured |"
