@@ -135,6 +135,28 @@ class LauncherIT {
         assertNotEquals("0", okIn(system, "id", "-u").strip());
     }
 
+    @ParameterizedTest(name = "[{0}] the caller's user and group names are known inside")
+    @ValueSource(strings = {LOC, REM})
+    void callerNamesAreKnown(String system) {
+        assertEquals(ItEnv.USER, okIn(system, "id", "-un").strip());
+        assertTrue(words(okIn(system, "id", "-Gn")).contains(ItEnv.GROUP), "group names from the host");
+    }
+
+    @ParameterizedTest(name = "[{0}] a user added on the host after create is known inside")
+    @ValueSource(strings = {LOC, REM})
+    void userAddedAfterCreateIsKnown(String system) {
+        String late = "vsys-it-late";
+        Cmd.of("userdel", late).run();
+        Cmd.of("useradd", "-M", "-s", "/bin/sh", late).ok(); // rewrites /etc/passwd (a new file, renamed)
+        try {
+            Cmd.Result r = Cmd.asUser(late, ItEnv.launcher(system), "id", "-un").dir(Paths.get("/")).run();
+            assertEquals(0, r.exit(), r::toString);
+            assertEquals(late, r.out().strip(), r::toString);
+        } finally {
+            Cmd.of("userdel", late).run();
+        }
+    }
+
     @ParameterizedTest(name = "[{0}] pwd is the caller's cwd")
     @ValueSource(strings = {LOC, REM})
     void cwdIsTheCallers(String system) {
