@@ -26,10 +26,11 @@
  *   launchbench --umount-many DIR    detach DIR and everything below it
  *
  * Output (tab separated, one line per command, after a '#' header):
- *   label n median_us min_us max_us p25_us p75_us ratio paired_ratio maxrss_kb
+ *   label n median_us min_us max_us p25_us p75_us ratio paired_ratio maxrss_kb fails
  * ratio = median / median(reference); paired_ratio = median over rounds of
  * t(label)/t(reference); maxrss_kb = median ru_maxrss of the child (covers the
- * process image before and after exec).
+ * process image before and after exec); fails = runs with a non-zero status (with -e;
+ * all runs, warm-up included).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,6 +57,8 @@ struct cmd {
     char *user;
     gid_t groups[256];
     int ngroups;
+    int fails;     /* runs with a non-zero status (only with -e) */
+    int last_status;
     double *t;     /* microseconds per measured round */
     long *rss;     /* ru_maxrss per measured round, KiB */
 };
@@ -136,6 +139,10 @@ static double run(struct cmd *c, long *rss)
         die("wait4: %s", strerror(errno));
     double t = now_us() - t0;
     *rss = ru.ru_maxrss;
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && tolerate) {
+        c->fails++;
+        c->last_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !tolerate) {
         fprintf(stderr, "launchbench: %s: ", c->label);
         if (WIFEXITED(st))
@@ -288,7 +295,7 @@ int main(int argc, char **argv)
     double *ratio = calloc(done, sizeof(double));
     double *s = calloc(done, sizeof(double));
     double refmed = 0;
-    printf("#label\tn\tmedian_us\tmin_us\tmax_us\tp25_us\tp75_us\tratio\tpaired_ratio\tmaxrss_kb\n");
+    printf("#label\tn\tmedian_us\tmin_us\tmax_us\tp25_us\tp75_us\tratio\tpaired_ratio\tmaxrss_kb\tfails\n");
     for (int k = 0; k < nc; k++) {
         struct cmd *c = &cmds[k];
         memcpy(s, c->t, done * sizeof(double));
@@ -300,9 +307,13 @@ int main(int argc, char **argv)
             ratio[r] = c->t[r] / cmds[0].t[r];
         qsort(ratio, done, sizeof(double), cmp_double);
         qsort(c->rss, done, sizeof(long), cmp_long);
-        printf("%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\n", c->label, done, med,
+        printf("%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\t", c->label, done, med,
                s[0], s[done - 1], quant(s, done, 0.25), quant(s, done, 0.75), med / refmed,
                quant(ratio, done, 0.5), c->rss[done / 2]);
+        if (c->fails)
+            printf("%d(last status %d)\n", c->fails, c->last_status);
+        else
+            printf("0\n");
     }
     return 0;
 }
