@@ -53,6 +53,13 @@ public final class Health {
             probes.add(ps);
         }
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        List<java.nio.file.Path> dirs = new ArrayList<>();
+        List<java.nio.file.Path> nss = new ArrayList<>();
+        for (SystemRecord rec : recs) {
+            dirs.add(inst.systemDir(rec.name()));
+            nss.add(inst.nsFile(rec.name()));
+        }
+        List<List<Processes.Holder>> holders = Processes.using(dirs, nss);
         List<SystemState> out = new ArrayList<>();
         for (int i = 0; i < recs.size(); i++) {
             SystemRecord rec = recs.get(i);
@@ -90,7 +97,7 @@ public final class Health {
                 problem = "launcher link " + inst.link(rec.name()) + " missing";
             }
             out.add(new SystemState(rec.name(), rec.state().word(), fss, ns, link, launcher,
-                    Processes.using(sm.dir(), inst.nsFile(rec.name())), problem));
+                    holders.get(i), problem));
         }
         return out;
     }

@@ -38,20 +38,35 @@ public final class Processes {
     }
 
     public static List<Holder> using(Path systemDir, Path nsFile) {
-        long ns = Files.exists(nsFile) ? nsInode(nsFile) : -1;
-        String dir = systemDir.toString();
+        return using(List.of(systemDir), List.of(nsFile)).get(0);
+    }
+
+    /**
+     * One pass over /proc for several systems at once: for each system (its directory and its
+     * namespace file, same index), the processes that hold it.
+     */
+    public static List<List<Holder>> using(List<Path> systemDirs, List<Path> nsFiles) {
+        int n = systemDirs.size();
+        String[] dirs = new String[n];
+        String[] nsLinks = new String[n];
+        List<List<Holder>> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            dirs[i] = systemDirs.get(i).toString();
+            long ino = Files.exists(nsFiles.get(i)) ? nsInode(nsFiles.get(i)) : -1;
+            nsLinks[i] = ino > 0 ? "mnt:[" + ino + "]" : null;
+            out.add(new ArrayList<>());
+        }
+        if (n == 0) {
+            return out;
+        }
         long self = ProcessHandle.current().pid();
-        List<Holder> out = new ArrayList<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
             for (Path proc : procs) {
                 long pid = Long.parseLong(proc.getFileName().toString());
                 if (pid == self) {
                     continue;
                 }
-                String how = holds(proc, dir, ns);
-                if (how != null) {
-                    out.add(new Holder(pid, command(proc), how));
-                }
+                holds(proc, pid, dirs, nsLinks, out);
             }
         } catch (IOException e) {
             // /proc unreadable: report nothing rather than fail
@@ -83,45 +98,79 @@ public final class Processes {
         }
     }
 
-    private static String holds(Path proc, String dir, long ns) {
-        if (ns > 0) {
-            String mnt = link(proc.resolve("ns/mnt"));
-            if (mnt != null && mnt.equals("mnt:[" + ns + "]")) {
-                return "runs inside the system";
+    /** Which system (index) a path is under, or -1. */
+    private static int owner(String path, String[] dirs, boolean[] done) {
+        if (path == null) {
+            return -1;
+        }
+        for (int i = 0; i < dirs.length; i++) {
+            if (!done[i] && under(path, dirs[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void holds(Path proc, long pid, String[] dirs, String[] nsLinks, List<List<Holder>> out) {
+        boolean[] done = new boolean[dirs.length];
+        int left = dirs.length;
+        String cmd = null;
+        String mnt = link(proc.resolve("ns/mnt"));
+        for (int i = 0; i < dirs.length; i++) {
+            if (nsLinks[i] != null && nsLinks[i].equals(mnt)) {
+                out.get(i).add(new Holder(pid, cmd = command(proc), "runs inside the system"));
+                done[i] = true;
+                left--;
             }
         }
         String cwd = link(proc.resolve("cwd"));
-        if (cwd != null && under(cwd, dir)) {
-            return "has its working directory in " + cwd;
+        int i = owner(cwd, dirs, done);
+        if (i >= 0) {
+            out.get(i).add(new Holder(pid, cmd == null ? cmd = command(proc) : cmd, "has its working directory in " + cwd));
+            done[i] = true;
+            left--;
         }
         String root = link(proc.resolve("root"));
-        if (root != null && under(root, dir)) {
-            return "has its root in " + root;
+        i = owner(root, dirs, done);
+        if (i >= 0) {
+            out.get(i).add(new Holder(pid, cmd == null ? cmd = command(proc) : cmd, "has its root in " + root));
+            done[i] = true;
+            left--;
+        }
+        if (left == 0) {
+            return;
         }
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
             for (Path fd : fds) {
                 String t = link(fd);
-                if (t != null && under(t, dir)) {
-                    return "has " + t + " open";
+                i = owner(t, dirs, done);
+                if (i >= 0) {
+                    out.get(i).add(new Holder(pid, cmd == null ? cmd = command(proc) : cmd, "has " + t + " open"));
+                    done[i] = true;
+                    left--;
                 }
             }
         } catch (IOException | RuntimeException e) {
             // gone or not ours to read
+        }
+        if (left == 0) {
+            return;
         }
         try {
             for (String line : Files.readAllLines(proc.resolve("maps"), StandardCharsets.UTF_8)) {
                 int slash = line.indexOf('/');
                 if (slash > 0) {
                     String path = line.substring(slash);
-                    if (under(path, dir)) {
-                        return "maps " + path;
+                    i = owner(path, dirs, done);
+                    if (i >= 0) {
+                        out.get(i).add(new Holder(pid, cmd == null ? cmd = command(proc) : cmd, "maps " + path));
+                        done[i] = true;
                     }
                 }
             }
         } catch (IOException | RuntimeException e) {
             // gone
         }
-        return null;
     }
 
     static String command(Path proc) {
