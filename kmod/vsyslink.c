@@ -30,6 +30,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/hashtable.h>
+#include <linux/jhash.h>
 #include <linux/kref.h>
 #include <linux/module.h>
 #include <linux/pid.h>
@@ -63,6 +64,7 @@ MODULE_PARM_DESC(max_targets, "Maximum number of registered targets");
 struct vsys_target {
 	struct kref ref;		/* list + entries + get_link callers */
 	struct list_head node;		/* on vsys_targets, under vsys_lock */
+	struct hlist_node hnode;	/* in vsys_names, under vsys_lock */
 	atomic_t nprocs;		/* processes whose link is this target */
 	struct rcu_head rcu;
 	char *path;
@@ -78,6 +80,7 @@ struct vsys_entry {
 };
 
 static DEFINE_HASHTABLE(vsys_procs, VSYS_HASH_BITS);
+static DEFINE_HASHTABLE(vsys_names, VSYS_HASH_BITS);
 static LIST_HEAD(vsys_targets);
 static DEFINE_SPINLOCK(vsys_lock);
 static unsigned int vsys_ntargets;	/* under vsys_lock */
@@ -113,12 +116,17 @@ static struct vsys_entry *vsys_find(pid_t tgid)
 	return NULL;
 }
 
+static u32 vsys_name_hash(const char *name)
+{
+	return jhash(name, strlen(name), 0);
+}
+
 static struct vsys_target *vsys_target_find(const char *name)
 {
 	struct vsys_target *t;
 
 	lockdep_assert_held(&vsys_lock);
-	list_for_each_entry(t, &vsys_targets, node)
+	hash_for_each_possible(vsys_names, t, hnode, vsys_name_hash(name))
 		if (!strcmp(t->name, name))
 			return t;
 	return NULL;
@@ -327,6 +335,7 @@ static int vsys_target_add(const char *name, const char *path)
 		err = -ENOSPC;
 	if (!err) {
 		list_add_tail(&t->node, &vsys_targets);
+		hash_add(vsys_names, &t->hnode, vsys_name_hash(name));
 		vsys_ntargets++;
 	}
 	spin_unlock(&vsys_lock);
@@ -344,6 +353,7 @@ static int vsys_target_del(const char *name)
 	t = vsys_target_find(name);
 	if (t) {
 		list_del(&t->node);
+		hash_del(&t->hnode);
 		vsys_ntargets--;
 	}
 	spin_unlock(&vsys_lock);
@@ -697,6 +707,7 @@ static void __exit vsys_exit(void)
 	}
 	list_for_each_entry_safe(t, tmp, &vsys_targets, node) {
 		list_del(&t->node);
+		hash_del(&t->hnode);
 		vsys_target_put(t);
 	}
 	spin_unlock(&vsys_lock);

@@ -31,7 +31,7 @@ expect_err "enter an unregistered system" "kmod: set link: No such file or direc
 expect_err "enter a name with a space" "Invalid argument" "$LB" enter "a b" /bin/true
 expect_err "enter as nobody" "kmod: set link: Operation not permitted" \
 	$NOBODY "$LB" enter a /bin/true
-check "refused enter runs nothing" 125 "$("$LB" enter nosuch /bin/echo ran; echo $?)"
+check "refused enter runs nothing" 125 "$("$LB" enter nosuch /bin/echo ran 2>/dev/null; echo $?)"
 
 # planted or unsafe shared tree
 umount "$R/.root/.vsys"

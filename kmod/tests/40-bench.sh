@@ -5,7 +5,7 @@
 # and the cost of tracking on fork+exit.  Prints ratios only (TCG guest).
 . "$(dirname "$0")/lib.sh"
 LB=$KT/linkbench
-ROUNDS=${KMOD_BENCH_ROUNDS:-5} M=${KMOD_BENCH_LAUNCHES:-40}
+ROUNDS=${KMOD_BENCH_ROUNDS:-5} M=${KMOD_BENCH_LAUNCHES:-20}
 
 loaded && rmmod vsyslink
 build && load || { fail "build and load"; summary; exit 1; }
@@ -21,7 +21,7 @@ mount --bind "$R/.ns" "$R/.ns"; mount --make-private "$R/.ns"
 touch "$R/.ns/a"
 unshare --mount="$R/.ns/a" --propagation slave sh -c "
 	mount --rbind $N $N && mount --rbind $R/.root/.os/a $N/.link &&
-	cd $N && pivot_root . .old && umount -l /.old" || fail "prepare namespace"
+	cd $N && pivot_root . .old && /bin/busybox umount -l /.old" || fail "prepare namespace"
 check "namespace mode works" a "$("$LB" setns "$R/.ns/a" /bin/cat /etc/marker)"
 
 echo "kmod: bench at 1 system ($ROUNDS rounds x $M launches, median):"
@@ -36,17 +36,15 @@ awk 'NR == FNR { k1 = $2; n1 = $4; next }
 
 # fork+exit with and without a tracked link, paired rounds
 for i in 1 2 3; do
-	"$KT/forkstorm" 10000 | awk '{ print $5 }' >> /tmp/fs.plain
-	sh -c 'echo a > $R/.root/.vsys/set && exec "$1" 10000' sh "$KT/forkstorm" |
+	"$KT/forkstorm" 5000 | awk '{ print $5 }' >> /tmp/fs.plain
+	sh -c 'echo a > $R/.root/.vsys/set && exec "$1" 5000' sh "$KT/forkstorm" |
 		awk '{ print $5 }' >> /tmp/fs.linked
 done
 paste /tmp/fs.linked /tmp/fs.plain | sort -n -k1 | awk '{ r[NR] = $1 / $2 } END {
 	printf "kmod: fork+exit with a link / without: %.2f (median of %d)\n", r[int((NR + 1) / 2)], NR }'
 
 umount -l "$R/.ns/a" "$R/.ns" 2>/dev/null
-for s in "$R"/.root/.os/s*; do umount "$s"; done
-for i in $(seq 0 998); do echo "del s$i"; done > /tmp/del.txt
-while read -r l; do echo "$l" > "$R/.root/.vsys/targets"; done < /tmp/del.txt
+"$LB" depopulate 999 || fail "depopulate"
 echo "del a" > "$R/.root/.vsys/targets"
 umount -R "$N" 2>/dev/null
 shared_down

@@ -8,6 +8,7 @@
  *   linkbench setns NSFILE CMD...     namespace mode: setns, chdir /, exec CMD
  *   linkbench populate N              N extra systems s0..sN-1: a tmpfs at
  *                                     R/.root/.os/sI each, registered
+ *   linkbench depopulate N            undo populate
  *   linkbench bench ROUNDS M DIR NAME NSFILE
  *                                     paired rounds of M launches of
  *                                     /bin/true: chroot(8) DIR, kmod (enter
@@ -136,6 +137,29 @@ err:
 	return 1;
 }
 
+static int depopulate(int count)
+{
+	char path[4096], cmd[256];
+	int i, tfd, err = 0;
+
+	tfd = open(VSYS_ROOT "/.root/.vsys/targets", O_WRONLY | O_CLOEXEC);
+	if (tfd < 0) {
+		perror("linkbench: targets");
+		return 1;
+	}
+	for (i = 0; i < count; i++) {
+		snprintf(path, sizeof(path), VSYS_ROOT "/.root/.os/s%d", i);
+		snprintf(cmd, sizeof(cmd), "del s%d", i);
+		if (umount2(path, MNT_DETACH) < 0 || rmdir(path) < 0 ||
+		    write(tfd, cmd, strlen(cmd)) < 0) {
+			perror(path);
+			err = 1;
+		}
+	}
+	close(tfd);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = "";
@@ -167,6 +191,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "populate"))
 		return populate(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "depopulate"))
+		return depopulate(atoi(argv[2]));
 	if (argc == 7 && !strcmp(argv[1], "bench"))
 		return bench(atoi(argv[2]), atoi(argv[3]), argv[4], argv[5], argv[6]);
 	fprintf(stderr, "usage: see the comment at the top of linkbench.c\n");
