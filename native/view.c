@@ -8,6 +8,9 @@
  *   prepare NAME       (re)make the system's namespace, bind it at R/.ns/NAME
  *   release NAME       detach R/.ns/NAME and remove the file
  *   users NAME         print the pids whose mount namespace is the system's
+ *   refresh NAME       re-bind the host files (hostfiles=) inside the prepared
+ *                      namespace, for the commands already running too (a file
+ *                      bind pins the inode: useradd's rename is not seen before)
  */
 #include "names.h"
 #include "record.h"
@@ -16,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,8 +52,8 @@ static struct record conf_rec;
 
 __attribute__((noreturn)) static void usage(void)
 {
-	fputs("usage: vsys-view shared-up | shared-down | prepare NAME | release NAME | users NAME\n",
-	      stderr);
+	fputs("usage: vsys-view shared-up | shared-down | prepare NAME | release NAME | users NAME"
+	      " | refresh NAME\n", stderr);
 	exit(2);
 }
 
@@ -453,7 +458,7 @@ static int openat2_in_root(int rootfd, const char *rel, int flags)
 	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
 }
 
-/* A detached copy of path with the given attributes (e.g. read-only). */
+/* A detached, private copy of path with the given attributes (e.g. read-only). */
 static int detached_copy(const char *path, unsigned long long attrs)
 {
 	struct mount_attr attr;
@@ -462,9 +467,44 @@ static int detached_copy(const char *path, unsigned long long attrs)
 		die_errno("open_tree %s", path);
 	memset(&attr, 0, sizeof attr);
 	attr.attr_set = attrs;
+	attr.propagation = MS_PRIVATE; /* never a peer of the host's mount */
 	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
 		die_errno("mount_setattr %s", path);
 	return fd;
+}
+
+/* Detached read-only copies of the host's /etc files named in hostfiles
+ * (those that exist as regular files), with their targets. Returns the count. */
+static size_t host_file_copies(const char *hostfiles, struct pending_bind *binds, size_t max)
+{
+	const char *p;
+	size_t nb = 0;
+
+	if (strcmp(hostfiles, "none") == 0)
+		return 0;
+	for (p = hostfiles; *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char file[256], path[300];
+		struct stat st;
+
+		if (n && n < sizeof file && hostfile_name_ok(p, n)) {
+			memcpy(file, p, n);
+			file[n] = '\0';
+			xsnprintf(path, sizeof path, "/etc/%s", file);
+			if (nb < max && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+				binds[nb].tree = detached_copy(path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+									MOUNT_ATTR_NODEV);
+				xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link/etc/%s", file);
+				binds[nb].want_dir = 0;
+				nb++;
+			}
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return nb;
 }
 
 /* The child: build the system's namespace. Never returns on error. */
@@ -473,7 +513,6 @@ static void build_namespace(const char *name, const char *hostfiles)
 	struct pending_bind binds[MAX_HOSTFILES + 2];
 	size_t nb = 0, i;
 	char path[4096], vartmp[4096];
-	const char *p;
 	int rootfd;
 
 	if (unshare(CLONE_NEWNS) < 0)
@@ -489,31 +528,7 @@ static void build_namespace(const char *name, const char *hostfiles)
 		binds[nb].want_dir = 1;
 		nb++;
 	}
-	if (strcmp(hostfiles, "none") != 0) {
-		for (p = hostfiles; *p;) {
-			const char *c = strchr(p, ',');
-			size_t n = c ? (size_t)(c - p) : strlen(p);
-			char file[256];
-			struct stat st;
-
-			if (n && n < sizeof file) {
-				memcpy(file, p, n);
-				file[n] = '\0';
-				xsnprintf(path, sizeof path, "/etc/%s", file);
-				if (nb < NELEM(binds) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-					binds[nb].tree = detached_copy(path, MOUNT_ATTR_RDONLY |
-									     MOUNT_ATTR_NOSUID |
-									     MOUNT_ATTR_NODEV);
-					xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link/etc/%s", file);
-					binds[nb].want_dir = 0;
-					nb++;
-				}
-			}
-			p += n;
-			if (*p == ',')
-				p++;
-		}
-	}
+	nb += host_file_copies(hostfiles, binds + nb, NELEM(binds) - nb);
 
 	if (mount(ROOT_TREE, ROOT_TREE, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die_errno("bind " ROOT_TREE " on itself");
@@ -669,6 +684,78 @@ static void cmd_users(const char *name)
 		die_errno("stdout");
 }
 
+/* Open the prepared namespace of name; dies unless it is an nsfs bind. */
+static int open_prepared(const char *name)
+{
+	char ns[4096];
+	struct statfs sfs;
+	int fd;
+
+	xsnprintf(ns, sizeof ns, NS_DIR "/%s", name);
+	fd = open(ns, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("%s", ns);
+	if (fstatfs(fd, &sfs) < 0)
+		die_errno("%s", ns);
+	if (sfs.f_type != NSFS_MAGIC)
+		die("%s: not prepared", name);
+	return fd;
+}
+
+static int is_mount_root_fd(int fd)
+{
+	struct statx st;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &st) < 0)
+		return 0;
+	return (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static void cmd_refresh(const char *name)
+{
+	struct pending_bind binds[MAX_HOSTFILES];
+	const char *hostfiles;
+	size_t nb, i;
+	int nsfd, rootfd;
+
+	check_name(name);
+	nsfd = open_prepared(name);
+	hostfiles = record_hostfiles(name);
+	nb = host_file_copies(hostfiles, binds, NELEM(binds));
+	if (setns(nsfd, CLONE_NEWNS) < 0)
+		die_errno("enter the namespace of %s", name);
+	close(nsfd);
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		die_errno("open /");
+	for (i = 0; i < nb; i++) {
+		struct stat st;
+		char self[64];
+		int fd, round;
+
+		for (round = 0; round < 100; round++) {
+			fd = openat2_in_root(rootfd, binds[i].rel, O_NOFOLLOW);
+			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !is_mount_root_fd(fd))
+				break;
+			/* an earlier bind of the host file: detach it */
+			snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+			if (umount2(self, MNT_DETACH) < 0)
+				die_errno("detach the old bind on %s/%s", name, binds[i].rel + 6);
+			close(fd);
+		}
+		if (fd >= 0 && S_ISREG(st.st_mode) &&
+		    move_mount(binds[i].tree, "", fd, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			die_errno("bind on %s/%s", name, binds[i].rel + 6);
+		if (fd >= 0)
+			close(fd);
+		close(binds[i].tree);
+	}
+	close(rootfd);
+}
+
 int main(int argc, char **argv)
 {
 	die_prefix = "vsys-view";
@@ -688,6 +775,8 @@ int main(int argc, char **argv)
 		cmd_release(argv[2]);
 	else if (strcmp(argv[1], "users") == 0 && argc == 3)
 		cmd_users(argv[2]);
+	else if (strcmp(argv[1], "refresh") == 0 && argc == 3)
+		cmd_refresh(argv[2]);
 	else
 		usage();
 	return 0;

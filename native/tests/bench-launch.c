@@ -4,15 +4,18 @@
  *
  * Each iteration runs every command once, in turn (fork, optional
  * setgroups/setgid/setuid, execv, waitpid), timing fork to reap with
- * CLOCK_MONOTONIC. Prints per command: median, mean and p90 in
- * microseconds, and the median of the paired ratios to the LAST command
- * (the baseline). A command that exits non-zero aborts the run.
+ * CLOCK_MONOTONIC, and the CPU time the command used (user + system, from
+ * wait4, robust against a loaded machine). Prints per command: median, mean
+ * and p90 wall time in microseconds, the median of the paired wall-time
+ * ratios to the LAST command (the baseline), the median CPU time and the
+ * median paired CPU-time ratio. A command that exits non-zero aborts the run.
  */
 #define _GNU_SOURCE
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +29,7 @@ struct cmd {
 	uid_t uid;
 	gid_t gid;
 	double *t;
+	double *cpu;
 };
 
 static double now_us(void)
@@ -51,9 +55,10 @@ static double quantile(double *v, int n, double q)
 	return r;
 }
 
-static double run_once(struct cmd *c)
+static double run_once(struct cmd *c, double *cpu)
 {
-	double t0 = now_us();
+	double t0 = now_us(), t;
+	struct rusage ru;
 	int st;
 	pid_t p = fork();
 
@@ -63,7 +68,7 @@ static double run_once(struct cmd *c)
 		execv(c->argv[0], c->argv);
 		_exit(127);
 	}
-	if (p < 0 || waitpid(p, &st, 0) < 0) {
+	if (p < 0 || wait4(p, &st, 0, &ru) < 0) {
 		perror("bench-launch");
 		exit(2);
 	}
@@ -71,7 +76,10 @@ static double run_once(struct cmd *c)
 		fprintf(stderr, "bench-launch: %s failed (status %d)\n", c->label, st);
 		exit(2);
 	}
-	return now_us() - t0;
+	t = now_us() - t0;
+	*cpu = ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
+	       ru.ru_stime.tv_usec;
+	return t;
 }
 
 int main(int argc, char **argv)
@@ -103,24 +111,36 @@ int main(int argc, char **argv)
 		if (i < argc)
 			argv[i++] = NULL;
 		c->t = calloc((size_t)n, sizeof(double));
+		c->cpu = calloc((size_t)n, sizeof(double));
 	}
-	for (j = 0; j < nc; j++) /* warm up */
+	for (j = 0; j < nc; j++) { /* warm up */
+		double dummy;
 		for (i = 0; i < 20; i++)
-			run_once(&cmds[j]);
+			run_once(&cmds[j], &dummy);
+	}
 	for (i = 0; i < n; i++)
-		for (j = 0; j < nc; j++)
-			cmds[(i + j) % nc].t[i] = run_once(&cmds[(i + j) % nc]);
+		for (j = 0; j < nc; j++) {
+			struct cmd *c = &cmds[(i + j) % nc];
+			c->t[i] = run_once(c, &c->cpu[i]);
+		}
 
-	printf("%-28s %9s %9s %9s %9s\n", "command", "median_us", "mean_us", "p90_us", "ratio");
+	printf("%-24s %9s %9s %9s %7s %8s %7s\n", "command", "median_us", "mean_us", "p90_us", "ratio",
+	       "cpu_us", "cpu_rat");
 	for (j = 0; j < nc; j++) {
 		double sum = 0, *ratio = calloc((size_t)n, sizeof(double));
+		double *cratio = calloc((size_t)n, sizeof(double));
+		double cb = quantile(cmds[nc - 1].cpu, n, 0.5);
 		for (i = 0; i < n; i++) {
 			sum += cmds[j].t[i];
 			ratio[i] = cmds[j].t[i] / cmds[nc - 1].t[i];
+			cratio[i] = cmds[j].cpu[i];
 		}
-		printf("%-28s %9.1f %9.1f %9.1f %8.2fx\n", cmds[j].label, quantile(cmds[j].t, n, 0.5),
-		       sum / n, quantile(cmds[j].t, n, 0.9), quantile(ratio, n, 0.5));
+		printf("%-24s %9.1f %9.1f %9.1f %6.2fx %8.1f %6.2fx\n", cmds[j].label,
+		       quantile(cmds[j].t, n, 0.5), sum / n, quantile(cmds[j].t, n, 0.9),
+		       quantile(ratio, n, 0.5), quantile(cratio, n, 0.5),
+		       cb > 0 ? quantile(cratio, n, 0.5) / cb : 0.0);
 		free(ratio);
+		free(cratio);
 	}
 	return 0;
 }

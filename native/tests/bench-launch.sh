@@ -6,8 +6,8 @@
 # Run as root with the launcher installed at R/bin/bin (4755 root) and
 # vsys-view at $VSYS_VIEW. Builds its own system "vlb" (a tree of host /usr and
 # a copy of /etc), runs the launcher as user vsys-t1, removes everything after.
-#   RUNS=2000 (per command and setting)   MOUNTS=1000
-set -u
+#   RUNS=2000 (per command and setting)   MOUNTS=1000   BWRAP=1 adds bwrap
+set -u -o pipefail
 export LC_ALL=C
 R=${VSYS_ROOT:-/OS}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +19,25 @@ S=vlb
 W=
 SHARED_WAS_UP=0
 
+# rm -rf a work directory only when nothing is mounted below it (a bind of
+# /usr inside must never be walked into); lazily detach leftovers first.
+safe_rm() {
+	local d=$1 mp
+	[ -n "$d" ] && [ -d "$d" ] || return 0
+	for _ in 1 2 3; do
+		grep -q " $d/" /proc/self/mountinfo || break
+		awk -v d="$d/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+			while read -r mp; do umount -l "$mp" 2>/dev/null; done
+	done
+	if grep -q " $d/" /proc/self/mountinfo; then
+		echo "# not removing $d: still has mounts" >&2
+		return 1
+	fi
+	rm -rf "$d"
+}
+
 cleanup() {
+	trap '' INT TERM HUP
 	set +e
 	"$VIEW" release $S >/dev/null 2>&1
 	rm -f "$R/bin/$S" "$R/etc/systems/$S"
@@ -28,9 +46,9 @@ cleanup() {
 	rm -rf "${R:?}/.var/$S"
 	[ "$SHARED_WAS_UP" = 0 ] && "$VIEW" shared-down >/dev/null 2>&1
 	if [ -n "$W" ]; then
-		mountpoint -q "$W/m" && umount -R "$W/m"
+		mountpoint -q "$W/m" && umount -l "$W/m"
 		mountpoint -q "$W/tree/usr" && umount "$W/tree/usr"
-		rm -rf "$W"
+		safe_rm "$W"
 	fi
 }
 trap cleanup EXIT
@@ -47,7 +65,8 @@ T=$W/tree
 mkdir -p "$T"/{usr,var/tmp,tmp,proc,dev,sys,home,run}
 cp -a /etc "$T/etc"
 for l in bin lib lib64 sbin; do ln -s usr/$l "$T/$l"; done
-mount --bind /usr "$T/usr" && mount --make-private "$T/usr" || die "bind /usr"
+mount --bind /usr "$T/usr" && mount --make-private "$T/usr" &&
+	mount -o remount,bind,ro "$T/usr" || die "bind /usr"
 mountpoint -q "$R/.ns" && SHARED_WAS_UP=1
 mkdir -p "$R/$S"
 mount --rbind "$T" "$R/$S" && mount --make-rprivate "$R/$S" || die "mount $R/$S"
@@ -62,7 +81,7 @@ uidgid="$(id -u $U):$(id -g $U)"
 cd /   # visible in the system and in the chroot
 bench() {
 	local -a extra=()
-	if [ -x /usr/bin/bwrap ]; then
+	if [ "${BWRAP:-0}" = 1 ] && [ -x /usr/bin/bwrap ]; then
 		extra+=(bwrap /usr/bin/bwrap --ro-bind "$T" / --proc /proc --dev /dev /bin/true ---)
 	fi
 	"$W/bench" "$RUNS" \
@@ -85,15 +104,17 @@ done
 echo "# $MOUNTS extra mounts (host mount table: $(grep -c '' /proc/self/mountinfo) entries)"
 bench | tee "$W/r1" || die "bench failed"
 
-med() { awk -v k="$2" 'index($0, k) == 1 { print $(NF - 3); exit }' "$1"; }
-ratio() { awk -v k="$2" 'index($0, k) == 1 { print $NF; exit }' "$1"; }
+# columns from the right: median mean p90 ratio cpu_us cpu_rat
+med() { awk -v k="$2" 'index($0, k) == 1 { print $(NF - 5); exit }' "$1"; }
+wall() { awk -v k="$2" 'index($0, k) == 1 { print $(NF - 2); exit }' "$1"; }
+cpur() { awk -v k="$2" 'index($0, k) == 1 { print $NF; exit }' "$1"; }
 l0=$(med "$W/r0" launcher)
 l1=$(med "$W/r1" launcher)
 c0=$(med "$W/r0" chroot)
 c1=$(med "$W/r1" chroot)
 echo "# summary"
-echo "launcher / chroot, 0 mounts:     $(ratio "$W/r0" launcher) (paired median ratio)"
-echo "launcher / chroot, $MOUNTS mounts:  $(ratio "$W/r1" launcher)"
-echo "unshare -m chroot / chroot, 0 / $MOUNTS mounts: $(ratio "$W/r0" unshare) / $(ratio "$W/r1" unshare)"
+echo "launcher / chroot, 0 mounts:     wall $(wall "$W/r0" launcher) (paired median), cpu $(cpur "$W/r0" launcher)"
+echo "launcher / chroot, $MOUNTS mounts:  wall $(wall "$W/r1" launcher), cpu $(cpur "$W/r1" launcher)"
+echo "unshare -m chroot / chroot, 0 / $MOUNTS mounts: wall $(wall "$W/r0" unshare) / $(wall "$W/r1" unshare), cpu $(cpur "$W/r0" unshare) / $(cpur "$W/r1" unshare)"
 awk -v a="$l0" -v b="$l1" -v c="$c0" -v d="$c1" 'BEGIN {
 	printf "launcher median %.1f us -> %.1f us: %.2fx from 0 to '"$MOUNTS"' mounts (chroot %.2fx)\n", a, b, b / a, d / c }'

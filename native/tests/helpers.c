@@ -4,9 +4,9 @@
  *   become USER (initgroups, setgid, setuid), chdir DIR, close every fd >= 3
  *   except the -k ones, exec PROG with exactly the given environment, with
  *   argv[0] ARGV0 (default PROG) or with argc == 0 (-z).
- * loglisten PATH SECONDS
+ * loglisten PATH SECONDS MATCH
  *   bind a datagram socket at PATH (a stand-in /dev/log), print the first
- *   message from vsys received within SECONDS, remove PATH.
+ *   message holding MATCH received within SECONDS, remove PATH.
  * preload.so (built with -DPRELOAD -shared): a constructor that creates
  *   $VLT_MARKDIR/preload.<euid> - proof that LD_PRELOAD was honoured.
  */
@@ -37,7 +37,7 @@ __attribute__((constructor)) static void mark(void)
 }
 #else
 
-static int loglisten(const char *path, int seconds)
+static int loglisten(const char *path, int seconds, const char *match)
 {
 	struct sockaddr_un sa;
 	struct pollfd p;
@@ -60,7 +60,7 @@ static int loglisten(const char *path, int seconds)
 	/* print messages until one from vsys arrives or the time is up */
 	while (poll(&p, 1, seconds * 1000) == 1 && (n = recv(s, buf, sizeof buf - 1, 0)) > 0) {
 		buf[n] = '\0';
-		if (strstr(buf, "vsys[")) {
+		if (strstr(buf, match)) {
 			printf("%s\n", buf);
 			break;
 		}
@@ -75,8 +75,8 @@ int main(int argc, char **argv)
 	int keep[64], nkeep = 0, ne = 0, i, zero = 0;
 	const char *user = NULL, *dir = NULL, *argv0 = NULL;
 
-	if (argc >= 2 && strcmp(argv[1], "loglisten") == 0 && argc == 4)
-		return loglisten(argv[2], atoi(argv[3]));
+	if (argc >= 2 && strcmp(argv[1], "loglisten") == 0 && argc == 5)
+		return loglisten(argv[2], atoi(argv[3]), argv[4]);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-u") == 0 && i + 1 < argc)
 			user = argv[++i];

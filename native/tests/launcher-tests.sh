@@ -45,7 +45,25 @@ say() { printf '%s\n' "$*"; }
 ok() { PASS=$((PASS + 1)); say "ok   $1"; }
 bad() { FAIL=$((FAIL + 1)); say "FAIL $1${2:+: $2}"; }
 
+# rm -rf a work directory only when nothing is mounted below it (a bind of
+# /usr inside must never be walked into); lazily detach leftovers first.
+safe_rm() {
+	local d=$1 mp
+	[ -n "$d" ] && [ -d "$d" ] || return 0
+	for _ in 1 2 3; do
+		grep -q " $d/" /proc/self/mountinfo || break
+		awk -v d="$d/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+			while read -r mp; do umount -l "$mp" 2>/dev/null; done
+	done
+	if grep -q " $d/" /proc/self/mountinfo; then
+		echo "# not removing $d: still has mounts" >&2
+		return 1
+	fi
+	rm -rf "$d"
+}
+
 cleanup() {
+	trap '' INT TERM HUP
 	local i s
 	set +e
 	for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do eval "${UNDO[$i]}" >/dev/null 2>&1; done
@@ -69,7 +87,7 @@ cleanup() {
 		if [ -f "$W/bin.orig" ]; then
 			install -m 4755 -o root -g root "$W/bin.orig" "$R/bin/bin"
 		fi
-		rm -rf "$W"
+		safe_rm "$W"
 	fi
 	rm -rf "$MARK" /tmp/vsys-lt-* /home/$U1/vlt-* /home/$U2/vlt-*
 }
@@ -293,26 +311,41 @@ mkdir -p /tmp/vsys-lt-leak
 nsenter --mount="$R/.ns/$SA" mount -t tmpfs -o size=1m tmpfs /tmp/vsys-lt-leak
 expect "a mount made inside a system does not leak to the host" eval '! grep -q vsys-lt-leak /proc/self/mountinfo'
 nsenter --mount="$R/.ns/$SA" umount /tmp/vsys-lt-leak
+expect "no mount inside a prepared namespace is a peer of a host mount" \
+	eval '! nsenter --mount="$R/.ns/$SA" grep -q "shared:" /proc/self/mountinfo'
+groupadd vsys-lt-newgrp && UNDO+=("groupdel vsys-lt-newgrp")
+L "$R/bin/$SA" getent group vsys-lt-newgrp
+was=$RC
+L /bin/sh -c "$R/bin/$SA sh -c 'sleep 1.5; getent group vsys-lt-newgrp >/dev/null; echo \$?'" &
+bgpid=$!
+sleep 0.5
+"$VIEW" refresh $SA
+wait $bgpid
+OUT=$(cat "$W/out")
+expect "vsys-view refresh: a group added on the host is seen by a running command" eq "$was:$OUT" "2:0"
+L "$R/bin/$SA" getent group vsys-lt-newgrp
+expect "vsys-view refresh: ...and by the next launch" eq "$RC" 0
+groupdel vsys-lt-newgrp && unset 'UNDO[-1]'
 n1=$(grep -c '' /proc/self/mountinfo)
 L "$R/bin/$SA" true
 n2=$(grep -c '' /proc/self/mountinfo)
 expect "a launch adds nothing to the host mount table" eq "$n1" "$n2"
 expect "$R/.ns is a private mount" eval "grep -E ' $R/.ns ' /proc/self/mountinfo | grep -vq 'shared:'"
-L "$R/bin/$SA" /bin/sh -c 'ls /proc/$$/fd | tr "\n" " "'
-expect "the launcher leaves no fd of its own" eq "$OUT" "0 1 2 "
+L "$R/bin/$SA" /bin/sh -c 'ls /proc/$$/fd'
+expect "the launcher leaves no fd of its own" eq "$(echo $OUT)" "0 1 2"
 
 # audit line (only when no syslog daemon owns /dev/log)
 if [ ! -e /dev/log ]; then
-	"$XEXEC" loglisten /dev/log 5 >"$W/log" 2>&1 &
+	"$XEXEC" loglisten /dev/log 5 "audit-me-$$" >"$W/log" 2>&1 &
 	logpid=$!
 	for _ in $(seq 50); do grep -q ready "$W/log" && break; sleep 0.1; done
-	L "$R/bin/$SA" /bin/echo audit-me
+	L "$R/bin/$SA" /bin/echo "audit-me-$$"
 	wait $logpid
 	rm -f /dev/log
 	line=$(grep 'vsys\[' "$W/log")
 	OUT=${line:-}
 	audit_ok() { has "$OUT" "<86>" && has "$OUT" "vsys[" &&
-		has "$OUT" "user=$U1 uid=$(id -u $U1) system=$SA command=/bin/echo audit-me cwd=$H1/vlt-work"; }
+		has "$OUT" "user=$U1 uid=$(id -u $U1) system=$SA command=/bin/echo audit-me-$$ cwd=$H1/vlt-work"; }
 	expect "one audit line (authpriv.info): user, system, command, cwd" audit_ok
 fi
 
@@ -448,25 +481,32 @@ L "$R/bin/$SX" "${TOUCH[@]}"
 refused "record larger than 64 KiB" "larger than 65536"
 rm -f "$R/etc/systems/$SX" "$R/bin/$SX"
 
-# global configuration
-printf 'link=namespace\n' >"$R/etc/vsys.conf.lt" && chmod 666 "$R/etc/vsys.conf.lt"
-if [ ! -e "$R/etc/vsys.conf" ]; then
-	mv "$R/etc/vsys.conf.lt" "$R/etc/vsys.conf"
-	UNDO+=("rm -f $R/etc/vsys.conf")
-	L "$R/bin/$SA" "${TOUCH[@]}"
-	refused "vsys.conf world-writable" "vsys.conf: unsafe: writable by group or others"
-	printf 'link=kmod\n' >"$R/etc/vsys.conf"
-	chmod 644 "$R/etc/vsys.conf"
-	if [ ! -e /sys/module/vsyslink ]; then
-		L "$R/bin/$SA" "${TOUCH[@]}"
-		refused "link=kmod without the module" "kmod link mode: module not loaded"
-	fi
-	rm -f "$R/etc/vsys.conf"
-	unset 'UNDO[-1]'
+# global configuration (an existing vsys.conf is put back at once)
+CONF=$R/etc/vsys.conf
+if [ -e "$CONF" ]; then
+	cp -a "$CONF" "$W/conf.saved"
+	UNDO+=("cp -a $W/conf.saved $CONF.lt && mv -f $CONF.lt $CONF")
+	restore_conf() { cp -a "$W/conf.saved" "$CONF.lt" && mv -f "$CONF.lt" "$CONF"; }
 else
-	rm -f "$R/etc/vsys.conf.lt"
-	say "# skipped vsys.conf cases: $R/etc/vsys.conf exists"
+	UNDO+=("rm -f $CONF")
+	restore_conf() { rm -f "$CONF"; }
 fi
+put_conf() { printf "$1" >"$CONF.lt" && chmod "$2" "$CONF.lt" && mv -f "$CONF.lt" "$CONF"; }
+put_conf 'link=namespace\n' 666
+L "$R/bin/$SA" "${TOUCH[@]}"
+restore_conf
+refused "vsys.conf world-writable" "vsys.conf: unsafe: writable by group or others"
+put_conf 'link=namespace\nlink=kmod\n' 644
+L "$R/bin/$SA" "${TOUCH[@]}"
+restore_conf
+refused "vsys.conf corrupt (duplicate link)" "vsys.conf: corrupt record: line 2: duplicate key link"
+if [ ! -e /sys/module/vsyslink ]; then
+	put_conf 'link=kmod\n' 644
+	L "$R/bin/$SA" "${TOUCH[@]}"
+	restore_conf
+	refused "link=kmod without the module" "kmod link mode: module not loaded"
+fi
+unset 'UNDO[-1]'
 
 # planted launchers
 cp "$R/bin/bin" $H1/vlt-work/$SA && chown $U1 $H1/vlt-work/$SA
