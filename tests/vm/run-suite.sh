@@ -13,7 +13,7 @@
 #    a file on the server), see tests/vm/steps/lib.sh host_call
 # 4. stop the server; print figures and "vm-suite: N passed, M failed" (steps; a guest that did not finish
 #    counts as a failure). Exit 0 only if all passed.
-# Bounded: the guest is killed after VM_SUITE_TIMEOUT (default 480) s, each step after VM_STEP_TIMEOUT (300) s.
+# Bounded: the guest is killed after VM_SUITE_TIMEOUT (default 540) s, each step after VM_STEP_TIMEOUT (420) s.
 # Cleans up the netns, ganesha, rpcbind, qemu and temp dirs on any exit (also Ctrl-C).
 # An sshd runs next to ganesha for an NFS/sshfs read comparison (VM_SUITE_SSHFS=0: none).
 # env: VM_SUITE_LOG=DIR keeps the guest's result share (step logs, figures) there; VM_ACCEL, VM_MEM (see vm.sh).
@@ -105,7 +105,7 @@ agent & AGENT=$!
 # can compare NFS with sshfs within one environment (guest, and host below). Key-only, files in $OUT/ssh.
 ssh_setup() {
   local d=$OUT/ssh
-  mkdir -p "$d" && chmod 755 "$d"
+  rm -rf "$d"; mkdir -p "$d" && chmod 755 "$d"
   ssh-keygen -q -t ed25519 -N '' -C vmsuite-host -f "$d/host_key" && ssh-keygen -q -t ed25519 -N '' -C vmsuite -f "$d/id" || return 1
   cp "$d/id.pub" "$d/authorized_keys"
   echo "fileserver,10.0.2.2,127.0.0.1 $(cut -d' ' -f1,2 "$d/host_key.pub")" > "$d/known_hosts"
@@ -124,7 +124,7 @@ fi
 # 3. one boot, all steps
 say "server $NAME up (netns $NETNS), ${#STEPS[@]} steps"
 LOG=$OUT/suite.log
-"$HERE/vm.sh" run --timeout "${VM_SUITE_TIMEOUT:-480}" --step-timeout "${VM_STEP_TIMEOUT:-300}" --netns "$NETNS" --out "$OUT" \
+"$HERE/vm.sh" run --timeout "${VM_SUITE_TIMEOUT:-540}" --step-timeout "${VM_STEP_TIMEOUT:-420}" --netns "$NETNS" --out "$OUT" \
   "${STEPS[@]}" > >(tee "$LOG") 2>&1 &
 VMPID=$!
 wait "$VMPID"; VMRC=$?; VMPID=

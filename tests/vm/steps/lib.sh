@@ -39,3 +39,5 @@ host_call() {   # host_call TIMEOUT CMD [ARG]: run a whitelisted host action; pr
 # NFS mount options for version $1 (3 or 4.1) as the plain kernel tests use them
 nfs_opts() { case $1 in 3) echo "vers=3,proto=tcp,nolock";; *) echo "vers=$1,proto=tcp";; esac; }
 is_mounted() { awk -v m="$1" '$2 == m {f=1} END {exit !f}' /proc/mounts; }
+server_has() { host_call 20 rwcat "$1" | grep -qx -- "$2"; }   # server_has FILE LINE: FILE in the rw export has LINE
+not_on_server() { ! host_call 20 rootexists "$1" >/dev/null && ! host_call 20 rwexists "$2" >/dev/null; }  # ROOTPATH RWPATH
