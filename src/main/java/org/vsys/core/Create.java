@@ -334,6 +334,7 @@ public final class Create {
                     if (Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS)) {
                         view.run(name, "release", name);
                     }
+                    mounts.removeLocalTmpIfEmpty();
                     if (records.systemNames().stream().allMatch(n -> n.equals(name))) {
                         view.run(name, "shared-down");
                     }

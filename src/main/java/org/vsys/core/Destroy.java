@@ -9,6 +9,7 @@ import java.util.Map;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
+import org.vsys.mount.MountTable;
 
 /**
  * {@code vsys destroy}: refuse while busy (nothing changed), then mark the record destroying,
@@ -47,7 +48,10 @@ public final class Destroy {
             }
             // safety first: everything we are about to touch must be what vsys made
             Path dir = mounts.dir();
-            if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            // a mount point in mountinfo is the directory vsys mounted on; only an unmounted path is
+            // looked at (an lstat through a dead hard NFS mount would hang)
+            boolean mounted = MountTable.read().isMountPoint(dir.toString());
+            if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); nothing changed");
             }
             List<AliasRecord> aliases = records.aliasesOf(name);
@@ -84,6 +88,7 @@ public final class Destroy {
             }
             Steps.reach("destroy.unlinked");
             mounts.removeDir();
+            mounts.removeLocalTmpIfEmpty();
             records.removeSystem(name);
             Steps.reach("destroy.removed");
             if (records.systemNames().isEmpty() && view.present()) {

@@ -215,6 +215,21 @@ public final class SystemMounts {
         }
     }
 
+    /**
+     * Removes the view's per-system {@code R/.var/<name>/tmp} and {@code R/.var/<name>} when they are
+     * empty (rmdir only: files users left in the system's /var/tmp stay, and so do the directories).
+     */
+    public void removeLocalTmpIfEmpty() {
+        Path var = inst.root().resolve(".var").resolve(name);
+        for (Path d : List.of(var.resolve("tmp"), var)) {
+            try {
+                Posix.get().rmdir(d.toString());
+            } catch (PosixException e) {
+                debug.line("left " + d + ": " + e.reason());
+            }
+        }
+    }
+
     public List<String> helperMountPoints() {
         return new ArrayList<>(helpers().keySet());
     }

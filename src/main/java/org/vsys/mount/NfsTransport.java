@@ -60,6 +60,7 @@ public final class NfsTransport implements Transport {
         if (ChildProcess.which("showmount") == null) {
             throw new VsysException(ExitCode.UNSUPPORTED, host, "showmount is not installed (apt-get install nfs-common)");
         }
+        resolve(host, ctx);
         ChildProcess.Result r;
         try {
             r = ChildProcess.run(List.of("showmount", "-e", "--no-headers", host), ctx.timeoutMillis());
@@ -145,6 +146,26 @@ public final class NfsTransport implements Transport {
     @Override
     public void check(FsEntry fs, MountContext ctx) throws VsysException {
         checkSupport(ctx.system());
+        resolve(fs.source().host(), ctx);
+    }
+
+    /** Bounded host name lookup: unknown is exit 7, no answer in time exit 8. */
+    static void resolve(String host, MountContext ctx) throws VsysException {
+        if (host.indexOf(':') >= 0 || host.matches("[0-9.]+")) {
+            return;
+        }
+        ChildProcess.Result r;
+        try {
+            r = ChildProcess.run(List.of("getent", "ahosts", host), ctx.timeoutMillis());
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.UNSUPPORTED, host, "cannot run getent: " + e.getMessage(), e);
+        }
+        if (r.timedOut()) {
+            throw new VsysException(ExitCode.UNREACHABLE, host, "host name lookup did not answer within " + ctx.timeoutSeconds() + " s");
+        }
+        if (r.status() != 0) {
+            throw new VsysException(ExitCode.BAD_SOURCE, host, "unknown host");
+        }
     }
 
     @Override
