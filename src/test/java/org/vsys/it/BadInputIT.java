@@ -66,12 +66,26 @@ class BadInputIT {
     }
 
     static Cmd.Result expectRefused(int code, String... args) {
-        String before = Snapshot.take();
+        List<String> names = List.of(args);
+        String before = Snapshot.takeFor(names);
         Cmd.Result r = ItEnv.vsys(args);
         assertEquals(code, r.exit(), () -> "exit code " + code + " expected: " + r);
         LifecycleIT.assertOneErrorLine(r);
-        assertEquals(before, Snapshot.take(), () -> "no change on disk after: " + r);
+        assertUnchanged(before, Snapshot.takeFor(names), r);
         return r;
+    }
+
+    /** Equal snapshots, else a failure that shows the lines that differ. */
+    static void assertUnchanged(String before, String after, Cmd.Result r) {
+        if (before.equals(after)) {
+            return;
+        }
+        List<String> b = List.of(before.split("\n"));
+        List<String> a = List.of(after.split("\n"));
+        StringBuilder d = new StringBuilder();
+        b.stream().filter(l -> !a.contains(l)).forEach(l -> d.append("\n  - ").append(l));
+        a.stream().filter(l -> !b.contains(l)).forEach(l -> d.append("\n  + ").append(l));
+        org.junit.jupiter.api.Assertions.fail("changed on disk after: " + r + d);
     }
 
     static Stream<Arguments> badNames() {
@@ -195,13 +209,13 @@ class BadInputIT {
                 new String[] {"alias", "it-bad-user", EXISTING},
                 new String[] {"unalias", EXISTING_ALIAS},
                 new String[] {"remount", EXISTING})) {
-            String before = Snapshot.take();
+            String before = Snapshot.takeFor(List.of(args));
             List<String> argv = new ArrayList<>(List.of(ItEnv.VSYS));
             argv.addAll(List.of(args));
             Cmd.Result r = Cmd.asUser(ItEnv.USER, argv.toArray(String[]::new)).dir(java.nio.file.Paths.get("/")).run();
             assertEquals(ExitCodes.NOT_ROOT, r.exit(), r::toString);
             LifecycleIT.assertOneErrorLine(r);
-            assertEquals(before, Snapshot.take(), () -> "no change on disk after: " + r);
+            assertUnchanged(before, Snapshot.takeFor(List.of(args)), r);
         }
     }
 }

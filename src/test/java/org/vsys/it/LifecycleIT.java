@@ -126,13 +126,13 @@ class LifecycleIT {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(
                     () -> !p.isAlive() || ItEnv.inOtherMountNamespace(p.pid()));
             assertTrue(p.isAlive(), () -> "the sleeper runs: " + readQuietly(out));
-            String before = Snapshot.take();
+            String before = Snapshot.takeFor(List.of(BUSY));
             Cmd.Result d = ItEnv.vsys("destroy", BUSY);
             assertEquals(ExitCodes.BUSY, d.exit(), d::toString);
             assertOneErrorLine(d);
             assertTrue(d.err().contains(String.valueOf(p.pid())),
                     "says which process holds it (pid " + p.pid() + "): " + d.err());
-            assertEquals(before, Snapshot.take(), "a refused destroy changes nothing");
+            BadInputIT.assertUnchanged(before, Snapshot.takeFor(List.of(BUSY)), d);
         } finally {
             p.destroyForcibly();
             p.waitFor();

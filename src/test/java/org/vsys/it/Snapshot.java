@@ -10,7 +10,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -21,6 +23,53 @@ import java.util.stream.Stream;
  */
 final class Snapshot {
     private Snapshot() {
+    }
+
+    /** Names of /OS that are vsys's own infrastructure, never a system. */
+    static final Set<String> INFRA = Set.of("bin", "etc", "systems", "aliases", "vsys.conf", ".root", ".ns", ".var",
+            ".state", ".lock");
+
+    /**
+     * A snapshot for comparing before and after a command that must change nothing. Under
+     * CI=true (an exclusive machine) it is {@link #take()}. On a shared workstation other people's
+     * systems come and go meanwhile, so lines about names that are neither infrastructure, nor
+     * test systems ({@code it-*}), nor named in {@code args} are left out.
+     */
+    static String takeFor(Collection<String> args) {
+        String all = take();
+        if (ItEnv.CI) {
+            return all;
+        }
+        StringBuilder b = new StringBuilder();
+        for (String line : all.split("\n")) {
+            String name = systemNameOf(line);
+            if (name == null || INFRA.contains(name) || name.startsWith("it-") || args.contains(name)) {
+                b.append(line).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** The system/alias name a snapshot line is about, or null. */
+    static String systemNameOf(String line) {
+        String p = line.split(" ", 2)[0];
+        for (String dir : List.of("/OS/bin/", "/OS/etc/systems/", "/OS/etc/aliases/", "/OS/.ns/", "/OS/.var/",
+                "/OS/.state/", "/OS/")) {
+            if (p.startsWith(dir)) {
+                String rest = p.substring(dir.length());
+                int slash = rest.indexOf('/');
+                String n = slash < 0 ? rest : rest.substring(0, slash);
+                if (dir.equals("/OS/.state/") && n.endsWith(".pid")) {
+                    n = n.substring(0, n.length() - 4);
+                }
+                if (dir.equals("/OS/") && (n.equals("bin") || n.equals("etc") || n.startsWith("."))
+                        && slash >= 0) {
+                    return null; // a deeper path of infrastructure: handled by the longer prefixes
+                }
+                return n;
+            }
+        }
+        return null;
     }
 
     static String take() {
@@ -48,6 +97,9 @@ final class Snapshot {
                 String mp = f[4];
                 String type = f[dash + 1];
                 String src = f[dash + 2];
+                if (mp.startsWith("/OS/.root/home/") || mp.startsWith("/OS/.root/tmp/")) {
+                    continue; // host mounts under /home and /tmp, propagated into the shared tree
+                }
                 if (mp.equals("/OS") || mp.startsWith("/OS/") || type.startsWith("fuse.sshfs") || type.startsWith("nfs")) {
                     out.add(mp + " " + type + " " + src);
                 }
