@@ -207,8 +207,15 @@ static const struct record *read_conf(void)
 	return &conf_rec;
 }
 
-/* A bind= path: absolute, normalised, not "/" and not inside the fixed layout. */
-static void check_bind_path(const char *p)
+enum bind_kind {
+	BIND_TREE,    /* mounted once in the shared tree (e.g. /scratch) */
+	BIND_SYSTEM,  /* below a system directory (e.g. /srv/projects): bound inside
+			 each prepared namespace, where the system has that directory */
+	BIND_SHOWN,   /* below /home or /tmp: already shown */
+};
+
+/* A bind= path: absolute, normalised, not "/" and not in proc, dev, sys, run. */
+static enum bind_kind check_bind_path(const char *p)
 {
 	size_t i, n = strlen(p);
 	char first[256];
@@ -224,12 +231,19 @@ static void check_bind_path(const char *p)
 		die("bind %s: path too long", p);
 	memcpy(first, p + 1, n);
 	first[n] = '\0';
+	if (strcmp(first, "home") == 0 || strcmp(first, "tmp") == 0)
+		return BIND_SHOWN;
 	for (i = 0; i < NELEM(tree_dirs); i++)
 		if (strcmp(first, tree_dirs[i]) == 0)
 			die("bind %s: inside the fixed layout of the shared tree", p);
-	for (i = 0; i < NELEM(link_dirs); i++)
-		if (strcmp(first, link_dirs[i]) == 0)
-			die("bind %s: would hide the system's /%s", p, first);
+	for (i = 0; i < NELEM(link_dirs); i++) {
+		if (strcmp(first, link_dirs[i]) == 0) {
+			if (!s)
+				die("bind %s: would hide the system's /%s", p, first);
+			return BIND_SYSTEM;
+		}
+	}
+	return BIND_TREE;
 }
 
 /* Recursive bind of a host directory into the shared tree, made a slave. */
@@ -257,6 +271,7 @@ static void cmd_shared_up(void)
 {
 	const struct record *conf = read_conf();
 	char path[4096];
+	struct stat st;
 	size_t i;
 
 	ensure_dir(R, 0755);
@@ -300,7 +315,18 @@ static void cmd_shared_up(void)
 			const char *b = conf->ent[i].value;
 			if (strcmp(conf->ent[i].key, "bind") != 0)
 				continue;
-			check_bind_path(b);
+			switch (check_bind_path(b)) {
+			case BIND_SHOWN:
+				continue;
+			case BIND_SYSTEM:
+				/* bound by prepare inside each namespace, as a slave */
+				if (stat(b, &st) < 0 || !S_ISDIR(st.st_mode))
+					die("bind %s: not a directory", b);
+				make_source_shared(b);
+				continue;
+			case BIND_TREE:
+				break;
+			}
 			ensure_dirs_below(ROOT_TREE, b + 1);
 			xsnprintf(path, sizeof path, ROOT_TREE "%s", b);
 			bind_slave(b, path);
@@ -442,6 +468,7 @@ static const char *record_hostfiles(const char *name)
 }
 
 #define MAX_HOSTFILES 32
+#define MAX_BINDS 128
 
 struct pending_bind {
 	char rel[300];   /* target, relative to the new root */
@@ -507,10 +534,39 @@ static size_t host_file_copies(const char *hostfiles, struct pending_bind *binds
 	return nb;
 }
 
+/* Recursive detached copies of the bind= paths below system directories
+ * (they stay slaves of the host's mounts). Returns the count. */
+static size_t system_bind_copies(struct pending_bind *binds, size_t max)
+{
+	const struct record *conf = read_conf();
+	size_t i, nb = 0;
+
+	if (!conf)
+		return 0;
+	for (i = 0; i < conf->nent && nb < max; i++) {
+		const char *b = conf->ent[i].value;
+		struct stat st;
+		int fd;
+
+		if (strcmp(conf->ent[i].key, "bind") != 0 || check_bind_path(b) != BIND_SYSTEM)
+			continue;
+		if (stat(b, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		fd = open_tree(AT_FDCWD, b, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (fd < 0)
+			die_errno("open_tree %s", b);
+		binds[nb].tree = fd;
+		xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link%s", b);
+		binds[nb].want_dir = 1;
+		nb++;
+	}
+	return nb;
+}
+
 /* The child: build the system's namespace. Never returns on error. */
 static void build_namespace(const char *name, const char *hostfiles)
 {
-	struct pending_bind binds[MAX_HOSTFILES + 2];
+	struct pending_bind binds[MAX_BINDS];
 	size_t nb = 0, i;
 	char path[4096], vartmp[4096];
 	int rootfd;
@@ -529,6 +585,7 @@ static void build_namespace(const char *name, const char *hostfiles)
 		nb++;
 	}
 	nb += host_file_copies(hostfiles, binds + nb, NELEM(binds) - nb);
+	nb += system_bind_copies(binds + nb, NELEM(binds) - nb);
 
 	if (mount(ROOT_TREE, ROOT_TREE, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die_errno("bind " ROOT_TREE " on itself");

@@ -349,6 +349,23 @@ if [ ! -e /dev/log ]; then
 	expect "one audit line (authpriv.info): user, system, command, cwd" audit_ok
 fi
 
+# bind= below a system directory (/srv/...): bound inside each prepared namespace
+mkdir -p /srv/vlt-proj "$W/trees/a/srv/vlt-proj" && echo shared-proj >/srv/vlt-proj/f &&
+	UNDO+=("rm -rf /srv/vlt-proj")
+CONF=$R/etc/vsys.conf
+if [ -e "$CONF" ]; then cp -a "$CONF" "$W/conf.bind"; else : >"$W/conf.bind"; fi
+UNDO+=("cp -a $W/conf.bind $CONF.lt && mv -f $CONF.lt $CONF; [ -s $W/conf.bind ] || rm -f $CONF")
+{ cat "$W/conf.bind"; echo "bind=/srv/vlt-proj"; } >"$CONF.lt" && chmod 644 "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
+"$VIEW" shared-up && "$VIEW" prepare $SA
+cp -a "$W/conf.bind" "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
+[ -s "$W/conf.bind" ] || rm -f "$CONF"
+unset 'UNDO[-1]'
+L "$R/bin/$SA" cat /srv/vlt-proj/f
+expect "bind=/srv/vlt-proj shown inside the system's /srv" eq "$RC:$OUT" "0:shared-proj"
+L "$R/bin/$SB" cat /srv/vlt-proj/f
+expect "...only where the system has that directory" eq "$RC" 1
+"$VIEW" prepare $SA
+
 # ---- attacks: each refused (125, one line) with no effect -------------------
 say "# attacks"
 LA "$R/bin/" "${TOUCH[@]}"
