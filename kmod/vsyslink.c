@@ -193,7 +193,7 @@ static void vsys_fork_probe(void *data, struct task_struct *parent,
 	if (child->tgid == parent->tgid)	/* a new thread */
 		return;
 	rcu_read_lock();
-	tracked = vsys_find(parent->tgid) != NULL;
+	tracked = !!vsys_find(parent->tgid);
 	rcu_read_unlock();
 	if (!tracked)
 		return;
@@ -214,10 +214,9 @@ static void vsys_fork_probe(void *data, struct task_struct *parent,
 		e = NULL;
 	}
 	spin_unlock(&vsys_lock);
-	if (e)
-		kfree(e);
-	else
+	if (!e)
 		atomic_long_inc(&vsys_forks);
+	kfree(e);
 }
 
 static void vsys_exit_probe(void *data, struct task_struct *p)
@@ -228,7 +227,7 @@ static void vsys_exit_probe(void *data, struct task_struct *p)
 	if (atomic_read(&p->signal->live))
 		return;
 	rcu_read_lock();
-	tracked = vsys_find(p->tgid) != NULL;
+	tracked = !!vsys_find(p->tgid);
 	rcu_read_unlock();
 	if (!tracked)
 		return;
@@ -614,7 +613,9 @@ static int vsys_fill_super(struct super_block *sb, struct fs_context *fc)
 	inode->i_ino = VSYS_INO_LINK;
 	inode->i_mode = S_IFLNK | 0777;
 	inode->i_op = &vsys_link_iops;
-	inode->i_atime = inode->i_mtime = inode->i_ctime = current_time(inode);
+	inode->i_atime = current_time(inode);
+	inode->i_mtime = inode->i_atime;
+	inode->i_ctime = inode->i_atime;
 	dentry = d_alloc_name(sb->s_root, "link");
 	if (!dentry) {
 		iput(inode);
@@ -662,7 +663,7 @@ static int __init vsys_init(void)
 	for_each_kernel_tracepoint(vsys_find_tp, NULL);
 	if (!tp_fork || !tp_exit) {
 		pr_err("sched_process_fork/exit tracepoints not found\n");
-		return -ENOSYS;
+		return -ENOENT;
 	}
 	err = tracepoint_probe_register(tp_exit, vsys_exit_probe, NULL);
 	if (err)
