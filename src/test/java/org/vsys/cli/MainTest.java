@@ -245,4 +245,42 @@ class MainTest {
         assertTrue(Files.isSymbolicLink(root.resolve("web1")));
         assertTrue(Files.exists(root.resolve("etc/systems/web1")));
     }
+
+    @Test
+    void lockHeldTooLongIsExitFourteen() throws Exception {
+        fakeSystem("web1");
+        org.vsys.linux.Posix posix = org.vsys.linux.Posix.get();
+        int fd = posix.open(root.resolve("etc/.lock").toString(), org.vsys.linux.Posix.O_RDWR | org.vsys.linux.Posix.O_CREAT, 0600);
+        String old = System.getProperty("vsys.lockTimeout");
+        System.setProperty("vsys.lockTimeout", "1");
+        try {
+            assertTrue(posix.flock(fd, org.vsys.linux.Posix.LOCK_EX | org.vsys.linux.Posix.LOCK_NB));
+            Result r = run("alias", "w", "web1");
+            assertOneLineError(r, ExitCode.LOCKED);
+            assertFalse(Files.exists(root.resolve("etc/aliases/w")));
+        } finally {
+            posix.close(fd);
+            if (old == null) {
+                System.clearProperty("vsys.lockTimeout");
+            } else {
+                System.setProperty("vsys.lockTimeout", old);
+            }
+        }
+        assertEquals(0, run("alias", "w", "web1").code(), "free again once released");
+    }
+
+    @Test
+    void runAndShellGoThroughTheLauncher() throws Exception {
+        assertOneLineError(run("run", "web1"), ExitCode.USAGE);
+        Result r = run("run", "web1", "--", "ls", "-l");
+        assertOneLineError(r, ExitCode.UNSUPPORTED);
+        assertTrue(r.err.contains("launcher"), r.err);
+        assertOneLineError(run("shell", "bad/name"), ExitCode.BAD_NAME);
+        // a stand-in launcher: prints what it got and exits 3
+        Files.createDirectories(root.resolve("bin"));
+        Path launcher = root.resolve("bin/bin");
+        Files.writeString(launcher, "#!/bin/sh\nexit 3\n");
+        launcher.toFile().setExecutable(true);
+        assertEquals(3, run("run", "web1", "--", "true", "-x").code(), "the command's status");
+    }
 }
