@@ -280,6 +280,8 @@ static void cmd_shared_up(void)
 	ensure_dir(VAR_DIR, 0755);
 	for (i = 0; i < NELEM(tree_dirs); i++) {
 		xsnprintf(path, sizeof path, ROOT_TREE "/%s", tree_dirs[i]);
+		if (is_mountpoint(path))
+			continue; /* already up: never chmod the host's /home or /tmp */
 		ensure_dir(path, strcmp(tree_dirs[i], "tmp") == 0 ? 01777 : 0755);
 	}
 	for (i = 0; i < NELEM(link_dirs); i++) {

@@ -7,8 +7,9 @@
  * CLOCK_MONOTONIC, and the CPU time the command used (user + system, from
  * wait4, robust against a loaded machine). Prints per command: median, mean
  * and p90 wall time in microseconds, the median of the paired wall-time
- * ratios to the LAST command (the baseline), the median CPU time and the
- * median paired CPU-time ratio. A command that exits non-zero aborts the run.
+ * ratios to the LAST command (the baseline), the median CPU time and its
+ * ratio to the baseline's median CPU time. A failing run is retried (at most 20 in all),
+ * then the benchmark aborts.
  */
 #define _GNU_SOURCE
 #include <grp.h>
@@ -55,6 +56,8 @@ static double quantile(double *v, int n, double q)
 	return r;
 }
 
+static int failures;
+
 static double run_once(struct cmd *c, double *cpu)
 {
 	double t0 = now_us(), t;
@@ -73,8 +76,13 @@ static double run_once(struct cmd *c, double *cpu)
 		exit(2);
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "bench-launch: %s failed (status %d)\n", c->label, st);
-		exit(2);
+		/* others may be changing the installation for a moment: retry */
+		if (++failures > 20) {
+			fprintf(stderr, "bench-launch: %s failed (status %d)\n", c->label, st);
+			exit(2);
+		}
+		usleep(200000);
+		return run_once(c, cpu);
 	}
 	t = now_us() - t0;
 	*cpu = ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
