@@ -81,7 +81,7 @@ public final class Health {
                 if (problem == null && !st.mounted()) {
                     problem = fs.path() + " is not mounted";
                 } else if (problem == null && !st.healthy()) {
-                    problem = fs.path() + " does not respond within " + timeoutMillis + " ms";
+                    problem = fs.path() + " is not responding (statfs failed or took more than " + timeoutMillis + " ms)";
                 }
             }
             boolean ns = table.at(inst.nsFile(rec.name()).toString()) != null;
