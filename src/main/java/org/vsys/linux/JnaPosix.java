@@ -26,6 +26,8 @@ final class JnaPosix implements Posix {
 
         int open(String path, int flags, int mode);
 
+        int openat(int dirfd, String name, int flags);
+
         int flock(int fd, int op);
 
         int close(int fd);
@@ -98,6 +100,15 @@ final class JnaPosix implements Posix {
         int fd = libc.open(path, flags, mode);
         if (fd < 0) {
             throw error("open", path);
+        }
+        return fd;
+    }
+
+    @Override
+    public int openat(int dirfd, String name, int flags) throws PosixException {
+        int fd = libc.openat(dirfd, name, flags);
+        if (fd < 0) {
+            throw error("openat", name);
         }
         return fd;
     }

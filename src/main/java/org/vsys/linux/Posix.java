@@ -59,6 +59,41 @@ public interface Posix {
 
     int open(String path, int flags, int mode) throws PosixException;
 
+    int openat(int dirfd, String name, int flags) throws PosixException;
+
+    /**
+     * Opens the directory {@code absPath} as an {@code O_PATH} descriptor, one component at a time
+     * from {@code /} with {@code O_NOFOLLOW|O_DIRECTORY}, so that no symlink anywhere on the way is
+     * followed (ELOOP or ENOTDIR otherwise). Mounting onto {@code /proc/self/fd/<fd>} then mounts
+     * on exactly that directory, whatever happens to the path meanwhile.
+     */
+    default int openDirectoryNoFollow(String absPath) throws PosixException {
+        if (!absPath.startsWith("/")) {
+            throw new PosixException("openat", absPath, Errno.EINVAL, "not an absolute path");
+        }
+        int flags = O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC;
+        int fd = open("/", flags, 0);
+        for (String part : absPath.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..")) {
+                close(fd);
+                throw new PosixException("openat", absPath, Errno.EINVAL, "'..' in path");
+            }
+            int next;
+            try {
+                next = openat(fd, part, flags);
+            } catch (PosixException e) {
+                close(fd);
+                throw new PosixException("openat", absPath, e.errno(), e.reason());
+            }
+            close(fd);
+            fd = next;
+        }
+        return fd;
+    }
+
     /** {@code flock(fd, op)}; returns false instead of throwing when LOCK_NB finds the lock held. */
     boolean flock(int fd, int op) throws PosixException;
 

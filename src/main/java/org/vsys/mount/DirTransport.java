@@ -47,10 +47,23 @@ public final class DirTransport implements Transport {
         Path src = source(fs, ctx);
         Posix posix = Posix.get();
         String t = target.toString();
+        // mount onto the directory itself, reached without following any symlink
+        int fd;
         try {
-            posix.mount(src.toString(), t, null, Posix.MS_BIND | Posix.MS_REC, null);
+            fd = posix.openDirectoryNoFollow(t);
+        } catch (PosixException e) {
+            throw new VsysException(ExitCode.UNSAFE, t, "mount point not reachable without following a symlink: " + e.reason(), e);
+        }
+        try {
+            posix.mount(src.toString(), "/proc/self/fd/" + fd, null, Posix.MS_BIND | Posix.MS_REC, null);
         } catch (PosixException e) {
             throw new VsysException(ExitCode.MOUNT_FAILED, t, "bind mount of " + src + " failed: " + e.reason(), e);
+        } finally {
+            posix.close(fd);
+        }
+        MountTable.Mount made = MountTable.read().at(t);
+        if (made == null) {
+            throw new VsysException(ExitCode.UNSAFE, t, "the bind mount did not land at " + t + " (the path changed meanwhile)");
         }
         long set = (fs.readOnly() ? Posix.MOUNT_ATTR_RDONLY : 0) | (fs.suid() ? 0 : Posix.MOUNT_ATTR_NOSUID)
                 | (fs.dev() ? 0 : Posix.MOUNT_ATTR_NODEV);
