@@ -48,8 +48,8 @@ MANIFEST=$PREFIX/share/vsys/installed-files
 COMPL=$PREFIX/share/bash-completion/completions/vsys
 
 # --- uninstall --------------------------------------------------------------------------
-mounts_under_root() {   # mount points under R, from the host mount table
-    awk -v r="$R" '{ p = $5; gsub(/\\040/, " ", p); if (p == r || index(p, r "/") == 1) print p }' /proc/self/mountinfo
+mounts_under_root() {   # mount points below R (R itself may be a filesystem of its own)
+    awk -v r="$R" '{ p = $5; gsub(/\\040/, " ", p); if (index(p, r "/") == 1) print p }' /proc/self/mountinfo
 }
 records() {
     local d
@@ -110,7 +110,11 @@ uninstall() {
         [ -d "$x" ] && rmdir -- "$x" 2>/dev/null || true
     done
     if [ -d "$R" ]; then
-        say "left $R in place: not empty ($(ls -A "$R" | tr '\n' ' ' | sed 's/ $//'))"
+        if [ -n "$(ls -A "$R")" ]; then
+            say "left $R in place: not empty ($(ls -A "$R" | tr '\n' ' ' | sed 's/ $//'))"
+        else
+            say "left $R in place: it is a mount point"
+        fi
     fi
     say "uninstalled vsys from $PREFIX"
 }
@@ -214,5 +218,4 @@ mtmp=$MANIFEST.tmp.$$
 printf '%s\n' "${INSTALLED[@]}" | sort -u >"$mtmp"
 mv -f -T "$mtmp" "$MANIFEST"
 
-if command -v mandb >/dev/null 2>&1; then mandb -q "$PREFIX/share/man" >/dev/null 2>&1 || true; fi
 say "installed vsys to $PREFIX (command $PREFIX/bin/vsys, launcher $R/bin/bin, helper $LIBEXEC/vsys-view)"
