@@ -3,7 +3,8 @@
 #
 #   tests/vm/run-suite.sh [STEP...]      default: every executable tests/vm/steps/[0-9]*.sh, in name order,
 #                                        then every executable kmod/tests/[0-9]*.sh (the kernel module's guest
-#                                        steps; VM_SUITE_KMOD=0 leaves them out)
+#                                        steps; VM_SUITE_KMOD=0 leaves them out; its benchmark *bench* only
+#                                        with VM_SUITE_KMOD_BENCH=1)
 #
 # 1. tests/vm/vm.sh prepare (Debian's kernel, headers, vmlinux, initramfs; cached)
 # 2. an NFS server (tests/nfs/nfs-server.sh) in network namespace vsys-nfs-vmsuitePID: the cached Debian tree with
@@ -47,13 +48,36 @@ else
   STEPS=()
   for s in "$HERE"/steps/[0-9]*.sh; do [ -x "$s" ] && STEPS+=("$s"); done
   if [ "${VM_SUITE_KMOD:-1}" = 1 ]; then
-    for s in "$PROJECT"/kmod/tests/[0-9]*.sh; do [ -x "$s" ] && STEPS+=("$s"); done
+    for s in "$PROJECT"/kmod/tests/[0-9]*.sh; do
+      case ${s##*/} in *bench*) [ "${VM_SUITE_KMOD_BENCH:-0}" = 1 ] || continue;; esac
+      [ -x "$s" ] && STEPS+=("$s")
+    done
   fi
 fi
 [ ${#STEPS[@]} -gt 0 ] || { say "no steps"; exit 1; }
 
 # 1. the guest kernel
 "$HERE/vm.sh" prepare || { say "prepare failed"; say "0 passed, 1 failed"; exit 1; }
+
+# the JVM under TCG is slow to start (10-30 s per vsys command on a loaded machine): a class-data-sharing archive
+# of the installed vsys, made on the host, halves that. Used by the guest steps through JAVA_TOOL_OPTIONS;
+# a stale archive is only ignored by the JVM (-Xshare:auto), never an error.
+cds_archive() {
+  local jars key f
+  command -v vsys >/dev/null && command -v java >/dev/null || return 0
+  jars=$(sed -n "s/.*-cp '\([^']*\)'.*/\1/p" "$(command -v vsys)" | head -n 1)
+  [ -n "$jars" ] || return 0
+  # shellcheck disable=SC2086
+  key=$({ java -version 2>&1; ls -l --time-style=+%s $jars; } | sha256sum | cut -c1-12)
+  f=$HERE/cache/vsys-cds-$key.jsa
+  if [ ! -s "$f" ]; then
+    rm -f "$HERE"/cache/vsys-cds-*.jsa
+    (cd / && JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=$f.tmp" timeout 60 vsys list > /dev/null 2>&1) && [ -s "$f.tmp" ] && mv "$f.tmp" "$f"
+    rm -f "$f.tmp"
+  fi
+  [ -s "$f" ] && echo "$f"
+}
+CDS=$(cds_archive || true)
 
 # 2. the server
 RW=$(mktemp -d /var/tmp/vsys-vmsuite-proj.XXXXXX); chmod 1777 "$RW"
@@ -99,6 +123,7 @@ agent() {
   done
 }
 touch "$OUT/host.agent"
+rm -f "$OUT/vsys-cds"; [ -n "$CDS" ] && echo "$CDS" > "$OUT/vsys-cds"
 agent & AGENT=$!
 
 # an sshd next to ganesha (same netns, 127.0.0.1:22 there = 10.0.2.2:22 for the guest), so the read benchmark
