@@ -25,13 +25,12 @@ for round in 1 2; do
 	# a process holding a link pins the module even when nothing is mounted
 	sh -c 'echo a > $R/.root/.vsys/set && exec sleep 30' &
 	holder=$!
-	sleep 0.5
-	check "holder tracked ($round)" 1 "$(stat_of tracked)"
+	check "holder tracked ($round)" 1 "$(settle 1 stat_of tracked)"
 	umount "$R/.root/.vsys"
 	expect_err "rmmod refused while a link is held ($round)" "in use" rmmod vsyslink
 	kill $holder; wait $holder 2>/dev/null
 	mount -t vsyslink vsyslink "$R/.root/.vsys"
-	check "holder dropped at exit ($round)" 0 "$(stat_of tracked)"
+	check "holder dropped at exit ($round)" 0 "$(settle 0 stat_of tracked)"
 	echo "del a" > "$R/.root/.vsys/targets"
 	shared_down
 	if unload; then ok "rmmod ($round)"; else fail "rmmod ($round)"; fi

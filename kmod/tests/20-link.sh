@@ -40,13 +40,12 @@ check "grandchild as nobody" a \
 	"$(in_sys a $NOBODY /bin/sh -c '/bin/sh -c "cat /etc/marker"')"
 
 # a child outliving its parent keeps its link
-rm -f "$R/.root/tmp/orphan"
-in_sys a /bin/sh -c '(sleep 2; cat /etc/marker > /tmp/orphan) & exit 0'
-sleep 1
-check "orphan (subshell + its sleep) still tracked" 2 "$(cut -d' ' -f2 "$V/targets" | head -1)"
-sleep 2
-check "orphan keeps its link" a "$(cat "$R/.root/tmp/orphan" 2>&1)"
-check "orphan dropped after exit" 0 "$(stat_of tracked)"
+rm -f "$R/.root/tmp/orphan" "$R/.root/tmp/orphan.pid"
+in_sys a /bin/sh -c 'sh -c "sleep 3; cat /etc/marker > /tmp/orphan" & echo $! > /tmp/orphan.pid'
+op=$(cat "$R/.root/tmp/orphan.pid")
+check "orphan tracked after its parent exited" "$op a" "$(grep "^$op " "$V/procs")"
+check "orphan keeps its link" a "$(settle a cat "$R/.root/tmp/orphan")"
+check "orphan dropped after exit" 0 "$(settle 0 stat_of tracked)"
 
 # threads: a thread's exit does not drop the process's link
 check "thread exit keeps the link" "../.os/a ../.os/a" "$(sh -c 'echo a > $R/.root/.vsys/set

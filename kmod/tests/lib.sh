@@ -87,3 +87,15 @@ in_sys() {
 		exec chroot "$r/.root" "$@"' sh "$n" "$R" "$@"
 }
 export R
+
+# settle EXPECTED CMD...: poll CMD's output until it equals EXPECTED (at most
+# 20 s; the guest is slow and shared), then print it either way
+settle() {
+	local want=$1 got i; shift
+	for i in $(seq 80); do
+		got=$("$@" 2>&1)
+		[ "$got" = "$want" ] && break
+		sleep 0.25
+	done
+	echo "$got"
+}
