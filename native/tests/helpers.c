@@ -1,6 +1,6 @@
 /* helpers.c - small programs for launcher-tests.sh (built by the test itself).
  *
- * xexec [-u USER] [-c DIR] [-e NAME=VALUE]... [-E ENTRY]... [-k FD]... [-0 ARGV0 | -z] PROG [ARG...]
+ * xexec [-u USER | -U UID:GID] [-c DIR] [-e NAME=VALUE]... [-E ENTRY]... [-k FD]... [-0 ARGV0 | -z] PROG [ARG...]
  *   become USER (initgroups, setgid, setuid), chdir DIR, close every fd >= 3
  *   except the -k ones, exec PROG with exactly the given environment, with
  *   argv[0] ARGV0 (default PROG) or with argc == 0 (-z).
@@ -73,13 +73,15 @@ int main(int argc, char **argv)
 {
 	char **env = calloc((size_t)argc + 1, sizeof(char *));
 	int keep[64], nkeep = 0, ne = 0, i, zero = 0;
-	const char *user = NULL, *dir = NULL, *argv0 = NULL;
+	const char *user = NULL, *dir = NULL, *argv0 = NULL, *ids = NULL;
 
 	if (argc >= 2 && strcmp(argv[1], "loglisten") == 0 && argc == 5)
 		return loglisten(argv[2], atoi(argv[3]), argv[4]);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-u") == 0 && i + 1 < argc)
 			user = argv[++i];
+		else if (strcmp(argv[i], "-U") == 0 && i + 1 < argc)
+			ids = argv[++i];
 		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			dir = argv[++i];
 		else if ((strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-E") == 0) && i + 1 < argc)
@@ -103,6 +105,14 @@ int main(int argc, char **argv)
 		if (!pw || initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 		    setuid(pw->pw_uid) < 0) {
 			perror("xexec: become user");
+			return 2;
+		}
+	}
+	if (ids) {
+		unsigned u, g;
+		if (sscanf(ids, "%u:%u", &u, &g) != 2 || setgroups(0, NULL) < 0 || setgid(g) < 0 ||
+		    setuid(u) < 0) {
+			perror("xexec: become uid");
 			return 2;
 		}
 	}
