@@ -5,7 +5,7 @@
 # and the cost of tracking on fork+exit.  Prints ratios only (TCG guest).
 . "$(dirname "$0")/lib.sh"
 LB=$KT/linkbench
-ROUNDS=${KMOD_BENCH_ROUNDS:-5} M=${KMOD_BENCH_LAUNCHES:-20}
+ROUNDS=${KMOD_BENCH_ROUNDS:-7} M=${KMOD_BENCH_LAUNCHES:-20}
 
 loaded && rmmod vsyslink
 build && load || { fail "build and load"; summary; exit 1; }
