@@ -33,6 +33,8 @@ import picocli.CommandLine.Spec;
         subcommands = {
             CreateCommand.class, AliasCommand.class, UnaliasCommand.class, DestroyCommand.class,
             ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
+            RestoreCommand.class,
+            CheckCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -23,6 +23,7 @@ public final class Aliases {
         String target = Names.check(rawTarget);
         records.ensureLayout();
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            Recovery.atStart(inst, Debug.off());
             String system;
             SystemRecord sys = records.system(target);
             if (sys != null) {
@@ -67,6 +68,7 @@ public final class Aliases {
         }
         records.ensureLayout();
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            Recovery.atStart(inst, Debug.off());
             AliasRecord rec = records.alias(alias);
             if (rec == null) {
                 if (records.systemExists(alias)) {

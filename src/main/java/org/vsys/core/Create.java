@@ -296,6 +296,7 @@ public final class Create {
         MountContext ctx = context(name, records.config(), r.timeoutSeconds);
         SystemMounts mounts = new SystemMounts(inst, name, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            Recovery.atStart(inst, debug);
             checkFree(name);
             Deque<Undo> undo = new ArrayDeque<>();
             try {

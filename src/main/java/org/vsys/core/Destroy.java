@@ -37,6 +37,7 @@ public final class Destroy {
         ViewHelper view = new ViewHelper(inst, debug);
         SystemMounts mounts = new SystemMounts(inst, name, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            Recovery.atStart(inst, debug);
             AliasRecord alias = records.alias(name);
             if (alias != null) {
                 throw new VsysException(ExitCode.USAGE, name,

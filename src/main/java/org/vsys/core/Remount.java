@@ -36,6 +36,7 @@ public final class Remount {
         view.requirePresent(name);
         SystemMounts mounts = new SystemMounts(inst, name, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            Recovery.atStart(inst, debug);
             SystemRecord rec = records.system(name);
             if (rec == null) {
                 if (records.aliasExists(name)) {

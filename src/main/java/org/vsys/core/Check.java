@@ -1,0 +1,336 @@
+package org.vsys.core;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.vsys.config.AliasRecord;
+import org.vsys.config.FsEntry;
+import org.vsys.config.Names;
+import org.vsys.config.SystemRecord;
+import org.vsys.linux.Posix;
+import org.vsys.linux.PosixException;
+import org.vsys.mount.MountTable;
+import org.vsys.mount.UnmountPlan;
+
+/**
+ * {@code vsys check [--repair]}: the installation (directories, the launcher's owner and mode 4755,
+ * the view helper), every record (owner, mode, parse), interrupted operations (state creating or
+ * destroying), filesystems and views of ready systems, mounts under R that belong to no record,
+ * directories under R without a record, launcher links without records and records without links.
+ * With {@code --repair} what is safe is repaired: interrupted operations are finished or undone
+ * ({@link Recovery}), mounts that belong to no record are unmounted (lazily; nothing is deleted),
+ * empty directories without a record are removed, links are made or removed. Lost filesystems of a
+ * ready system are left to {@code vsys restore}. Everything runs under the lock.
+ */
+public final class Check {
+    /** Names directly under R that are vsys's own infrastructure. */
+    static final Set<String> INFRA = Set.of("bin", "etc", ".root", ".ns", ".var", ".state");
+
+    /** One finding: what is wrong, and what {@code --repair} did about it (null: nothing). */
+    public record Finding(String subject, String problem, String repaired) {
+        public String line() {
+            return subject + ": " + problem + (repaired == null ? "" : "; repaired: " + repaired);
+        }
+    }
+
+    private final Installation inst;
+    private final Records records;
+    private final Debug debug;
+
+    public Check(Installation inst, Debug debug) {
+        this.inst = inst;
+        this.records = new Records(inst);
+        this.debug = debug;
+    }
+
+    public List<Finding> run(boolean repair) throws VsysException {
+        List<Finding> out = new ArrayList<>();
+        installation(out);
+        if (!Files.isDirectory(inst.etc(), LinkOption.NOFOLLOW_LINKS) || !Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
+            return out; // nothing was ever made (or the layout is broken: reported above)
+        }
+        try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            if (repair) {
+                for (Recovery.Action a : new Recovery(inst, debug).run()) {
+                    out.add(new Finding(a.name(), a.ok() ? "left by an interrupted operation" : a.what(), a.ok() ? a.what() : null));
+                }
+            } else {
+                for (Recovery.Action a : new Recovery(inst, debug).pending()) {
+                    out.add(new Finding(a.name(), a.what(), null));
+                }
+            }
+            recordFiles(inst.systems(), "system record", out);
+            recordFiles(inst.aliases(), "alias record", out);
+            systems(repair, out);
+            strays(repair, out);
+        }
+        return out;
+    }
+
+    private void installation(List<Finding> out) {
+        for (Path d : List.of(inst.root(), inst.bin(), inst.etc(), inst.systems(), inst.aliases())) {
+            if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+                if (!d.equals(inst.systems()) && !d.equals(inst.aliases())) {
+                    out.add(new Finding(d.toString(), "missing (run install.sh)", null));
+                }
+                continue;
+            }
+            String p = ownedDirProblem(d);
+            if (p != null) {
+                out.add(new Finding(d.toString(), p, null));
+            }
+        }
+        Path l = inst.launcher();
+        try {
+            PosixFileAttributes a = Files.readAttributes(l, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(l, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            int uid = (Integer) Files.getAttribute(l, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile()) {
+                out.add(new Finding(l.toString(), "the launcher is not a regular file", null));
+            } else if (uid != 0 || (mode & 07777) != 04755) {
+                out.add(new Finding(l.toString(), String.format("the launcher must be owned by root with mode 4755 (is uid %d, mode %o; run install.sh)",
+                        uid, mode & 07777), null));
+            }
+        } catch (IOException e) {
+            out.add(new Finding(l.toString(), "the launcher is not installed (run install.sh)", null));
+        }
+        if (!new ViewHelper(inst, debug).present()) {
+            out.add(new Finding(inst.viewHelper().toString(), "the view helper is missing (run install.sh)", null));
+        }
+        if (Files.exists(inst.conf(), LinkOption.NOFOLLOW_LINKS)) {
+            String p = recordFileProblem(inst.conf());
+            if (p == null) {
+                try {
+                    records.config();
+                } catch (VsysException e) {
+                    p = e.why();
+                }
+            }
+            if (p != null) {
+                out.add(new Finding(inst.conf().toString(), p, null));
+            }
+        }
+    }
+
+    static String ownedDirProblem(Path d) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(d, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            int uid = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (!a.isDirectory()) {
+                return "not a directory (a symlink or file is in its place)";
+            }
+            if (uid != 0 || a.permissions().contains(PosixFilePermission.GROUP_WRITE)
+                    || a.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+                return "must be a directory owned by root, not group or other writable (0755)";
+            }
+            return null;
+        } catch (IOException e) {
+            return "cannot stat: " + e.getMessage();
+        }
+    }
+
+    /** The launcher's rule for a record: a regular file owned by root, not group or other writable. */
+    static String recordFileProblem(Path f) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(f, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            int uid = (Integer) Files.getAttribute(f, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile()) {
+                return "not a regular file (the launcher refuses it)";
+            }
+            if (uid != 0 || a.permissions().contains(PosixFilePermission.GROUP_WRITE)
+                    || a.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+                return "must be owned by root and not group or other writable (0644; the launcher refuses it)";
+            }
+            return null;
+        } catch (IOException e) {
+            return "cannot stat: " + e.getMessage();
+        }
+    }
+
+    private void recordFiles(Path dir, String kind, List<Finding> out) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(".") && n.contains(".tmp.")) {
+                    continue; // a temporary file: Recovery's
+                }
+                if (!Names.isValid(n)) {
+                    out.add(new Finding(p.toString(), "not a valid " + kind + " name; ignored by vsys and the launcher", null));
+                    continue;
+                }
+                String problem = recordFileProblem(p);
+                if (problem == null) {
+                    try {
+                        if (kind.equals("alias record")) {
+                            AliasRecord a = records.alias(n);
+                            if (a != null && !records.systemExists(a.system())) {
+                                problem = "alias of " + a.system() + ", which does not exist";
+                            }
+                        } else {
+                            records.system(n);
+                        }
+                    } catch (VsysException e) {
+                        problem = e.why();
+                    }
+                }
+                if (problem != null) {
+                    out.add(new Finding(n, kind + " " + p + ": " + problem + " (left for the admin)", null));
+                }
+            }
+        } catch (IOException e) {
+            out.add(new Finding(dir.toString(), "cannot read: " + e.getMessage(), null));
+        }
+    }
+
+    /** Ready systems: each filesystem mounted, the view prepared, the links in place. */
+    private void systems(boolean repair, List<Finding> out) {
+        MountTable table = MountTable.read();
+        for (String n : records.systemNames()) {
+            SystemRecord rec;
+            try {
+                rec = records.system(n);
+            } catch (VsysException e) {
+                continue; // reported with the record files
+            }
+            if (rec == null || rec.state() != SystemRecord.State.READY) {
+                continue;
+            }
+            SystemMounts sm = new SystemMounts(inst, n, debug);
+            List<String> missing = new ArrayList<>();
+            for (FsEntry fs : rec.filesystems()) {
+                if (table.at(sm.target(fs).toString()) == null) {
+                    missing.add(fs.path());
+                }
+            }
+            if (!missing.isEmpty()) {
+                out.add(new Finding(n, "filesystems not mounted: " + String.join(" ", missing) + " (run vsys restore)", null));
+            }
+            if (table.at(inst.nsFile(n).toString()) == null) {
+                out.add(new Finding(n, "view not prepared: no " + inst.nsFile(n) + " (run vsys restore)", null));
+            }
+            List<String> names = new ArrayList<>(List.of(n));
+            for (AliasRecord a : records.aliasesOf(n)) {
+                names.add(a.name());
+            }
+            for (String x : names) {
+                Path link = inst.link(x);
+                if (Links.isOurs(link)) {
+                    continue;
+                }
+                if (Links.exists(link)) {
+                    out.add(new Finding(x, link + " is not a symlink to 'bin' made by vsys (left alone)", null));
+                } else {
+                    out.add(new Finding(x, "launcher link " + link + " missing", repair ? attempt(() -> Links.create(link), "made " + link) : null));
+                }
+            }
+        }
+    }
+
+    /** Things under R that no record accounts for: mounts, directories, ns binds. */
+    private void strays(boolean repair, List<Finding> out) {
+        Set<String> known = new LinkedHashSet<>(records.systemNames());
+        Set<String> tops = new LinkedHashSet<>();
+        String root = inst.root().toString();
+        MountTable table = MountTable.read();
+        for (MountTable.Mount m : table.atOrUnder(root)) {
+            if (m.mountPoint().equals(root)) {
+                continue;
+            }
+            String rest = m.mountPoint().substring(root.length() + 1);
+            String top = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+            if (top.equals(".ns") && rest.contains("/")) {
+                String ns = rest.substring(4);
+                if (!ns.contains("/") && Names.isValid(ns) && !known.contains(ns)) {
+                    out.add(new Finding(ns, "prepared view " + m.mountPoint() + " belongs to no record",
+                            repair ? attempt(() -> new ViewHelper(inst, debug).run(ns, "release", ns), "released") : null));
+                }
+                continue;
+            }
+            if (top.equals("bin") || top.equals("etc")) {
+                out.add(new Finding(m.mountPoint(), "something is mounted over vsys's own " + top
+                        + " (" + m.fsType() + "); left for the admin", null));
+                continue;
+            }
+            if (INFRA.contains(top) || known.contains(top)) {
+                continue;
+            }
+            tops.add(top);
+        }
+        for (String top : tops) {
+            Path dir = inst.root().resolve(top);
+            List<MountTable.Mount> ms = UnmountPlan.of(table, dir.toString());
+            List<String> points = new ArrayList<>();
+            for (MountTable.Mount m : ms) {
+                points.add(m.mountPoint() + " (" + m.fsType() + ")");
+            }
+            out.add(new Finding(top, "mounts that belong to no record: " + String.join(", ", points),
+                    repair ? attempt(() -> unmountStray(dir), "unmounted (lazily; nothing deleted)") : null));
+        }
+        // directories under R without a record (left by a failed rmdir or made by hand)
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(inst.root())) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (INFRA.contains(n) || known.contains(n) || !Names.isValid(n)
+                        || !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    if (Names.isValid(n) && !INFRA.contains(n) && !known.contains(n) && Files.isSymbolicLink(p)) {
+                        out.add(new Finding(n, p + " is a symlink that no record accounts for (left alone)", null));
+                    }
+                    continue;
+                }
+                if (MountTable.read().isMountPoint(p.toString())) {
+                    continue; // still mounted: reported above (or the unmount failed)
+                }
+                boolean empty;
+                try (DirectoryStream<Path> inner = Files.newDirectoryStream(p)) {
+                    empty = !inner.iterator().hasNext();
+                } catch (IOException e) {
+                    empty = false;
+                }
+                if (empty) {
+                    out.add(new Finding(n, "empty directory " + p + " without a record",
+                            repair ? attempt(() -> rmdir(p), "removed") : null));
+                } else {
+                    out.add(new Finding(n, "directory " + p + " without a record is not empty (left for the admin)", null));
+                }
+            }
+        } catch (IOException e) {
+            out.add(new Finding(inst.root().toString(), "cannot read: " + e.getMessage(), null));
+        }
+    }
+
+    private void unmountStray(Path dir) throws VsysException {
+        new SystemMounts(inst, dir.getFileName().toString(), debug).unmountAll(dir.toString(), true);
+    }
+
+    private static void rmdir(Path p) throws VsysException {
+        try {
+            Posix.get().rmdir(p.toString());
+        } catch (PosixException e) {
+            throw new VsysException(ExitCode.INTERNAL, p.toString(), "rmdir failed: " + e.reason(), e);
+        }
+    }
+
+    @FunctionalInterface
+    interface Step {
+        void run() throws VsysException;
+    }
+
+    /** Runs a repair; returns what was done, or "FAILED: why" (the finding stays). */
+    private static String attempt(Step s, String done) {
+        try {
+            s.run();
+            return done;
+        } catch (VsysException e) {
+            return "FAILED: " + e.why();
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package org.vsys.core;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.vsys.config.AliasRecord;
+import org.vsys.config.Names;
+import org.vsys.config.RecordFile;
+import org.vsys.config.SystemRecord;
+
+/**
+ * Finishes what a killed vsys left half done. Every state change holds the lock from its first
+ * write to its last, so a record found in state {@code creating} or {@code destroying} by a
+ * process that holds the lock belongs to a vsys that died: a create is undone, a destroy is
+ * completed (both take the system down the same way, record last, so this step can itself be
+ * interrupted and run again). Then the launcher links are brought in line with the records: an
+ * alias record of a ready system gets its link back, a link of ours without a record goes, and so
+ * do the temporary files of interrupted atomic writes. It never deletes anything else: unmounts
+ * (lazily), rmdir of empty directories, removal of vsys's own links and records.
+ *
+ * <p>Called under the lock at the start of every state-changing command and by {@code check
+ * --repair} and {@code restore}.
+ */
+public final class Recovery {
+    private static final Pattern TEMP = Pattern.compile("\\.(.+)\\.tmp\\.([0-9]{1,10})");
+
+    /** One thing done (or found impossible): {@code name: what}. */
+    public record Action(String name, String what, boolean ok) {
+        @Override
+        public String toString() {
+            return name + ": " + what;
+        }
+    }
+
+    private final Installation inst;
+    private final Records records;
+    private final Debug debug;
+
+    public Recovery(Installation inst, Debug debug) {
+        this.inst = inst;
+        this.records = new Records(inst);
+        this.debug = debug;
+    }
+
+    /**
+     * Recovers under the lock the caller holds and prints each action as a {@code vsys: } line on
+     * standard error (a command that finds leftovers says what it did about them).
+     */
+    public static void atStart(Installation inst, Debug debug) {
+        for (Action a : new Recovery(inst, debug).run()) {
+            System.err.println("vsys: " + a.name() + ": " + a.what());
+        }
+        System.err.flush();
+    }
+
+    /** The actions needed, without doing them (for {@code check}). */
+    public List<Action> pending() {
+        return work(false);
+    }
+
+    /** Does the work; returns what was done and what could not be. The caller holds the lock. */
+    public List<Action> run() {
+        return work(true);
+    }
+
+    private List<Action> work(boolean act) {
+        List<Action> out = new ArrayList<>();
+        if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
+            return out;
+        }
+        boolean tookDown = false;
+        for (String n : records.systemNames()) {
+            SystemRecord rec;
+            try {
+                rec = records.system(n);
+            } catch (VsysException e) {
+                continue; // a corrupt record is check's to report; it is never guessed at
+            }
+            if (rec == null || rec.state() == SystemRecord.State.READY) {
+                continue;
+            }
+            String what = rec.state() == SystemRecord.State.CREATING ? "interrupted create" : "interrupted destroy";
+            String done = rec.state() == SystemRecord.State.CREATING ? "rolled back" : "completed";
+            if (!act) {
+                out.add(new Action(n, what + " (state=" + rec.state().word() + ")", false));
+                continue;
+            }
+            try {
+                takeDown(rec);
+                tookDown = true;
+                out.add(new Action(n, what + " " + done, true));
+            } catch (VsysException e) {
+                out.add(new Action(n, what + " could not be " + done + ": " + e.why(), false));
+            }
+        }
+        out.addAll(links(act));
+        out.addAll(tempFiles(act));
+        if (act && tookDown) {
+            sharedDownIfUnused();
+        }
+        return out;
+    }
+
+    /**
+     * Takes a system down completely: release its view, unmount everything under {@code R/<name>}
+     * (lazily: no process can enter a system that is not ready, and a lazy unmount never waits for
+     * a dead server), stop its helpers, remove its links and aliases, rmdir its directory and
+     * remove the record last. Refuses (exit 15) when {@code R/<name>} is not a directory.
+     */
+    public void takeDown(SystemRecord rec) throws VsysException {
+        String name = rec.name();
+        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        Path dir = mounts.dir();
+        boolean mounted = org.vsys.mount.MountTable.read().isMountPoint(dir.toString());
+        if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
+        }
+        List<AliasRecord> aliases = records.aliasesOf(name);
+        Links.checkOursOrAbsent(inst.link(name));
+        for (AliasRecord a : aliases) {
+            Links.checkOursOrAbsent(inst.link(a.name()));
+        }
+        ViewHelper view = new ViewHelper(inst, debug);
+        if (Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS)) {
+            view.run(name, "release", name);
+        }
+        mounts.unmountAll(dir.toString(), true);
+        mounts.stopHelpers();
+        mounts.writeHelpers(Map.of());
+        Links.removeIfOurs(inst.link(name));
+        for (AliasRecord a : aliases) {
+            Links.removeIfOurs(inst.link(a.name()));
+            records.removeAlias(a.name());
+        }
+        mounts.removeDir();
+        mounts.removeLocalTmpIfEmpty();
+        records.removeSystem(name);
+        debug.line(name + ": taken down");
+    }
+
+    /** With no system left, the shared tree goes too (as after the last destroy). */
+    void sharedDownIfUnused() {
+        ViewHelper view = new ViewHelper(inst, debug);
+        if (records.systemNames().isEmpty() && view.present()) {
+            try {
+                view.run("recovery", "shared-down");
+            } catch (VsysException e) {
+                debug.line("shared-down: " + e.why());
+            }
+        }
+    }
+
+    /** Launcher links against records: the link is the last step of create and alias. */
+    private List<Action> links(boolean act) {
+        List<Action> out = new ArrayList<>();
+        // alias records: a ready system's alias without its link (alias or unalias interrupted)
+        for (String a : records.aliasNames()) {
+            AliasRecord ar;
+            try {
+                ar = records.alias(a);
+            } catch (VsysException e) {
+                continue;
+            }
+            if (ar == null) {
+                continue;
+            }
+            SystemRecord sys;
+            try {
+                sys = records.system(ar.system());
+            } catch (VsysException e) {
+                continue;
+            }
+            Path link = inst.link(a);
+            if (sys == null) {
+                if (Links.exists(link) && !Links.isOurs(link)) {
+                    continue; // not ours: check reports it
+                }
+                out.add(step(act, a, "alias of the missing system " + ar.system() + " removed", () -> {
+                    Links.removeIfOurs(link);
+                    records.removeAlias(a);
+                }));
+            } else if (sys.state() == SystemRecord.State.READY && !Links.exists(link)) {
+                out.add(step(act, a, "launcher link of the alias made again (interrupted alias or unalias)",
+                        () -> Links.create(link)));
+            }
+        }
+        // links of ours with no record behind them
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(inst.bin())) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (n.equals(Links.TARGET) || !Links.isOurs(p)) {
+                    continue;
+                }
+                Matcher m = TEMP.matcher(n);
+                if (m.matches()) {
+                    if (!alive(m.group(2))) {
+                        out.add(step(act, m.group(1), "temporary link " + p + " of an interrupted link removed",
+                                () -> removeFile(p)));
+                    }
+                    continue;
+                }
+                if (Names.isValid(n) && !records.systemExists(n) && !records.aliasExists(n)) {
+                    out.add(step(act, n, "launcher link without a record removed", () -> Links.removeIfOurs(p)));
+                }
+            }
+        } catch (IOException e) {
+            // no R/bin yet
+        }
+        return out;
+    }
+
+    /** Temporary record files {@code .<name>.tmp.<pid>} of a writer that died. */
+    private List<Action> tempFiles(boolean act) {
+        List<Action> out = new ArrayList<>();
+        for (Path dir : List.of(inst.systems(), inst.aliases(), inst.stateDir())) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    Matcher m = TEMP.matcher(p.getFileName().toString());
+                    if (m.matches() && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !alive(m.group(2))) {
+                        out.add(step(act, m.group(1), "temporary file " + p + " of an interrupted write removed",
+                                () -> removeFile(p)));
+                    }
+                }
+            } catch (IOException e) {
+                // unreadable: check reports the directory
+            }
+        }
+        return out;
+    }
+
+    private static boolean alive(String pid) {
+        try {
+            long p = Long.parseLong(pid);
+            return p != ProcessHandle.current().pid() && ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static void removeFile(Path p) throws VsysException {
+        try {
+            RecordFile.removeDurably(p);
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, p.toString(), "cannot remove: " + e.getMessage(), e);
+        }
+    }
+
+    @FunctionalInterface
+    interface Step {
+        void run() throws VsysException;
+    }
+
+    private static Action step(boolean act, String name, String what, Step s) {
+        if (!act) {
+            return new Action(name, what.replace(" removed", " (to remove)").replace(" made again", " (to make)"), false);
+        }
+        try {
+            s.run();
+            return new Action(name, what, true);
+        } catch (VsysException e) {
+            return new Action(name, what + " failed: " + e.why(), false);
+        }
+    }
+}

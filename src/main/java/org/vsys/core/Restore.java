@@ -1,0 +1,172 @@
+package org.vsys.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.vsys.config.AliasRecord;
+import org.vsys.config.FsEntry;
+import org.vsys.config.SystemRecord;
+import org.vsys.mount.MountContext;
+import org.vsys.mount.MountTable;
+import org.vsys.mount.Transport;
+
+/**
+ * {@code vsys restore}: brings every recorded system back after a reboot or a lost mount. First
+ * the leftovers of interrupted operations are recovered ({@link Recovery}); then, one system at a
+ * time and each under the lock: its directory, every filesystem that is not mounted or does not
+ * answer (and those that sat on it), its prepared view when a filesystem was redone or the view is
+ * missing, and its launcher links. A system that is whole is not touched, so a second run changes
+ * nothing.
+ */
+public final class Restore {
+
+    /** The outcome for one system: what was done, or why it could not be restored. */
+    public record Outcome(String name, List<String> done, VsysException failure) {
+        public boolean ok() {
+            return failure == null;
+        }
+
+        public String line() {
+            if (failure != null) {
+                return name + ": NOT restored: " + failure.why();
+            }
+            return name + ": " + (done.isEmpty() ? "ok, nothing to do" : "restored: " + String.join(", ", done));
+        }
+    }
+
+    private final Installation inst;
+    private final Records records;
+    private final Debug debug;
+
+    public Restore(Installation inst, Debug debug) {
+        this.inst = inst;
+        this.records = new Records(inst);
+        this.debug = debug;
+    }
+
+    /** Restores every system; returns the recovery actions as outcomes first, then one per system. */
+    public List<Outcome> run(int timeoutSeconds, long probeMillis) throws VsysException {
+        List<Outcome> out = new ArrayList<>();
+        if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
+            return out;
+        }
+        records.ensureLayout();
+        ViewHelper view = new ViewHelper(inst, debug);
+        view.requirePresent("restore");
+        try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            for (Recovery.Action a : new Recovery(inst, debug).run()) {
+                out.add(new Outcome(a.name(), List.of(a.what()),
+                        a.ok() ? null : new VsysException(ExitCode.CORRUPT, a.name(), a.what())));
+            }
+        }
+        for (String name : records.systemNames()) {
+            // one system at a time, each under the lock, so a slow server does not hold up other commands
+            try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+                Steps.reach("restore.start");
+                out.add(new Outcome(name, restoreOne(name, view, timeoutSeconds, probeMillis), null));
+            } catch (VsysException e) {
+                out.add(new Outcome(name, List.of(), e));
+            }
+        }
+        return out;
+    }
+
+    private List<String> restoreOne(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
+        List<String> done = new ArrayList<>();
+        SystemRecord rec = records.system(name);
+        if (rec == null) {
+            return done; // destroyed meanwhile
+        }
+        if (rec.state() != SystemRecord.State.READY) {
+            throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word() + " (an interrupted operation that could not be finished; see vsys check)");
+        }
+        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        Path dir = mounts.dir();
+        MountTable table = MountTable.read();
+        if (!table.isMountPoint(dir.toString())) {
+            if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
+            }
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+                } catch (IOException e) {
+                    throw new VsysException(ExitCode.INTERNAL, dir.toString(), "cannot create: " + e.getMessage(), e);
+                }
+                done.add("made " + dir);
+            }
+        }
+        Links.checkOursOrAbsent(inst.link(name));
+        List<AliasRecord> aliases = records.aliasesOf(name);
+        for (AliasRecord a : aliases) {
+            Links.checkOursOrAbsent(inst.link(a.name()));
+        }
+        Health.SystemState st = Health.check(inst, rec, probeMillis);
+        List<FsEntry> redo = new ArrayList<>();
+        for (int i = 0; i < rec.filesystems().size(); i++) {
+            FsEntry fs = rec.filesystems().get(i);
+            boolean bad = !st.filesystems().get(i).healthy();
+            for (FsEntry r : redo) {
+                if (r.path().equals("/") || fs.path().startsWith(r.path() + "/")) {
+                    bad = true; // it sat on a filesystem that is redone
+                }
+            }
+            if (bad) {
+                redo.add(fs);
+            }
+        }
+        if (!redo.isEmpty()) {
+            MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
+            Map<String, Long> helpers = new LinkedHashMap<>(mounts.helpers());
+            for (int i = redo.size() - 1; i >= 0; i--) {
+                String mp = mounts.target(redo.get(i)).toString();
+                mounts.unmountAll(mp, true);
+                Long pid = helpers.remove(mp);
+                if (pid != null) {
+                    mounts.stopHelper(mp, pid);
+                }
+            }
+            mounts.writeHelpers(helpers);
+            Steps.reach("restore.unmounted");
+            for (FsEntry fs : redo) {
+                if (!fs.path().equals("/")) {
+                    mounts.checkMountPoint(fs);
+                }
+                Path target = mounts.target(fs);
+                long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
+                if (pid > 0) {
+                    helpers.put(target.toString(), pid);
+                    mounts.writeHelpers(helpers);
+                }
+                done.add("mounted " + fs.path());
+            }
+            Steps.reach("restore.mounted");
+        }
+        if (!redo.isEmpty() || !st.namespace()) {
+            view.run(name, "shared-up");
+            view.run(name, "prepare", name);
+            done.add("view prepared");
+            Steps.reach("restore.prepared");
+        }
+        if (!Links.exists(inst.link(name))) {
+            Links.create(inst.link(name));
+            done.add("link " + inst.link(name) + " made");
+        }
+        for (AliasRecord a : aliases) {
+            if (!Links.exists(inst.link(a.name()))) {
+                Links.create(inst.link(a.name()));
+                done.add("alias link " + inst.link(a.name()) + " made");
+            }
+        }
+        Steps.reach("restore.linked");
+        return done;
+    }
+}
