@@ -61,11 +61,11 @@ public final class Check {
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             if (repair) {
                 for (Recovery.Action a : new Recovery(inst, debug).run()) {
-                    out.add(new Finding(a.name(), a.ok() ? "left by an interrupted operation" : a.what(), a.ok() ? a.what() : null));
+                    out.add(new Finding(a.name(), a.found(), a.done()));
                 }
             } else {
                 for (Recovery.Action a : new Recovery(inst, debug).pending()) {
-                    out.add(new Finding(a.name(), a.what(), null));
+                    out.add(new Finding(a.name(), a.found(), null));
                 }
             }
             recordFiles(inst.systems(), "system record", out);
@@ -228,7 +228,7 @@ public final class Check {
                 }
                 if (Links.exists(link)) {
                     out.add(new Finding(x, link + " is not a symlink to 'bin' made by vsys (left alone)", null));
-                } else {
+                } else if (x.equals(n)) { // an alias's missing link is Recovery's
                     out.add(new Finding(x, "launcher link " + link + " missing", repair ? attempt(() -> Links.create(link), "made " + link) : null));
                 }
             }

@@ -32,11 +32,19 @@ import org.vsys.config.SystemRecord;
 public final class Recovery {
     private static final Pattern TEMP = Pattern.compile("\\.(.+)\\.tmp\\.([0-9]{1,10})");
 
-    /** One thing done (or found impossible): {@code name: what}. */
-    public record Action(String name, String what, boolean ok) {
+    /**
+     * One thing found ({@code found}) and what was done about it ({@code done}: null when only
+     * looked at, or why it failed when {@code ok} is false).
+     */
+    public record Action(String name, String found, String done, boolean ok) {
+        /** {@code found: done}, or just what was found. */
+        public String what() {
+            return done == null ? found : found + ": " + done;
+        }
+
         @Override
         public String toString() {
-            return name + ": " + what;
+            return name + ": " + what();
         }
     }
 
@@ -87,18 +95,19 @@ public final class Recovery {
             if (rec == null || rec.state() == SystemRecord.State.READY) {
                 continue;
             }
-            String what = rec.state() == SystemRecord.State.CREATING ? "interrupted create" : "interrupted destroy";
+            String what = (rec.state() == SystemRecord.State.CREATING ? "interrupted create" : "interrupted destroy")
+                    + " (state=" + rec.state().word() + ")";
             String done = rec.state() == SystemRecord.State.CREATING ? "rolled back" : "completed";
             if (!act) {
-                out.add(new Action(n, what + " (state=" + rec.state().word() + ")", false));
+                out.add(new Action(n, what, null, false));
                 continue;
             }
             try {
                 takeDown(rec);
                 tookDown = true;
-                out.add(new Action(n, what + " " + done, true));
+                out.add(new Action(n, what, done, true));
             } catch (VsysException e) {
-                out.add(new Action(n, what + " could not be " + done + ": " + e.why(), false));
+                out.add(new Action(n, what, "FAILED: could not be " + done + ": " + e.why(), false));
             }
         }
         out.addAll(links(act));
@@ -183,12 +192,12 @@ public final class Recovery {
                 if (Links.exists(link) && !Links.isOurs(link)) {
                     continue; // not ours: check reports it
                 }
-                out.add(step(act, a, "alias of the missing system " + ar.system() + " removed", () -> {
+                out.add(step(act, a, "alias of the missing system " + ar.system(), "removed", () -> {
                     Links.removeIfOurs(link);
                     records.removeAlias(a);
                 }));
             } else if (sys.state() == SystemRecord.State.READY && !Links.exists(link)) {
-                out.add(step(act, a, "launcher link of the alias made again (interrupted alias or unalias)",
+                out.add(step(act, a, "alias without its launcher link (interrupted alias or unalias)", "link made",
                         () -> Links.create(link)));
             }
         }
@@ -202,13 +211,13 @@ public final class Recovery {
                 Matcher m = TEMP.matcher(n);
                 if (m.matches()) {
                     if (!alive(m.group(2))) {
-                        out.add(step(act, m.group(1), "temporary link " + p + " of an interrupted link removed",
+                        out.add(step(act, m.group(1), "temporary link " + p + " of an interrupted write", "removed",
                                 () -> removeFile(p)));
                     }
                     continue;
                 }
                 if (Names.isValid(n) && !records.systemExists(n) && !records.aliasExists(n)) {
-                    out.add(step(act, n, "launcher link without a record removed", () -> Links.removeIfOurs(p)));
+                    out.add(step(act, n, "launcher link without a record", "removed", () -> Links.removeIfOurs(p)));
                 }
             }
         } catch (IOException e) {
@@ -228,7 +237,7 @@ public final class Recovery {
                 for (Path p : ds) {
                     Matcher m = TEMP.matcher(p.getFileName().toString());
                     if (m.matches() && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !alive(m.group(2))) {
-                        out.add(step(act, m.group(1), "temporary file " + p + " of an interrupted write removed",
+                        out.add(step(act, m.group(1), "temporary file " + p + " of an interrupted write", "removed",
                                 () -> removeFile(p)));
                     }
                 }
@@ -261,15 +270,15 @@ public final class Recovery {
         void run() throws VsysException;
     }
 
-    private static Action step(boolean act, String name, String what, Step s) {
+    private static Action step(boolean act, String name, String found, String done, Step s) {
         if (!act) {
-            return new Action(name, what.replace(" removed", " (to remove)").replace(" made again", " (to make)"), false);
+            return new Action(name, found, null, false);
         }
         try {
             s.run();
-            return new Action(name, what, true);
+            return new Action(name, found, done, true);
         } catch (VsysException e) {
-            return new Action(name, what + " failed: " + e.why(), false);
+            return new Action(name, found, "FAILED: " + e.why(), false);
         }
     }
 }

@@ -28,12 +28,15 @@ import org.vsys.mount.Transport;
 public final class Restore {
 
     /** The outcome for one system: what was done, or why it could not be restored. */
-    public record Outcome(String name, List<String> done, VsysException failure) {
+    public record Outcome(String name, List<String> done, VsysException failure, String recovered) {
         public boolean ok() {
             return failure == null;
         }
 
         public String line() {
+            if (recovered != null) {
+                return name + ": " + recovered;
+            }
             if (failure != null) {
                 return name + ": NOT restored: " + failure.why();
             }
@@ -62,17 +65,17 @@ public final class Restore {
         view.requirePresent("restore");
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             for (Recovery.Action a : new Recovery(inst, debug).run()) {
-                out.add(new Outcome(a.name(), List.of(a.what()),
-                        a.ok() ? null : new VsysException(ExitCode.CORRUPT, a.name(), a.what())));
+                out.add(new Outcome(a.name(), List.of(), a.ok() ? null : new VsysException(ExitCode.CORRUPT, a.name(), a.what()),
+                        a.what()));
             }
         }
         for (String name : records.systemNames()) {
             // one system at a time, each under the lock, so a slow server does not hold up other commands
             try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
                 Steps.reach("restore.start");
-                out.add(new Outcome(name, restoreOne(name, view, timeoutSeconds, probeMillis), null));
+                out.add(new Outcome(name, restoreOne(name, view, timeoutSeconds, probeMillis), null, null));
             } catch (VsysException e) {
-                out.add(new Outcome(name, List.of(), e));
+                out.add(new Outcome(name, List.of(), e, null));
             }
         }
         return out;

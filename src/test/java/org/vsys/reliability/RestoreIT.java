@@ -1,0 +1,209 @@
+package org.vsys.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.vsys.mount.MountTable;
+
+/**
+ * {@code vsys restore} after everything was unmounted behind vsys's back (a simulated reboot),
+ * idempotence of a second run, and {@code vsys check [--repair]} on a damaged installation.
+ */
+@Tag("root")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RestoreIT {
+    static Path t1;
+    static Path t2;
+    static Map<Path, String> before;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Rig.setUp();
+        t1 = Rig.tree("restore1");
+        t2 = Rig.tree("restore2");
+        before = Rig.hashes(List.of(t1, t2));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (Rig.inst == null) {
+            return;
+        }
+        Rig.cleanAll();
+        Rig.assertConsistent("after RestoreIT");
+        assertEquals(before, Rig.hashes(List.of(t1, t2)), "the trees are byte for byte what they were");
+        Rig.removeTree(t1);
+        Rig.removeTree(t2);
+    }
+
+    static String launch(String name) {
+        Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, Rig.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release");
+        return r.code() + " " + r.out().strip();
+    }
+
+    /** The mounts under R, with their ids: equal lists mean nothing was mounted or unmounted. */
+    static List<String> mounts() {
+        List<String> out = new ArrayList<>();
+        for (MountTable.Mount m : MountTable.read().atOrUnder(Rig.R.toString())) {
+            out.add(m.id() + " " + m.mountPoint() + " " + m.fsType());
+        }
+        return out;
+    }
+
+    /** A reboot as far as vsys can tell: views released, system mounts detached, shared tree down. */
+    static void simulateReboot(List<String> names) {
+        for (String n : names) {
+            Rig.Sh.ok(60, Rig.libexec.resolve("vsys-view").toString(), "release", n);
+            Rig.Sh.ok(60, "umount", "-l", Rig.R.resolve(n).toString());
+        }
+        Rig.Sh.ok(60, Rig.libexec.resolve("vsys-view").toString(), "shared-down");
+    }
+
+    @Test
+    @Order(1)
+    void restoreBringsEverythingBackAndASecondRunChangesNothing() throws Exception {
+        Rig.vsysOk("create", "rs1", "dir:" + t1);
+        Rig.vsysOk("create", "rs2", "dir:" + t2, "--mount", "/opt=" + t1.resolve("data"), "--rw", "/opt");
+        Rig.vsysOk("create", "rs3", t1.toString());
+        Rig.vsysOk("alias", "rs2a", "rs2");
+        Rig.assertConsistent("after create");
+        assertEquals("0 ID=vsys-rel-restore1", launch("rs1"));
+        assertEquals("0 ID=vsys-rel-restore2", launch("rs2a"));
+        assertEquals(0, Rig.vsys("check").code(), () -> Rig.vsys("check").toString());
+
+        simulateReboot(List.of("rs1", "rs2", "rs3"));
+        Files.delete(Rig.R.resolve("bin/rs3"));
+        Files.delete(Rig.R.resolve("bin/rs2a"));
+        assertFalse(Rig.inconsistencies().isEmpty());
+        assertNotEquals("0 ID=vsys-rel-restore1", launch("rs1"), "the launcher cannot enter a lost system");
+        Rig.Result chk = Rig.vsys("check");
+        assertEquals(13, chk.code(), chk.toString());
+        assertTrue(chk.out().contains("rs1: filesystems not mounted: /"), chk.out());
+        assertTrue(chk.out().contains("rs2a: alias without its launcher link"), chk.out());
+        assertEquals(1, chk.errLines().size(), chk.toString());
+
+        Rig.Result r = Rig.vsys("restore");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("rs1: restored: mounted /, view prepared"), r.out());
+        assertTrue(r.out().contains("rs2: restored: mounted /, mounted /opt, view prepared\n"), r.out());
+        assertTrue(r.out().contains("rs2a: alias without its launcher link (interrupted alias or unalias): link made"), r.out());
+        assertTrue(r.out().contains("rs3: restored: mounted /, view prepared, link"), r.out());
+        assertEquals(4, r.out().strip().split("\n").length, r.out());
+        Rig.assertConsistent("after restore");
+        assertEquals("0 ID=vsys-rel-restore1", launch("rs1"));
+        assertEquals("0 ID=vsys-rel-restore2", launch("rs2a"));
+        assertEquals("0 ID=vsys-rel-restore1", launch("rs3"));
+        assertTrue(Files.exists(Rig.R.resolve("rs2/opt/a.txt")));
+
+        List<String> m = mounts();
+        List<String> listing = List.of(Rig.list(Rig.R).toString(), Rig.list(Rig.R.resolve("bin")).toString(),
+                Rig.list(Rig.R.resolve("etc/systems")).toString(), Rig.list(Rig.R.resolve(".ns")).toString());
+        String recs = Files.readString(Rig.R.resolve("etc/systems/rs2"));
+        Rig.Result again = Rig.vsys("restore");
+        assertEquals(0, again.code(), again.toString());
+        assertEquals("rs1: ok, nothing to do\nrs2: ok, nothing to do\nrs3: ok, nothing to do", again.out().strip());
+        assertEquals(m, mounts(), "a second restore mounts and unmounts nothing");
+        assertEquals(listing, List.of(Rig.list(Rig.R).toString(), Rig.list(Rig.R.resolve("bin")).toString(),
+                Rig.list(Rig.R.resolve("etc/systems")).toString(), Rig.list(Rig.R.resolve(".ns")).toString()));
+        assertEquals(recs, Files.readString(Rig.R.resolve("etc/systems/rs2")));
+        Rig.Result ok = Rig.vsys("check");
+        assertEquals(0, ok.code(), ok.toString());
+        assertEquals("no problems found", ok.out().strip());
+    }
+
+    @Test
+    @Order(2)
+    void aLostNestedMountAndARestoreInASeparateProcess() throws Exception {
+        Rig.Sh.ok(60, "umount", Rig.R.resolve("rs2/opt").toString());
+        Rig.Result r = Rig.vsysProc(Map.of(), "restore");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("rs2: restored: mounted /opt, view prepared"), r.out());
+        assertTrue(r.out().contains("rs1: ok, nothing to do"), r.out());
+        Rig.assertConsistent("after restore of /opt");
+    }
+
+    @Test
+    @Order(3)
+    void restoreReportsASystemItCannotBringBackAndGoesOnWithTheOthers() throws Exception {
+        simulateReboot(List.of("rs1", "rs2", "rs3"));
+        Path moved = t2.resolveSibling("restore2.moved");
+        Files.move(t2, moved);
+        try {
+            Rig.Result r = Rig.vsys("restore");
+            assertEquals(7, r.code(), r.toString());
+            assertTrue(r.out().contains("rs2: NOT restored: "), r.out());
+            assertTrue(r.out().contains("rs1: restored"), r.out());
+            assertTrue(r.out().contains("rs3: restored"), r.out());
+            assertEquals(1, r.errLines().size(), r.toString());
+            assertTrue(r.err().startsWith("vsys: restore: 1 of 3 not restored"), r.err());
+        } finally {
+            Files.move(moved, t2);
+        }
+        Rig.Result r = Rig.vsys("restore");
+        assertEquals(0, r.code(), r.toString());
+        Rig.assertConsistent("after the second restore");
+        assertEquals("0 ID=vsys-rel-restore2", launch("rs2"));
+    }
+
+    @Test
+    @Order(4)
+    void checkFindsAndRepairsWhatIsSafe() throws Exception {
+        // a stray tmpfs under R, an empty stray directory, a link without record, a missing alias link
+        Path stray = Rig.R.resolve("stray1");
+        Files.createDirectory(stray);
+        Rig.Sh.ok(30, "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", stray.toString());
+        Files.createDirectory(Rig.R.resolve("empty1"));
+        Files.createSymbolicLink(Rig.R.resolve("bin/ghost"), Path.of("bin"));
+        Files.delete(Rig.R.resolve("bin/rs2a"));
+        // a stray directory with a file in it stays (never deleted)
+        Files.createDirectory(Rig.R.resolve("full1"));
+        Files.writeString(Rig.R.resolve("full1/keep"), "keep\n");
+        Rig.Sh.ok(10, "chmod", "0755", Rig.R.resolve("bin/bin").toString());
+        Rig.Sh.ok(10, "chmod", "0666", Rig.R.resolve("etc/systems/rs3").toString());
+        try {
+            Rig.Result c = Rig.vsys("check");
+            assertEquals(13, c.code(), c.toString());
+            for (String s : List.of("stray1: mounts that belong to no record", "empty1: empty directory", "full1: directory",
+                    "ghost: launcher link without a record", "rs2a: alias without its launcher link", "mode 4755", "rs3: system record")) {
+                assertTrue(c.out().contains(s), s + " in " + c.out());
+            }
+            Rig.Result fix = Rig.vsys("check", "--repair");
+            assertEquals(13, fix.code(), "the launcher, rs3's record and full1 are the admin's: " + fix);
+            assertTrue(fix.out().contains("stray1: mounts that belong to no record: " + stray + " (tmpfs); repaired: unmounted"), fix.out());
+            assertTrue(fix.out().contains("empty1: empty directory " + Rig.R.resolve("empty1") + " without a record; repaired: removed"), fix.out());
+            assertTrue(fix.out().contains("ghost: launcher link without a record; repaired: removed"), fix.out());
+            assertTrue(fix.out().contains("rs2a: alias without its launcher link (interrupted alias or unalias); repaired: link made"), fix.out());
+            assertFalse(MountTable.read().isMountPoint(stray.toString()));
+            assertFalse(Files.exists(Rig.R.resolve("empty1")));
+            assertEquals("keep\n", Files.readString(Rig.R.resolve("full1/keep")));
+            assertTrue(Files.isSymbolicLink(Rig.R.resolve("bin/rs2a")));
+            assertFalse(Files.exists(Rig.R.resolve("bin/ghost"), LinkOption.NOFOLLOW_LINKS));
+        } finally {
+            Rig.Sh.run(10, "chmod", "4755", Rig.R.resolve("bin/bin").toString());
+            Files.setPosixFilePermissions(Rig.R.resolve("etc/systems/rs3"), PosixFilePermissions.fromString("rw-r--r--"));
+            Rig.Sh.run(10, "umount", stray.toString());
+            Files.deleteIfExists(stray);
+            Files.deleteIfExists(Rig.R.resolve("full1/keep"));
+            Files.deleteIfExists(Rig.R.resolve("full1"));
+        }
+        assertEquals(0, Rig.vsys("check").code(), () -> Rig.vsys("check").toString());
+        Rig.assertConsistent("after check --repair");
+    }
+}
