@@ -7,6 +7,8 @@
 # vsys-view at $VSYS_VIEW. Builds its own system "vlb" (a tree of host /usr and
 # a copy of /etc), runs the launcher as user vsys-t1, removes everything after.
 #   RUNS=2000 (per command and setting)   MOUNTS=1000   BWRAP=1 adds bwrap
+#   BENCH_LC=C (the locale of the timed commands; chroot(8) loads the locale
+#   named by LANG/LC_ALL, the launcher does not: C is the strict comparison)
 set -u -o pipefail
 export LC_ALL=C
 R=${VSYS_ROOT:-/OS}
@@ -84,14 +86,14 @@ bench() {
 	if [ "${BWRAP:-0}" = 1 ] && [ -x /usr/bin/bwrap ]; then
 		extra+=(bwrap /usr/bin/bwrap --ro-bind "$T" / --proc /proc --dev /dev /bin/true ---)
 	fi
-	"$W/bench" "$RUNS" \
+	LC_ALL=${BENCH_LC:-C} "$W/bench" "$RUNS" \
 		-u "$uidgid" "launcher (as $U)" "$R/bin/$S" /bin/true --- \
 		"unshare -m chroot" /usr/bin/unshare -m /usr/sbin/chroot "$T" /bin/true --- \
 		"${extra[@]}" \
 		"chroot (baseline)" /usr/sbin/chroot "$T" /bin/true
 }
 
-echo "# kernel $(uname -r), $(nproc) cpus, $RUNS paired runs per command"
+echo "# kernel $(uname -r), $(nproc) cpus, $RUNS paired runs per command, LC_ALL=${BENCH_LC:-C}, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# 0 extra mounts (host mount table: $(grep -c '' /proc/self/mountinfo) entries)"
 bench | tee "$W/r0" || die "bench failed"
 
