@@ -34,6 +34,9 @@ if ip link show eth0 >/dev/null 2>&1; then
   ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
 fi
 rm -f /etc/resolv.conf; echo "nameserver 10.0.2.3" > /etc/resolv.conf
+# like a Debian NFS client (nfs-common pulls in rpcbind, which runs as a service): rpcbind, so that mount.nfs can
+# start rpc.statd itself (start-statd) for NFSv3 mounts with locking
+if command -v rpcbind >/dev/null; then mkdir -p /run/rpcbind; rpcbind; fi
 # 10.0.2.2 = the loopback of the network namespace qemu runs in (the test NFS server)
 cp /etc/hosts /etc/hosts.vm 2>/dev/null; { cat /etc/hosts.vm 2>/dev/null; echo "10.0.2.2 fileserver"; } > /etc/hosts; rm -f /etc/hosts.vm
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)s kernel=$(uname -r) clock: host-guest $skew before the last correction" > /out/vm.boot

@@ -56,6 +56,13 @@ else
 fi
 [ ${#STEPS[@]} -gt 0 ] || { say "no steps"; exit 1; }
 
+# 0. the packages (nothing to do when .ci/run or an earlier run installed them)
+if [ -r "$PROJECT/tests/lib/common.sh" ]; then
+  . "$PROJECT/tests/lib/common.sh"
+  apt_ensure qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils cpio xz-utils \
+    kmod debootstrap openssh-server openssh-client sshfs || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
+fi
+
 # 1. the guest kernel
 "$HERE/vm.sh" prepare || { say "prepare failed"; say "0 passed, 1 failed"; exit 1; }
 
