@@ -70,6 +70,19 @@ public final class Create {
         }
     }
 
+    /**
+     * True if {@code name}'s record is the leftover of an interrupted create or destroy: the locked
+     * phase recovers it first ({@link Recovery}) and then checks the name again.
+     */
+    private boolean interrupted(String name) {
+        try {
+            SystemRecord old = records.system(name);
+            return old != null && old.state() != SystemRecord.State.READY;
+        } catch (VsysException e) {
+            return false;
+        }
+    }
+
     private static String[] split(String item, String option) throws VsysException {
         int eq = item.indexOf('=');
         if (eq <= 0 || eq == item.length() - 1) {
@@ -175,7 +188,9 @@ public final class Create {
         for (String[] e : extra) {
             extraSources.add(SourceUrl.parse(e[1]));
         }
-        checkFree(name); // again under the lock
+        if (!interrupted(name)) {
+            checkFree(name); // again under the lock
+        }
 
         // the NFS default mode: the server's own export list (kernel checked first)
         if (rootSource == null) {
