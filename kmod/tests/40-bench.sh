@@ -34,14 +34,18 @@ awk 'NR == FNR { k1 = $2; n1 = $4; next }
 	{ printf "kmod: 1000 vs 1 system: kmod %.2f namespace %.2f (each against chroot(8))\n", $2 / k1, $4 / n1 }' \
 	/tmp/b1 /tmp/b1000
 
-# fork+exit with and without a tracked link, paired rounds
-for i in 1 2 3; do
-	"$KT/forkstorm" 5000 | awk '{ print $5 }' >> /tmp/fs.plain
-	sh -c 'echo a > $R/.root/.vsys/set && exec "$1" 5000' sh "$KT/forkstorm" |
+# fork+exit with and without a tracked link: 7 pairs, alternating order
+rm -f /tmp/fs.plain /tmp/fs.linked
+plain() { "$KT/forkstorm" 3000 | awk '{ print $5 }' >> /tmp/fs.plain; }
+linked() {
+	sh -c 'echo a > $R/.root/.vsys/set && exec "$1" 3000' sh "$KT/forkstorm" |
 		awk '{ print $5 }' >> /tmp/fs.linked
+}
+for i in 1 2 3 4 5 6 7; do
+	if [ $((i % 2)) = 1 ]; then plain; linked; else linked; plain; fi
 done
-paste /tmp/fs.linked /tmp/fs.plain | sort -n -k1 | awk '{ r[NR] = $1 / $2 } END {
-	printf "kmod: fork+exit with a link / without: %.2f (median of %d)\n", r[int((NR + 1) / 2)], NR }'
+paste /tmp/fs.linked /tmp/fs.plain | awk '{ print $1 / $2 }' | sort -n | awk '{ r[NR] = $1 } END {
+	printf "kmod: fork+exit with a link / without: %.2f (median of %d pairs)\n", r[int((NR + 1) / 2)], NR }'
 
 umount -l "$R/.ns/a" "$R/.ns" 2>/dev/null
 "$LB" depopulate 999 || fail "depopulate"

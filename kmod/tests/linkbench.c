@@ -10,10 +10,10 @@
  *                                     R/.root/.os/sI each, registered
  *   linkbench depopulate N            undo populate
  *   linkbench bench ROUNDS M DIR NAME NSFILE
- *                                     paired rounds of M launches of
- *                                     /bin/true: chroot(8) DIR, kmod (enter
- *                                     NAME), namespace (setns NSFILE);
- *                                     prints the median ratios only
+ *                                     ROUNDS rounds of M launches of
+ *                                     /bin/true each, interleaved: chroot(8)
+ *                                     DIR, kmod (enter NAME), namespace
+ *                                     (setns NSFILE); prints median ratios
  * R is VSYS_ROOT, compiled in.
  */
 #define _GNU_SOURCE
@@ -97,10 +97,18 @@ static int bench(int rounds, int m, char *dir, char *name, char *nsfile)
 	launches(chroot8, 2);	/* warm up */
 	launches(kmod, 2);
 	launches(ns, 2);
+	/* one launch of each in turn, rotating the order: same load for all */
 	for (i = 0; i < rounds; i++) {
-		tc = launches(chroot8, m);
-		tk = launches(kmod, m);
-		tn = launches(ns, m);
+		double t[3] = { 0, 0, 0 };
+		char *const *argvs[3] = { chroot8, kmod, ns };
+		int j, k;
+
+		for (j = 0; j < m; j++)
+			for (k = 0; k < 3; k++)
+				t[(j + k) % 3] += launches(argvs[(j + k) % 3], 1);
+		tc = t[0];
+		tk = t[1];
+		tn = t[2];
 		rk[i] = tk / tc;
 		rn[i] = tn / tc;
 	}
