@@ -1,0 +1,125 @@
+package org.vsys.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * 100 operations from 10 parallel processes (create, alias, unalias, destroy, destroy --force on
+ * overlapping names, local trees): every operation ends with an expected exit code (never 1, 13
+ * or 14), and afterwards records, launcher links and the mount table agree.
+ */
+@Tag("root")
+class ConcurrencyIT {
+    static final int WORKERS = 10;
+    static final int OPS = 10;
+    static Path t1;
+    static Path t2;
+    static Map<Path, String> before;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Rig.setUp();
+        t1 = Rig.tree("conc1");
+        t2 = Rig.tree("conc2");
+        before = Rig.hashes(List.of(t1, t2));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (Rig.inst == null) {
+            return;
+        }
+        Rig.cleanAll();
+        Rig.assertConsistent("after ConcurrencyIT");
+        assertEquals(before, Rig.hashes(List.of(t1, t2)), "the trees are byte for byte what they were");
+        Rig.removeTree(t1);
+        Rig.removeTree(t2);
+    }
+
+    static final Map<String, Set<Integer>> ALLOWED = Map.of(
+            "create", Set.of(0, 4),          // made, or the name is taken
+            "alias", Set.of(0, 4, 5),        // made, taken, or no such system
+            "unalias", Set.of(0, 5),
+            "destroy", Set.of(0, 5));        // gone, or there was none
+
+    @Test
+    void hundredOperationsFromTenProcesses() throws Exception {
+        Path dir = Files.createTempDirectory("vsys-conc-");
+        List<Process> ps = new ArrayList<>();
+        long seed = Long.getLong("vsys.concurrency.seed", System.nanoTime());
+        System.err.println("ConcurrencyIT: seed " + seed);
+        for (int w = 0; w < WORKERS; w++) {
+            ProcessBuilder pb = new ProcessBuilder(Rig.vsysCommand("org.vsys.reliability.Driver", Long.toString(seed + w),
+                    Integer.toString(OPS), t1.toString(), t2.toString()));
+            pb.environment().remove("VSYS_PAUSE_AT");
+            pb.environment().remove("VSYS_FAULT_AT");
+            pb.redirectInput(new File("/dev/null"));
+            pb.redirectOutput(dir.resolve("w" + w + ".out").toFile());
+            pb.redirectError(dir.resolve("w" + w + ".err").toFile());
+            ps.add(pb.start());
+        }
+        TreeMap<String, Integer> codes = new TreeMap<>();
+        List<String> bad = new ArrayList<>();
+        int ops = 0;
+        for (int w = 0; w < WORKERS; w++) {
+            Process p = ps.get(w);
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                ps.forEach(Process::destroyForcibly);
+                throw new AssertionError("worker " + w + " did not finish in 300 s");
+            }
+            assertEquals(0, p.exitValue(), () -> "worker failed: " + read(dir.resolve("w0.err")));
+            List<String> lines = Files.readAllLines(dir.resolve("w" + ps.indexOf(p) + ".out"));
+            for (int i = 0; i < lines.size(); i++) {
+                String l = lines.get(i);
+                if (l.startsWith(" ! ")) {
+                    continue;
+                }
+                ops++;
+                String[] f = l.split(" ");
+                int code = Integer.parseInt(f[0]);
+                codes.merge(f[1] + " " + code, 1, Integer::sum);
+                if (!ALLOWED.get(f[1]).contains(code)) {
+                    bad.add("worker " + w + ": " + l + (i + 1 < lines.size() && lines.get(i + 1).startsWith(" ! ") ? lines.get(i + 1) : ""));
+                }
+            }
+        }
+        System.err.println("ConcurrencyIT: " + ops + " operations: " + codes);
+        assertEquals(WORKERS * OPS, ops);
+        assertTrue(bad.isEmpty(), String.join("\n", bad));
+        Rig.assertConsistent("after " + ops + " concurrent operations");
+        Rig.Result c = Rig.vsys("check");
+        assertEquals(0, c.code(), c.toString());
+        for (String n : Rig.list(Rig.R.resolve("etc/systems"))) {
+            Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, Rig.R.resolve("bin").resolve(n).toString(), "cat", "/etc/os-release");
+            assertEquals(0, r.code(), n + ": " + r);
+        }
+        for (int w = 0; w < WORKERS; w++) {
+            Files.deleteIfExists(dir.resolve("w" + w + ".out"));
+            Files.deleteIfExists(dir.resolve("w" + w + ".err"));
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (Exception e) {
+            return "";
+        }
+    }
+}
