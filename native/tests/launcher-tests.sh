@@ -571,6 +571,18 @@ if command -v strace >/dev/null; then
 		rm -f $MARK
 	fi
 fi
+# ptrace while the launcher is still root: block it in write(2) on a full
+# stderr pipe (its refusal message for an unknown name), then try to attach
+if command -v strace >/dev/null; then
+	L /bin/bash -c "exec 3> >(sleep 4); dd if=/dev/zero bs=65536 count=1 status=none >&3
+		exec -a vlt-nosuch $R/bin/bin /bin/true 2>&3 & p=\$!; sleep 0.5
+		grep -E '^(Uid|State):' /proc/\$p/status | tr -s '\t' ' ' | tr '\n' ' '
+		$(command -v strace) -p \$p -o /dev/null 2>&1 | head -1
+		cat /proc/\$p/environ >/dev/null 2>&1 && echo environ-readable
+		kill -9 \$p"
+	expect "ptrace attach to the launcher blocked while privileged: refused" eval \
+		'has "$OUT" "Uid: $(id -u $U1) 0 0 0" && has "$OUT" "Operation not permitted" && ! has "$OUT" environ-readable'
+fi
 if command -v gdb >/dev/null; then
 	# attach to a launcher that is still privileged: must be refused
 	L /bin/bash -c "$R/bin/$SA /bin/sleep 3 & sleep 0.3; gdb -q -batch -p \$! -ex 'print (int)geteuid()' 2>&1 | grep -F '\$1 ='; wait"
