@@ -192,6 +192,16 @@ class LauncherIT {
     }
 
     @Test
+    void vsysRunAndShellAreFrontsToTheLauncher() throws IOException {
+        Cmd.Result r = Cmd.of(ItEnv.VSYS, "run", REM, "--", "sh", "-c", "cat /etc/os-release; exit 42").dir(work).run();
+        assertEquals(42, r.exit(), r::toString);
+        assertEquals(expectedOsRelease(REM), r.out());
+        Cmd.Result s = Cmd.of(ItEnv.VSYS, "shell", LOC).dir(work).stdin("grep ^ID= /etc/os-release\nexit 7\n").run();
+        assertEquals(7, s.exit(), s::toString);
+        assertEquals("ID=" + LocalTree.OS_RELEASE_ID, s.out().strip());
+    }
+
+    @Test
     void pipelineAcrossSystems() {
         String script = "printf 'abc\\n' | " + ItEnv.launcher(LOC) + " tr a-z A-Z | " + ItEnv.launcher(REM)
                 + " cat | " + ItEnv.launcher(LOC) + " sed s/B/b/";
