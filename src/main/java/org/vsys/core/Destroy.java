@@ -28,6 +28,14 @@ public final class Destroy {
         this.debug = debug;
     }
 
+    private static boolean isEmpty(Path dir) {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     public void run(String rawName, boolean force) throws VsysException {
         String name = Names.check(rawName);
         if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
@@ -64,7 +72,21 @@ public final class Destroy {
             if (nsPresent) {
                 view.requirePresent(name);
             }
+            if (!mounted && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && !isEmpty(dir)) {
+                throw new VsysException(ExitCode.UNSAFE, name, dir + " is not mounted and not empty (files were put there); "
+                        + "nothing changed: move them away first");
+            }
             if (!force) {
+                java.util.Set<String> ours = new java.util.HashSet<>();
+                for (org.vsys.config.FsEntry fs : rec.filesystems()) {
+                    ours.add(mounts.target(fs).toString());
+                }
+                List<String> only = HandMadeMounts.onlyHere(dir.toString(), ours);
+                if (!only.isEmpty()) {
+                    throw new VsysException(ExitCode.UNSAFE, name, "mounted by hand inside the system and nowhere else: "
+                            + String.join(", ", only) + "; unmounting would discard its files; nothing changed "
+                            + "(unmount it yourself, or --force)");
+                }
                 List<Processes.Holder> holders = Processes.using(dir, inst.nsFile(name));
                 if (!holders.isEmpty()) {
                     throw new VsysException(ExitCode.BUSY, name,

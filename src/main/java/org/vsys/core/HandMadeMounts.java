@@ -1,0 +1,82 @@
+package org.vsys.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import org.vsys.mount.MountTable;
+
+/**
+ * Mounts under a system's directory that vsys did not make and that hold a filesystem found
+ * nowhere else in the mount table (a tmpfs mounted by hand inside {@code R/<name>}): unmounting
+ * the last mount of such a filesystem throws its files away, so destroy refuses unless forced.
+ * A bind of a host directory, a copy made by a recursive bind, the system's own NFS and sshfs
+ * mounts are all safe to unmount (their files live on elsewhere).
+ */
+public final class HandMadeMounts {
+    private HandMadeMounts() {
+    }
+
+    /** One line of mountinfo: mount point (decoded), device (major:minor) and type. */
+    record Line(String mountPoint, String device, String fsType) {
+    }
+
+    static List<Line> read() {
+        List<Line> out = new ArrayList<>();
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+                String[] f = l.split(" ");
+                int dash = -1;
+                for (int i = 6; i < f.length; i++) {
+                    if (f[i].equals("-")) {
+                        dash = i;
+                        break;
+                    }
+                }
+                if (f.length < 10 || dash < 0 || dash + 1 >= f.length) {
+                    continue;
+                }
+                out.add(new Line(MountTable.decode(f[4]), f[2], f[dash + 1]));
+            }
+        } catch (IOException e) {
+            // unreadable: nothing found (destroy's own unmount plan reads it again)
+        }
+        return out;
+    }
+
+    /**
+     * The mount points at or under {@code dir}, other than {@code ours}, whose filesystem is mounted
+     * nowhere outside {@code dir}.
+     */
+    public static List<String> onlyHere(String dir, Set<String> ours) {
+        List<Line> all = read();
+        List<String> out = new ArrayList<>();
+        for (Line m : all) {
+            if (!under(m.mountPoint(), dir) || ours.contains(m.mountPoint())) {
+                continue;
+            }
+            if (m.fsType().startsWith("nfs") || m.fsType().startsWith("fuse.sshfs")) {
+                continue; // network filesystems: the files are on the server
+            }
+            boolean elsewhere = false;
+            for (Line o : all) {
+                if (o.device().equals(m.device()) && !under(o.mountPoint(), dir)) {
+                    elsewhere = true;
+                    break;
+                }
+            }
+            if (!elsewhere) {
+                out.add(m.mountPoint() + " (" + m.fsType() + ")");
+            }
+        }
+        return out;
+    }
+
+    private static boolean under(String p, String dir) {
+        return p.equals(dir) || p.startsWith(dir + "/");
+    }
+}
