@@ -561,10 +561,11 @@ static void close_fd_if_dir(int fd)
 
 static void close_inherited_dirs(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
+	char buf[2048];
+	long n;
+	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (!d) {
+	if (dfd < 0) {
 		struct rlimit rl;
 		long fd, max = 65536;
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -574,14 +575,22 @@ static void close_inherited_dirs(void)
 			close_fd_if_dir((int)fd);
 		return;
 	}
-	while ((e = readdir(d)) != NULL) {
-		char *end;
-		long fd = strtol(e->d_name, &end, 10);
-		if (*end || e->d_name[0] == '\0' || fd < 3 || fd == dirfd(d))
-			continue;
-		close_fd_if_dir((int)fd);
+	/* raw getdents64: no allocation, one small buffer */
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+		long off = 0;
+		while (off < n) {
+			struct dirent64 *e = (struct dirent64 *)(void *)(buf + off);
+			char *end;
+			long fd = strtol(e->d_name, &end, 10);
+			off += e->d_reclen;
+			if (*end || e->d_name[0] < '0' || e->d_name[0] > '9' || fd < 3 || fd == dfd)
+				continue;
+			close_fd_if_dir((int)fd);
+		}
 	}
-	closedir(d);
+	if (n < 0)
+		die_errno("/proc/self/fd");
+	close(dfd);
 }
 
 /* --- phase 12: exec ----------------------------------------------------- */
