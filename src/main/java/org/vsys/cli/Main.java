@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
             ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
             RestoreCommand.class,
             CheckCommand.class,
+            SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -43,9 +43,17 @@ public final class SystemRecord {
     private final String groups;
     private final boolean cwdFallback;
     private final String hostfiles;
+    /** view=: the absolute directory the system runs from instead of R/NAME (a snapshot checkout), or null. */
+    private final String view;
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
             String users, String groups, boolean cwdFallback, String hostfiles) {
+        this(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, null);
+    }
+
+    public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
+            String users, String groups, boolean cwdFallback, String hostfiles, String view) {
+        this.view = view;
         this.name = name;
         this.state = state;
         this.created = created;
@@ -102,7 +110,16 @@ public final class SystemRecord {
     }
 
     public SystemRecord withState(State s) {
-        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles);
+        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view);
+    }
+
+    public String view() {
+        return view;
+    }
+
+    /** The same record running from dir (absolute), or from its live mount when dir is null. */
+    public SystemRecord withView(String dir) {
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir);
     }
 
     public byte[] toBytes() {
@@ -115,12 +132,15 @@ public final class SystemRecord {
         for (FsEntry fs : filesystems) {
             w.put("fs", fs.value());
         }
-        return w.put("setuid", yesNo(setuid))
+        w.put("setuid", yesNo(setuid))
                 .put("users", users)
                 .put("groups", groups)
                 .put("cwd_fallback", yesNo(cwdFallback))
-                .put("hostfiles", hostfiles)
-                .toBytes();
+                .put("hostfiles", hostfiles);
+        if (view != null) {
+            w.put("view", view);
+        }
+        return w.toBytes();
     }
 
     private static String yesNo(boolean b) {
@@ -216,7 +236,17 @@ public final class SystemRecord {
             }
         }
         return new SystemRecord(name, state, rf.get("created", ""), fss, yesNo("setuid", rf.get("setuid")), users,
-                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles);
+                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where));
+    }
+
+    private static String viewOf(String v, String where) throws RecordFormatException {
+        if (v == null) {
+            return null;
+        }
+        if (!v.startsWith("/") || v.contains("/../") || v.endsWith("/..") || v.contains("//")) {
+            throw new RecordFormatException(where + ": view is not an absolute normalised path");
+        }
+        return v;
     }
 
     public static SystemRecord read(Path file) throws IOException, RecordFormatException {

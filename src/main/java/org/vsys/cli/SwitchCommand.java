@@ -1,0 +1,59 @@
+package org.vsys.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import org.vsys.core.ExitCode;
+import org.vsys.core.VsysException;
+import org.vsys.store.Views;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(mixinStandardHelpOptions = true, name = "switch", usageHelpWidth = 100,
+        description = {"Run the system from a read-only checkout of one of its commits, or from its live mount.",
+            "Atomic for new launches; processes already running keep the tree they started with."})
+final class SwitchCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The system.")
+    String name;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "COMMIT", description = "A commit id or a unique prefix of it.")
+    String commit;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Which which;
+
+    static final class Which {
+        @Option(names = "--snapshot", required = true, description = "The system's latest commit.")
+        boolean snapshot;
+
+        @Option(names = "--live", required = true, description = "The live mount R/NAME again.")
+        boolean live;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("switch");
+        int given = (commit != null ? 1 : 0) + (which != null ? 1 : 0);
+        if (given != 1) {
+            throw new VsysException(ExitCode.USAGE, "switch", "give exactly one of COMMIT, --snapshot, --live");
+        }
+        Views views = new Views(main.installation, main.debugSink());
+        String sys = views.system(name).name();
+        String target = null;
+        if (commit != null) {
+            target = views.resolve(sys, commit);
+        } else if (which.snapshot) {
+            target = views.latest(sys);
+        }
+        Path dir = views.switchTo(sys, target, true);
+        main.out.println(sys + ": " + (dir == null ? "runs from its live mount" : "runs from commit " + target + " (" + dir + ")"));
+        return 0;
+    }
+}

@@ -1,0 +1,126 @@
+package org.vsys.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One line of a tree object: a directory entry with the metadata the store keeps.
+ * <pre>kind mode uid gid mtime size ref xattrs name</pre>
+ * kind: f regular file, d directory, l symlink, c/b device, p fifo, s socket; mode: octal 07777
+ * bits; mtime: seconds.nanoseconds; ref: f {@code <object id>:<content sha256>}, d the tree id,
+ * l the escaped target, c/b the device number, p/s "-"; xattrs: "-" or
+ * {@code name=value,...} escaped, sorted by name; name: escaped bytes (the last word).
+ */
+public final class Entry {
+    public char kind;
+    public int mode;
+    public int uid;
+    public int gid;
+    public long mtimeSec;
+    public int mtimeNsec;
+    public long size;
+    public String ref = "-";
+    /** Sorted by name; each element {name, value}. Empty when none. */
+    public List<byte[][]> xattrs = List.of();
+    public byte[] name;
+    /** Walk-only: device and inode of the source (not stored). */
+    transient long dev;
+    transient long ino;
+    transient long nlink;
+
+    public String key() {
+        return Escape.of(name);
+    }
+
+    public String objectId() {
+        int i = ref.indexOf(':');
+        return i < 0 ? null : ref.substring(0, i);
+    }
+
+    public String contentHash() {
+        int i = ref.indexOf(':');
+        return i < 0 ? null : ref.substring(i + 1);
+    }
+
+    public String xattrWord() {
+        if (xattrs.isEmpty()) {
+            return "-";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (byte[][] x : xattrs) {
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            sb.append(Escape.of(x[0])).append('=').append(Escape.of(x[1]));
+        }
+        return sb.toString();
+    }
+
+    public String mtimeWord() {
+        return mtimeSec + "." + String.format("%09d", mtimeNsec);
+    }
+
+    public String line() {
+        return kind + " " + Integer.toOctalString(mode) + " " + uid + " " + gid + " " + mtimeWord() + " " + size + " " + ref + " "
+                + xattrWord() + " " + Escape.of(name);
+    }
+
+    public static Entry parse(String line) {
+        String[] w = line.split(" ", -1);
+        if (w.length != 9 || w[0].length() != 1) {
+            throw new IllegalArgumentException("bad tree entry: " + line);
+        }
+        Entry e = new Entry();
+        e.kind = w[0].charAt(0);
+        if ("fdlcbps".indexOf(e.kind) < 0) {
+            throw new IllegalArgumentException("bad kind in tree entry: " + line);
+        }
+        e.mode = Integer.parseInt(w[1], 8);
+        e.uid = Integer.parseInt(w[2]);
+        e.gid = Integer.parseInt(w[3]);
+        int dot = w[4].indexOf('.');
+        e.mtimeSec = Long.parseLong(w[4].substring(0, dot));
+        e.mtimeNsec = Integer.parseInt(w[4].substring(dot + 1));
+        e.size = Long.parseLong(w[5]);
+        e.ref = w[6];
+        if (!w[7].equals("-")) {
+            List<byte[][]> xs = new ArrayList<>();
+            for (String kv : w[7].split(",")) {
+                int eq = kv.indexOf('=');
+                xs.add(new byte[][] {Escape.parse(kv.substring(0, eq)), Escape.parse(kv.substring(eq + 1))});
+            }
+            e.xattrs = xs;
+        }
+        e.name = Escape.parse(w[8]);
+        return e;
+    }
+
+    /** The same metadata (everything the object id covers, apart from the content). */
+    public boolean sameMeta(Entry o) {
+        return kind == o.kind && mode == o.mode && uid == o.uid && gid == o.gid && mtimeSec == o.mtimeSec
+                && mtimeNsec == o.mtimeNsec && size == o.size && xattrWord().equals(o.xattrWord());
+    }
+
+    /**
+     * The id of a file object: SHA-256 over the content's SHA-256 and the metadata the object file
+     * carries. mtime is included because objects are the very inodes that checkouts hard-link: a
+     * checkout shows the object's own mtime, so two files that differ only in mtime must be two
+     * objects or one of them would be shown with the wrong time (and the tests compare mtime).
+     * atime is left out (it changes on every read and no OS tree depends on it).
+     */
+    public static String fileId(Entry e, String contentHash) {
+        String h = "vsys-file 1\nmode " + Integer.toOctalString(e.mode) + "\nuid " + e.uid + "\ngid " + e.gid + "\nmtime "
+                + e.mtimeWord() + "\nsize " + e.size + "\nxattrs " + e.xattrWord() + "\ncontent " + contentHash + "\n";
+        return Hashing.sha256(h.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    public static int compareNames(Entry a, Entry b) {
+        return Arrays.compareUnsigned(a.name, b.name);
+    }
+
+    public boolean isDir() {
+        return kind == 'd';
+    }
+}

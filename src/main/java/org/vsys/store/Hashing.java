@@ -1,0 +1,21 @@
+package org.vsys.store;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+final class Hashing {
+    private Hashing() {
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(byte[] b) {
+        return Escape.hex(sha256().digest(b));
+    }
+}

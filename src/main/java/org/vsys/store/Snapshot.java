@@ -1,0 +1,490 @@
+package org.vsys.store;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.vsys.core.ExitCode;
+import org.vsys.core.Lock;
+import org.vsys.core.Steps;
+import org.vsys.core.VsysException;
+
+/**
+ * One snapshot: walks the source tree, stores every file not already known, writes the trees and
+ * a commit. Incremental against the system's last commit: a regular file whose size and mtime are
+ * those of the previous tree is not read (its content hash comes from the previous tree); if only
+ * its owner, mode or xattrs changed, its new object is built from the local copy found through the
+ * content index. Everything read from the source is counted ({@link Result#sourceBytes}).
+ */
+public final class Snapshot {
+    /** What one snapshot did. */
+    public static final class Result {
+        public String commit;
+        public String parent;
+        public boolean unchanged;
+        public long entries;
+        public long files;
+        public long dirs;
+        public long symlinks;
+        public long special;
+        public long totalBytes;
+        public final AtomicLong sourceFiles = new AtomicLong();
+        public final AtomicLong sourceBytes = new AtomicLong();
+        public final AtomicLong localFiles = new AtomicLong();
+        public final AtomicLong localBytes = new AtomicLong();
+        public long newObjects;
+        public long newBytes;
+        public long millis;
+
+        public String summary(String name) {
+            String c = unchanged ? "nothing changed since " + commit.substring(0, 12) : "commit " + commit.substring(0, 12);
+            return name + ": " + c + ": " + entries + " entries (" + files + " files, " + dirs + " directories, " + symlinks
+                    + " symlinks, " + special + " special), " + totalBytes + " bytes; read " + sourceFiles.get() + " files, "
+                    + sourceBytes.get() + " bytes from the source; rebuilt " + localFiles.get() + " files, " + localBytes.get()
+                    + " bytes from the store; " + newObjects + " new objects, " + newBytes + " bytes; " + millis + " ms";
+        }
+    }
+
+    private final Store store;
+    private final Metadata meta = new Metadata();
+    private final Result result = new Result();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final Map<String, CompletableFuture<Void>> hardLinks = new HashMap<>();
+    private final List<CompletableFuture<Void>> tasks = new ArrayList<>();
+    private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[1 << 20]);
+    private static final byte[] ZERO = new byte[4096];
+    private ExecutorService pool;
+    private Store.Batch batch;
+    private final AtomicLong doneBytes = new AtomicLong();
+
+    public Snapshot(Store store) {
+        this.store = store;
+    }
+
+    /** A directory being walked: its entry and its children. */
+    private static final class Dir {
+        final Entry self;
+        final List<Entry> children = new ArrayList<>();
+        final List<Dir> subdirs = new ArrayList<>();
+
+        Dir(Entry self) {
+            this.self = self;
+        }
+    }
+
+    /**
+     * Snapshots {@code source} as a new commit of {@code system}. {@code progress} (may be null)
+     * gets a status line every half second.
+     */
+    public Result run(String system, Path source, String sourceWord, int threads, PrintWriter progress) throws VsysException {
+        long t0 = System.nanoTime();
+        store.ensureLayout();
+        try (Lock lock = store.lock()) {
+            store.clearTmp();
+            List<String> commits = store.commits(system);
+            Commit prev = null;
+            if (!commits.isEmpty()) {
+                result.parent = commits.get(commits.size() - 1);
+                prev = store.commit(result.parent);
+            }
+            batch = store.new Batch(256L << 20, 4000, () -> {
+                try {
+                    Steps.reach("snapshot.batch");
+                } catch (VsysException e) {
+                    throw new IllegalStateException(e.line(), e);
+                }
+            });
+            pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+                Thread t = new Thread(r, "vsys-snapshot");
+                t.setDaemon(true);
+                return t;
+            });
+            Thread ticker = progress == null ? null : startProgress(progress, prev == null ? 0 : prev.bytes);
+            Dir root;
+            try {
+                Entry re = meta.read(source, new byte[] {'.'});
+                if (re.kind != 'd') {
+                    throw new VsysException(ExitCode.BAD_SOURCE, source.toString(), "not a directory");
+                }
+                root = new Dir(re);
+                walk(source, root, prev == null ? null : store.tree(prev.root));
+                CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
+                if (failure.get() != null) {
+                    throw failure.get();
+                }
+                String rootTree = writeTrees(root);
+                batch.flush();
+                if (ticker != null) {
+                    ticker.interrupt();
+                    progress.print("\r\033[K");
+                    progress.flush();
+                }
+                result.newObjects = batch.published();
+                result.newBytes = batch.publishedBytes();
+                if (prev != null && prev.root.equals(rootTree) && prev.rootMeta.sameMeta(root.self)) {
+                    result.unchanged = true;
+                    result.commit = result.parent;
+                } else {
+                    Commit c = new Commit();
+                    c.system = system;
+                    c.parent = result.parent == null ? "-" : result.parent;
+                    c.time = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+                    c.source = sourceWord;
+                    c.root = rootTree;
+                    c.rootMeta = root.self;
+                    c.files = result.files;
+                    c.bytes = result.totalBytes;
+                    byte[] cb = c.toBytes();
+                    String id = Hashing.sha256(cb);
+                    store.sync(); // every object the commit names is durable before the commit is
+                    Store.writeAtomic(store.object(id, Store.COMMIT), cb);
+                    Steps.reach("snapshot.commit");
+                    List<String> nl = new ArrayList<>(commits);
+                    nl.add(id);
+                    store.setCommits(system, nl);
+                    result.commit = id;
+                    result.newObjects++;
+                }
+            } finally {
+                pool.shutdownNow();
+                if (ticker != null) {
+                    ticker.interrupt();
+                }
+            }
+        } catch (VsysException e) {
+            throw e;
+        } catch (SourceException e) {
+            throw new VsysException(ExitCode.UNREACHABLE, e.path, "cannot read from the source: " + e.getMessage(), e);
+        } catch (Unsupported e) {
+            throw new VsysException(ExitCode.BAD_SOURCE, e.path, e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof VsysException) {
+                throw (VsysException) e.getCause();
+            }
+            throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e, e);
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e.getMessage(), e);
+        } catch (Throwable e) {
+            if (e.getCause() instanceof VsysException) {
+                throw (VsysException) e.getCause();
+            }
+            throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e, e);
+        }
+        result.millis = (System.nanoTime() - t0) / 1_000_000;
+        return result;
+    }
+
+    /** An I/O error on the source side. */
+    static final class SourceException extends IOException {
+        private static final long serialVersionUID = 1L;
+        final String path;
+
+        SourceException(String path, String msg, Throwable cause) {
+            super(msg, cause);
+            this.path = path;
+        }
+    }
+
+    /** Something the store refuses to keep rather than change it. */
+    static final class Unsupported extends IOException {
+        private static final long serialVersionUID = 1L;
+        final String path;
+
+        Unsupported(String path, String msg) {
+            super(msg);
+            this.path = path;
+        }
+    }
+
+    private void walk(Path dirPath, Dir dir, Tree prev) throws IOException {
+        if (failure.get() != null) {
+            return;
+        }
+        result.dirs++;
+        result.entries++;
+        List<Path> kids = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dirPath)) {
+            for (Path p : ds) {
+                kids.add(p);
+            }
+        } catch (IOException e) {
+            throw new SourceException(dirPath.toString(), e.getMessage(), e);
+        }
+        for (Path p : kids) {
+            byte[] name = RawPaths.nameBytes(p);
+            Entry e;
+            try {
+                e = meta.read(p, name);
+            } catch (java.nio.file.NoSuchFileException gone) {
+                continue; // removed while we walked
+            } catch (IOException ex) {
+                throw new SourceException(p.toString(), ex.getMessage(), ex);
+            }
+            Entry old = prev == null ? null : prev.get(e.key());
+            dir.children.add(e);
+            switch (e.kind) {
+                case 'd' -> {
+                    Dir sub = new Dir(e);
+                    dir.subdirs.add(sub);
+                    Tree pt = old != null && old.kind == 'd' ? store.tree(old.ref) : null;
+                    walk(p, sub, pt);
+                }
+                case 'f' -> {
+                    result.files++;
+                    result.entries++;
+                    result.totalBytes += e.size;
+                    file(p, e, old);
+                }
+                case 'l' -> {
+                    result.symlinks++;
+                    result.entries++;
+                }
+                default -> {
+                    result.special++;
+                    result.entries++;
+                }
+            }
+        }
+    }
+
+    private void file(Path p, Entry e, Entry old) {
+        if (old != null && old.kind == 'f' && old.size == e.size && old.mtimeSec == e.mtimeSec && old.mtimeNsec == e.mtimeNsec) {
+            String ch = old.contentHash();
+            if (old.sameMeta(e)) {
+                e.ref = old.ref; // unchanged: not read
+                doneBytes.addAndGet(e.size);
+                return;
+            }
+            String id = Entry.fileId(e, ch);
+            e.ref = id + ":" + ch;
+            if (store.has(id, Store.FILE)) {
+                return;
+            }
+            Path local = store.withContent(ch);
+            if (local == null && store.has(old.objectId(), Store.FILE)) {
+                local = store.object(old.objectId(), Store.FILE);
+            }
+            if (local != null) {
+                Path from = local;
+                submit(() -> rebuild(from, e, ch));
+                return;
+            }
+        }
+        if (e.nlink > 1) {
+            String k = e.dev + ":" + e.ino;
+            CompletableFuture<Void> first = hardLinks.get(k);
+            if (first != null) {
+                Entry[] holder = {null};
+                // same inode: same content and metadata; take the first one's ref when it is done
+                tasks.add(first.thenRun(() -> e.ref = holder[0] == null ? e.ref : holder[0].ref));
+                linkedTo.put(e, k);
+                return;
+            }
+            CompletableFuture<Void> f = submit(() -> fromSource(p, e));
+            hardLinks.put(k, f);
+            firstOf.put(k, e);
+            return;
+        }
+        submit(() -> fromSource(p, e));
+    }
+
+    private final Map<Entry, String> linkedTo = new java.util.IdentityHashMap<>();
+    private final Map<String, Entry> firstOf = new HashMap<>();
+
+    interface IoTask {
+        void run() throws IOException;
+    }
+
+    private CompletableFuture<Void> submit(IoTask t) {
+        CompletableFuture<Void> f = CompletableFuture.runAsync(() -> {
+            if (failure.get() != null) {
+                return;
+            }
+            try {
+                t.run();
+            } catch (Throwable x) {
+                failure.compareAndSet(null, x);
+            }
+        }, pool);
+        tasks.add(f);
+        return f;
+    }
+
+    /** Reads a file from the source once: hashes it while writing it to a temp object. */
+    private void fromSource(Path p, Entry e) throws IOException {
+        Path tmp = store.newTemp();
+        MessageDigest md = Hashing.sha256();
+        long n;
+        try (FileChannel in = openSource(p)) {
+            n = copy(in, tmp, md, true);
+        }
+        result.sourceFiles.incrementAndGet();
+        if (n != e.size) {
+            // it changed while we read it: keep what was read, with the metadata of now
+            Entry now = meta.read(p, e.name);
+            e.mtimeSec = now.mtimeSec;
+            e.mtimeNsec = now.mtimeNsec;
+            e.size = n;
+        }
+        finish(tmp, e, Escape.hex(md.digest()), n);
+    }
+
+    private FileChannel openSource(Path p) throws IOException {
+        try {
+            return FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException x) {
+            throw new SourceException(p.toString(), x.getMessage(), x);
+        }
+    }
+
+    /** A metadata-only change: the content comes from the local store, not from the source. */
+    private void rebuild(Path local, Entry e, String contentHash) throws IOException {
+        Path tmp = store.newTemp();
+        long n;
+        try (FileChannel in = FileChannel.open(local, StandardOpenOption.READ)) {
+            n = copy(in, tmp, null, false);
+        }
+        result.localFiles.incrementAndGet();
+        result.localBytes.addAndGet(n);
+        finish(tmp, e, contentHash, n);
+    }
+
+    private void finish(Path tmp, Entry e, String contentHash, long n) throws IOException {
+        String id = Entry.fileId(e, contentHash);
+        e.ref = id + ":" + contentHash;
+        if (store.has(id, Store.FILE)) {
+            Files.deleteIfExists(tmp);
+            return;
+        }
+        Metadata.apply(tmp, e);
+        batch.add(tmp, id, Store.FILE, contentHash, n);
+    }
+
+    /**
+     * Copies in to a new file tmp, hashing when md is given. Blocks of 4 KiB that are all zero are
+     * skipped (left as holes), so sparse files stay sparse.
+     */
+    private long copy(FileChannel in, Path tmp, MessageDigest md, boolean fromSource) throws IOException {
+        byte[] buf = buffers.get();
+        ByteBuffer bb = ByteBuffer.wrap(buf);
+        long pos = 0;
+        long written = 0;
+        try (FileChannel out = FileChannel.open(tmp, Store.newFile())) {
+            while (true) {
+                bb.clear();
+                int r;
+                try {
+                    r = in.read(bb);
+                } catch (IOException x) {
+                    throw fromSource ? new SourceException(String.valueOf(in), x.getMessage(), x) : x;
+                }
+                if (r < 0) {
+                    break;
+                }
+                if (r == 0) {
+                    continue;
+                }
+                if (fromSource) {
+                    result.sourceBytes.addAndGet(r);
+                }
+                doneBytes.addAndGet(r);
+                if (md != null) {
+                    md.update(buf, 0, r);
+                }
+                int off = 0;
+                while (off < r) {
+                    int len = Math.min(4096, r - off);
+                    if (len == 4096 && java.util.Arrays.equals(buf, off, off + len, ZERO, 0, 4096)) {
+                        off += len;
+                        continue;
+                    }
+                    int end = off + len;
+                    // extend over following non-zero blocks to write in one call
+                    while (end < r) {
+                        int l2 = Math.min(4096, r - end);
+                        if (l2 == 4096 && java.util.Arrays.equals(buf, end, end + l2, ZERO, 0, 4096)) {
+                            break;
+                        }
+                        end += l2;
+                    }
+                    ByteBuffer w = ByteBuffer.wrap(buf, off, end - off);
+                    long at = pos + off;
+                    while (w.hasRemaining()) {
+                        at += out.write(w, at);
+                    }
+                    written = Math.max(written, pos + end);
+                    off = end;
+                }
+                pos += r;
+            }
+            if (written < pos) {
+                out.write(ByteBuffer.wrap(new byte[1]), pos - 1); // the file ends in a hole
+            }
+        }
+        return pos;
+    }
+
+    /** Writes the tree objects bottom-up; returns the id of dir's tree. */
+    private String writeTrees(Dir dir) throws IOException {
+        for (Dir sub : dir.subdirs) {
+            sub.self.ref = writeTrees(sub);
+        }
+        for (Map.Entry<Entry, String> l : linkedTo.entrySet()) {
+            Entry first = firstOf.get(l.getValue());
+            if (first != null) {
+                l.getKey().ref = first.ref;
+            }
+        }
+        dir.children.sort(Entry::compareNames);
+        byte[] b = new Tree(dir.children).toBytes();
+        String id = Hashing.sha256(b);
+        if (!store.has(id, Store.TREE)) {
+            Path tmp = store.newTemp();
+            Files.write(tmp, b, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            batch.add(tmp, id, Store.TREE, null, b.length);
+        }
+        return id;
+    }
+
+    private Thread startProgress(PrintWriter out, long expectedBytes) {
+        long start = System.nanoTime();
+        Thread t = new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(500);
+                    double s = (System.nanoTime() - start) / 1e9;
+                    long b = doneBytes.get();
+                    double rate = b / Math.max(s, 0.001);
+                    long total = Math.max(expectedBytes, result.totalBytes);
+                    String eta = total > b && rate > 0 ? String.format("%.0f s", (total - b) / rate) : "?";
+                    out.print(String.format("\r\033[K%d files, %d dirs, %.1f MB, %.1f MB/s, ETA %s", result.files, result.dirs,
+                            b / 1e6, rate / 1e6, eta));
+                    out.flush();
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        }, "vsys-progress");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}

@@ -1,0 +1,336 @@
+package org.vsys.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.vsys.core.ExitCode;
+import org.vsys.core.Lock;
+import org.vsys.core.VsysException;
+import org.vsys.linux.PosixException;
+import org.vsys.linux.StoreCalls;
+
+/**
+ * The content-addressed store {@code R/.store} (the hacktree layout):
+ * <pre>
+ * objects/XX/REST.file     a regular file of some tree, with its own uid, gid, mode, mtime, xattrs;
+ *                          id = SHA-256 over the content's SHA-256 and that metadata (Entry.fileId)
+ * objects/XX/REST.tree     a directory: one Entry line per child; id = SHA-256 of the text
+ * objects/XX/REST.commit   a snapshot: system, parent, time, source, root tree; id = SHA-256 of the text
+ * content/XX/REST          index by content SHA-256 alone: a hard link to one .file object with
+ *                          that content, so a metadata-only change is rebuilt from local bytes
+ * refs/NAME                the commits of system NAME, oldest first, one id a line
+ * checkouts/ID             a read-only tree of commit ID made of hard links to the objects
+ * tmp/                     objects being written; moved into place (rename) only when complete
+ * .lock                    flock held by snapshot, switch (while checking out), gc and fsck
+ * </pre>
+ * Every object appears under its final name only complete: written to tmp/, flushed (one
+ * syncfs per batch), then renamed. A kill -9 leaves at most files in tmp/, which the next
+ * snapshot or gc removes.
+ */
+public final class Store {
+    public static final String FILE = "file";
+    public static final String TREE = "tree";
+    public static final String COMMIT = "commit";
+
+    private final Path dir;
+    private final AtomicLong tmpSeq = new AtomicLong();
+    private final String tmpPrefix = ProcessHandle.current().pid() + "-";
+
+    public Store(Path dir) {
+        this.dir = dir;
+    }
+
+    public static Store of(org.vsys.core.Installation inst) {
+        return new Store(inst.root().resolve(".store"));
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path objects() {
+        return dir.resolve("objects");
+    }
+
+    public Path content() {
+        return dir.resolve("content");
+    }
+
+    public Path refs() {
+        return dir.resolve("refs");
+    }
+
+    public Path checkouts() {
+        return dir.resolve("checkouts");
+    }
+
+    public Path tmp() {
+        return dir.resolve("tmp");
+    }
+
+    public boolean exists() {
+        return Files.isDirectory(objects(), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Creates the layout (0700 for the store itself: objects carry the trees' own modes). */
+    public void ensureLayout() throws VsysException {
+        try {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+            for (Path d : List.of(objects(), content(), refs(), checkouts(), tmp())) {
+                Files.createDirectories(d);
+            }
+            // checkouts must be reachable by the launched users through the view's bind only;
+            // the bind needs no search permission on R/.store, so 0700 stays.
+            for (int i = 0; i < 256; i++) {
+                String xx = String.format("%02x", i);
+                Files.createDirectories(objects().resolve(xx));
+                Files.createDirectories(content().resolve(xx));
+            }
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, dir.toString(), "cannot create the store: " + e.getMessage(), e);
+        }
+    }
+
+    public Lock lock() throws VsysException {
+        return Lock.take(dir.resolve(".lock"), Lock.defaultTimeoutSeconds());
+    }
+
+    public Path object(String id, String type) {
+        return objects().resolve(id.substring(0, 2)).resolve(id.substring(2) + "." + type);
+    }
+
+    public Path contentEntry(String contentHash) {
+        return content().resolve(contentHash.substring(0, 2)).resolve(contentHash.substring(2));
+    }
+
+    public boolean has(String id, String type) {
+        return Files.exists(object(id, type), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    public byte[] read(String id, String type) throws IOException {
+        return Files.readAllBytes(object(id, type));
+    }
+
+    public Tree tree(String id) throws IOException {
+        try {
+            return Tree.parse(read(id, TREE));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("tree " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Commit commit(String id) throws IOException {
+        try {
+            return Commit.parse(read(id, COMMIT));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("commit " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A new temp file name (not created). */
+    public Path newTemp() {
+        return tmp().resolve(tmpPrefix + tmpSeq.incrementAndGet());
+    }
+
+    /** Removes what an interrupted run left in tmp/ (call under the store lock). */
+    public int clearTmp() throws IOException {
+        int n = 0;
+        if (!Files.isDirectory(tmp())) {
+            return 0;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp())) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The commits of a system, oldest first. */
+    public List<String> commits(String system) throws IOException {
+        Path f = refs().resolve(system);
+        List<String> out = new ArrayList<>();
+        if (!Files.exists(f)) {
+            return out;
+        }
+        for (String l : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
+            if (l.matches("[0-9a-f]{64}")) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    public List<String> systems() throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(refs())) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(refs())) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (!n.startsWith(".")) {
+                    out.add(n);
+                }
+            }
+        }
+        java.util.Collections.sort(out);
+        return out;
+    }
+
+    public void setCommits(String system, List<String> ids) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String id : ids) {
+            sb.append(id).append('\n');
+        }
+        writeAtomic(refs().resolve(system), sb.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** temp + fsync + rename + fsync of the directory. */
+    public static void writeAtomic(Path file, byte[] content) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer bb = ByteBuffer.wrap(content);
+            while (bb.hasRemaining()) {
+                ch.write(bb);
+            }
+            ch.force(true);
+        }
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel ch = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /** One syncfs of the store's filesystem. */
+    public void sync() throws IOException {
+        try {
+            StoreCalls.syncfs(StoreCalls.cstr(dir.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (PosixException e) {
+            throw new IOException("syncfs " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Objects written to tmp/ and waiting to be moved into place. {@link #flush} makes them
+     * durable with one syncfs, then renames each (a duplicate made meanwhile is dropped) and adds
+     * the content index links.
+     */
+    public final class Batch {
+        private final List<Object[]> pending = new ArrayList<>();
+        private long pendingBytes;
+        private final long maxBytes;
+        private final int maxFiles;
+        private long published;
+        private long publishedBytes;
+        private final Runnable afterFlush;
+
+        public Batch(long maxBytes, int maxFiles, Runnable afterFlush) {
+            this.maxBytes = maxBytes;
+            this.maxFiles = maxFiles;
+            this.afterFlush = afterFlush;
+        }
+
+        /** Queues temp to become object (id, type); contentHash non-null for file objects. */
+        public void add(Path temp, String id, String type, String contentHash, long bytes) throws IOException {
+            boolean full;
+            synchronized (this) {
+                pending.add(new Object[] {temp, id, type, contentHash, bytes});
+                pendingBytes += bytes;
+                full = pendingBytes >= maxBytes || pending.size() >= maxFiles;
+            }
+            if (full) {
+                flush();
+            }
+        }
+
+        public synchronized void flush() throws IOException {
+            if (pending.isEmpty()) {
+                return;
+            }
+            sync();
+            for (Object[] p : pending) {
+                Path temp = (Path) p[0];
+                String id = (String) p[1];
+                String type = (String) p[2];
+                String ch = (String) p[3];
+                Path dst = object(id, type);
+                if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(temp);
+                } else {
+                    try {
+                        Files.move(temp, dst, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        throw new IOException("rename " + temp + " " + dst + ": " + e.getMessage(), e);
+                    }
+                    published++;
+                    publishedBytes += (Long) p[4];
+                }
+                if (ch != null) {
+                    linkContent(ch, dst);
+                }
+            }
+            pending.clear();
+            pendingBytes = 0;
+            if (afterFlush != null) {
+                afterFlush.run();
+            }
+        }
+
+        public synchronized long published() {
+            return published;
+        }
+
+        public synchronized long publishedBytes() {
+            return publishedBytes;
+        }
+    }
+
+    /** Adds content/XX/REST -> object when there is none (or it is stale). */
+    void linkContent(String contentHash, Path object) throws IOException {
+        Path c = contentEntry(contentHash);
+        try {
+            Files.createLink(c, object);
+        } catch (FileAlreadyExistsException e) {
+            // one object with this content is enough
+        } catch (NoSuchFileException e) {
+            // object vanished meanwhile (a duplicate): nothing to index
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("Too many links")) {
+                throw e;
+            }
+        }
+    }
+
+    /** A file with the given content, from the content index, or null. */
+    public Path withContent(String contentHash) {
+        Path c = contentEntry(contentHash);
+        return Files.exists(c, LinkOption.NOFOLLOW_LINKS) ? c : null;
+    }
+
+    static Set<StandardOpenOption> newFile() {
+        return Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    }
+}

@@ -1,0 +1,188 @@
+package org.vsys.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.vsys.config.Names;
+import org.vsys.config.SystemRecord;
+import org.vsys.core.Debug;
+import org.vsys.core.ExitCode;
+import org.vsys.core.Installation;
+import org.vsys.core.Lock;
+import org.vsys.core.Records;
+import org.vsys.core.Steps;
+import org.vsys.core.ViewHelper;
+import org.vsys.core.VsysException;
+
+/**
+ * What a system runs from: its live mount R/NAME, or a checkout of one of its commits, named by
+ * {@code view=} in its record. {@link #switchTo} makes (or finds) the checkout under the store lock,
+ * rewrites the record atomically under the state lock, then asks vsys-view to prepare the
+ * system's namespace again: new launches see the new tree, running processes keep theirs.
+ */
+public final class Views {
+    private final Installation inst;
+    private final Records records;
+    private final Store store;
+    private final Debug debug;
+
+    public Views(Installation inst, Debug debug) {
+        this.inst = inst;
+        this.records = new Records(inst);
+        this.store = Store.of(inst);
+        this.debug = debug;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    /** The system's record; exit 5 when there is none, 2 for an alias. */
+    public SystemRecord system(String rawName) throws VsysException {
+        String name = Names.check(rawName);
+        SystemRecord rec = records.system(name);
+        if (rec == null) {
+            if (records.aliasExists(name)) {
+                throw new VsysException(ExitCode.USAGE, name, "is an alias; name its system");
+            }
+            throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
+        }
+        return rec;
+    }
+
+    /** The commit a record runs from, or null when it runs live. */
+    public String currentCommit(SystemRecord rec) {
+        String v = rec.view();
+        if (v == null) {
+            return null;
+        }
+        String prefix = store.checkouts().toString() + "/";
+        if (v.startsWith(prefix) && v.substring(prefix.length()).matches("[0-9a-f]{64}")) {
+            return v.substring(prefix.length());
+        }
+        return null;
+    }
+
+    /** Every commit some record runs from. */
+    public Set<String> commitsInView() throws VsysException {
+        Set<String> out = new HashSet<>();
+        for (String n : records.systemNames()) {
+            try {
+                SystemRecord r = records.system(n);
+                String c = r == null ? null : currentCommit(r);
+                if (c != null) {
+                    out.add(c);
+                }
+            } catch (VsysException e) {
+                // a bad record is reported by list/status; its view cannot be known
+            }
+        }
+        return out;
+    }
+
+    /** A commit of the system named by a unique prefix of at least 4 hex digits. */
+    public String resolve(String system, String word) throws VsysException {
+        if (!word.matches("[0-9a-f]{4,64}")) {
+            throw new VsysException(ExitCode.USAGE, word, "not a commit id (4 to 64 hex digits)");
+        }
+        List<String> hits = new ArrayList<>();
+        try {
+            for (String c : store.commits(system)) {
+                if (c.startsWith(word) && !hits.contains(c)) {
+                    hits.add(c);
+                }
+            }
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.CORRUPT, system, "cannot read its commits: " + e.getMessage(), e);
+        }
+        if (hits.isEmpty()) {
+            throw new VsysException(ExitCode.NO_SUCH, system, "no commit " + word + " (see 'vsys snapshot --list " + system + "')");
+        }
+        if (hits.size() > 1) {
+            throw new VsysException(ExitCode.USAGE, word, "matches " + hits.size() + " commits; give more digits");
+        }
+        return hits.get(0);
+    }
+
+    public String latest(String system) throws VsysException {
+        try {
+            List<String> cs = store.commits(system);
+            if (cs.isEmpty()) {
+                throw new VsysException(ExitCode.NO_SUCH, system, "has no snapshot (run 'vsys snapshot " + system + "')");
+            }
+            return cs.get(cs.size() - 1);
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.CORRUPT, system, "cannot read its commits: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs the system from commit (null: from its live mount). Returns the checkout path or null.
+     * {@code prepare}: run vsys-view prepare (false only in unit tests without the helper).
+     */
+    public Path switchTo(String rawName, String commit, boolean prepare) throws VsysException {
+        String name = Names.check(rawName);
+        system(name);
+        Path dir = null;
+        store.ensureLayout();
+        try (Lock sl = store.lock()) {
+            if (commit != null) {
+                try {
+                    dir = new Checkout(store).ensure(commit);
+                } catch (IOException e) {
+                    throw new VsysException(ExitCode.CORRUPT, commit.substring(0, 12), "cannot check out: " + e.getMessage()
+                            + " (run 'vsys fsck')", e);
+                }
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new VsysException(ExitCode.CORRUPT, dir.toString(), "checkout missing after it was made");
+                }
+            }
+            Steps.reach("switch.checkout");
+            try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+                SystemRecord rec = system(name);
+                if (rec.state() != SystemRecord.State.READY) {
+                    throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word());
+                }
+                records.write(rec.withView(dir == null ? null : dir.toString()));
+                Steps.reach("switch.record");
+                if (prepare) {
+                    ViewHelper view = new ViewHelper(inst, debug);
+                    view.run(name, "shared-up");
+                    view.run(name, "prepare", name);
+                }
+            }
+        }
+        return dir;
+    }
+
+    /** The parent of the commit the system runs from. */
+    public String rollbackTarget(String rawName) throws VsysException {
+        SystemRecord rec = system(rawName);
+        String cur = currentCommit(rec);
+        if (cur == null) {
+            throw new VsysException(ExitCode.USAGE, rec.name(), rec.view() == null
+                    ? "runs from its live mount; nothing to roll back (see 'vsys switch')"
+                    : "runs from " + rec.view() + ", not a snapshot of the store");
+        }
+        try {
+            Commit c = store.commit(cur);
+            if (!c.hasParent()) {
+                throw new VsysException(ExitCode.NO_SUCH, rec.name(), "commit " + cur.substring(0, 12) + " is its first snapshot; "
+                        + "nothing older to roll back to");
+            }
+            if (!store.has(c.parent, Store.COMMIT)) {
+                throw new VsysException(ExitCode.NO_SUCH, rec.name(), "the previous commit " + c.parent.substring(0, 12)
+                        + " was removed by gc");
+            }
+            return c.parent;
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.CORRUPT, rec.name(), "cannot read commit " + cur + ": " + e.getMessage(), e);
+        }
+    }
+}
