@@ -110,6 +110,14 @@ public final class SshfsTransport implements Transport {
     public long mount(FsEntry fs, Path target, MountContext ctx) throws VsysException {
         Path log = ctx.installation().logFile(ctx.system());
         String t = target.toString();
+        // sshfs mounts by path: the path must be the directory vsys made, reached without following
+        // any symlink (a symlink put in its place would redirect the mount onto the host's files)
+        try {
+            org.vsys.linux.Posix posix = org.vsys.linux.Posix.get();
+            posix.close(posix.openDirectoryNoFollow(t));
+        } catch (org.vsys.linux.PosixException e) {
+            throw new VsysException(ExitCode.UNSAFE, t, "mount point not reachable without following a symlink: " + e.reason(), e);
+        }
         long logStart;
         Process p;
         try {

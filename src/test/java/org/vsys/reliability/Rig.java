@@ -224,8 +224,8 @@ final class Rig {
         return null;
     }
 
+    /** SIGKILL to vsys alone (as {@code kill -9 PID}): the helpers it started (sshfs) live on. */
     static void kill9(Process p) throws InterruptedException {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(30, TimeUnit.SECONDS);
     }
