@@ -9,6 +9,7 @@
  * Hostile: argv (including argv[0]), the environment, inherited fds, cwd,
  * rlimits, signals and everything else the caller controls.
  */
+#include "kmod_link.h"
 #include "names.h"
 #include "record.h"
 #include "util.h"
@@ -34,8 +35,6 @@
 #include <unistd.h>
 
 #define R VSYS_ROOT
-/* loaded kmod-mode module (issue 5: kmod/vsyslink.c) */
-#define KMOD_MODULE "/sys/module/vsyslink"
 #define LOGIN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 extern char **environ;
@@ -468,12 +467,22 @@ static void enter_namespace(void)
 		die_errno("chdir /");
 }
 
-/* The per-process link of a kernel module (issue 5): the seam. */
+/* The per-process link of the vsyslink module (issue 5, kmod_link.c): point
+ * this process's link at the system and chroot into the shared tree. */
 static void enter_kmod(void)
 {
-	if (access(KMOD_MODULE, F_OK) < 0)
+	const char *what = "kmod";
+
+	if (!vsys_kmod_available()) {
+		if (errno == ENOENT)
+			die("kmod link mode: module not mounted at " R "/" VSYS_KMOD_MOUNT);
 		die("kmod link mode: module not loaded");
-	die("kmod link mode: not implemented");
+	}
+	if (vsys_kmod_enter(target.rootfd, target.system, &what) < 0) {
+		if (errno == ENOENT)
+			die("%s: not registered with the kmod link", target.asked);
+		die_errno("%s", what);
+	}
 }
 
 static void enter_system(void)
