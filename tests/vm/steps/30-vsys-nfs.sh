@@ -5,7 +5,9 @@
 #      `vsys list` / `vsys status` report them healthy
 #   2. as an unprivileged user: `/OS/bin/fileserver cc prog.c && /OS/bin/fileserver ./a.out` in the user's home;
 #      /etc/os-release inside is the server's
-#   3. a file written under /proj appears on the server; a write to / fails with EROFS; /tmp inside is local
+#   3. a file written under /proj appears on the server; a write to / fails with EROFS; /tmp inside is local;
+#      a lock (flock) on the rw mount is granted (hangs when v3 is mounted without nolock from a server that has
+#      no lock manager, as this one: ganesha runs with Enable_NLM = false)
 #   4. `vsys -a` alias works; `vsys -d` leaves the server's trees byte-identical and nothing mounted
 #   5. (VSYS_KILL_VERSIONS, default 4.1) ganesha killed while mounted: `vsys status` says unresponsive within
 #      5 s (plus the JVM start measured on a healthy status) and returns; `vsys -d --force` completes without
