@@ -326,6 +326,15 @@ expect "vsys-view refresh: a group added on the host is seen by a running comman
 L "$R/bin/$SA" getent group vsys-lt-newgrp
 expect "vsys-view refresh: ...and by the next launch" eq "$RC" 0
 groupdel vsys-lt-newgrp && unset 'UNDO[-1]'
+"$XEXEC" -u $U1 -c $H1/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SA" /bin/sleep 3 </dev/null >/dev/null 2>&1 &
+spid=$!
+sleep 0.5
+users_a=$("$VIEW" users $SA | tr '\n' ' ')
+users_b=$("$VIEW" users $SB | tr '\n' ' ')
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+expect "vsys-view users lists a process inside the system (and only there)" eval \
+	'has " $users_a" " $spid " && ! has " $users_b" " $spid "'
 n1=$(grep -c '' /proc/self/mountinfo)
 L "$R/bin/$SA" true
 n2=$(grep -c '' /proc/self/mountinfo)
@@ -411,6 +420,10 @@ L "$R/bin/bin" "${TOUCH[@]}"
 refused "bin without VSYS: usage" "usage"
 L "$R/bin/$SN" "${TOUCH[@]}"
 refused "system with a record but no prepared namespace" "not prepared"
+# (re)made just before use: a concurrent `vsys check --repair` may remove it
+printf 'version=1\nname=%s\nsystem=%s\n' $AM vlt-missing >"$R/etc/aliases/$AM"
+chmod 644 "$R/etc/aliases/$AM"
+ln -sfn bin "$R/bin/$AM"
 L "$R/bin/$AM" "${TOUCH[@]}"
 refused "alias of a missing system" "alias of a missing system"
 touch "$R/.ns/$SN"
