@@ -489,7 +489,10 @@ L "$R/bin/$SA" "${TOUCH[@]}"
 chmod 755 "$R"
 refused "$R world-writable" "unsafe: writable by group or others"
 
-# corrupt records (scratch system vlt-x: a copy of vlt-a's tree and namespace name)
+# corrupt records (scratch system vlt-x), written under R/etc/.lock like every
+# state change, so that a concurrent vsys does not "recover" them meanwhile
+exec 9>>"$R/etc/.lock"
+flock -w 30 9 || say "# could not take $R/etc/.lock; going on without it"
 xrec() { printf "$1" >"$R/etc/systems/$SX"; chmod 644 "$R/etc/systems/$SX"; ln -sfn bin "$R/bin/$SX"; }
 xrec 'version=1\nname=vlt-x\nstate=creating\n'
 L "$R/bin/$SX" "${TOUCH[@]}"
@@ -513,6 +516,8 @@ head -c 70000 /dev/zero | tr '\0' '#' >"$R/etc/systems/$SX"
 L "$R/bin/$SX" "${TOUCH[@]}"
 refused "record larger than 64 KiB" "larger than 65536"
 rm -f "$R/etc/systems/$SX" "$R/bin/$SX"
+flock -u 9
+exec 9>&-
 
 # global configuration (an existing vsys.conf is put back at once)
 CONF=$R/etc/vsys.conf
