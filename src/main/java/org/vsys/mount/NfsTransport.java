@@ -139,6 +139,44 @@ public final class NfsTransport implements Transport {
         m.put(key, opt); // an override keeps the place of what it replaces
     }
 
+    static boolean isVersion3(String opts) {
+        return hasOption(opts, "vers=3") || hasOption(opts, "nfsvers=3") || hasOption(opts, "v3");
+    }
+
+    static boolean hasOption(String opts, String o) {
+        for (String x : opts.split(",")) {
+            if (x.equals(o)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * NFSv3 locks go through the server's lock manager (NLM). A server without one accepts the
+     * mount, and then the first flock or fcntl lock (dpkg, git, make) hangs on a hard mount. So
+     * when version 3 is asked for and neither lock nor nolock is given, ask the server's rpcbind
+     * (bounded) whether it offers nlockmgr, and add nolock (locks then stay local) when it does not.
+     * NFSv4 carries locking in the protocol and needs none of this.
+     */
+    static String withLockDefault(String opts, String host, MountContext ctx) {
+        if (!isVersion3(opts) || hasOption(opts, "nolock") || hasOption(opts, "lock")
+                || ChildProcess.which("rpcinfo") == null) {
+            return opts;
+        }
+        try {
+            ChildProcess.Result r = ChildProcess.run(List.of("rpcinfo", "-T", "tcp", host, "nlockmgr"),
+                    ctx.timeoutMillis());
+            if (!r.timedOut() && r.status() != 0) {
+                ctx.debug(host + " offers no NFS lock manager (nlockmgr): adding nolock");
+                return opts + ",nolock";
+            }
+        } catch (IOException e) {
+            ctx.debug("rpcinfo: " + e.getMessage());
+        }
+        return opts;
+    }
+
     static String spec(SourceUrl s) {
         return s.hostForPath() + ":" + s.path();
     }
@@ -170,7 +208,7 @@ public final class NfsTransport implements Transport {
 
     @Override
     public long mount(FsEntry fs, Path target, MountContext ctx) throws VsysException {
-        String opts = options(fs, ctx.config().nfsOptions());
+        String opts = withLockDefault(options(fs, ctx.config().nfsOptions()), fs.source().host(), ctx);
         List<String> cmd = List.of("mount", "-t", "nfs", "-o", opts, spec(fs.source()), target.toString());
         ctx.debug(String.join(" ", cmd));
         ChildProcess.Result r;
@@ -182,7 +220,10 @@ public final class NfsTransport implements Transport {
         String what = fs.source().toString();
         if (r.timedOut()) {
             // the killed mount.nfs may still have completed: the caller's rollback unmounts what is there
-            throw new VsysException(ExitCode.UNREACHABLE, what, "mount did not complete within " + ctx.timeoutSeconds() + " s");
+            String hint = isVersion3(opts) && !hasOption(opts, "nolock")
+                    ? " (NFSv3 locking needs rpc.statd on this machine: is rpcbind running? or add nolock)" : "";
+            throw new VsysException(ExitCode.UNREACHABLE, what,
+                    "mount did not complete within " + ctx.timeoutSeconds() + " s" + hint);
         }
         if (r.status() != 0) {
             String why = r.lastLine();

@@ -68,4 +68,14 @@ class TransportOptionsTest {
         assertEquals("ssh: connect to host h port 22: Connection refused",
                 SshfsTransport.failure(f, "/OS/x", "ssh: connect to host h port 22: Connection refused\n", false, ctx).why());
     }
+
+    @Test
+    void nfsVersion3IsRecognisedInEveryForm() {
+        assertTrue(NfsTransport.isVersion3("ro,nosuid,vers=3"));
+        assertTrue(NfsTransport.isVersion3("nfsvers=3,ro"));
+        assertTrue(!NfsTransport.isVersion3("ro,vers=4.1"));
+        assertTrue(!NfsTransport.isVersion3("ro,vers=30"));
+        assertTrue(NfsTransport.hasOption("ro,nolock", "nolock"));
+        assertTrue(!NfsTransport.hasOption("ro,nolockx", "nolock"));
+    }
 }
