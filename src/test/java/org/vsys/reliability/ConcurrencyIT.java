@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * 100 operations from 10 parallel processes (create, alias, unalias, destroy, destroy --force on
- * overlapping names, local trees): every operation ends with an expected exit code (never 1, 13
+ * 100 operations from 10 parallel processes (create, alias, unalias, destroy, destroy --force,
+ * restore, check --repair on overlapping names, local trees): every operation ends with an expected exit code (never 1, 13
  * or 14), and afterwards records, launcher links and the mount table agree.
  */
 @Tag("root")
@@ -55,7 +55,9 @@ class ConcurrencyIT {
             "create", Set.of(0, 4),          // made, or the name is taken
             "alias", Set.of(0, 4, 5),        // made, taken, or no such system
             "unalias", Set.of(0, 5),
-            "destroy", Set.of(0, 5));        // gone, or there was none
+            "destroy", Set.of(0, 5),         // gone, or there was none
+            "restore", Set.of(0),            // under the lock every system is whole
+            "check", Set.of(0));             // and consistent
 
     @Test
     void hundredOperationsFromTenProcesses() throws Exception {

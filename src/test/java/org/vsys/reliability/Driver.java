@@ -11,7 +11,7 @@ import org.vsys.cli.Main;
 /**
  * One worker of {@link ConcurrencyIT}: {@code Driver SEED COUNT TREE1 TREE2} runs COUNT random
  * vsys operations (create, alias, unalias, destroy, destroy --force on a small pool of names that
- * every worker shares) in this JVM, one after the other, and prints one line per operation:
+ * every worker shares; now and then restore or check --repair) in this JVM, one after the other, and prints one line per operation:
  * {@code <exit> <args...>} and, when it failed, {@code  ! <stderr>}.
  */
 public final class Driver {
@@ -27,8 +27,10 @@ public final class Driver {
             String sys = "cc" + rnd.nextInt(4);
             String alias = "ca" + rnd.nextInt(4);
             List<String> args = new ArrayList<>();
-            int k = rnd.nextInt(10);
-            if (k < 4) {
+            int k = rnd.nextInt(11);
+            if (k == 10) {
+                args.addAll(rnd.nextBoolean() ? List.of("restore") : List.of("check", "--repair"));
+            } else if (k < 4) {
                 args.addAll(List.of("create", sys, "dir:" + trees[rnd.nextInt(2)]));
                 if (rnd.nextBoolean()) {
                     args.addAll(List.of("--mount", "/opt=" + trees[rnd.nextInt(2)] + "/data"));

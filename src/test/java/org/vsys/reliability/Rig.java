@@ -166,7 +166,7 @@ final class Rig {
     static List<String> vsysCommand(String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-Dvsys.root=" + R, "-Dvsys.libexec=" + libexec, "-cp", System.getProperty("java.class.path"), mainClass));
+                "-Dvsys.root=" + R, "-Dvsys.libexec=" + libexec, "-Dvsys.lockTimeout=120", "-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(List.of(args));
         return cmd;
     }
