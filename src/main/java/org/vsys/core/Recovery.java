@@ -110,6 +110,7 @@ public final class Recovery {
                 out.add(new Action(n, what, "FAILED: could not be " + done + ": " + e.why(), false));
             }
         }
+        out.addAll(restores(act));
         out.addAll(links(act));
         out.addAll(tempFiles(act));
         if (act && tookDown) {
@@ -153,6 +154,47 @@ public final class Recovery {
         mounts.removeLocalTmpIfEmpty();
         records.removeSystem(name);
         debug.line(name + ": taken down");
+    }
+
+    /** Systems whose restore or remount was killed half way ({@code R/.state/<name>.restoring}). */
+    private List<Action> restores(boolean act) {
+        List<Action> out = new ArrayList<>();
+        if (!Files.isDirectory(inst.stateDir(), LinkOption.NOFOLLOW_LINKS)) {
+            return out;
+        }
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(inst.stateDir(), "*.restoring")) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                names.add(f.substring(0, f.length() - ".restoring".length()));
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        for (String n : names) {
+            String found = "interrupted restore or remount";
+            SystemRecord rec;
+            try {
+                rec = Names.isValid(n) ? records.system(n) : null;
+            } catch (VsysException e) {
+                rec = null;
+            }
+            if (rec == null || rec.state() != SystemRecord.State.READY) {
+                out.add(step(act, n, found + " of a system that is gone", "marker removed", () -> Restore.unmark(inst, n)));
+                continue;
+            }
+            if (!act) {
+                out.add(new Action(n, found, null, false));
+                continue;
+            }
+            try {
+                List<String> done = new Restore(inst, debug).restoreOne(n, new ViewHelper(inst, debug), 10, 2000);
+                out.add(new Action(n, found, "completed" + (done.isEmpty() ? "" : ": " + String.join(", ", done)), true));
+            } catch (VsysException e) {
+                out.add(new Action(n, found, "FAILED: " + e.why() + " (vsys restore tries again)", false));
+            }
+        }
+        return out;
     }
 
     /** With no system left, the shared tree goes too (as after the last destroy). */

@@ -63,40 +63,45 @@ public final class Remount {
             }
             MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
             Map<String, Long> helpers = new LinkedHashMap<>(mounts.helpers());
-            // take down, deepest first
-            for (int i = redo.size() - 1; i >= 0; i--) {
-                FsEntry fs = redo.get(i);
-                String mp = mounts.target(fs).toString();
-                mounts.unmountAll(mp, true);
-                Long pid = helpers.remove(mp);
-                if (pid != null) {
-                    mounts.stopHelper(mp, pid);
+            Restore.mark(inst, name); // a remount killed half way is finished by the next command
+            try {
+                // take down, deepest first
+                for (int i = redo.size() - 1; i >= 0; i--) {
+                    FsEntry fs = redo.get(i);
+                    String mp = mounts.target(fs).toString();
+                    mounts.unmountAll(mp, true);
+                    Long pid = helpers.remove(mp);
+                    if (pid != null) {
+                        mounts.stopHelper(mp, pid);
+                    }
                 }
-            }
-            mounts.writeHelpers(helpers);
-            Steps.reach("remount.unmounted");
-            for (FsEntry fs : redo) {
-                if (!fs.path().equals("/")) {
-                    mounts.checkMountPoint(fs);
+                mounts.writeHelpers(helpers);
+                Steps.reach("remount.unmounted");
+                for (FsEntry fs : redo) {
+                    if (!fs.path().equals("/")) {
+                        mounts.checkMountPoint(fs);
+                    }
+                    Path target = mounts.target(fs);
+                    long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
+                    if (pid > 0) {
+                        helpers.put(target.toString(), pid);
+                        mounts.writeHelpers(helpers);
+                    }
                 }
-                Path target = mounts.target(fs);
-                long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
-                if (pid > 0) {
-                    helpers.put(target.toString(), pid);
-                    mounts.writeHelpers(helpers);
+                view.run(name, "shared-up");
+                view.run(name, "prepare", name);
+                if (!Links.isOurs(inst.link(name))) {
+                    Links.checkOursOrAbsent(inst.link(name));
+                    Links.create(inst.link(name));
                 }
+                List<String> paths = new ArrayList<>();
+                for (FsEntry fs : redo) {
+                    paths.add(fs.path());
+                }
+                return paths;
+            } finally {
+                Restore.unmark(inst, name);
             }
-            view.run(name, "shared-up");
-            view.run(name, "prepare", name);
-            if (!Links.isOurs(inst.link(name))) {
-                Links.checkOursOrAbsent(inst.link(name));
-                Links.create(inst.link(name));
-            }
-            List<String> paths = new ArrayList<>();
-            for (FsEntry fs : redo) {
-                paths.add(fs.path());
-            }
-            return paths;
         }
     }
 }

@@ -81,7 +81,46 @@ public final class Restore {
         return out;
     }
 
-    private List<String> restoreOne(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
+    /**
+     * The marker {@code R/.state/<name>.restoring}: written before a restore or remount takes a
+     * filesystem down, removed when it is done (or has failed and said so). A marker found by the
+     * next command under the lock means that vsys was killed half way: {@link Recovery} restores
+     * the system again.
+     */
+    static Path marker(Installation inst, String name) {
+        return inst.stateDir().resolve(name + ".restoring");
+    }
+
+    static void mark(Installation inst, String name) throws VsysException {
+        Path m = marker(inst, name);
+        try {
+            if (!Files.isDirectory(inst.stateDir(), LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(inst.stateDir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            org.vsys.config.RecordFile.writeAtomic(m, "restoring\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, m.toString(), "cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    static void unmark(Installation inst, String name) {
+        try {
+            org.vsys.config.RecordFile.removeDurably(marker(inst, name));
+        } catch (IOException e) {
+            // the next command restores the system once more: harmless
+        }
+    }
+
+    /** Restores one system under the lock the caller holds; returns what was done. */
+    List<String> restoreOne(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
+        try {
+            return restoreOneMarked(name, view, timeoutSeconds, probeMillis);
+        } finally {
+            unmark(inst, name);
+        }
+    }
+
+    private List<String> restoreOneMarked(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
         List<String> done = new ArrayList<>();
         SystemRecord rec = records.system(name);
         if (rec == null) {
@@ -125,6 +164,9 @@ public final class Restore {
             if (bad) {
                 redo.add(fs);
             }
+        }
+        if (!redo.isEmpty() || !st.namespace()) {
+            mark(inst, name);
         }
         if (!redo.isEmpty()) {
             MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
