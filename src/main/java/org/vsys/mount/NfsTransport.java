@@ -208,6 +208,15 @@ public final class NfsTransport implements Transport {
 
     @Override
     public long mount(FsEntry fs, Path target, MountContext ctx) throws VsysException {
+        // mount(8) mounts by path: the path must be the directory vsys made, reached without
+        // following any symlink (a symlink put in its place would redirect the mount onto the host)
+        try {
+            org.vsys.linux.Posix posix = org.vsys.linux.Posix.get();
+            posix.close(posix.openDirectoryNoFollow(target.toString()));
+        } catch (org.vsys.linux.PosixException e) {
+            throw new VsysException(ExitCode.UNSAFE, target.toString(),
+                    "mount point not reachable without following a symlink: " + e.reason(), e);
+        }
         String opts = withLockDefault(options(fs, ctx.config().nfsOptions()), fs.source().host(), ctx);
         List<String> cmd = List.of("mount", "-t", "nfs", "-o", opts, spec(fs.source()), target.toString());
         ctx.debug(String.join(" ", cmd));
