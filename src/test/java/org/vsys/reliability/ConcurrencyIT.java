@@ -117,6 +117,52 @@ class ConcurrencyIT {
         Files.deleteIfExists(dir);
     }
 
+    /**
+     * The same, with three of the workers killed with SIGKILL at random moments: the next command
+     * (here {@code check --repair}, as the admin would run it) leaves records, links and mounts in
+     * agreement, and a second check finds nothing.
+     */
+    @Test
+    void workersKilledAtRandomMomentsLeaveNothingTheNextCommandCannotMend() throws Exception {
+        Path dir = Files.createTempDirectory("vsys-conc-kill-");
+        long seed = System.nanoTime();
+        java.util.Random rnd = new java.util.Random(seed);
+        System.err.println("ConcurrencyIT (kills): seed " + seed);
+        List<Process> ps = new ArrayList<>();
+        for (int w = 0; w < WORKERS; w++) {
+            ProcessBuilder pb = new ProcessBuilder(Rig.vsysCommand("org.vsys.reliability.Driver", Long.toString(seed + w),
+                    Integer.toString(OPS), t1.toString(), t2.toString()));
+            pb.environment().remove("VSYS_PAUSE_AT");
+            pb.environment().remove("VSYS_FAULT_AT");
+            pb.redirectInput(new File("/dev/null"));
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+            ps.add(pb.start());
+        }
+        int killed = 0;
+        for (int k = 0; k < 3; k++) {
+            Thread.sleep(1000 + rnd.nextInt(3000));
+            Process victim = ps.get(rnd.nextInt(WORKERS));
+            if (victim.isAlive()) {
+                victim.destroyForcibly(); // SIGKILL to the JVM alone: helpers it started live on
+                killed++;
+            }
+        }
+        for (Process p : ps) {
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                ps.forEach(Process::destroyForcibly);
+                throw new AssertionError("a worker did not finish in 300 s");
+            }
+        }
+        System.err.println("ConcurrencyIT (kills): " + killed + " workers killed");
+        Rig.Result fix = Rig.vsys("check", "--repair");
+        assertEquals(0, fix.code(), fix.toString());
+        Rig.assertConsistent("after killed workers and check --repair");
+        Rig.Result again = Rig.vsys("check");
+        assertEquals("no problems found", again.out().strip(), again.toString());
+        Files.deleteIfExists(dir);
+    }
+
     static String read(Path p) {
         try {
             return Files.readString(p);
