@@ -52,6 +52,7 @@ final class Rig {
     static Path project;
     static Path libexec;
     static Installation inst;
+    static java.nio.channels.FileLock suiteLock;
 
     private Rig() {
     }
@@ -79,6 +80,9 @@ final class Rig {
         Files.createDirectories(libexec);
         Files.createDirectories(BASE);
         Files.setPosixFilePermissions(BASE, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // one suite at a time on this machine (the private root is shared by path): held until exit
+        suiteLock = java.nio.channels.FileChannel.open(BASE.resolve(".suite.lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE).lock();
         Sh.ok(300, "make", "-s", "-C", project.resolve("native").toString(), "B=" + libexec, "VSYS_ROOT=" + R,
                 libexec.resolve("vsys-view").toString(), libexec.resolve("vsys-launcher").toString());
         for (Path d : List.of(R, R.resolve("bin"), R.resolve("etc"))) {
