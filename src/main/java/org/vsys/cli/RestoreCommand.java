@@ -42,6 +42,9 @@ final class RestoreCommand implements Callable<Integer> {
                 }
             }
         }
+        if (outcomes.isEmpty()) {
+            main.out.println("no systems recorded");
+        }
         main.out.flush();
         if (first != null) {
             throw new VsysException(first.exitCode(), "restore", failed + " of " + outcomes.size() + " not restored (first: "

@@ -164,6 +164,28 @@ class RestoreIT {
 
     @Test
     @Order(4)
+    void aRebootThatTookEveryMountUnderTheRootStaleNamespaceFilesAndAll() throws Exception {
+        // as after a power cut: nothing under R is mounted, R/.ns/NAME are plain empty files
+        List<String> all = new ArrayList<>();
+        for (MountTable.Mount m : MountTable.read().atOrUnder(Rig.R.toString())) {
+            all.add(m.mountPoint());
+        }
+        all.sort(java.util.Comparator.reverseOrder());
+        for (String m : all) {
+            Rig.Sh.run(30, "umount", "-l", m);
+        }
+        assertTrue(MountTable.read().atOrUnder(Rig.R.toString()).isEmpty(), "everything under R is gone");
+        assertTrue(Files.isRegularFile(Rig.R.resolve(".ns/rs1"), LinkOption.NOFOLLOW_LINKS), "a stale namespace file");
+        Rig.Result r = Rig.vsys("restore");
+        assertEquals(0, r.code(), r.toString());
+        Rig.assertConsistent("after restore from nothing");
+        assertEquals("0 ID=vsys-rel-restore1", launch("rs1"));
+        assertEquals("0 ID=vsys-rel-restore2", launch("rs2a"));
+        assertEquals("rs1: ok, nothing to do\nrs2: ok, nothing to do\nrs3: ok, nothing to do", Rig.vsys("restore").out().strip());
+    }
+
+    @Test
+    @Order(5)
     void checkFindsAndRepairsWhatIsSafe() throws Exception {
         // a stray tmpfs under R, an empty stray directory, a link without record, a missing alias link
         Path stray = Rig.R.resolve("stray1");
