@@ -136,6 +136,26 @@ static int hostfiles_ok(const char *v)
 	return 1;
 }
 
+int record_abs_path_ok(const char *p)
+{
+	const char *c;
+	size_t n = strlen(p);
+
+	if (n < 2 || n > 4095 || p[0] != '/' || p[n - 1] == '/')
+		return 0;
+	for (c = p; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0;
+	for (c = p; c; c = strchr(c + 1, '/')) {
+		/* c points at a '/': the component after it */
+		const char *s = c + 1;
+		size_t l = strcspn(s, "/");
+		if (l == 0 || (l == 1 && s[0] == '.') || (l == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
 int record_system(const struct record *r, const char *expected, int any_state,
 		  struct system_info *out, char *err, size_t errlen)
 {
@@ -177,6 +197,10 @@ int record_system(const struct record *r, const char *expected, int any_state,
 	out->hostfiles = v ? v : "passwd,group,hosts,resolv.conf,localtime";
 	if (!hostfiles_ok(out->hostfiles))
 		return fail(err, errlen, "bad hostfiles list");
+	v = record_get(r, "view");
+	if (v && !record_abs_path_ok(v))
+		return fail(err, errlen, "view is not an absolute normalised path");
+	out->view = v;
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct system_info {
 	const char *users; /* comma list, "" = everyone */
 	const char *groups;
 	const char *hostfiles; /* comma list or "none" */
+	const char *view;  /* view=: absolute normalised directory the system runs
+			      from instead of R/NAME (a snapshot checkout), or NULL */
 };
 
 /* Check a parsed system record: version=1, name=expected, state=ready (unless
@@ -56,6 +58,10 @@ struct config_info {
 	enum link_mode link;
 	int audit;
 };
+
+/* Is p an absolute, normalised path (no "//", ".", "..", trailing '/', control
+ * characters), at most 4095 bytes? "/" itself is not accepted. */
+int record_abs_path_ok(const char *p);
 
 /* Check the global vsys.conf (r may be NULL: defaults). */
 int record_config(const struct record *r, struct config_info *out, char *err, size_t errlen);

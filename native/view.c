@@ -437,8 +437,8 @@ static void detach_all(const char *path)
 	die("%s: too many stacked mounts", path);
 }
 
-/* hostfiles of the system record; absent record = defaults. */
-static const char *record_hostfiles(const char *name)
+/* The system record's facts (hostfiles, view); absent record = defaults. */
+static const struct system_info *record_info(const char *name)
 {
 	static struct record rec;
 	static char buf[RECORD_MAX_SIZE + 2];
@@ -451,8 +451,11 @@ static const char *record_hostfiles(const char *name)
 	xsnprintf(path, sizeof path, R "/etc/systems/%s", name);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		if (errno == ENOENT)
-			return "passwd,group,hosts,resolv.conf,localtime";
+		if (errno == ENOENT) {
+			memset(&info, 0, sizeof info);
+			info.hostfiles = "passwd,group,hosts,resolv.conf,localtime";
+			return &info;
+		}
 		die_errno("%s", path);
 	}
 	if (fstat(fd, &st) < 0)
@@ -466,7 +469,7 @@ static const char *record_hostfiles(const char *name)
 	if (record_parse(&rec, buf, (size_t)n, err, sizeof err) < 0 ||
 	    record_system(&rec, name, 1, &info, err, sizeof err) < 0)
 		die("%s: corrupt record: %s", path, err);
-	return info.hostfiles;
+	return &info;
 }
 
 #define MAX_HOSTFILES 32
@@ -565,18 +568,98 @@ static size_t system_bind_copies(struct pending_bind *binds, size_t max)
 	return nb;
 }
 
-/* The child: build the system's namespace. Never returns on error. */
-static void build_namespace(const char *name, const char *hostfiles)
+/* A bind= path handled in the shared tree (BIND_TREE) and not below an
+ * earlier one (whose recursive copy already holds it). */
+static int tree_bind_wanted(const struct record *conf, size_t idx)
+{
+	const char *b = conf->ent[idx].value;
+	size_t i;
+
+	if (strcmp(conf->ent[idx].key, "bind") != 0 || check_bind_path(b) != BIND_TREE)
+		return 0;
+	for (i = 0; i < idx; i++) {
+		const char *a = conf->ent[i].value;
+		size_t al = strlen(a);
+		if (strcmp(conf->ent[i].key, "bind") == 0 && check_bind_path(a) == BIND_TREE &&
+		    strncmp(a, b, al) == 0 && (b[al] == '/' || b[al] == '\0'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Is name the first component of a bind= path of the shared tree? */
+static int is_tree_bind_top(const struct record *conf, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (!conf)
+		return 0;
+	for (i = 0; i < conf->nent; i++) {
+		const char *b = conf->ent[i].value;
+		if (strcmp(conf->ent[i].key, "bind") == 0 && check_bind_path(b) == BIND_TREE &&
+		    strncmp(b + 1, name, n) == 0 && (b[1 + n] == '/' || b[1 + n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+static int is_tree_dir(const char *name)
+{
+	size_t i;
+	for (i = 0; i < NELEM(tree_dirs); i++)
+		if (strcmp(name, tree_dirs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+#define MAX_TOP_ENTRIES 65536
+
+/* The child: build the system's namespace. Never returns on error.
+ *
+ * The namespace gets a root of its own: a small tmpfs (only in this
+ * namespace, never in the host's mount table) holding the mount points of the
+ * shared tree (recursive copies of R/.root/{proc,dev,sys,home,tmp} and of the
+ * bind= paths, which stay slaves of the host's mounts), a fresh tmpfs on /run,
+ * the system's tree on /.link, and a symlink X -> .link/X for every top-level
+ * entry X of the system's tree; then it is made read-only and becomes "/".
+ * The system's tree is R/NAME, or the view= directory viewfd (O_PATH, checked
+ * by the caller), bound read-only, nosuid, nodev. */
+static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 {
 	struct pending_bind binds[MAX_BINDS];
-	size_t nb = 0, i;
-	char path[4096], vartmp[4096];
-	int rootfd;
+	struct pending_bind shared[MAX_BINDS];
+	const struct record *conf = read_conf();
+	size_t nb = 0, ns = 0, i, ntop = 0;
+	char path[4096], vartmp[4096], opts[128];
+	int rootfd, sysfd, systree;
+	DIR *d;
+	struct dirent *e;
 
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare");
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		die_errno("make / a slave");
+
+	/* The system's tree: copied here, after the namespace became a slave, so
+	 * the copy is a slave too (never a peer of the host's mount). */
+	if (viewfd < 0) {
+		xsnprintf(path, sizeof path, R "/%s", name);
+		systree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (systree < 0)
+			die_errno("open_tree %s", path);
+	} else {
+		struct mount_attr attr;
+		systree = open_tree(viewfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+						 AT_EMPTY_PATH);
+		if (systree < 0)
+			die_errno("%s: open_tree of its view", name);
+		memset(&attr, 0, sizeof attr);
+		attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		attr.propagation = MS_PRIVATE;
+		if (mount_setattr(systree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+			die_errno("%s: make its view read-only", name);
+		close(viewfd);
+	}
 
 	/* Sources first, while the host tree is still reachable. */
 	xsnprintf(vartmp, sizeof vartmp, VAR_DIR "/%s/tmp", name);
@@ -589,13 +672,89 @@ static void build_namespace(const char *name, const char *hostfiles)
 	nb += host_file_copies(hostfiles, binds + nb, NELEM(binds) - nb);
 	nb += system_bind_copies(binds + nb, NELEM(binds) - nb);
 
-	if (mount(ROOT_TREE, ROOT_TREE, NULL, MS_BIND | MS_REC, NULL) < 0)
-		die_errno("bind " ROOT_TREE " on itself");
-	xsnprintf(path, sizeof path, R "/%s", name);
-	if (mount(path, ROOT_TREE "/.link", NULL, MS_BIND | MS_REC, NULL) < 0)
-		die_errno("bind %s on " ROOT_TREE "/.link", path);
+	/* The shared mounts: recursive copies of the host's R/.root mounts (a copy
+	 * of a slave is a slave of the same master: host mounts made later under
+	 * /home still show up in running systems). */
+	for (i = 0; i < NELEM(host_binds) + 1; i++) {
+		const char *rel = i == 0 ? "proc" : host_binds[i - 1] + 1;
+		xsnprintf(path, sizeof path, ROOT_TREE "/%s", rel);
+		shared[ns].tree = open_tree(AT_FDCWD, path,
+					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (shared[ns].tree < 0)
+			die_errno("open_tree %s", path);
+		xstrlcpy(shared[ns].rel, rel, sizeof shared[ns].rel);
+		shared[ns].want_dir = 1;
+		ns++;
+	}
+	for (i = 0; conf && i < conf->nent && ns < NELEM(shared); i++) {
+		if (!tree_bind_wanted(conf, i))
+			continue;
+		xsnprintf(path, sizeof path, ROOT_TREE "%s", conf->ent[i].value);
+		if (!is_mountpoint(path))
+			die("bind %s: not mounted in the shared tree (vsys-view shared-up)",
+			    conf->ent[i].value);
+		shared[ns].tree = open_tree(AT_FDCWD, path,
+					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (shared[ns].tree < 0)
+			die_errno("open_tree %s", path);
+		xstrlcpy(shared[ns].rel, conf->ent[i].value + 1, sizeof shared[ns].rel);
+		shared[ns].want_dir = 1;
+		ns++;
+	}
+
+	/* The system's top-level entries (a count first, for the tmpfs's size). */
+	sysfd = openat(systree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sysfd < 0)
+		die_errno("%s: open its tree", name);
+	d = fdopendir(sysfd);
+	if (!d)
+		die_errno("%s: read its tree", name);
+	while ((e = readdir(d)) != NULL)
+		if (++ntop > MAX_TOP_ENTRIES)
+			die("%s: more than %d top-level entries", name, MAX_TOP_ENTRIES);
+
+	/* The namespace's own root, over R/.root (this namespace only). */
+	xsnprintf(opts, sizeof opts, "mode=0755,nr_inodes=%zu,size=%zuk", ntop + 256,
+		  (ntop + 256) * 4);
+	if (mount("vsys-root", ROOT_TREE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		die_errno("mount tmpfs on " ROOT_TREE);
+	rootfd = open(ROOT_TREE, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		die_errno(ROOT_TREE);
+	for (i = 0; i < NELEM(tree_dirs); i++)
+		if (mkdirat(rootfd, tree_dirs[i], 0755) < 0)
+			die_errno("mkdir %s in the namespace's root", tree_dirs[i]);
+	for (i = NELEM(host_binds) + 1; i < ns; i++)
+		ensure_dirs_below(ROOT_TREE, shared[i].rel);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		char target[300];
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    is_tree_dir(e->d_name) || is_tree_bind_top(conf, e->d_name))
+			continue;
+		xsnprintf(target, sizeof target, ".link/%s", e->d_name);
+		if (symlinkat(target, rootfd, e->d_name) < 0)
+			die_errno("symlink /%s in the namespace's root", e->d_name);
+	}
+	closedir(d);
+
+	for (i = 0; i < ns; i++) {
+		xsnprintf(path, sizeof path, ROOT_TREE "/%s", shared[i].rel);
+		if (move_mount(shared[i].tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			die_errno("mount on %s", path);
+		close(shared[i].tree);
+	}
+	if (move_mount(systree, "", AT_FDCWD, ROOT_TREE "/.link", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		die_errno("mount %s on " ROOT_TREE "/.link", name);
+	close(systree);
 	if (mount("tmpfs", ROOT_TREE "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		die_errno("mount tmpfs on " ROOT_TREE "/run");
+	/* nothing written at the top of a system lands anywhere */
+	if (mount(NULL, ROOT_TREE, NULL,
+		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die_errno("make the namespace's root read-only");
+	close(rootfd);
+
 	if (chdir(ROOT_TREE) < 0)
 		die_errno("chdir " ROOT_TREE);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -633,12 +792,88 @@ skip:
 	close(rootfd);
 }
 
+#ifndef MOVE_MOUNT_BENEATH
+#define MOVE_MOUNT_BENEATH 0x00000200
+#endif
+
+/* The view= directory of a record: under R/.store, opened from R/.store
+ * without following any symlink, a root-owned directory. Returns an O_PATH fd. */
+static int open_view(const char *name, const char *view)
+{
+	static const char store[] = R "/.store/";
+	struct open_how how;
+	struct stat st;
+	int sfd, fd;
+
+	if (strncmp(view, store, sizeof store - 1) != 0 || !view[sizeof store - 1])
+		die("%s: view outside " R "/.store", name);
+	sfd = open(R "/.store", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		die_errno(R "/.store");
+	if (fstat(sfd, &st) < 0)
+		die_errno(R "/.store");
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		die(R "/.store: not owned by root or writable by group or others");
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, sfd, view + sizeof store - 1, &how, sizeof how);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == EXDEV)
+			die("%s: view %s: a symlink on the way", name, view);
+		die_errno("%s: view %s", name, view);
+	}
+	close(sfd);
+	if (fstat(fd, &st) < 0)
+		die_errno("%s: view %s", name, view);
+	if (!S_ISDIR(st.st_mode))
+		die("%s: view %s: not a directory", name, view);
+	return fd;
+}
+
+/* Put the namespace of pid at ns without a moment where ns is not a prepared
+ * namespace: the new one goes beneath the current one, which is then detached
+ * (kernel >= 6.5, MOVE_MOUNT_BENEATH). Older kernels: stacked on top of it (the
+ * launcher opens the top-most; release detaches the whole stack). */
+static int install_namespace(const char *ns, pid_t pid)
+{
+	char proc[64];
+	int tree;
+
+	xsnprintf(proc, sizeof proc, "/proc/%d/ns/mnt", (int)pid);
+	if (!is_mountpoint(ns))
+		return mount(proc, ns, NULL, MS_BIND, NULL);
+	tree = open_tree(AT_FDCWD, proc, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -1;
+	if (move_mount(tree, "", AT_FDCWD, ns, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_BENEATH) == 0) {
+		close(tree);
+		if (umount2(ns, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+			die_errno("detach the previous namespace on %s", ns);
+		return 0;
+	}
+	if (errno != EINVAL) {
+		int e = errno;
+		close(tree);
+		errno = e;
+		return -1;
+	}
+	if (move_mount(tree, "", AT_FDCWD, ns, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		int e = errno;
+		close(tree);
+		errno = e;
+		return -1;
+	}
+	close(tree);
+	return 0;
+}
+
 static void cmd_prepare(const char *name)
 {
-	char sys[4096], var[4096], ns[4096], proc[64];
-	const char *hostfiles;
+	char sys[4096], var[4096], ns[4096];
+	const struct system_info *info;
 	struct stat st;
-	int ready[2], done[2], status, fd;
+	int ready[2], done[2], status, fd, viewfd = -1;
 	pid_t pid;
 	char c;
 
@@ -650,7 +885,9 @@ static void cmd_prepare(const char *name)
 		die_errno("%s", sys);
 	if (!S_ISDIR(st.st_mode))
 		die("%s: not a directory", sys);
-	hostfiles = record_hostfiles(name);
+	info = record_info(name);
+	if (info->view)
+		viewfd = open_view(name, info->view);
 
 	xsnprintf(var, sizeof var, VAR_DIR "/%s", name);
 	ensure_dir(VAR_DIR, 0755);
@@ -667,13 +904,15 @@ static void cmd_prepare(const char *name)
 	if (pid == 0) {
 		close(ready[0]);
 		close(done[1]);
-		build_namespace(name, hostfiles);
+		build_namespace(name, info->hostfiles, viewfd);
 		if (write(ready[1], "1", 1) != 1)
 			_exit(1);
 		while (read(done[0], &c, 1) < 0 && errno == EINTR)
 			;
 		_exit(0);
 	}
+	if (viewfd >= 0)
+		close(viewfd);
 	close(ready[1]);
 	close(done[0]);
 	if (read(ready[0], &c, 1) != 1) {
@@ -682,21 +921,18 @@ static void cmd_prepare(const char *name)
 	}
 
 	xsnprintf(ns, sizeof ns, NS_DIR "/%s", name);
-	detach_all(ns);
 	fd = open(ns, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
 	if (fd < 0) {
 		kill(pid, SIGKILL);
 		die_errno("%s", ns);
 	}
 	close(fd);
-	xsnprintf(proc, sizeof proc, "/proc/%d/ns/mnt", (int)pid);
-	if (mount(proc, ns, NULL, MS_BIND, NULL) < 0) {
+	if (install_namespace(ns, pid) < 0) {
 		int e = errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		unlink(ns);
 		errno = e;
-		die_errno("bind %s on %s", proc, ns);
+		die_errno("bind the namespace of %s on %s", name, ns);
 	}
 	close(done[1]);
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -779,7 +1015,7 @@ static void cmd_refresh(const char *name)
 
 	check_name(name);
 	nsfd = open_prepared(name);
-	hostfiles = record_hostfiles(name);
+	hostfiles = record_info(name)->hostfiles;
 	nb = host_file_copies(hostfiles, binds, NELEM(binds));
 	if (setns(nsfd, CLONE_NEWNS) < 0)
 		die_errno("enter the namespace of %s", name);

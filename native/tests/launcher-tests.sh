@@ -139,6 +139,7 @@ make_tree() { # letter
 	rm -f "$t/etc/os-release"
 	printf 'PRETTY_NAME="vsys launcher test %s"\nID=vsys-lt-%s\n' "$1" "$1" >"$t/etc/os-release"
 	echo "$1" >"$t/SYSTEM_ID"
+	mkdir -p "$t/vlt-extra-$1" && echo "extra-$1" >"$t/vlt-extra-$1/marker"
 	for l in bin lib lib64 sbin; do ln -s usr/$l "$t/$l"; done
 	cp /usr/bin/id "$t/opt/suid-id"
 	chmod 4755 "$t/opt/suid-id"
@@ -268,6 +269,20 @@ L "$R/bin/$SB" cat /SYSTEM_ID /etc/os-release
 expect "system b sees its own tree" has "$OUT" "ID=vsys-lt-b"
 L /bin/sh -c "$R/bin/$SA sh -c 'sleep 1; cat /etc/os-release' > $H1/vlt-work/oa & $R/bin/$SB sh -c 'sleep 1; cat /etc/os-release' > $H1/vlt-work/ob; wait; cat $H1/vlt-work/oa $H1/vlt-work/ob"
 expect "two systems side by side see different trees" eq "$(echo "$OUT" | grep ^ID= | tr '\n' ' ')" "ID=vsys-lt-a ID=vsys-lt-b "
+L "$R/bin/$SA" cat /vlt-extra-a/marker /SYSTEM_ID
+expect "a top-level directory and file outside the fixed list are shown" eq "$RC:$(echo $OUT)" "0:extra-a a"
+L "$R/bin/$SB" /bin/sh -c 'ls -d /vlt-extra-* 2>&1'
+expect "...per system (b sees its own, not a's)" eq "$RC:$OUT" "0:/vlt-extra-b"
+rm -f "$R/.root/vlt-x"
+OUT=$(cd / && "$R/bin/$SA" /bin/sh -c 'touch /vlt-x 2>&1; echo "rc=$?"; mkdir /vlt-d 2>&1; ln -s x /vlt-l 2>&1' 2>&1)
+RC=$?
+expect "root inside: the top level is read-only (EROFS), nothing in $R/.root" eval \
+	'has "$OUT" "Read-only file system" && has "$OUT" "rc=1" && [ "$(echo "$OUT" | grep -c "Read-only")" = 3 ] && ! [ -e "$R/.root/vlt-x" ] && ! [ -e "$R/.root/vlt-d" ] && ! [ -L "$R/.root/vlt-l" ]'
+L "$R/bin/$SA" /bin/sh -c 'touch /vlt-x 2>&1'
+expect "a user inside: cannot write at the top level either" eval '[ "$RC" != 0 ] && ! [ -e "$R/.root/vlt-x" ]'
+if [ "${LINK_MODE:-namespace}" = namespace ]; then
+	expect "the namespace's own root is not in the host mount table" eval '! grep -q " vsys-root " /proc/self/mountinfo'
+fi
 L "$R/bin/$AL" cat /etc/os-release
 expect "alias runs its system" has "$OUT" "ID=vsys-lt-a"
 L -e VSYS=$SB "$R/bin/bin" cat /etc/os-release
