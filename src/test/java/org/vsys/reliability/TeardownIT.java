@@ -295,6 +295,31 @@ class TeardownIT {
         assertGone("td3");
     }
 
+    @ParameterizedTest(name = "an unprivileged user's shell inside, force={0}")
+    @ValueSource(booleans = {false, true})
+    void anUnprivilegedUsersProcessInside(boolean force) throws Exception {
+        Rig.require(Rig.Sh.run(10, "id", "-u", "vsys-it").code() == 0, "the test user vsys-it (test.sh makes it)");
+        createLocal("td23");
+        String gid = Rig.Sh.ok(10, "id", "-g", "vsys-it").strip();
+        // through the setuid launcher, as the user, with its cwd in its home
+        Process p = spawn(home, "setpriv", "--reuid=vsys-it", "--regid=" + gid, "--init-groups", "--",
+                Rig.R.resolve("bin/td23").toString(), "sh", "-c", "exec sleep 120");
+        awaitInside(p);
+        assertEquals(Rig.Sh.ok(10, "id", "-u", "vsys-it").strip(),
+                Files.readAllLines(Path.of("/proc/" + p.pid() + "/status")).stream().filter(l -> l.startsWith("Uid:"))
+                        .findFirst().orElseThrow().split("\\s+")[1], "it runs as the user");
+        String st = state();
+        Rig.Result r = Rig.vsys(destroyArgs(force, "td23"));
+        if (!force) {
+            assertRefused(11, "runs inside the system", st, r);
+            p.destroyForcibly().waitFor();
+            Rig.vsysOk("destroy", "td23");
+        } else {
+            assertEquals(0, r.code(), r.toString());
+        }
+        assertGone("td23");
+    }
+
     @Test
     void processesInsideANestedMountAndThroughAnAlias() throws Exception {
         createLocal("td4");
