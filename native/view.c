@@ -568,6 +568,45 @@ static size_t system_bind_copies(struct pending_bind *binds, size_t max)
 	return nb;
 }
 
+#ifndef MOVE_MOUNT_BENEATH
+#define MOVE_MOUNT_BENEATH 0x00000200
+#endif
+
+/* The view= directory of a record: under R/.store, opened from R/.store
+ * without following any symlink, a root-owned directory. Returns an O_PATH fd. */
+static int open_view(const char *name, const char *view)
+{
+	static const char store[] = R "/.store/";
+	struct open_how how;
+	struct stat st;
+	int sfd, fd;
+
+	if (strncmp(view, store, sizeof store - 1) != 0 || !view[sizeof store - 1])
+		die("%s: view outside " R "/.store", name);
+	sfd = open(R "/.store", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		die_errno(R "/.store");
+	if (fstat(sfd, &st) < 0)
+		die_errno(R "/.store");
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		die(R "/.store: not owned by root or writable by group or others");
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, sfd, view + sizeof store - 1, &how, sizeof how);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == EXDEV)
+			die("%s: view %s: a symlink on the way", name, view);
+		die_errno("%s: view %s", name, view);
+	}
+	close(sfd);
+	if (fstat(fd, &st) < 0)
+		die_errno("%s: view %s", name, view);
+	if (!S_ISDIR(st.st_mode))
+		die("%s: view %s: not a directory", name, view);
+	return fd;
+}
+
 /* A bind= path handled in the shared tree (BIND_TREE) and not below an
  * earlier one (whose recursive copy already holds it). */
 static int tree_bind_wanted(const struct record *conf, size_t idx)
@@ -649,6 +688,9 @@ static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 			die_errno("open_tree %s", path);
 	} else {
 		struct mount_attr attr;
+		/* the caller's fd is of the host's namespace: open it again in ours */
+		close(viewfd);
+		viewfd = open_view(name, record_info(name)->view);
 		systree = open_tree(viewfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
 						 AT_EMPTY_PATH);
 		if (systree < 0)
@@ -790,45 +832,6 @@ skip:
 		close(binds[i].tree);
 	}
 	close(rootfd);
-}
-
-#ifndef MOVE_MOUNT_BENEATH
-#define MOVE_MOUNT_BENEATH 0x00000200
-#endif
-
-/* The view= directory of a record: under R/.store, opened from R/.store
- * without following any symlink, a root-owned directory. Returns an O_PATH fd. */
-static int open_view(const char *name, const char *view)
-{
-	static const char store[] = R "/.store/";
-	struct open_how how;
-	struct stat st;
-	int sfd, fd;
-
-	if (strncmp(view, store, sizeof store - 1) != 0 || !view[sizeof store - 1])
-		die("%s: view outside " R "/.store", name);
-	sfd = open(R "/.store", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sfd < 0)
-		die_errno(R "/.store");
-	if (fstat(sfd, &st) < 0)
-		die_errno(R "/.store");
-	if (st.st_uid != 0 || (st.st_mode & 022))
-		die(R "/.store: not owned by root or writable by group or others");
-	memset(&how, 0, sizeof how);
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, sfd, view + sizeof store - 1, &how, sizeof how);
-	if (fd < 0) {
-		if (errno == ELOOP || errno == EXDEV)
-			die("%s: view %s: a symlink on the way", name, view);
-		die_errno("%s: view %s", name, view);
-	}
-	close(sfd);
-	if (fstat(fd, &st) < 0)
-		die_errno("%s: view %s", name, view);
-	if (!S_ISDIR(st.st_mode))
-		die("%s: view %s: not a directory", name, view);
-	return fd;
 }
 
 /* Put the namespace of pid at ns without a moment where ns is not a prepared

@@ -137,6 +137,32 @@ static void test_record_system(void)
 	CHECK(parse(buf) < 0);
 }
 
+static void test_record_view(void)
+{
+	static const char *const bad[] = { "", "/", "rel/path", "/a//b", "/a/./b", "/a/../b",
+		"/a/..", "/a/.", "/a/", "/./a", "/../a", "//a", "/a\tb", "/a\x7f" };
+	struct system_info si;
+	char buf[256];
+	size_t i;
+
+	CHECK(parse("version=1\nname=h\nstate=ready\n") == 0);
+	CHECK(record_system(&rec, "h", 0, &si, err, sizeof err) == 0 && si.view == NULL);
+	CHECK(parse("version=1\nname=h\nstate=ready\nview=/OS/.store/checkouts/abc\n") == 0);
+	CHECK(record_system(&rec, "h", 0, &si, err, sizeof err) == 0 &&
+	      strcmp(si.view, "/OS/.store/checkouts/abc") == 0);
+	CHECK(parse("version=1\nname=h\nstate=ready\nview=/a/..b/.c/d..\n") == 0);
+	CHECK(record_system(&rec, "h", 0, &si, err, sizeof err) == 0);
+	CHECK(parse("version=1\nname=h\nstate=ready\nview=/a\nview=/b\n") < 0 &&
+	      strstr(err, "duplicate key view"));
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(buf, sizeof buf, "version=1\nname=h\nstate=ready\nview=%s\n", bad[i]);
+		CHECK(parse(buf) == 0);
+		CHECK(record_system(&rec, "h", 0, &si, err, sizeof err) < 0 && strstr(err, "view"));
+		CHECK(!record_abs_path_ok(bad[i]));
+	}
+	CHECK(record_abs_path_ok("/x") && record_abs_path_ok("/OS/.store/a b"));
+}
+
 static void test_record_alias_config(void)
 {
 	const char *sys = NULL;
@@ -291,6 +317,7 @@ int main(void)
 	die_prefix = "unit";
 	test_record_parse();
 	test_record_system();
+	test_record_view();
 	test_record_alias_config();
 	test_names();
 	test_env();
