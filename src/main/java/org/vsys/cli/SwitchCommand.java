@@ -53,7 +53,8 @@ final class SwitchCommand implements Callable<Integer> {
             target = views.latest(sys);
         }
         Path dir = views.switchTo(sys, target, true);
-        main.out.println(sys + ": " + (dir == null ? "runs from its live mount" : "runs from commit " + target + " (" + dir + ")"));
+        main.out.println(sys + ": " + (dir == null ? "runs from its live mount" : "runs from commit " + target + " (" + dir
+                + "; checkout " + views.lastCheckoutMillis() + " ms)"));
         return 0;
     }
 }

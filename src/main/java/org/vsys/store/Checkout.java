@@ -53,7 +53,8 @@ public final class Checkout {
         Files.createDirectory(tmp);
         fill(tmp, store.tree(c.root));
         Metadata.apply(tmp, c.rootMeta);
-        store.sync();
+        // no syncfs: a checkout is metadata only (links, directories), which ext4 and xfs journal
+        // in order, so the rename below is never durable before the entries it names
         Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
         try (FileChannel ch = FileChannel.open(store.checkouts(), StandardOpenOption.READ)) {
             ch.force(true);

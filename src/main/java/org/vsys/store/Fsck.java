@@ -1,11 +1,12 @@
 package org.vsys.store;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -37,6 +38,7 @@ public final class Fsck {
 
     private final Store store;
     private final Metadata meta = new Metadata();
+    private static final ThreadLocal<ByteBuffer> BUF = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
 
     public Fsck(Store store) {
         this.store = store;
@@ -92,13 +94,16 @@ public final class Fsck {
         try {
             switch (type) {
                 case Store.FILE -> {
-                    MessageDigest md = Hashing.sha256();
-                    byte[] buf = new byte[1 << 16];
+                    Hasher md = Hasher.create();
+                    ByteBuffer buf = BUF.get();
                     long n = 0;
-                    try (InputStream in = Files.newInputStream(p)) {
+                    try (FileChannel in = FileChannel.open(p, StandardOpenOption.READ)) {
                         int k;
-                        while ((k = in.read(buf)) > 0) {
-                            md.update(buf, 0, k);
+                        buf.clear();
+                        while ((k = in.read(buf)) >= 0) {
+                            buf.flip();
+                            md.update(buf);
+                            buf.clear();
                             n += k;
                         }
                     }

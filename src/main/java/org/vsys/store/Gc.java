@@ -189,7 +189,9 @@ public final class Gc {
                         } else {
                             r.removedBytes += Files.size(p);
                             Files.delete(p);
-                            r.removedObjects++;
+                            if (r.removedObjects++ == 0) {
+                                Steps.reach("gc.sweeping"); // for the kill -9 test: in the middle of removing
+                            }
                         }
                     }
                 }

@@ -16,6 +16,11 @@ final class Hashing {
     }
 
     static String sha256(byte[] b) {
+        if (org.vsys.linux.Sha256.available()) {
+            org.vsys.linux.Sha256 s = new org.vsys.linux.Sha256();
+            s.update(b, 0, b.length);
+            return Escape.hex(s.digest());
+        }
         return Escape.hex(sha256().digest(b));
     }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -53,13 +52,14 @@ public final class Snapshot {
         public long newObjects;
         public long newBytes;
         public long millis;
+        public long syncMillis;
 
         public String summary(String name) {
             String c = unchanged ? "nothing changed since " + commit.substring(0, 12) : "commit " + commit.substring(0, 12);
             return name + ": " + c + ": " + entries + " entries (" + files + " files, " + dirs + " directories, " + symlinks
                     + " symlinks, " + special + " special), " + totalBytes + " bytes; read " + sourceFiles.get() + " files, "
                     + sourceBytes.get() + " bytes from the source; rebuilt " + localFiles.get() + " files, " + localBytes.get()
-                    + " bytes from the store; " + newObjects + " new objects, " + newBytes + " bytes; " + millis + " ms";
+                    + " bytes from the store; " + newObjects + " new objects, " + newBytes + " bytes; " + millis + " ms (" + syncMillis + " ms flushing)";
         }
     }
 
@@ -69,8 +69,8 @@ public final class Snapshot {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Map<String, CompletableFuture<Void>> hardLinks = new HashMap<>();
     private final List<CompletableFuture<Void>> tasks = new ArrayList<>();
-    private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[1 << 20]);
-    private static final byte[] ZERO = new byte[4096];
+    private final ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
+    private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(4096);
     private ExecutorService pool;
     private Store.Batch batch;
     private final AtomicLong doneBytes = new AtomicLong();
@@ -189,6 +189,7 @@ public final class Snapshot {
             throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e, e);
         }
         result.millis = (System.nanoTime() - t0) / 1_000_000;
+        result.syncMillis = store.syncMillis();
         return result;
     }
 
@@ -331,7 +332,7 @@ public final class Snapshot {
     /** Reads a file from the source once: hashes it while writing it to a temp object. */
     private void fromSource(Path p, Entry e) throws IOException {
         Path tmp = store.newTemp();
-        MessageDigest md = Hashing.sha256();
+        Hasher md = Hasher.create();
         long n;
         try (FileChannel in = openSource(p)) {
             n = copy(in, tmp, md, true);
@@ -379,20 +380,20 @@ public final class Snapshot {
     }
 
     /**
-     * Copies in to a new file tmp, hashing when md is given. Blocks of 4 KiB that are all zero are
-     * skipped (left as holes), so sparse files stay sparse.
+     * Copies in to a new file tmp, hashing when a hasher is given. Blocks of 4 KiB that are all
+     * zero are skipped (left as holes), so sparse files stay sparse. Direct buffers: the bytes go
+     * from the read to libcrypto and to the write without a copy on the Java heap.
      */
-    private long copy(FileChannel in, Path tmp, MessageDigest md, boolean fromSource) throws IOException {
-        byte[] buf = buffers.get();
-        ByteBuffer bb = ByteBuffer.wrap(buf);
+    private long copy(FileChannel in, Path tmp, Hasher md, boolean fromSource) throws IOException {
+        ByteBuffer buf = buffers.get();
         long pos = 0;
         long written = 0;
         try (FileChannel out = FileChannel.open(tmp, Store.newFile())) {
             while (true) {
-                bb.clear();
+                buf.clear();
                 int r;
                 try {
-                    r = in.read(bb);
+                    r = in.read(buf);
                 } catch (IOException x) {
                     throw fromSource ? new SourceException(String.valueOf(in), x.getMessage(), x) : x;
                 }
@@ -402,30 +403,32 @@ public final class Snapshot {
                 if (r == 0) {
                     continue;
                 }
+                buf.flip();
                 if (fromSource) {
                     result.sourceBytes.addAndGet(r);
                 }
                 doneBytes.addAndGet(r);
                 if (md != null) {
-                    md.update(buf, 0, r);
+                    md.update(buf);
+                    buf.position(0);
                 }
                 int off = 0;
                 while (off < r) {
                     int len = Math.min(4096, r - off);
-                    if (len == 4096 && java.util.Arrays.equals(buf, off, off + len, ZERO, 0, 4096)) {
+                    if (len == 4096 && zero(buf, off)) {
                         off += len;
                         continue;
                     }
                     int end = off + len;
-                    // extend over following non-zero blocks to write in one call
                     while (end < r) {
                         int l2 = Math.min(4096, r - end);
-                        if (l2 == 4096 && java.util.Arrays.equals(buf, end, end + l2, ZERO, 0, 4096)) {
+                        if (l2 == 4096 && zero(buf, end)) {
                             break;
                         }
                         end += l2;
                     }
-                    ByteBuffer w = ByteBuffer.wrap(buf, off, end - off);
+                    ByteBuffer w = buf.duplicate();
+                    w.position(off).limit(end);
                     long at = pos + off;
                     while (w.hasRemaining()) {
                         at += out.write(w, at);
@@ -440,6 +443,10 @@ public final class Snapshot {
             }
         }
         return pos;
+    }
+
+    private static boolean zero(ByteBuffer b, int off) {
+        return b.slice(off, 4096).mismatch(ZERO) < 0;
     }
 
     /** Writes the tree objects bottom-up; returns the id of dir's tree. */

@@ -50,6 +50,7 @@ public final class Store {
 
     private final Path dir;
     private final AtomicLong tmpSeq = new AtomicLong();
+    private final AtomicLong syncNanos = new AtomicLong();
     private final String tmpPrefix = ProcessHandle.current().pid() + "-";
 
     public Store(Path dir) {
@@ -90,12 +91,16 @@ public final class Store {
 
     /** Creates the layout (0700 for the store itself: objects carry the trees' own modes). */
     public void ensureLayout() throws VsysException {
+        if (Files.isDirectory(content().resolve("ff"), LinkOption.NOFOLLOW_LINKS) && Files.isDirectory(tmp(), LinkOption.NOFOLLOW_LINKS)
+                && Files.isDirectory(checkouts(), LinkOption.NOFOLLOW_LINKS)) {
+            return; // made before (the last step below)
+        }
         try {
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectories(dir);
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             }
-            for (Path d : List.of(objects(), content(), refs(), checkouts(), tmp())) {
+            for (Path d : List.of(objects(), refs(), checkouts(), tmp())) {
                 Files.createDirectories(d);
             }
             // checkouts must be reachable by the launched users through the view's bind only;
@@ -103,7 +108,9 @@ public final class Store {
             for (int i = 0; i < 256; i++) {
                 String xx = String.format("%02x", i);
                 Files.createDirectories(objects().resolve(xx));
-                Files.createDirectories(content().resolve(xx));
+            }
+            for (int i = 0; i < 256; i++) {
+                Files.createDirectories(content().resolve(String.format("%02x", i)));
             }
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, dir.toString(), "cannot create the store: " + e.getMessage(), e);
@@ -226,11 +233,19 @@ public final class Store {
 
     /** One syncfs of the store's filesystem. */
     public void sync() throws IOException {
+        long t0 = System.nanoTime();
         try {
             StoreCalls.syncfs(StoreCalls.cstr(dir.toString().getBytes(StandardCharsets.UTF_8)));
         } catch (PosixException e) {
             throw new IOException("syncfs " + dir + ": " + e.getMessage(), e);
+        } finally {
+            syncNanos.addAndGet(System.nanoTime() - t0);
         }
+    }
+
+    /** Time spent waiting for syncfs, in ms. */
+    public long syncMillis() {
+        return syncNanos.get() / 1_000_000;
     }
 
     /**
@@ -246,6 +261,7 @@ public final class Store {
         private long published;
         private long publishedBytes;
         private final Runnable afterFlush;
+        private final Object publishLock = new Object();
 
         public Batch(long maxBytes, int maxFiles, Runnable afterFlush) {
             this.maxBytes = maxBytes;
@@ -253,49 +269,73 @@ public final class Store {
             this.afterFlush = afterFlush;
         }
 
-        /** Queues temp to become object (id, type); contentHash non-null for file objects. */
+        /**
+         * Queues temp to become object (id, type); contentHash non-null for file objects. When the
+         * batch is full, the adding thread publishes it while the others go on adding to a new one.
+         */
         public void add(Path temp, String id, String type, String contentHash, long bytes) throws IOException {
-            boolean full;
+            List<Object[]> full = null;
             synchronized (this) {
                 pending.add(new Object[] {temp, id, type, contentHash, bytes});
                 pendingBytes += bytes;
-                full = pendingBytes >= maxBytes || pending.size() >= maxFiles;
+                if (pendingBytes >= maxBytes || pending.size() >= maxFiles) {
+                    full = new ArrayList<>(pending);
+                    pending.clear();
+                    pendingBytes = 0;
+                }
             }
-            if (full) {
-                flush();
+            if (full != null) {
+                publish(full);
             }
         }
 
-        public synchronized void flush() throws IOException {
-            if (pending.isEmpty()) {
+        /** Publishes everything queued (call when no thread adds any more). */
+        public void flush() throws IOException {
+            List<Object[]> all;
+            synchronized (this) {
+                all = new ArrayList<>(pending);
+                pending.clear();
+                pendingBytes = 0;
+            }
+            publish(all);
+        }
+
+        private void publish(List<Object[]> list) throws IOException {
+            if (list.isEmpty()) {
                 return;
             }
-            sync();
-            for (Object[] p : pending) {
-                Path temp = (Path) p[0];
-                String id = (String) p[1];
-                String type = (String) p[2];
-                String ch = (String) p[3];
-                Path dst = object(id, type);
-                if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.deleteIfExists(temp);
-                } else {
-                    try {
-                        Files.move(temp, dst, StandardCopyOption.ATOMIC_MOVE);
-                    } catch (AtomicMoveNotSupportedException e) {
-                        throw new IOException("rename " + temp + " " + dst + ": " + e.getMessage(), e);
+            synchronized (publishLock) {
+                sync();
+                long n = 0;
+                long nb = 0;
+                for (Object[] p : list) {
+                    Path temp = (Path) p[0];
+                    String id = (String) p[1];
+                    String type = (String) p[2];
+                    String ch = (String) p[3];
+                    Path dst = object(id, type);
+                    if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.deleteIfExists(temp);
+                    } else {
+                        try {
+                            Files.move(temp, dst, StandardCopyOption.ATOMIC_MOVE);
+                        } catch (AtomicMoveNotSupportedException e) {
+                            throw new IOException("rename " + temp + " " + dst + ": " + e.getMessage(), e);
+                        }
+                        n++;
+                        nb += (Long) p[4];
                     }
-                    published++;
-                    publishedBytes += (Long) p[4];
+                    if (ch != null) {
+                        linkContent(ch, dst);
+                    }
                 }
-                if (ch != null) {
-                    linkContent(ch, dst);
+                synchronized (this) {
+                    published += n;
+                    publishedBytes += nb;
                 }
-            }
-            pending.clear();
-            pendingBytes = 0;
-            if (afterFlush != null) {
-                afterFlush.run();
+                if (afterFlush != null) {
+                    afterFlush.run();
+                }
             }
         }
 

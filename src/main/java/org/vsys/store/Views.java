@@ -31,6 +31,12 @@ public final class Views {
     private final Records records;
     private final Store store;
     private final Debug debug;
+    private long lastCheckoutMillis = -1;
+
+    /** How long the last switchTo took to make or find its checkout, in ms (-1: none). */
+    public long lastCheckoutMillis() {
+        return lastCheckoutMillis;
+    }
 
     public Views(Installation inst, Debug debug) {
         this.inst = inst;
@@ -134,7 +140,9 @@ public final class Views {
         try (Lock sl = store.lock()) {
             if (commit != null) {
                 try {
+                    long t0 = System.nanoTime();
                     dir = new Checkout(store).ensure(commit);
+                    lastCheckoutMillis = (System.nanoTime() - t0) / 1_000_000;
                 } catch (IOException e) {
                     throw new VsysException(ExitCode.CORRUPT, commit.substring(0, 12), "cannot check out: " + e.getMessage()
                             + " (run 'vsys fsck')", e);
