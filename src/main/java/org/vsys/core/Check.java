@@ -260,8 +260,8 @@ public final class Check {
                         + " (" + m.fsType() + "); left for the admin", null));
                 continue;
             }
-            if (INFRA.contains(top) || known.contains(top)) {
-                continue;
+            if (INFRA.contains(top) || known.contains(top) || !Names.isValid(top)) {
+                continue; // vsys's own, a system's, or infrastructure of another part (.store, ...): never a system
             }
             tops.add(top);
         }

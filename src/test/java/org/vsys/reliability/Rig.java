@@ -120,7 +120,7 @@ final class Rig {
         for (MountTable.Mount m : MountTable.read().atOrUnder(R.toString())) {
             String rest = m.mountPoint().equals(R.toString()) ? "" : m.mountPoint().substring(R.toString().length() + 1);
             String top = rest.split("/")[0];
-            if (!INFRA.contains(top)) {
+            if (!INFRA.contains(top) && !top.startsWith(".")) {
                 left.add(m.mountPoint());
             }
         }
@@ -376,7 +376,7 @@ final class Rig {
             }
         }
         for (String e : list(R)) {
-            if (!INFRA.contains(e) && !systems.contains(e)) {
+            if (!INFRA.contains(e) && !e.startsWith(".") && !systems.contains(e)) {
                 out.add(R.resolve(e) + " without a record");
             }
         }
@@ -398,7 +398,7 @@ final class Rig {
             }
             String rest = m.mountPoint().substring(R.toString().length() + 1);
             String top = rest.split("/")[0];
-            if (!INFRA.contains(top) && !systems.contains(top)) {
+            if (!INFRA.contains(top) && !top.startsWith(".") && !systems.contains(top)) {
                 out.add("mount " + m.mountPoint() + " (" + m.fsType() + ") without a record");
             }
             if (top.equals(".ns") && rest.contains("/") && !systems.contains(rest.substring(4))) {
