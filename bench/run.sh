@@ -311,6 +311,27 @@ launch_cmds() {   # the launch case for system $1 ("" = none); extra labels in $
     case " $what " in *" proot "*) printf '%s\n' ::: proot proot -r "$T" /bin/true ;; esac
     case " $what " in *" true "*) printf '%s\n' ::: true /bin/true ;; esac
 }
+launcher_id() {   # what is installed as the launcher now: its hash, and "asan" for a sanitizer build
+    local a=""
+    ldd "$R/bin/bin" 2>/dev/null | grep -q libasan && a=" asan"
+    echo "$(sha256sum <"$R/bin/bin" | cut -c1-12)$a"
+}
+# test.sh installs an ASan/UBSan launcher for a while (SANITIZE=1) and reinstalls: a launch
+# set counts only if the same non-sanitizer launcher was installed before and after it
+guarded_bset() {   # guarded_bset NAME ARGS...: bset, redone (up to 4 times) until the launcher held still
+    local name=$1 try id0 id1
+    shift
+    for try in 1 2 3 4; do
+        id0=$(launcher_id)
+        if [[ $id0 == *asan ]]; then say "the installed launcher is a sanitizer build (a test run?): waiting"; sleep 20; continue; fi
+        bset "$name" "$@"
+        id1=$(launcher_id)
+        [ "$id0" = "$id1" ] && { echo "$id0" >"$RES/$name.launcher"; return 0; }
+        say "the launcher was replaced during $name ($id0 -> $id1): measuring again"
+    done
+    say "the launcher never held still for $name: kept the last figures (see the note)"
+    echo "$id0 -> $id1 (changed during the measurement)" >"$RES/$name.launcher"
+}
 run_launch() {   # run_launch SETNAME SYSTEM EXTRA...
     local name=$1 s=$2 cmds=()
     shift 2
@@ -322,7 +343,8 @@ run_launch() {   # run_launch SETNAME SYSTEM EXTRA...
             VSYS_ROOT_NOTE="refused for root (\`$("$R/bin/$s" /bin/true 2>&1 | head -n1)\`)"
         fi
     fi
-    bset "$name" -n "$N_LAUNCH" -w 5 -t "$T_LAUNCH" "${cmds[@]}"
+    if [ -n "$s" ]; then guarded_bset "$name" -n "$N_LAUNCH" -w 5 -t "$T_LAUNCH" "${cmds[@]}"
+    else bset "$name" -n "$N_LAUNCH" -w 5 -t "$T_LAUNCH" "${cmds[@]}"; fi
 }
 VSYS_ROOT_NOTE=
 
@@ -400,7 +422,8 @@ WORK_KINDS="find cat"
 [ "$HAVE_GCC" = 1 ] && WORK_KINDS="$WORK_KINDS cc"
 for k in $WORK_KINDS; do
     mapfile -t cmds < <(work_cmds "$k")
-    bset "work-$k" -n "$N_WORK" -w 2 -t "$T_WORK" "${cmds[@]}"
+    if [ -n "$FIRST" ]; then guarded_bset "work-$k" -n "$N_WORK" -w 2 -t "$T_WORK" "${cmds[@]}"
+    else bset "work-$k" -n "$N_WORK" -w 2 -t "$T_WORK" "${cmds[@]}"; fi
 done
 rm -f /tmp/vsys-bench-"$TAG"-* "$T"/tmp/vsys-bench-"$TAG"-*
 
@@ -521,6 +544,8 @@ RSS_TRUE=$(rss /bin/true)
 RSS_CHROOT=$(rss chroot "$T" /bin/true)
 RSS_VSYS= RSS_VSYS_NOCMD=
 if [ -n "$FIRST" ]; then
+    for i in 1 2 3 4 5 6; do [[ $(launcher_id) == *asan ]] || break; say "sanitizer launcher installed: waiting"; sleep 20; done
+    RSS_ID=$(launcher_id)
     RSS_VSYS=$(rss --user "$R/bin/$FIRST" /bin/true)
     RSS_VSYS_NOCMD=$(rss --user "$R/bin/$FIRST" /nonexistent-vsys-bench)
 fi
@@ -596,6 +621,9 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
         echo "- vsys: \`$VSYS\` (JVM flags \`$JAVA_FLAGS\`), launcher \`$R/bin/bin\` run as the unprivileged user \`$BUSER\` (the chroot family runs as root, as it must); systems \`vsys -c NAME dir:DIR\`. ${VSYS_ROOT_NOTE:+Launcher as root: $VSYS_ROOT_NOTE.}"
     else
         echo "- **vsys was not installed when this ran**: only the comparison tools were measured."
+    fi
+    if ls "$RES"/*.launcher >/dev/null 2>&1; then
+        echo "- Launcher installed during each launch table (sha256 prefix; the machine is shared and test.sh reinstalls it, at times as an ASan build, which the harness waits out): $(for f in "$RES"/*.launcher; do printf '%s: %s; ' "$(basename "$f" .launcher)" "$(cat "$f")"; done | sed 's/; $//')."
     fi
     echo
     echo "## 1. Launch: \`/bin/true\` in the tree (0 extra mounts${FIRST:+, 1 system})"
@@ -698,6 +726,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
     if [ -n "$RSS_VSYS" ]; then
         echo "| \`/OS/bin/SYSTEM /bin/true\` (as $BUSER) | $RSS_VSYS |"
         echo "| \`/OS/bin/SYSTEM /nonexistent\` (launcher alone: exec fails, exit 127) | $RSS_VSYS_NOCMD |"
+        echo
+        echo "(launcher \`$RSS_ID\`: the first 12 hex digits of its sha256)"
         echo
         echo "Kernel mount entries (lines of \`/proc/self/mountinfo\`):"
         echo
