@@ -104,6 +104,18 @@ public final class Views {
                     hits.add(c);
                 }
             }
+            // a commit gc dropped from refs whose checkout it kept (in use) can still be switched to
+            if (hits.isEmpty() && Files.isDirectory(store.checkouts())) {
+                try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(store.checkouts())) {
+                    for (Path p : ds) {
+                        String c = p.getFileName().toString();
+                        if (c.matches("[0-9a-f]{64}") && c.startsWith(word) && store.has(c, Store.COMMIT)
+                                && system.equals(store.commit(c).system)) {
+                            hits.add(c);
+                        }
+                    }
+                }
+            }
         } catch (IOException e) {
             throw new VsysException(ExitCode.CORRUPT, system, "cannot read its commits: " + e.getMessage(), e);
         }
