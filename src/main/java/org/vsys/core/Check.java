@@ -276,18 +276,22 @@ public final class Check {
                     repair ? attempt(() -> unmountStray(dir), "unmounted (lazily; nothing deleted)") : null));
         }
         // directories under R without a record (left by a failed rmdir or made by hand)
+        MountTable now = MountTable.read();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(inst.root())) {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
-                if (INFRA.contains(n) || known.contains(n) || !Names.isValid(n)
-                        || !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    if (Names.isValid(n) && !INFRA.contains(n) && !known.contains(n) && Files.isSymbolicLink(p)) {
-                        out.add(new Finding(n, p + " is a symlink that no record accounts for (left alone)", null));
-                    }
+                if (INFRA.contains(n) || known.contains(n) || !Names.isValid(n)) {
                     continue;
                 }
-                if (MountTable.read().isMountPoint(p.toString())) {
-                    continue; // still mounted: reported above (or the unmount failed)
+                if (now.isMountPoint(p.toString())) {
+                    continue; // still mounted: reported above (or the unmount failed); never lstat through a mount (a dead server hangs it)
+                }
+                if (Files.isSymbolicLink(p)) {
+                    out.add(new Finding(n, p + " is a symlink that no record accounts for (left alone)", null));
+                    continue;
+                }
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
                 }
                 boolean empty;
                 try (DirectoryStream<Path> inner = Files.newDirectoryStream(p)) {
