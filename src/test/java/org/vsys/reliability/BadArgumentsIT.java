@@ -74,8 +74,9 @@ class BadArgumentsIT {
         if (r.err().length() > 400) {
             return what + ": an error line of " + r.err().length() + " characters";
         }
-        if (!before.equals(TeardownIT.state())) {
-            return what + ": the state changed";
+        String after = TeardownIT.state();
+        if (!before.equals(after)) {
+            return what + ": the state changed:\n--- before\n" + before + "--- after\n" + after;
         }
         if (Files.exists(PWNED)) {
             return what + ": an argument was run by a shell";
