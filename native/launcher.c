@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -27,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -36,6 +40,10 @@
 
 #define R VSYS_ROOT
 #define LOGIN_PATH "/usr/local/bin:/usr/bin:/bin"
+/* the name service for users and groups not in /etc/passwd, /etc/group */
+#ifndef VSYS_GETENT
+#define VSYS_GETENT "/usr/bin/getent"
+#endif
 
 extern char **environ;
 
@@ -44,7 +52,7 @@ struct caller {
 	uid_t uid;
 	gid_t gid;
 	int ngroups;
-	gid_t *groups;
+	gid_t groups[NGROUPS_MAX + 1]; /* static: no allocation (pages touched only as used) */
 	char cwd[PATH_MAX];
 	int cwd_ok;
 	char user[256];
@@ -77,13 +85,7 @@ static void capture_ids(void)
 		_exit(125);
 	caller.uid = ruid;
 	caller.gid = rgid;
-	n = getgroups(0, NULL);
-	if (n < 0)
-		_exit(125);
-	caller.groups = calloc((size_t)n + 1, sizeof(gid_t));
-	if (!caller.groups)
-		_exit(125);
-	n = getgroups(n, caller.groups);
+	n = getgroups(NGROUPS_MAX, caller.groups);
 	if (n < 0)
 		_exit(125);
 	caller.ngroups = n;
@@ -109,22 +111,21 @@ static void ensure_std_fds(void)
 }
 
 /* --- phase 3: scrub the environment; the privileged phase then runs with
- * an empty environment, the scrubbed one goes to the command ------------- */
+ * an empty environment, the scrubbed one goes to the command. Compacted in
+ * place (the array is the process's own, on its stack): no allocation. ---- */
 static void scrub_environment(void)
 {
-	size_t n = 0, k = 0, i;
-	char **clean;
+	size_t k = 0, i;
 
-	for (i = 0; environ && environ[i]; i++)
-		n++;
-	clean = calloc(n + 1, sizeof(char *));
-	if (!clean)
-		die("out of memory");
-	for (i = 0; i < n; i++)
+	if (!environ) {
+		user_env = empty_env;
+		return;
+	}
+	for (i = 0; environ[i]; i++)
 		if (!env_unsafe(environ[i]))
-			clean[k++] = environ[i];
-	clean[k] = NULL;
-	user_env = clean;
+			environ[k++] = environ[i];
+	environ[k] = NULL;
+	user_env = environ;
 	environ = empty_env;
 }
 
@@ -317,46 +318,194 @@ static void keep_passwd(const struct passwd *pw)
 		 sizeof caller.shell);
 }
 
-/* Fast path: the host's own /etc/passwd (root-owned, checked through the fd),
- * which holds every local user; saves the name service's nscd probes. */
-static int passwd_from_file(void)
+/* Read a root-owned, not group/other writable host file (/etc/passwd,
+ * /etc/group) into buf; 0 if it cannot be used (then the name service is
+ * asked). One open, one fstat, one or two reads: no stdio, no allocation. */
+static size_t read_host_db(const char *path, char *buf, size_t cap)
 {
-	struct passwd pw, *res;
 	struct stat st;
-	char buf[4096];
-	int found = 0, fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	FILE *f;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
 		return 0;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
-	    !(f = fdopen(fd, "re"))) {
+	    st.st_size >= (off_t)cap) {
 		close(fd);
 		return 0;
 	}
-	while (fgetpwent_r(f, &pw, buf, sizeof buf, &res) == 0) {
-		if (pw.pw_uid != caller.uid || pw.pw_name[0] == '+' || pw.pw_name[0] == '-')
-			continue;
-		keep_passwd(&pw);
-		found = 1;
-		break;
+	n = read_all(fd, buf, cap);
+	close(fd);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Split one line of a colon database into at most max fields (in place). */
+static int split_fields(char *line, char **f, int max)
+{
+	int n = 0;
+	f[n++] = line;
+	for (; *line && n < max; line++) {
+		if (*line == ':') {
+			*line = '\0';
+			f[n++] = line + 1;
+		}
 	}
-	fclose(f);
-	return found;
+	return n;
+}
+
+/* A decimal id field: digits only, fits in 32 bits. */
+static int parse_id(const char *s, unsigned *out)
+{
+	unsigned long v = 0;
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 0xffffffffUL)
+			return 0;
+	}
+	*out = (unsigned)v;
+	return 1;
+}
+
+#define HOST_DB_MAX (1 << 20)
+static char host_db[HOST_DB_MAX];
+
+/* Fast path: the host's own /etc/passwd (root-owned, checked through the fd),
+ * which holds every local user; saves the name service's nscd probes. The
+ * first entry with the caller's uid wins, as getpwuid's files backend. */
+static int passwd_from_buf(char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *f[7];
+		unsigned uid;
+
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		if (p[0] != '+' && p[0] != '-' && p[0] != '#' && split_fields(p, f, 7) == 7 &&
+		    f[0][0] && parse_id(f[2], &uid) && uid == caller.uid && !strchr(f[6], ':')) {
+			struct passwd pw;
+			memset(&pw, 0, sizeof pw);
+			pw.pw_name = f[0];
+			pw.pw_dir = f[5];
+			pw.pw_shell = f[6];
+			keep_passwd(&pw);
+			return 1;
+		}
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static int passwd_from_file(void)
+{
+	return passwd_from_buf(host_db, read_host_db("/etc/passwd", host_db, sizeof host_db));
+}
+
+/* The name service, for a user or group that is not in the host's files
+ * (LDAP, SSSD): getent(1) run as root with an empty environment, stdin and
+ * stderr on /dev/null and no inherited fd, its first output line in out.
+ * Not getpwuid(3) in this process: the launcher is linked static (Makefile),
+ * where glibc's NSS cannot be used safely. 1 if found; 0 if not (or if
+ * getent fails: the caller then refuses, failing closed). */
+static int getent_line(const char *db, const char *key, char *out, size_t cap)
+{
+	static char *const env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *)"LC_ALL=C", NULL };
+	struct sigaction dfl, old;
+	size_t len = 0;
+	int p[2], status = -1;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &dfl, &old); /* an inherited SIG_IGN would reap it for us */
+	pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		char *const argv[] = { (char *)"getent", (char *)db, (char *)key, NULL };
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(null, 2) < 0)
+			_exit(126);
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
+			int fd;
+			for (fd = 3; fd < 1024; fd++)
+				close(fd);
+		}
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			_exit(126);
+		execve(VSYS_GETENT, argv, env);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t r = read(p[0], out + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == cap - 1)
+			break;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &old, NULL);
+	out[len] = '\0';
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && len > 0;
+}
+
+/* The gid of group name from the host's /etc/group; 1 if found. */
+static int group_from_file(const char *name, gid_t *gid)
+{
+	static size_t len;
+	static int loaded;
+	static char copy[HOST_DB_MAX];
+	char *p, *end;
+
+	if (!loaded) {
+		len = read_host_db("/etc/group", host_db, sizeof host_db);
+		loaded = 1;
+	}
+	memcpy(copy, host_db, len);
+	p = copy;
+	end = copy + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *f[4];
+		unsigned g;
+
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		if (p[0] != '+' && p[0] != '-' && p[0] != '#' && split_fields(p, f, 4) >= 3 &&
+		    strcmp(f[0], name) == 0 && parse_id(f[2], &g)) {
+			*gid = (gid_t)g;
+			return 1;
+		}
+		p = nl + 1;
+	}
+	return 0;
 }
 
 static void lookup_passwd(void)
 {
-	struct passwd *pw;
+	char key[16], line[8192];
 
 	if (passwd_from_file())
 		return;
-	errno = 0;
-	pw = getpwuid(caller.uid);
-	if (!pw)
+	xsnprintf(key, sizeof key, "%u", (unsigned)caller.uid);
+	if (!getent_line("passwd", key, line, sizeof line) || !passwd_from_buf(line, strlen(line)))
 		die("uid %u: no passwd entry", (unsigned)caller.uid);
-	keep_passwd(pw);
-	endpwent();
 }
 
 static int caller_in_group(gid_t g)
@@ -379,12 +528,20 @@ static int allowed_by_groups(const char *list)
 		const char *c = strchr(p, ',');
 		size_t n = c ? (size_t)(c - p) : strlen(p);
 		if (n > 0 && n < sizeof name) {
-			struct group *gr;
+			char line[8192], *f[4];
+			unsigned g;
+			gid_t gid;
 			memcpy(name, p, n);
 			name[n] = '\0';
-			gr = getgrnam(name);
-			if (gr && caller_in_group(gr->gr_gid))
-				return 1;
+			if (group_from_file(name, &gid)) {
+				if (caller_in_group(gid))
+					return 1;
+			} else if (name[0] != '-' && getent_line("group", name, line, sizeof line)) {
+				line[strcspn(line, "\n")] = '\0';
+				if (split_fields(line, f, 4) >= 3 && strcmp(f[0], name) == 0 &&
+				    parse_id(f[2], &g) && caller_in_group((gid_t)g))
+					return 1;
+			}
 		}
 		p += n;
 		if (*p == ',')
@@ -400,7 +557,6 @@ static void authorize(void)
 		die("%s: permission denied for user %s", target.asked, caller.user);
 	if (target.info.groups[0] && !allowed_by_groups(target.info.groups))
 		die("%s: permission denied for user %s (groups)", target.asked, caller.user);
-	endgrent();
 }
 
 /* --- phase 7: one audit line ------------------------------------------- */
@@ -413,11 +569,33 @@ static void append_clean(char *dst, size_t cap, size_t *len, const char *s)
 	dst[*len] = '\0';
 }
 
+/* One datagram to /dev/log, as syslog(3) sends it but without its per-call
+ * cost (no localtime(): the timezone file; no connect()): the receiver stamps
+ * the time (RFC 3164 4.3.2). A stream socket at /dev/log (old syslog-ng) gets
+ * the NUL-terminated form glibc uses. Failures are silent, as with syslog(3). */
+static void send_log(const char *msg, size_t len)
+{
+	static const struct sockaddr_un addr = { AF_UNIX, "/dev/log" };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)&addr, sizeof addr) < 0 &&
+	    errno == EPROTOTYPE) {
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0)
+			(void)send(fd, msg, len + 1, MSG_NOSIGNAL);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static void audit(const struct invocation *inv, int argc, char **argv)
 {
-	char cmd[512];
+	char cmd[512], line[2048 + PATH_MAX];
 	size_t len = 0;
-	int i;
+	int i, n;
 
 	if (!target.config.audit)
 		return;
@@ -431,12 +609,15 @@ static void audit(const struct invocation *inv, int argc, char **argv)
 			append_clean(cmd, sizeof cmd, &len, " ");
 		append_clean(cmd, sizeof cmd, &len, argv[i]);
 	}
-	openlog("vsys", LOG_PID, LOG_AUTHPRIV);
-	syslog(LOG_INFO, "user=%s uid=%u system=%s%s%s command=%s cwd=%s", caller.user,
-	       (unsigned)caller.uid, target.system,
-	       strcmp(target.asked, target.system) ? " alias=" : "",
-	       strcmp(target.asked, target.system) ? target.asked : "", cmd, caller.cwd);
-	closelog();
+	n = snprintf(line, sizeof line, "<%d>vsys[%d]: user=%s uid=%u system=%s%s%s command=%s cwd=%s",
+		     LOG_AUTHPRIV | LOG_INFO, (int)getpid(), caller.user, (unsigned)caller.uid,
+		     target.system, strcmp(target.asked, target.system) ? " alias=" : "",
+		     strcmp(target.asked, target.system) ? target.asked : "", cmd, caller.cwd);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	send_log(line, (size_t)n);
 }
 
 /* --- phase 8: enter the system ----------------------------------------- */

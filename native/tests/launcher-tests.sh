@@ -474,6 +474,8 @@ refused "argc == 0" "(no program name|empty name)"
 RUN_NOPW() { timeout 30 "$XEXEC" -U 54321:54321 -c / -e PATH=/usr/bin:/bin "$@" >"$W/out" 2>"$W/err" </dev/null; RC=$?; OUT=$(cat "$W/out"); ERR=$(cat "$W/err"); }
 RUN_NOPW "$R/bin/$SA" "${TOUCH[@]}"
 refused "a uid without a passwd entry" "uid 54321: no passwd entry"
+RUN_NOPW /bin/sh -c "trap '' CHLD; exec $R/bin/$SA ${TOUCH[*]@Q}"
+refused "...also with SIGCHLD ignored by the caller (the getent(1) fallback)" "uid 54321: no passwd entry"
 L "$R/bin/$SF" "${TOUCH[@]}"
 refused "system not allowed by users=" "permission denied for user $U1"
 RUN $U2 $H2/vlt-work "$R/bin/$SF" id -un
