@@ -68,7 +68,7 @@ public final class Snapshot {
     private final Result result = new Result();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Map<String, CompletableFuture<Void>> hardLinks = new HashMap<>();
-    private final List<CompletableFuture<Void>> tasks = new ArrayList<>();
+    private final List<CompletableFuture<Void>> tasks = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(4096);
     private ExecutorService pool;
@@ -125,7 +125,7 @@ public final class Snapshot {
                     throw new VsysException(ExitCode.BAD_SOURCE, source.toString(), "not a directory");
                 }
                 root = new Dir(re);
-                walk(source, root, prev == null ? null : store.tree(prev.root));
+                walkAll(source, root, prev == null ? null : store.tree(prev.root), threads);
                 CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
                 if (failure.get() != null) {
                     throw failure.get();
@@ -215,12 +215,63 @@ public final class Snapshot {
         }
     }
 
-    private void walk(Path dirPath, Dir dir, Tree prev) throws IOException {
+    /** Directories this near the root are walked in parallel: the waits for the source overlap. */
+    private static final int PARALLEL_DEPTH = 3;
+    private final java.util.concurrent.atomic.LongAdder nDirs = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder nFiles = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder nBytes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder nSymlinks = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder nSpecial = new java.util.concurrent.atomic.LongAdder();
+
+    /** One directory walked as a fork/join task. */
+    private final class WalkTask extends java.util.concurrent.RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        final transient Path path;
+        final transient Dir dir;
+        final transient Tree prev;
+        final int depth;
+
+        WalkTask(Path path, Dir dir, Tree prev, int depth) {
+            this.path = path;
+            this.dir = dir;
+            this.prev = prev;
+            this.depth = depth;
+        }
+
+        @Override
+        protected void compute() {
+            try {
+                walk(path, dir, prev, depth);
+            } catch (Throwable x) {
+                failure.compareAndSet(null, x);
+            }
+        }
+    }
+
+    private void walkAll(Path source, Dir root, Tree prev, int threads) throws Throwable {
+        java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(Math.max(2, threads));
+        try {
+            fj.invoke(new WalkTask(source, root, prev, 0));
+        } finally {
+            fj.shutdownNow();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        result.dirs = nDirs.sum();
+        result.files = nFiles.sum();
+        result.totalBytes = nBytes.sum();
+        result.symlinks = nSymlinks.sum();
+        result.special = nSpecial.sum();
+        result.entries = result.dirs + result.files + result.symlinks + result.special;
+    }
+
+    private void walk(Path dirPath, Dir dir, Tree prev, int depth) throws IOException {
+        List<WalkTask> forks = new ArrayList<>();
         if (failure.get() != null) {
             return;
         }
-        result.dirs++;
-        result.entries++;
+        nDirs.increment();
         List<Path> kids = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dirPath)) {
             for (Path p : ds) {
@@ -246,23 +297,27 @@ public final class Snapshot {
                     Dir sub = new Dir(e);
                     dir.subdirs.add(sub);
                     Tree pt = old != null && old.kind == 'd' ? store.tree(old.ref) : null;
-                    walk(p, sub, pt);
+                    if (depth < PARALLEL_DEPTH) {
+                        forks.add(new WalkTask(p, sub, pt, depth + 1));
+                    } else {
+                        walk(p, sub, pt, depth + 1);
+                    }
                 }
                 case 'f' -> {
-                    result.files++;
-                    result.entries++;
-                    result.totalBytes += e.size;
+                    nFiles.increment();
+                    nBytes.add(e.size);
                     file(p, e, old);
                 }
                 case 'l' -> {
-                    result.symlinks++;
-                    result.entries++;
+                    nSymlinks.increment();
                 }
                 default -> {
-                    result.special++;
-                    result.entries++;
+                    nSpecial.increment();
                 }
             }
+        }
+        if (!forks.isEmpty()) {
+            java.util.concurrent.ForkJoinTask.invokeAll(forks);
         }
     }
 
@@ -290,21 +345,21 @@ public final class Snapshot {
             }
         }
         if (e.nlink > 1) {
-            String k = e.dev + ":" + e.ino;
-            CompletableFuture<Void> first = hardLinks.get(k);
-            if (first != null) {
-                Entry[] holder = {null};
-                // same inode: same content and metadata; take the first one's ref when it is done
-                tasks.add(first.thenRun(() -> e.ref = holder[0] == null ? e.ref : holder[0].ref));
-                linkedTo.put(e, k);
-                return;
-            }
-            CompletableFuture<Void> f = submit(() -> fromSource(p, e));
-            hardLinks.put(k, f);
-            firstOf.put(k, e);
+            hardLink(p, e);
             return;
         }
         submit(() -> fromSource(p, e));
+    }
+
+    /** A file with other links: read once; the others take the first one's ref in writeTrees. */
+    private synchronized void hardLink(Path p, Entry e) {
+        String k = e.dev + ":" + e.ino;
+        if (firstOf.containsKey(k)) {
+            linkedTo.put(e, k);
+            return;
+        }
+        firstOf.put(k, e);
+        hardLinks.put(k, submit(() -> fromSource(p, e)));
     }
 
     private final Map<Entry, String> linkedTo = new java.util.IdentityHashMap<>();
@@ -480,9 +535,9 @@ public final class Snapshot {
                     double s = (System.nanoTime() - start) / 1e9;
                     long b = doneBytes.get();
                     double rate = b / Math.max(s, 0.001);
-                    long total = Math.max(expectedBytes, result.totalBytes);
+                    long total = Math.max(expectedBytes, nBytes.sum());
                     String eta = total > b && rate > 0 ? String.format("%.0f s", (total - b) / rate) : "?";
-                    out.print(String.format("\r\033[K%d files, %d dirs, %.1f MB, %.1f MB/s, ETA %s", result.files, result.dirs,
+                    out.print(String.format("\r\033[K%d files, %d dirs, %.1f MB, %.1f MB/s, ETA %s", nFiles.sum(), nDirs.sum(),
                             b / 1e6, rate / 1e6, eta));
                     out.flush();
                 }
