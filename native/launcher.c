@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <limits.h>
@@ -95,9 +96,14 @@ static void capture_ids(void)
  * file the launcher opens) ---------------------------------------------- */
 static void ensure_std_fds(void)
 {
+	struct pollfd pfd[3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 } };
 	int fd;
+
+	/* one poll(2) tells which of 0, 1, 2 are closed (POLLNVAL) */
+	if (poll(pfd, 3, 0) < 0)
+		_exit(125);
 	for (fd = 0; fd < 3; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+		if (!(pfd[fd].revents & POLLNVAL))
 			continue;
 		int nfd = open("/dev/null", O_RDWR | O_NOFOLLOW);
 		if (nfd < 0)
@@ -255,7 +261,7 @@ static int read_record(int dirfd, const char *name, const char *path, struct rec
 		die("%s: unsafe: writable by group or others", path);
 	if (st.st_size > RECORD_MAX_SIZE)
 		die("%s: corrupt record: larger than %d bytes", path, RECORD_MAX_SIZE);
-	n = read_all(fd, buf, sizeof buf);
+	n = read_sized(fd, buf, sizeof buf, st.st_size);
 	if (n < 0)
 		die_errno("%s", path);
 	close(fd);
@@ -334,7 +340,7 @@ static size_t read_host_db(const char *path, char *buf, size_t cap)
 		close(fd);
 		return 0;
 	}
-	n = read_all(fd, buf, cap);
+	n = read_sized(fd, buf, cap, st.st_size);
 	close(fd);
 	return n > 0 ? (size_t)n : 0;
 }
@@ -765,8 +771,12 @@ static void close_inherited_dirs(void)
 			close_fd_if_dir((int)fd);
 		return;
 	}
-	/* raw getdents64: no allocation, one small buffer */
+	/* raw getdents64: no allocation, one small buffer. procfs emits fds until
+	 * the buffer is full: a batch that leaves room for another entry (a
+	 * numeric name: at most 32 bytes) was the last, and needs no read for
+	 * the end of the directory. */
 	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+		int last = n + 64 < (long)sizeof buf;
 		long off = 0;
 		while (off < n) {
 			struct dirent64 *e = (struct dirent64 *)(void *)(buf + off);
@@ -777,6 +787,8 @@ static void close_inherited_dirs(void)
 				continue;
 			close_fd_if_dir((int)fd);
 		}
+		if (last)
+			break;
 	}
 	if (n < 0)
 		die_errno("/proc/self/fd");

@@ -31,6 +31,10 @@ void xsnprintf(char *dst, size_t n, const char *fmt, ...);
  * returns length, or -1 with errno set (EFBIG when larger than cap-1). */
 ssize_t read_all(int fd, char *buf, size_t cap);
 
+/* read_all for a file whose fstat size is known: stops once size bytes are
+ * read (saves the read that would return 0); reads on if the file is longer. */
+ssize_t read_sized(int fd, char *buf, size_t cap, off_t size);
+
 /* Write all of buf; -1 on error. */
 int write_all(int fd, const void *buf, size_t len);
 
