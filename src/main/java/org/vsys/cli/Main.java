@@ -29,11 +29,11 @@ import picocli.CommandLine.Spec;
         description = {
             "The seed's short forms are kept: 'vsys -c NAME [SOURCE]' is 'vsys create', "
                     + "'vsys -a ALIAS NAME' is 'vsys alias', 'vsys -d NAME' is 'vsys destroy'.",
-            "vsys must run as root. See vsys(8) and vsys.conf(5)."},
+            "vsys must run as root; run and shell may be used by anyone (the launcher decides). See vsys(8) and vsys.conf(5)."},
         subcommands = {
             CreateCommand.class, AliasCommand.class, UnaliasCommand.class, DestroyCommand.class,
             ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
-            RestoreCommand.class,
+            RestoreCommand.class, RefreshCommand.class,
             CheckCommand.class,
             SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
             CommandLine.HelpCommand.class})

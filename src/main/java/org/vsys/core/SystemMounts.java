@@ -133,7 +133,9 @@ public final class SystemMounts {
         Path f = inst.pidFile(name);
         try {
             if (helpers.isEmpty()) {
+                // no helper left: its pid file and its log (sshfs's own output) go with it
                 Files.deleteIfExists(f);
+                Files.deleteIfExists(inst.logFile(name));
                 return;
             }
             Files.createDirectories(inst.stateDir());

@@ -149,6 +149,8 @@ class LauncherIT {
         Cmd.of("userdel", late).run();
         Cmd.of("useradd", "-M", "-s", "/bin/sh", late).ok(); // rewrites /etc/passwd (a new file, renamed)
         try {
+            // what vsys-refresh.path runs on a systemd host whenever /etc/passwd or /etc/group changes
+            ItEnv.vsysOk("refresh", system);
             Cmd.Result r = Cmd.asUser(late, ItEnv.launcher(system), "id", "-un").dir(Paths.get("/")).run();
             assertEquals(0, r.exit(), r::toString);
             assertEquals(late, r.out().strip(), r::toString);
