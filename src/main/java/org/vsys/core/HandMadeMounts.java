@@ -26,9 +26,17 @@ public final class HandMadeMounts {
     }
 
     static List<Line> read() {
-        List<Line> out = new ArrayList<>();
         try {
-            for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+            return parse(Files.readString(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return List.of(); // unreadable: nothing found (destroy's own unmount plan reads it again)
+        }
+    }
+
+    static List<Line> parse(String mountinfo) {
+        List<Line> out = new ArrayList<>();
+        {
+            for (String l : mountinfo.split("\n")) {
                 String[] f = l.split(" ");
                 int dash = -1;
                 for (int i = 6; i < f.length; i++) {
@@ -42,8 +50,6 @@ public final class HandMadeMounts {
                 }
                 out.add(new Line(MountTable.decode(f[4]), f[2], f[dash + 1]));
             }
-        } catch (IOException e) {
-            // unreadable: nothing found (destroy's own unmount plan reads it again)
         }
         return out;
     }
@@ -53,7 +59,15 @@ public final class HandMadeMounts {
      * nowhere outside {@code dir}.
      */
     public static List<String> onlyHere(String dir, Set<String> ours) {
-        List<Line> all = read();
+        return onlyHere(read(), dir, ours);
+    }
+
+    /** The same for the mount table given as the text of a mountinfo file. */
+    public static List<String> onlyHere(String mountinfo, String dir, Set<String> ours) {
+        return onlyHere(parse(mountinfo), dir, ours);
+    }
+
+    private static List<String> onlyHere(List<Line> all, String dir, Set<String> ours) {
         List<String> out = new ArrayList<>();
         for (Line m : all) {
             if (!under(m.mountPoint(), dir) || ours.contains(m.mountPoint())) {
