@@ -278,6 +278,17 @@ static void cmd_shared_up(void)
 	ensure_dir(ROOT_TREE, 0755);
 	ensure_dir(NS_DIR, 0755);
 	ensure_dir(VAR_DIR, 0755);
+	if (is_mountpoint(ROOT_TREE))
+		die(ROOT_TREE ": still up in kmod link mode (vsys-view shared-down with link=kmod first)");
+	{
+		char cur[64];
+		ssize_t n = readlink(ROOT_TREE "/.link", cur, sizeof cur - 1);
+		if (n >= 0) { /* left by the kmod link mode */
+			cur[n] = '\0';
+			if (strcmp(cur, ".vsys/link") != 0 || unlink(ROOT_TREE "/.link") < 0)
+				die(ROOT_TREE "/.link: unexpected symlink");
+		}
+	}
 	for (i = 0; i < NELEM(tree_dirs); i++) {
 		xsnprintf(path, sizeof path, ROOT_TREE "/%s", tree_dirs[i]);
 		if (is_mountpoint(path))
@@ -1009,11 +1020,14 @@ static int is_mount_root_fd(int fd)
 	       (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
+static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb,
+			      size_t skip);
+
 static void cmd_refresh(const char *name)
 {
 	struct pending_bind binds[MAX_HOSTFILES];
 	const char *hostfiles;
-	size_t nb, i;
+	size_t nb;
 	int nsfd, rootfd;
 
 	check_name(name);
@@ -1028,13 +1042,24 @@ static void cmd_refresh(const char *name)
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		die_errno("open /");
+	rebind_host_files(name, rootfd, binds, nb, 0);
+	close(rootfd);
+}
+
+/* Bind the host file copies over their targets below rootfd (rel + skip),
+ * detaching earlier binds of them first. */
+static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb,
+			      size_t skip)
+{
+	size_t i;
+
 	for (i = 0; i < nb; i++) {
 		struct stat st;
 		char self[64];
 		int fd, round;
 
 		for (round = 0; round < 100; round++) {
-			fd = openat2_in_root(rootfd, binds[i].rel, O_NOFOLLOW);
+			fd = openat2_in_root(rootfd, binds[i].rel + skip, O_NOFOLLOW);
 			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !is_mount_root_fd(fd))
 				break;
 			/* an earlier bind of the host file: detach it */
@@ -1051,8 +1076,9 @@ static void cmd_refresh(const char *name)
 			close(fd);
 		close(binds[i].tree);
 	}
-	close(rootfd);
 }
+
+#include "kmod_view.inc"
 
 int main(int argc, char **argv)
 {
@@ -1063,6 +1089,10 @@ int main(int argc, char **argv)
 		usage();
 	if (geteuid() != 0)
 		die("must run as root");
+	if (argc <= 3 && kmod_mode()) {
+		kmod_main(argc, argv);
+		return 0;
+	}
 	if (strcmp(argv[1], "shared-up") == 0 && argc == 2)
 		cmd_shared_up();
 	else if (strcmp(argv[1], "shared-down") == 0 && argc == 2)
