@@ -653,7 +653,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
     scal_row launch "0 extra mounts${FIRST:+, 1 system}" "$mi0"
     for m in $MOUNT_STEPS; do [ "$m" = 0 ] || scal_row "mounts$m" "$m extra mounts${FIRST:+, 1 system}" "$((mi0 + m))"; done
     for s in "${!MI_AT[@]}"; do echo "$s"; done | sort -n | while read -r s; do
-        scal_row "systems$s" "$s systems" "${MI_AT[$s]} (${MI_OURS[$s]} of these systems)"
+        scal_row "systems$s" "$s system$([ "$s" = 1 ] || echo s)" "${MI_AT[$s]} (${MI_OURS[$s]} of these systems)"
     done
     echo
     echo "## 3. File work inside the system"
@@ -677,7 +677,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
         for s in "${!MI_AT[@]}" 0; do echo "$s"; done | sort -n | uniq | while read -r s; do
             [ -f "$RES/cli$s.tsv" ] || continue
             echo
-            echo "### with $s systems of this run (list and status show every system on the machine)"
+            echo "### with $s system$([ "$s" = 1 ] || echo s) of this run (list and status show every system on the machine)"
             echo
             head_row "hello"; rows "cli$s" hello
             if [ -f "$RES/status$s.tsv" ]; then tail -n +3 "$RES/status$s.tsv" | while IFS=$'\t' read -r l n med mn mx p25 p75 ratio pratio rss fails; do
