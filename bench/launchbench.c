@@ -103,6 +103,7 @@ static double quant(const double *s, int n, double q)
 }
 
 static int devnull = -1;
+static char errpath[64];   /* the children's stderr, shown when one fails */
 static int verbose = 0;
 static int tolerate = 0;
 static const char *cwd = NULL;
@@ -119,8 +120,9 @@ static double run(struct cmd *c, long *rss)
     if (pid == 0) {
         dup2(devnull, 0);
         if (!verbose) {
+            int e = open(errpath, O_WRONLY | O_TRUNC | O_CLOEXEC);
             dup2(devnull, 1);
-            dup2(devnull, 2);
+            dup2(e >= 0 ? e : devnull, 2);
         }
         if (cwd && chdir(cwd) != 0) {
             perror("launchbench: chdir");
@@ -153,6 +155,16 @@ static double run(struct cmd *c, long *rss)
         for (char **a = c->argv; *a; a++)
             fprintf(stderr, " %s", *a);
         fprintf(stderr, ")\n");
+        if (!verbose) {
+            char buf[1024];
+            int e = open(errpath, O_RDONLY | O_CLOEXEC);
+            ssize_t k = e >= 0 ? read(e, buf, sizeof buf - 1) : -1;
+            if (k > 0) {
+                buf[k] = 0;
+                fprintf(stderr, "launchbench: its stderr: %s%s", buf, buf[k - 1] == '\n' ? "" : "\n");
+            }
+        }
+        unlink(errpath);
         exit(1);
     }
     return t;
@@ -266,6 +278,14 @@ int main(int argc, char **argv)
     devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0)
         die("/dev/null: %s", strerror(errno));
+    snprintf(errpath, sizeof errpath, "/tmp/launchbench.%d.err", (int)getpid());
+    {
+        int e = open(errpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (e < 0)
+            die("%s: cannot create", errpath);
+        fchmod(e, 0666); /* children may run as another user */
+        close(e);
+    }
 
     long rss;
     for (int r = 0; r < warm; r++)
@@ -282,6 +302,7 @@ int main(int argc, char **argv)
             break;
     }
 
+    unlink(errpath);
     if (rawfile) {
         FILE *f = fopen(rawfile, "w");
         if (!f)
