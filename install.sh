@@ -85,7 +85,7 @@ uninstall() {
         rm -f -- "$MANIFEST"
     fi
     rm -f -- "$PREFIX/bin/vsys" "$LIBEXEC/vsys-view" "$COMPL"
-    [ -d "$LIBDIR" ] && find "$LIBDIR" -maxdepth 1 -type f -name '*.jar' -delete
+    [ -d "$LIBDIR" ] && find "$LIBDIR" -maxdepth 1 -type f \( -name '*.jar' -o -name vsys.jsa \) -delete
     # R: only the files install or vsys made, then empty directories
     rm -f -- "$R/bin/bin" "$R/etc/.lock"
     if [ -f "$R/etc/vsys.conf" ]; then
@@ -170,12 +170,25 @@ for j in "$LIBDIR"/*.jar; do   # jars of an older version
 done
 inst 0755 "$VIEW" "$LIBEXEC/vsys-view"
 
+JVM_FLAGS="-XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Dvsys.root=$R -Dvsys.libexec=$LIBEXEC"
+# A static class-data archive of the CLI's classes, made for exactly these jars and this JDK
+# (remade at every install; after a JDK upgrade run ./install.sh again: a stale archive only
+# costs the speed-up). It halves the JVM's start-up share of 'vsys list'; docs/BENCHMARKS.md.
+CDS=
+rm -f -- "$LIBDIR/vsys.jsa"
+if JAVA_FLAGS="$JVM_FLAGS" "$SRC/bench/mkcds.sh" "$LIBDIR/vsys.jsa" "$LIBDIR/*" org.vsys.cli.Main --help list \
+        >/dev/null 2>&1; then
+    CDS=" -XX:SharedArchiveFile=$LIBDIR/vsys.jsa"
+else
+    say "no class-data archive: vsys starts slower"
+fi
+
 wrapper=$(mktemp)
 trap 'rm -f "$wrapper"' EXIT
 cat >"$wrapper" <<EOF
 #!/bin/sh
 # vsys: the admin command (installed by vsys install.sh)
-exec java -XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xshare:auto -Dvsys.root=$R -Dvsys.libexec=$LIBEXEC -cp '$LIBDIR/*' org.vsys.cli.Main "\$@"
+exec java $JVM_FLAGS -Xshare:auto$CDS -cp '$LIBDIR/*' org.vsys.cli.Main "\$@"
 EOF
 inst 0755 "$wrapper" "$PREFIX/bin/vsys"
 
