@@ -11,6 +11,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.vsys.linux.PosixException;
 import org.vsys.linux.StoreCalls;
@@ -24,8 +26,10 @@ import org.vsys.linux.StoreCalls;
  */
 public final class Checkout {
     private final Store store;
-    private long links;
-    private long copies;
+    private final java.util.concurrent.atomic.LongAdder links = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder copies = new java.util.concurrent.atomic.LongAdder();
+    /** Directories this near the root are filled in parallel (default none: on 2 busy cores it did not pay). */
+    private static final int PARALLEL_DEPTH = Integer.getInteger("vsys.checkoutParallelDepth", 0);
 
     public Checkout(Store store) {
         this.store = store;
@@ -36,7 +40,7 @@ public final class Checkout {
     }
 
     public long links() {
-        return links;
+        return links.sum();
     }
 
     /** Makes the checkout of commit unless it exists; returns its path. Call under the store lock. */
@@ -51,7 +55,15 @@ public final class Checkout {
             deleteTree(tmp);
         }
         Files.createDirectory(tmp);
-        fill(tmp, store.tree(c.root));
+        java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        try {
+            fj.invoke(new FillTask(tmp, c.root, 0));
+        } catch (java.io.UncheckedIOException x) {
+            throw x.getCause();
+        } finally {
+            fj.shutdownNow();
+        }
         Metadata.apply(tmp, c.rootMeta);
         // no syncfs: a checkout is metadata only (links, directories), which ext4 and xfs journal
         // in order, so the rename below is never durable before the entries it names
@@ -62,7 +74,32 @@ public final class Checkout {
         return dst;
     }
 
-    private void fill(Path dir, Tree tree) throws IOException {
+    /** One directory's entries as a fork/join task. */
+    private final class FillTask extends java.util.concurrent.RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        final transient Path dir;
+        final String tree;
+        final int depth;
+
+        FillTask(Path dir, String tree, int depth) {
+            this.dir = dir;
+            this.tree = tree;
+            this.depth = depth;
+        }
+
+        @Override
+        protected void compute() {
+            try {
+                fill(dir, store.tree(tree), depth);
+            } catch (IOException x) {
+                throw new java.io.UncheckedIOException(x);
+            }
+        }
+    }
+
+    private void fill(Path dir, Tree tree, int depth) throws IOException {
+        List<FillTask> forks = new ArrayList<>();
+        List<Object[]> later = new ArrayList<>();
         for (Entry e : tree.entries) {
             Path p = RawPaths.child(dir, e.name);
             switch (e.kind) {
@@ -70,7 +107,7 @@ public final class Checkout {
                     Path obj = store.object(e.objectId(), Store.FILE);
                     try {
                         Files.createLink(p, obj);
-                        links++;
+                        links.increment();
                     } catch (FileSystemException x) {
                         if (!String.valueOf(x.getReason()).contains("Too many links")) {
                             throw x;
@@ -78,13 +115,18 @@ public final class Checkout {
                         // EMLINK: the object has 65000 links already; this one gets a copy
                         Files.copy(obj, p);
                         Metadata.apply(p, e);
-                        copies++;
+                        copies.increment();
                     }
                 }
                 case 'd' -> {
                     Files.createDirectory(p);
-                    fill(p, store.tree(e.ref));
-                    Metadata.apply(p, e);
+                    if (depth < PARALLEL_DEPTH) {
+                        forks.add(new FillTask(p, e.ref, depth + 1));
+                        later.add(new Object[] {p, e});
+                    } else {
+                        fill(p, store.tree(e.ref), depth + 1);
+                        Metadata.apply(p, e);
+                    }
                 }
                 case 'l' -> {
                     Files.createSymbolicLink(p, RawPaths.fromBytes(Escape.parse(e.ref)));
@@ -105,6 +147,12 @@ public final class Checkout {
                     }
                     Metadata.apply(p, e);
                 }
+            }
+        }
+        if (!forks.isEmpty()) {
+            java.util.concurrent.ForkJoinTask.invokeAll(forks);
+            for (Object[] l : later) {
+                Metadata.apply((Path) l[0], (Entry) l[1]); // after its children: the mtime stays
             }
         }
     }
