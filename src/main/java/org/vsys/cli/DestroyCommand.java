@@ -26,7 +26,13 @@ final class DestroyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         main.requireRoot("destroy");
-        new Destroy(main.installation, main.debugSink()).run(name, force);
+        java.util.List<org.vsys.core.Processes.Holder> left = new Destroy(main.installation, main.debugSink()).run(name, force);
+        if (!left.isEmpty()) {
+            // --force detaches, it never kills: say who keeps running on the old tree
+            main.err.println("vsys: " + name + ": destroyed; still running on its detached filesystems (not killed): "
+                    + org.vsys.core.Processes.describe(left));
+            main.err.flush();
+        }
         return 0;
     }
 }

@@ -36,7 +36,11 @@ public final class Destroy {
         }
     }
 
-    public void run(String rawName, boolean force) throws VsysException {
+    /**
+     * Destroys NAME. Returns, under {@code force}, the processes that were still using the system:
+     * they are detached from it lazily, never killed, and the caller reports them.
+     */
+    public List<Processes.Holder> run(String rawName, boolean force) throws VsysException {
         String name = Names.check(rawName);
         if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
             throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
@@ -93,6 +97,7 @@ public final class Destroy {
                             "in use: " + Processes.describe(holders) + "; nothing was changed (--force detaches lazily)");
                 }
             }
+            List<Processes.Holder> leftRunning = force ? Processes.using(dir, inst.nsFile(name)) : List.of();
             Steps.reach("destroy.start");
             records.write(rec.withState(SystemRecord.State.DESTROYING));
             Steps.reach("destroy.marked");
@@ -121,6 +126,7 @@ public final class Destroy {
                     debug.line("shared-down: " + e.why());
                 }
             }
+            return leftRunning;
         }
     }
 }

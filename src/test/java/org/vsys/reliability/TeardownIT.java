@@ -320,6 +320,10 @@ class TeardownIT {
             Rig.vsysOk("destroy", "td23");
         } else {
             assertEquals(0, r.code(), r.toString());
+            // detached, not killed, and named
+            assertTrue(p.isAlive(), "--force does not kill the process inside");
+            assertTrue(r.err().contains("pid " + p.pid()), r.err());
+            p.destroyForcibly().waitFor();
         }
         assertGone("td23");
     }
