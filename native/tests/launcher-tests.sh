@@ -120,8 +120,12 @@ if [ "$SANITIZE" = 1 ]; then
 	say "# SANITIZE=1: $R/bin/bin is the ASan/UBSan build"
 fi
 
-cc -O2 -o "$W/xexec" "$HERE/helpers.c" || die "cannot build helpers"
-cc -O2 -DPRELOAD -shared -fPIC -o "$W/preload.so" "$HERE/helpers.c" || die "cannot build preload.so"
+if [ "$NATIVE/build/tests/xexec" -nt "$HERE/helpers.c" ] && [ "$NATIVE/build/tests/preload.so" -nt "$HERE/helpers.c" ]; then
+	cp "$NATIVE/build/tests/xexec" "$NATIVE/build/tests/preload.so" "$W/"   # make -C native built them
+else
+	cc -O2 -o "$W/xexec" "$HERE/helpers.c" || die "cannot build helpers"
+	cc -O2 -DPRELOAD -shared -fPIC -o "$W/preload.so" "$HERE/helpers.c" || die "cannot build preload.so"
+fi
 chmod 755 "$W/xexec" "$W/preload.so"
 XEXEC=$W/xexec
 
@@ -337,8 +341,8 @@ if [ "$LINK_MODE" = namespace ]; then
 else
 	L "$R/bin/$SA" readlink /.vsys/link
 	expect "kmod: the link of a process inside reads ../.os/$SA" eq "$RC:$OUT" "0:../.os/$SA"
-	expect "kmod: the system's tree is a slave (no mount on it reaches $R/$SA)" \
-		eval "awk -v p='$R/.root/.os/$SA' '\$5 == p' /proc/self/mountinfo | grep -q master: && ! grep -q ' $R/$SA/etc/passwd ' /proc/self/mountinfo"
+	expect "kmod: the binds on the system's tree do not reach $R/$SA" \
+		eval "grep -q ' $R/.root/.os/$SA/etc/passwd ' /proc/self/mountinfo && ! grep -q ' $R/$SA/etc/passwd ' /proc/self/mountinfo"
 fi
 groupadd vsys-lt-newgrp && UNDO+=("groupdel vsys-lt-newgrp")
 L "$R/bin/$SA" getent group vsys-lt-newgrp
@@ -645,7 +649,8 @@ if L /usr/bin/ln "$R/bin/bin" $H1/vlt-work/vlt-hard && [ "$RC" = 0 ]; then
 	L $H1/vlt-work/vlt-hard id -u
 	expect "a hard link planted by the user runs as the user only" eq "$OUT" "$(id -u $U1)"
 else
-	expect "a hard link to the launcher cannot be planted (protected_hardlinks)" has "$ERR" "Operation not permitted"
+	expect "a hard link to the launcher cannot be planted (protected_hardlinks, or another filesystem)" \
+		eval 'has "$ERR" "Operation not permitted" || has "$ERR" "Invalid cross-device link"'
 fi
 L /usr/bin/ln -s "$R/bin/bin" $H1/vlt-work/$SA.sym
 L -0 $SA $H1/vlt-work/$SA.sym /bin/sh -c 'id -u; touch /etc/vsys-lt-owned 2>/dev/null; echo $?'

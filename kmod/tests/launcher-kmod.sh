@@ -9,6 +9,11 @@
 # over whatever the host's tree or an earlier step left there) with the
 # launcher installed setuid root and vsys.conf saying link=kmod; everything is
 # undone at the end. Prints "kmod-launcher: N passed, M failed".
+#
+# Not named NN-*.sh on purpose: it takes about 2 minutes in the TCG guest, and
+# tests/vm/run-suite.sh (which runs kmod/tests/[0-9]*.sh) already uses most of
+# its 540 s guest budget. Run it with
+#   tests/vm/vm.sh run kmod/tests/launcher-kmod.sh      (or kmod/tests/vm-run.sh)
 set -u
 P=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$P" || exit 1
