@@ -466,6 +466,23 @@ if [ "$LINK_MODE" = namespace ]; then
 	fi
 fi
 
+# release while a command runs: it keeps its tree, new launches are refused
+RUN $U1 $H1/vlt-work /bin/sh -c "$R/bin/$SB sh -c 'sleep 2; cat /SYSTEM_ID' >$H1/vlt-work/rel-out 2>&1" &
+bgpid=$!
+sleep 0.7
+"$VIEW" release $SB
+RUN $U2 $H2/vlt-work "$R/bin/$SB" "${TOUCH[@]}"
+refused "after release: a new launch is refused" "not (prepared|registered)"
+wait $bgpid
+OUT=$(cat $H1/vlt-work/rel-out)
+expect "after release: the command already running keeps its tree" eq "$OUT" b
+if [ "$LINK_MODE" = kmod ]; then
+	"$VIEW" release $SB
+	expect "kmod: release once nothing uses it removes $R/.root/.os/$SB" \
+		eval "! [ -e $R/.root/.os/$SB ] && ! grep -q ' $R/.root/.os/$SB' /proc/self/mountinfo"
+fi
+"$VIEW" prepare $SB
+
 # ---- attacks: each refused (125, one line) with no effect -------------------
 say "# attacks"
 LA "$R/bin/" "${TOUCH[@]}"
