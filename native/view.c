@@ -618,6 +618,69 @@ static int open_view(const char *name, const char *view)
 	return fd;
 }
 
+/* With view=: recursive copies of the file systems mounted below R/NAME (the
+ * system's fs= other than "/", e.g. an NFS /proj), to be bound at the same
+ * paths in the view where it has those directories. slave: make them slaves
+ * (the host namespace); in a prepared namespace they already are. */
+static size_t live_submount_copies(const char *name, struct pending_bind *binds, size_t max,
+				   int slave)
+{
+	char prefix[4096], line[8192], tops[64][300];
+	size_t pl, nt = 0, nb = 0, i;
+	FILE *f;
+
+	xsnprintf(prefix, sizeof prefix, R "/%s/", name);
+	pl = strlen(prefix);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		die_errno("/proc/self/mountinfo");
+	while (fgets(line, sizeof line, f) && nt < NELEM(tops)) {
+		char *save = NULL, *tok = strtok_r(line, " \n", &save);
+		int k;
+		for (k = 0; tok && k < 4; k++)
+			tok = strtok_r(NULL, " \n", &save);
+		if (!tok)
+			continue;
+		unescape(tok);
+		if (strncmp(tok, prefix, pl) != 0 || strlen(tok + pl) >= sizeof tops[0] - 7)
+			continue;
+		for (i = 0; i < nt; i++) /* below one already listed: in its recursive copy */
+			if (strncmp(tok + pl, tops[i], strlen(tops[i])) == 0 &&
+			    tok[pl + strlen(tops[i])] == '/')
+				break;
+		if (i == nt) {
+			size_t j, w = 0;
+			for (j = 0; j < nt; j++) /* one listed earlier below this one: drop it */
+				if (!(strncmp(tops[j], tok + pl, strlen(tok + pl)) == 0 &&
+				      tops[j][strlen(tok + pl)] == '/'))
+					memmove(tops[w++], tops[j], sizeof tops[0]);
+			nt = w;
+			xstrlcpy(tops[nt++], tok + pl, sizeof tops[0]);
+		}
+	}
+	fclose(f);
+	for (i = 0; i < nt && nb < max; i++) {
+		char path[4096];
+		xsnprintf(path, sizeof path, "%s%s", prefix, tops[i]);
+		binds[nb].tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							 AT_RECURSIVE);
+		if (binds[nb].tree < 0)
+			die_errno("open_tree %s", path);
+		if (slave) {
+			struct mount_attr sa;
+			memset(&sa, 0, sizeof sa);
+			sa.propagation = MS_SLAVE;
+			if (mount_setattr(binds[nb].tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &sa,
+					  sizeof sa) < 0)
+				die_errno("mount_setattr %s", path);
+		}
+		xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link/%s", tops[i]);
+		binds[nb].want_dir = 1;
+		nb++;
+	}
+	return nb;
+}
+
 /* A bind= path handled in the shared tree (BIND_TREE) and not below an
  * earlier one (whose recursive copy already holds it). */
 static int tree_bind_wanted(const struct record *conf, size_t idx)
@@ -722,6 +785,8 @@ static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 		binds[nb].want_dir = 1;
 		nb++;
 	}
+	if (viewfd >= 0) /* first: the host files and bind= go over them */
+		nb += live_submount_copies(name, binds + nb, NELEM(binds) - nb, 0);
 	nb += host_file_copies(hostfiles, binds + nb, NELEM(binds) - nb);
 	nb += system_bind_copies(binds + nb, NELEM(binds) - nb);
 

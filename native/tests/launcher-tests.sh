@@ -426,11 +426,16 @@ if :; then
 	for l in bin lib lib64 sbin; do ln -s usr/$l "$VD/$l"; done
 	mount --bind /usr "$VD/usr" && mount --make-private "$VD/usr"
 	mkdir -p "$R/$SV" && chmod 755 "$R/$SV"
+	# a file system of the system other than "/" (an NFS /proj): shown in the view too
+	mkdir -p "$R/$SV/vlt-sub" "$VD/vlt-sub" && mount -t tmpfs -o size=1m vlt-sub "$R/$SV/vlt-sub" &&
+		UNDO+=("umount -l $R/$SV/vlt-sub; rmdir $R/$SV/vlt-sub") && echo live-sub >"$R/$SV/vlt-sub/f"
 	write_record $SV "$W/trees/a" "view=$VD"
 	ln -sfn bin "$R/bin/$SV"
 	"$VIEW" prepare $SV
 	L "$R/bin/$SV" cat /etc/os-release /SYSTEM_ID
 	expect "view= under $R/.store: the system shows that tree" eq "$RC:$(echo $OUT)" "0:ID=vsys-lt-view view"
+	L "$R/bin/$SV" cat /vlt-sub/f
+	expect "view=: the system's other file systems (mounted below $R/$SV) are shown in it" eq "$RC:$OUT" "0:live-sub"
 	OUT=$(cd / && "$R/bin/$SV" /bin/sh -c 'touch /etc/vlt-x 2>&1; id -un' 2>&1)
 	expect "view= is bound read-only (root inside gets EROFS)" eval 'has "$OUT" "Read-only file system" && has "$OUT" root && ! [ -e "$VD/etc/vlt-x" ]'
 	write_record $SV "$W/trees/a" "view=$W/trees/b"
