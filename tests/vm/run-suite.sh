@@ -66,12 +66,20 @@ fi
 # 1. the guest kernel
 "$HERE/vm.sh" prepare || { say "prepare failed"; say "0 passed, 1 failed"; exit 1; }
 
+# the kernel module and its test programs, built on the host (the kmod steps build only what is missing or older
+# than its source: under TCG a module build takes minutes). A failed build is left to the steps to report.
+if printf '%s\n' "${STEPS[@]}" | grep -q '/kmod/tests/' && [ -f "$PROJECT/kmod/Makefile" ]; then
+  make -s -C "$PROJECT/kmod" > /tmp/vsys-vmsuite-kmod-build.$$ 2>&1 || { say "host build of kmod failed (the kmod steps will say more):"; tail -n 5 /tmp/vsys-vmsuite-kmod-build.$$; }
+  rm -f /tmp/vsys-vmsuite-kmod-build.$$
+fi
+
 # the JVM under TCG is slow to start (10-30 s per vsys command on a loaded machine): a class-data-sharing archive
 # of the installed vsys, made on the host, halves that. Used by the guest steps through JAVA_TOOL_OPTIONS;
 # a stale archive is only ignored by the JVM (-Xshare:auto), never an error.
 cds_archive() {
   local jars key f
   command -v vsys >/dev/null && command -v java >/dev/null || return 0
+  grep -q -- '-XX:SharedArchiveFile=' "$(command -v vsys)" && return 0   # install.sh made one (bench/mkcds.sh)
   jars=$(sed -n "s/.*-cp '\([^']*\)'.*/\1/p" "$(command -v vsys)" | head -n 1)
   [ -n "$jars" ] || return 0
   # shellcheck disable=SC2086

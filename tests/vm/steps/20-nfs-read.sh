@@ -24,13 +24,24 @@ for v in 3 4.1; do
   figure "nfs_read_100M_v${v}_guest_warm $(mbs "$bytes" "$secs") MB/s"
   umount $P
 done
-# the same file over sshfs, when run-suite.sh started an sshd next to ganesha ($VM_OUT/ssh)
+# the same file over sshfs, when run-suite.sh started an sshd next to ganesha ($VM_OUT/ssh). A comparison figure
+# only: sshfs under TCG on a loaded machine can stall or drop its ssh connection (dd then gets EIO), so its
+# failures are reported ("note"), never counted; the NFS reads above are the assertions.
 if [ -f "$VM_OUT/ssh/ssh_config" ] && command -v sshfs >/dev/null; then
   modprobe fuse 2>/dev/null
-  if check "sshfs: mount $S:$(cat "$VM_OUT/ssh/rwpath")" sshfs -F "$VM_OUT/ssh/ssh_config" -o ro "$S:$(cat "$VM_OUT/ssh/rwpath")" $P; then
-    t=$(ts); check "sshfs: read $F" dd if=$P/$F of=/dev/null bs=1M status=none; secs=$(el $t)
-    figure "sshfs_read_100M_guest $(mbs 104857600 "$secs") MB/s (${secs} s)"
-    fusermount -u $P
+  if out=$(timeout -k 5 30 sshfs -F "$VM_OUT/ssh/ssh_config" -o ro,ServerAliveInterval=15,ServerAliveCountMax=4 \
+        "$S:$(cat "$VM_OUT/ssh/rwpath")" $P 2>&1); then
+    t=$(ts)
+    if out=$(timeout -k 5 90 dd if=$P/$F of=/dev/null bs=1M status=none 2>&1); then
+      secs=$(el $t); echo "ok   - sshfs: read $F (comparison only)"
+      figure "sshfs_read_100M_guest $(mbs 104857600 "$secs") MB/s (${secs} s)"
+    else
+      echo "note - sshfs: read $F failed after $(el $t) s (comparison only, not counted): $(echo $out | tail -c 200)"
+      figure "sshfs_read_100M_guest failed (not measured)"
+    fi
+    fusermount -u $P 2>/dev/null || umount -l $P 2>/dev/null
+  else
+    echo "note - sshfs: mount failed (comparison only, not counted): $(echo $out | tail -c 200)"
   fi
 else
   skip "sshfs comparison (no sshd from run-suite.sh)"
