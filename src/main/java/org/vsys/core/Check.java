@@ -214,8 +214,9 @@ public final class Check {
             if (!missing.isEmpty()) {
                 out.add(new Finding(n, "filesystems not mounted: " + String.join(" ", missing) + " (run vsys restore)", null));
             }
-            if (table.at(inst.nsFile(n).toString()) == null) {
-                out.add(new Finding(n, "view not prepared: no " + inst.nsFile(n) + " (run vsys restore)", null));
+            if (!inst.isViewMounted(table, n)) {
+                out.add(new Finding(n, "view not prepared: no " + inst.nsFile(n) + " nor " + inst.kmodTree(n)
+                        + " (run vsys restore)", null));
             }
             List<String> names = new ArrayList<>(List.of(n));
             for (AliasRecord a : records.aliasesOf(n)) {

@@ -347,7 +347,7 @@ public final class Create {
                     Steps.reach("create.mounted");
                 }
                 undo.push(() -> {
-                    if (Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS)) {
+                    if (inst.isPrepared(org.vsys.mount.MountTable.read(), name)) {
                         view.run(name, "release", name);
                     }
                     mounts.removeLocalTmpIfEmpty();

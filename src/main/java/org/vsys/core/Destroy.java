@@ -72,7 +72,7 @@ public final class Destroy {
             for (AliasRecord a : aliases) {
                 Links.checkOursOrAbsent(inst.link(a.name()));
             }
-            boolean nsPresent = Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS);
+            boolean nsPresent = inst.isPrepared(MountTable.read(), name);
             if (nsPresent) {
                 view.requirePresent(name);
             }

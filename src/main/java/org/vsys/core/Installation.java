@@ -123,6 +123,26 @@ public final class Installation {
         return nsDir().resolve(name);
     }
 
+    /** Where {@code vsys-view prepare} puts the system's tree in the kmod link mode (link=kmod). */
+    public Path kmodTree(String name) {
+        return root.resolve(".root").resolve(".os").resolve(name);
+    }
+
+    /**
+     * True if the view helper has prepared NAME, in either link mode: its namespace file exists
+     * (namespace mode) or its tree is mounted at {@link #kmodTree} (kmod mode). Decided from names
+     * and the mount table only: nothing under a possibly dead mount is looked at.
+     */
+    public boolean isPrepared(org.vsys.mount.MountTable table, String name) {
+        return java.nio.file.Files.exists(nsFile(name), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || table.at(kmodTree(name).toString()) != null;
+    }
+
+    /** True if the namespace or kmod tree of NAME is mounted (a prepared, usable view). */
+    public boolean isViewMounted(org.vsys.mount.MountTable table, String name) {
+        return table.at(nsFile(name).toString()) != null || table.at(kmodTree(name).toString()) != null;
+    }
+
     public Path stateDir() {
         return root.resolve(".state");
     }

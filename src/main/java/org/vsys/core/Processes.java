@@ -59,6 +59,11 @@ public final class Processes {
         if (n == 0) {
             return out;
         }
+        java.util.Map<Long, String> kmodLinks = kmodLinks(nsFiles.get(0));
+        String[] names = new String[n];
+        for (int i = 0; i < n; i++) {
+            names[i] = nsFiles.get(i).getFileName().toString();
+        }
         long self = ProcessHandle.current().pid();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
             for (Path proc : procs) {
@@ -66,7 +71,7 @@ public final class Processes {
                 if (pid == self) {
                     continue;
                 }
-                holds(proc, pid, dirs, nsLinks, out);
+                holds(proc, pid, dirs, nsLinks, kmodLinks.isEmpty() ? null : kmodLinks.get(pid), names, out);
             }
         } catch (IOException e) {
             // /proc unreadable: report nothing rather than fail
@@ -111,7 +116,36 @@ public final class Processes {
         return -1;
     }
 
-    private static void holds(Path proc, long pid, String[] dirs, String[] nsLinks, List<List<Holder>> out) {
+    /**
+     * The kmod link mode's table of linked processes ({@code R/.root/.vsys/procs}, "TGID NAME"
+     * lines, root-readable), found next to the namespace directory of {@code anyNsFile}; empty
+     * when the module is not mounted there (namespace mode).
+     */
+    static java.util.Map<Long, String> kmodLinks(Path anyNsFile) {
+        Path nsDir = anyNsFile.getParent();
+        if (nsDir == null) {
+            return java.util.Map.of();
+        }
+        Path procs = nsDir.resolveSibling(".root").resolve(".vsys").resolve("procs");
+        java.util.Map<Long, String> out = new java.util.HashMap<>();
+        try {
+            if (!Files.isRegularFile(procs)) {
+                return out;
+            }
+            for (String line : Files.readAllLines(procs, StandardCharsets.UTF_8)) {
+                int sp = line.indexOf(' ');
+                if (sp > 0 && isPid(line.substring(0, sp))) {
+                    out.put(Long.parseLong(line.substring(0, sp)), line.substring(sp + 1).strip());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not the module's table, or gone: nothing linked
+        }
+        return out;
+    }
+
+    private static void holds(Path proc, long pid, String[] dirs, String[] nsLinks, String kmodLink, String[] names,
+            List<List<Holder>> out) {
         boolean[] done = new boolean[dirs.length];
         int left = dirs.length;
         String cmd = null;
@@ -119,6 +153,10 @@ public final class Processes {
         for (int i = 0; i < dirs.length; i++) {
             if (nsLinks[i] != null && nsLinks[i].equals(mnt)) {
                 out.get(i).add(new Holder(pid, cmd = command(proc), "runs inside the system"));
+                done[i] = true;
+                left--;
+            } else if (kmodLink != null && kmodLink.equals(names[i])) {
+                out.get(i).add(new Holder(pid, cmd = command(proc), "runs inside the system (kmod link)"));
                 done[i] = true;
                 left--;
             }

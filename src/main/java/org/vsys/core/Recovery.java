@@ -139,7 +139,7 @@ public final class Recovery {
             Links.checkOursOrAbsent(inst.link(a.name()));
         }
         ViewHelper view = new ViewHelper(inst, debug);
-        if (Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS)) {
+        if (inst.isPrepared(org.vsys.mount.MountTable.read(), name)) {
             view.run(name, "release", name);
         }
         mounts.unmountAll(dir.toString(), true);

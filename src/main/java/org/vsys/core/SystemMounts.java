@@ -72,13 +72,15 @@ public final class SystemMounts {
 
     /**
      * Unmounts everything at or under {@code under} (a directory of this system), children first.
-     * Without {@code detach} a busy mount stops it with exit 11 naming the holder; with it, a busy
-     * mount is detached lazily (MNT_DETACH).
+     * Without {@code detach} a busy mount stops it with exit 11 naming the holder; with it, the
+     * tops of the mounted subtrees are detached lazily (MNT_DETACH takes every child along), so
+     * that no path under a possibly dead NFS mount is ever looked up.
      */
     public void unmountAll(String under, boolean detach) throws VsysException {
         Posix posix = Posix.get();
-        for (int round = 0; round < 4; round++) {
-            List<MountTable.Mount> plan = UnmountPlan.of(MountTable.read(), under);
+        for (int round = 0; round < 8; round++) {
+            MountTable table = MountTable.read();
+            List<MountTable.Mount> plan = detach ? UnmountPlan.tops(table, under) : UnmountPlan.of(table, under);
             if (plan.isEmpty()) {
                 return;
             }
@@ -86,7 +88,7 @@ public final class SystemMounts {
                 String mp = m.mountPoint();
                 try {
                     posix.umount2(mp, Posix.UMOUNT_NOFOLLOW | (detach ? Posix.MNT_DETACH : 0));
-                    debug.line("unmounted " + mp + " (" + m.fsType() + ")");
+                    debug.line((detach ? "detached " : "unmounted ") + mp + " (" + m.fsType() + ")");
                 } catch (PosixException e) {
                     if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
                         continue; // already gone (propagation, or a parent went first): the next round re-reads
@@ -101,7 +103,7 @@ public final class SystemMounts {
             }
         }
         if (!MountTable.read().atOrUnder(under).isEmpty()) {
-            throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + under + " after 4 rounds of unmounting");
+            throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + under + " after 8 rounds of unmounting");
         }
     }
 

@@ -38,4 +38,27 @@ public final class UnmountPlan {
         }
         return out;
     }
+
+    /**
+     * For a lazy detach: only the mounts at or under {@code dir} whose parent is not itself there
+     * (the tops of the subtrees), the latest first. MNT_DETACH on a top takes its whole subtree
+     * with it, and no path below a top is ever looked up: a child reached by path through a dead
+     * hard NFS mount would hang in revalidation, the top itself does not (umount's lookup of
+     * the last component does not revalidate).
+     */
+    public static List<MountTable.Mount> tops(MountTable table, String dir) {
+        List<MountTable.Mount> under = table.atOrUnder(dir);
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        for (MountTable.Mount m : under) {
+            ids.add(m.id());
+        }
+        List<MountTable.Mount> out = new ArrayList<>();
+        for (MountTable.Mount m : under) {
+            if (!ids.contains(m.parentId()) || m.parentId() == m.id()) {
+                out.add(m);
+            }
+        }
+        out.sort((a, b) -> Integer.compare(b.index(), a.index()));
+        return out;
+    }
 }

@@ -83,6 +83,21 @@ class MountTableTest {
     }
 
     @Test
+    void detachPlanTouchesOnlyTheTops() {
+        MountTable t = MountTable.parse(TABLE);
+        List<Integer> order = UnmountPlan.tops(t, "/OS/web1").stream().map(MountTable.Mount::id).collect(Collectors.toList());
+        assertEquals(List.of(40), order, "only the system's root: its children go with it");
+        order = UnmountPlan.tops(t, "/OS/web1/usr").stream().map(MountTable.Mount::id).collect(Collectors.toList());
+        assertEquals(List.of(45, 41), order, "two mounts stacked on one point are both tops, the upper first; "
+                + "the child of the lower one goes with it");
+        String covered = "1 0 0:1 / / rw - ext4 r rw\n2 1 0:2 / /a rw - tmpfs x rw\n3 2 0:3 / /a/b rw - tmpfs y rw\n"
+                + "4 2 0:4 / /a rw - tmpfs z rw\n";
+        order = UnmountPlan.tops(MountTable.parse(covered), "/a").stream().map(MountTable.Mount::id).collect(Collectors.toList());
+        assertEquals(List.of(2), order);
+        assertTrue(UnmountPlan.tops(MountTable.parse(covered), "/nothing").isEmpty());
+    }
+
+    @Test
     void readsTheRealTable() {
         MountTable t = MountTable.read();
         assertTrue(t.isMountPoint("/"));

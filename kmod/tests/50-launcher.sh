@@ -10,10 +10,10 @@
 # launcher installed setuid root and vsys.conf saying link=kmod; everything is
 # undone at the end. Prints "kmod-launcher: N passed, M failed".
 #
-# Not named NN-*.sh on purpose: it takes about 2 minutes in the TCG guest, and
-# tests/vm/run-suite.sh (which runs kmod/tests/[0-9]*.sh) already uses most of
-# its 540 s guest budget. Run it with
-#   tests/vm/vm.sh run kmod/tests/launcher-kmod.sh      (or kmod/tests/vm-run.sh)
+# A numbered step, so tests/vm/run-suite.sh runs it in CI after the module's
+# own steps (about 110 s of the TCG guest; the suite's guest bound is sized for
+# it). Alone:
+#   tests/vm/vm.sh run kmod/tests/50-launcher.sh      (or kmod/tests/vm-run.sh)
 set -u
 P=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$P" || exit 1
