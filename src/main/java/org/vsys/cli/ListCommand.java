@@ -1,9 +1,11 @@
 package org.vsys.cli;
 
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.vsys.core.ExitCode;
+import org.vsys.core.Installation;
 import org.vsys.core.Listing;
 import org.vsys.core.VsysException;
 
@@ -22,9 +24,14 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        main.requireRoot("list");
-        List<Listing.Row> rows = Listing.rows(main.installation);
-        StringBuilder b = new StringBuilder();
+        return list(main.installation, main.out, json);
+    }
+
+    /** {@code vsys list [--json]}: prints the rows; exit 13 (after printing) when a record is corrupt. */
+    static int list(Installation installation, PrintWriter out, boolean json) throws VsysException {
+        Main.requireRoot(installation, "list");
+        List<Listing.Row> rows = Listing.rows(installation);
+        StringBuilder b = new StringBuilder(64 + rows.size() * 64);
         if (json) {
             b.append('[');
             for (int i = 0; i < rows.size(); i++) {
@@ -36,7 +43,7 @@ final class ListCommand implements Callable<Integer> {
                         .append(", \"state\": ").append(Json.str(r.state())).append('}');
             }
             b.append(rows.isEmpty() ? "]" : "\n]");
-            main.out.println(b);
+            out.println(b);
         } else {
             int wn = 4;
             int ws = 6;
@@ -44,20 +51,37 @@ final class ListCommand implements Callable<Integer> {
                 wn = Math.max(wn, r.name().length());
                 ws = Math.max(ws, r.source().length());
             }
-            String fmt = "%-" + wn + "s  %-6s  %-" + ws + "s  %s%n";
-            b.append(String.format(fmt, "NAME", "TYPE", "SOURCE", "STATE"));
+            // what String.format("%-WNs  %-6s  %-WSs  %s%n", ...) printed, without java.util.Formatter
+            String nl = System.lineSeparator();
+            row(b, wn, ws, "NAME", "TYPE", "SOURCE", "STATE", nl);
             for (Listing.Row r : rows) {
                 String state = r.type().equals("alias") ? r.state() + " (alias of " + r.system() + ")" : r.state();
-                b.append(String.format(fmt, r.name(), r.type(), r.source(), state));
+                row(b, wn, ws, r.name(), r.type(), r.source(), state, nl);
             }
-            main.out.print(b);
+            out.print(b);
         }
-        main.out.flush();
+        out.flush();
         for (Listing.Row r : rows) {
             if (r.problem() != null) {
                 throw new VsysException(ExitCode.CORRUPT, r.name(), r.problem());
             }
         }
         return 0;
+    }
+
+    private static void row(StringBuilder b, int wn, int ws, String name, String type, String source, String state,
+            String nl) {
+        pad(b, name, wn).append("  ");
+        pad(b, type, 6).append("  ");
+        pad(b, source, ws).append("  ").append(state).append(nl);
+    }
+
+    /** {@code %-Ws}: s, then spaces up to W chars (none when s is longer). */
+    static StringBuilder pad(StringBuilder b, String s, int width) {
+        b.append(s);
+        for (int i = s.length(); i < width; i++) {
+            b.append(' ');
+        }
+        return b;
     }
 }

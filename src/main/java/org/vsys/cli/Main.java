@@ -62,6 +62,12 @@ public final class Main implements Runnable {
 
     /** Runs one vsys command line; returns its exit code. Never calls System.exit. */
     public static int run(Installation installation, PrintWriter out, PrintWriter err, String... args) {
+        Integer fast = fastPath(installation, out, err, args);
+        return fast != null ? fast : runPicocli(installation, out, err, args);
+    }
+
+    /** {@link #run} without the fast path: every command line through the picocli model. */
+    static int runPicocli(Installation installation, PrintWriter out, PrintWriter err, String... args) {
         Main main = new Main();
         main.installation = installation;
         main.out = out;
@@ -73,6 +79,52 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * The read-only commands that scripts and monitors call often ({@code list}, {@code status}),
+     * in their plain forms, without building the picocli model of every subcommand (most of a
+     * short run's time: docs/BENCHMARKS.md, admin CLI). Null when {@code args} is not one of these
+     * forms: everything else (options in another order, {@code --debug}, {@code --help},
+     * {@code @argfiles}, errors) goes through picocli as before. Output and exit codes are the same
+     * as through picocli; MainTest compares both paths.
+     */
+    static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) {
+        if (args.length == 0 || args.length > 3) {
+            return null;
+        }
+        boolean json = false;
+        String name = null;
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--json") && !json) {
+                json = true;
+            } else if (name == null && isPlainName(a)) {
+                name = a;
+            } else {
+                return null;
+            }
+        }
+        int code;
+        try {
+            if (args[0].equals("list") && name == null) {
+                code = ListCommand.list(installation, out, json);
+            } else if (args[0].equals("status")) {
+                code = StatusCommand.status(installation, out, name, json, StatusCommand.DEFAULT_TIMEOUT);
+            } else {
+                return null;
+            }
+        } catch (Exception ex) {
+            code = fail(err, false, ex);
+        }
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** A word picocli takes as a positional as it is: not an option, an @file or an end-of-options marker. */
+    private static boolean isPlainName(String a) {
+        return !a.isEmpty() && a.charAt(0) != '-' && a.charAt(0) != '@';
     }
 
     /** The picocli model, with the exit code table attached to every command. */
@@ -110,6 +162,10 @@ public final class Main implements Runnable {
 
     /** Prints the one error line (and the stack trace with --debug); returns the exit code. */
     int fail(Exception ex) {
+        return fail(err, debug, ex);
+    }
+
+    static int fail(PrintWriter err, boolean debug, Exception ex) {
         if (ex instanceof VsysException) {
             VsysException ve = (VsysException) ex;
             err.println(ve.line());
@@ -129,6 +185,10 @@ public final class Main implements Runnable {
 
     /** Exit 6 unless root; every subcommand calls it before anything else. */
     void requireRoot(String command) throws VsysException {
+        requireRoot(installation, command);
+    }
+
+    static void requireRoot(Installation installation, String command) throws VsysException {
         if (installation.euid() != 0) {
             throw new VsysException(ExitCode.NOT_ROOT, command, "must be run as root");
         }

@@ -1,5 +1,6 @@
 package org.vsys.cli;
 
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -9,6 +10,7 @@ import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.core.ExitCode;
 import org.vsys.core.Health;
+import org.vsys.core.Installation;
 import org.vsys.core.Processes;
 import org.vsys.core.Records;
 import org.vsys.core.VsysException;
@@ -34,15 +36,23 @@ final class StatusCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--timeout", paramLabel = "SEC", description = "Seconds a filesystem has to respond (default: ${DEFAULT-VALUE}).")
-    double timeout = 2;
+    double timeout = DEFAULT_TIMEOUT;
+
+    static final double DEFAULT_TIMEOUT = 2;
 
     @Override
     public Integer call() throws Exception {
-        main.requireRoot("status");
+        return status(main.installation, main.out, name, json, timeout);
+    }
+
+    /** {@code vsys status [--json] [--timeout SEC] [NAME]}: prints, then exit 12 if a system is unhealthy. */
+    static int status(Installation installation, PrintWriter out, String name, boolean json, double timeout)
+            throws VsysException {
+        Main.requireRoot(installation, "status");
         if (!(timeout > 0 && timeout <= 600)) {
             throw new VsysException(ExitCode.USAGE, "--timeout", "must be more than 0 and at most 600 seconds");
         }
-        Records records = new Records(main.installation);
+        Records records = new Records(installation);
         List<SystemRecord> recs = new ArrayList<>();
         if (name != null) {
             Names.check(name);
@@ -61,8 +71,8 @@ final class StatusCommand implements Callable<Integer> {
                 recs.add(records.system(n));
             }
         }
-        List<Health.SystemState> states = Health.check(main.installation, recs, (long) (timeout * 1000));
-        print(states);
+        List<Health.SystemState> states = Health.check(installation, recs, (long) (timeout * 1000));
+        print(out, json, states);
         for (Health.SystemState s : states) {
             if (!s.healthy()) {
                 throw new VsysException(ExitCode.UNHEALTHY, s.name(), s.problem());
@@ -71,8 +81,8 @@ final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void print(List<Health.SystemState> states) {
-        StringBuilder b = new StringBuilder();
+    private static void print(PrintWriter out, boolean json, List<Health.SystemState> states) {
+        StringBuilder b = new StringBuilder(256 + states.size() * 256);
         if (json) {
             b.append('[');
             for (int i = 0; i < states.size(); i++) {
@@ -105,16 +115,21 @@ final class StatusCommand implements Callable<Integer> {
                 b.append("]}");
             }
             b.append(states.isEmpty() ? "]" : "\n]");
-            main.out.println(b);
+            out.println(b);
             return;
         }
+        String nl = System.lineSeparator();
         for (Health.SystemState s : states) {
             b.append(s.name()).append(": ").append(s.state()).append(", ")
                     .append(s.healthy() ? "healthy" : "UNHEALTHY: " + s.problem()).append('\n');
             for (Health.FsState f : s.filesystems()) {
-                b.append(String.format("  %-12s %-40s %-12s %s%n", f.path(), f.source(),
-                        f.mounted() ? "mounted" : "NOT MOUNTED",
-                        f.responsive() == null ? "-" : f.responsive() ? "responsive" : "NOT RESPONDING"));
+                // String.format("  %-12s %-40s %-12s %s%n", ...) without java.util.Formatter
+                b.append("  ");
+                ListCommand.pad(b, f.path(), 12).append(' ');
+                ListCommand.pad(b, f.source(), 40).append(' ');
+                ListCommand.pad(b, f.mounted() ? "mounted" : "NOT MOUNTED", 12).append(' ')
+                        .append(f.responsive() == null ? "-" : f.responsive() ? "responsive" : "NOT RESPONDING")
+                        .append(nl);
             }
             b.append("  namespace ").append(s.namespace() ? "prepared" : "NOT PREPARED")
                     .append(", launcher link ").append(s.link() ? "ok" : "MISSING")
@@ -124,7 +139,7 @@ final class StatusCommand implements Callable<Integer> {
                 b.append("    ").append(h).append('\n');
             }
         }
-        main.out.print(b);
-        main.out.flush();
+        out.print(b);
+        out.flush();
     }
 }

@@ -2,10 +2,9 @@ package org.vsys.config;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -99,9 +98,7 @@ public final class RecordFile {
         if (bytes.length > 0 && bytes[bytes.length - 1] != '\n') {
             throw new RecordFormatException(origin + ": last line not terminated by a newline (truncated?)");
         }
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder dec = null;
         List<Entry> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int start = 0;
@@ -113,37 +110,55 @@ public final class RecordFile {
             }
             lineNo++;
             int len = end - start;
-            String where = origin + ":" + lineNo;
             if (len > MAX_LINE) {
-                throw new RecordFormatException(where + ": line longer than " + MAX_LINE + " bytes");
+                throw new RecordFormatException(origin + ":" + lineNo + ": line longer than " + MAX_LINE + " bytes");
             }
             String line;
-            try {
-                line = dec.reset().decode(ByteBuffer.wrap(bytes, start, len)).toString();
-            } catch (CharacterCodingException e) {
-                throw new RecordFormatException(where + ": not valid UTF-8");
+            if (ascii(bytes, start, end)) {
+                // the common case, and the same string the strict decoder gives for it
+                line = new String(bytes, start, len, StandardCharsets.ISO_8859_1);
+            } else {
+                if (dec == null) {
+                    dec = StandardCharsets.UTF_8.newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT);
+                }
+                try {
+                    line = dec.reset().decode(ByteBuffer.wrap(bytes, start, len)).toString();
+                } catch (CharacterCodingException e) {
+                    throw new RecordFormatException(origin + ":" + lineNo + ": not valid UTF-8");
+                }
             }
             start = end + 1;
             if (line.indexOf('\0') >= 0) {
-                throw new RecordFormatException(where + ": NUL byte");
+                throw new RecordFormatException(origin + ":" + lineNo + ": NUL byte");
             }
             if (line.isEmpty() || line.charAt(0) == '#') {
                 continue;
             }
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new RecordFormatException(where + ": not a key=value line");
+                throw new RecordFormatException(origin + ":" + lineNo + ": not a key=value line");
             }
             String key = line.substring(0, eq);
             if (!validKey(key)) {
-                throw new RecordFormatException(where + ": bad key '" + printable(key) + "'");
+                throw new RecordFormatException(origin + ":" + lineNo + ": bad key '" + printable(key) + "'");
             }
             if (!REPEATABLE.contains(key) && !seen.add(key)) {
-                throw new RecordFormatException(where + ": key '" + key + "' given twice");
+                throw new RecordFormatException(origin + ":" + lineNo + ": key '" + key + "' given twice");
             }
             out.add(new Entry(key, line.substring(eq + 1)));
         }
         return new RecordFile(out);
+    }
+
+    private static boolean ascii(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -155,10 +170,31 @@ public final class RecordFile {
         if (!a.isRegularFile()) {
             throw new RecordFormatException(file + ": not a regular file");
         }
-        try (InputStream in = Channels.newInputStream(
-                Files.newByteChannel(file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
-            byte[] bytes = in.readNBytes(MAX_SIZE + 1);
-            return parse(bytes, file.toString());
+        return parse(readAtMost(file, a.size(), MAX_SIZE + 1), file.toString());
+    }
+
+    private static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ,
+            LinkOption.NOFOLLOW_LINKS);
+
+    /** Up to {@code max} bytes of {@code file} (a buffer of its size, grown if it grew since the stat). */
+    static byte[] readAtMost(Path file, long sizeHint, int max) throws IOException {
+        try (SeekableByteChannel ch = Files.newByteChannel(file, READ_NOFOLLOW)) {
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(Math.max(sizeHint + 1, 1), max));
+            while (true) {
+                if (!buf.hasRemaining()) {
+                    if (buf.capacity() >= max) {
+                        break;
+                    }
+                    ByteBuffer bigger = ByteBuffer.allocate((int) Math.min((long) buf.capacity() * 2, max));
+                    buf.flip();
+                    bigger.put(buf);
+                    buf = bigger;
+                }
+                if (ch.read(buf) < 0) {
+                    break;
+                }
+            }
+            return java.util.Arrays.copyOf(buf.array(), buf.position());
         }
     }
 

@@ -163,11 +163,49 @@ public final class SystemRecord {
             return null;
         }
         for (String n : list.split(",", -1)) {
-            if (!n.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,31}\\$?")) {
+            if (!isListName(n)) {
                 return "bad name '" + Names.display(n) + "' in list";
             }
         }
         return null;
+    }
+
+    /**
+     * {@code [A-Za-z0-9_][A-Za-z0-9._-]{0,31}\$?} without a regex: String.matches compiled a
+     * pattern for every name of every record read (vsys list at 1000 systems: 5000 compiles).
+     */
+    static boolean isListName(String n) {
+        int len = n.endsWith("$") ? n.length() - 1 : n.length();
+        if (len < 1 || len > 32 || !wordChar(n.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < len; i++) {
+            if (!nameChar(n.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code [A-Za-z0-9_][A-Za-z0-9._-]*}. */
+    static boolean isHostFile(String n) {
+        if (n.isEmpty() || !wordChar(n.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < n.length(); i++) {
+            if (!nameChar(n.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean wordChar(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }
+
+    private static boolean nameChar(char c) {
+        return wordChar(c) || c == '.' || c == '-';
     }
 
     public static String hostfilesProblem(String list) {
@@ -175,7 +213,7 @@ public final class SystemRecord {
             return null;
         }
         for (String n : list.split(",", -1)) {
-            if (!n.matches("[A-Za-z0-9_][A-Za-z0-9._-]*") || n.equals("..")) {
+            if (!isHostFile(n) || n.equals("..")) {
                 return "bad host file '" + Names.display(n) + "' (a file name directly under /etc)";
             }
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -83,11 +84,11 @@ public final class Records {
     /** The system record, or null when there is none; exit 13 when it is malformed. */
     public SystemRecord system(String name) throws VsysException {
         Path p = inst.systemRecord(name);
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return null;
-        }
         try {
+            // no separate exists(): the read's own lstat says when there is no record
             return SystemRecord.read(p);
+        } catch (NoSuchFileException e) {
+            return null;
         } catch (RecordFormatException e) {
             throw new VsysException(ExitCode.CORRUPT, name, "bad record: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -97,11 +98,10 @@ public final class Records {
 
     public AliasRecord alias(String name) throws VsysException {
         Path p = inst.aliasRecord(name);
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return null;
-        }
         try {
             return AliasRecord.read(p);
+        } catch (NoSuchFileException e) {
+            return null;
         } catch (RecordFormatException e) {
             throw new VsysException(ExitCode.CORRUPT, name, "bad alias record: " + e.getMessage(), e);
         } catch (IOException e) {
