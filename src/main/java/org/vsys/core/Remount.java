@@ -1,16 +1,12 @@
 package org.vsys.core;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.vsys.config.FsEntry;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountContext;
-import org.vsys.mount.Transport;
 
 /**
  * {@code vsys remount}: every filesystem that is not mounted or does not answer (and those mounted
@@ -62,32 +58,9 @@ public final class Remount {
                 }
             }
             MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
-            Map<String, Long> helpers = new LinkedHashMap<>(mounts.helpers());
             Restore.mark(inst, name); // a remount killed half way is finished by the next command
             try {
-                // take down, deepest first
-                for (int i = redo.size() - 1; i >= 0; i--) {
-                    FsEntry fs = redo.get(i);
-                    String mp = mounts.target(fs).toString();
-                    mounts.unmountAll(mp, true);
-                    Long pid = helpers.remove(mp);
-                    if (pid != null) {
-                        mounts.stopHelper(mp, pid);
-                    }
-                }
-                mounts.writeHelpers(helpers);
-                Steps.reach("remount.unmounted");
-                for (FsEntry fs : redo) {
-                    if (!fs.path().equals("/")) {
-                        mounts.checkMountPoint(fs);
-                    }
-                    Path target = mounts.target(fs);
-                    long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
-                    if (pid > 0) {
-                        helpers.put(target.toString(), pid);
-                        mounts.writeHelpers(helpers);
-                    }
-                }
+                mounts.remount(redo, ctx, "remount.unmounted", fs -> { });
                 view.run(name, "shared-up");
                 view.run(name, "prepare", name);
                 if (!Links.isOurs(inst.link(name))) {

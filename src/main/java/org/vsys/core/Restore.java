@@ -6,16 +6,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountContext;
 import org.vsys.mount.MountTable;
-import org.vsys.mount.Transport;
 
 /**
  * {@code vsys restore}: brings every recorded system back after a reboot or a lost mount. First
@@ -170,29 +167,7 @@ public final class Restore {
         }
         if (!redo.isEmpty()) {
             MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
-            Map<String, Long> helpers = new LinkedHashMap<>(mounts.helpers());
-            for (int i = redo.size() - 1; i >= 0; i--) {
-                String mp = mounts.target(redo.get(i)).toString();
-                mounts.unmountAll(mp, true);
-                Long pid = helpers.remove(mp);
-                if (pid != null) {
-                    mounts.stopHelper(mp, pid);
-                }
-            }
-            mounts.writeHelpers(helpers);
-            Steps.reach("restore.unmounted");
-            for (FsEntry fs : redo) {
-                if (!fs.path().equals("/")) {
-                    mounts.checkMountPoint(fs);
-                }
-                Path target = mounts.target(fs);
-                long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
-                if (pid > 0) {
-                    helpers.put(target.toString(), pid);
-                    mounts.writeHelpers(helpers);
-                }
-                done.add("mounted " + fs.path());
-            }
+            mounts.remount(redo, ctx, "restore.unmounted", fs -> done.add("mounted " + fs.path()));
             Steps.reach("restore.mounted");
         }
         if (!redo.isEmpty() || !st.namespace()) {

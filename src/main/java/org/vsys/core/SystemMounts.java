@@ -234,6 +234,39 @@ public final class SystemMounts {
         }
     }
 
+    /**
+     * Mounts the filesystems of {@code redo} (in record order) again: first each is taken down,
+     * deepest first and lazily, its sshfs helper stopped, then step {@code unmountedStep} is
+     * reached, then each is mounted anew and {@code mounted} told. The helper pid file follows
+     * every change, so a kill at any point leaves it true.
+     */
+    public void remount(List<FsEntry> redo, org.vsys.mount.MountContext ctx, String unmountedStep,
+            java.util.function.Consumer<FsEntry> mounted) throws VsysException {
+        Map<String, Long> helpers = new LinkedHashMap<>(helpers());
+        for (int i = redo.size() - 1; i >= 0; i--) {
+            String mp = target(redo.get(i)).toString();
+            unmountAll(mp, true);
+            Long pid = helpers.remove(mp);
+            if (pid != null) {
+                stopHelper(mp, pid);
+            }
+        }
+        writeHelpers(helpers);
+        Steps.reach(unmountedStep);
+        for (FsEntry fs : redo) {
+            if (!fs.path().equals("/")) {
+                checkMountPoint(fs);
+            }
+            Path target = target(fs);
+            long pid = org.vsys.mount.Transport.of(fs.source().kind()).mount(fs, target, ctx);
+            if (pid > 0) {
+                helpers.put(target.toString(), pid);
+                writeHelpers(helpers);
+            }
+            mounted.accept(fs);
+        }
+    }
+
     public List<String> helperMountPoints() {
         return new ArrayList<>(helpers().keySet());
     }
