@@ -174,14 +174,25 @@ JVM_FLAGS="-XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Dvsys.root
 # A static class-data archive of the CLI's classes, made for exactly these jars and this JDK
 # (remade at every install; after a JDK upgrade run ./install.sh again: a stale archive only
 # costs the speed-up). It halves the JVM's start-up share of 'vsys list'; docs/BENCHMARKS.md.
+# Training runs: --help (the picocli model of every command), and list and status against a
+# sample tree of one record (list and status skip picocli; the sample makes the record classes
+# part of the archive also when this machine has no system yet).
 CDS=
 rm -f -- "$LIBDIR/vsys.jsa"
-if JAVA_FLAGS="$JVM_FLAGS" "$SRC/bench/mkcds.sh" "$LIBDIR/vsys.jsa" "$LIBDIR/*" org.vsys.cli.Main --help list \
-        >/dev/null 2>&1; then
+cds_sample=$(mktemp -d)
+mkdir -p "$cds_sample/etc/systems" "$cds_sample/etc/aliases" "$cds_sample/bin"
+printf '%s\n' '# vsys system record; written by vsys, read by the launcher; see vsys.conf(5)' version=1 name=sample \
+    state=ready created=2000-01-01T00:00:00Z 'fs=/ dir:/nonexistent/vsys-cds-sample ro' setuid=no users= groups= \
+    cwd_fallback=no hostfiles=passwd,group,hosts,resolv.conf,localtime >"$cds_sample/etc/systems/sample"
+printf '%s\n' '# vsys alias record; see vsys.conf(5)' version=1 name=sample-alias system=sample \
+    >"$cds_sample/etc/aliases/sample-alias"
+if JAVA_FLAGS="$JVM_FLAGS" "$SRC/bench/mkcds.sh" "$LIBDIR/vsys.jsa" "$LIBDIR/*" org.vsys.cli.Main --help \
+        "-Dvsys.root=$cds_sample list" "-Dvsys.root=$cds_sample status" >/dev/null 2>&1; then
     CDS=" -XX:SharedArchiveFile=$LIBDIR/vsys.jsa"
 else
     say "no class-data archive: vsys starts slower"
 fi
+rm -rf -- "$cds_sample"
 
 wrapper=$(mktemp)
 trap 'rm -f "$wrapper"' EXIT

@@ -8,6 +8,8 @@
 #   MAINCLASS      the main class
 #   TRAINING-ARGS  each one a training run of MAINCLASS with these words as arguments
 #                  (split on blanks); default: --help. Its exit status does not matter.
+#                  Leading words that start with -D or -XX: go to the JVM of that run
+#                  (e.g. '-Dvsys.root=/tmp/sample list': a run against a sample tree)
 #   env JAVA       the java binary (default: java)
 #   env JAVA_FLAGS the runtime JVM flags (default "-XX:+UseSerialGC -XX:TieredStopAtLevel=1");
 #                  any -Xshare / -XX:SharedArchiveFile in it is dropped for the dump
@@ -21,7 +23,7 @@
 # With -Xshare:auto a missing or stale archive (jars changed since) only costs the speed-up.
 # Exit: 0 archive written; 1 failed (nothing written); 2 usage.
 set -eu
-[ $# -ge 3 ] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 archive=$1 cp=$2 main=$3
 shift 3
 [ $# -gt 0 ] || set -- --help
@@ -34,8 +36,12 @@ trap 'rm -rf "$tmp"' EXIT
 i=0
 for args in "$@"; do
     i=$((i + 1))
+    jvm= words=
+    for w in $args; do
+        case $words$w in -D*|-XX:*) jvm="$jvm $w" ;; *) words="$words $w" ;; esac
+    done
     # shellcheck disable=SC2086
-    "$JAVA" $flags -Xshare:auto -XX:DumpLoadedClassList="$tmp/$i.lst" -cp "$cp" "$main" $args \
+    "$JAVA" $flags $jvm -Xshare:auto -XX:DumpLoadedClassList="$tmp/$i.lst" -cp "$cp" "$main" $words \
         </dev/null >/dev/null 2>&1 || true
     [ -s "$tmp/$i.lst" ] || { echo "mkcds.sh: training run '$main $args' produced no class list" >&2; exit 1; }
 done
