@@ -14,7 +14,7 @@
 #    a file on the server), see tests/vm/steps/lib.sh host_call
 # 4. stop the server; print figures and "vm-suite: N passed, M failed" (steps; a guest that did not finish
 #    counts as a failure). Exit 0 only if all passed.
-# Bounded: the guest is killed after VM_SUITE_TIMEOUT (default 900) s, each step after VM_STEP_TIMEOUT (420) s.
+# Bounded: the guest is killed after VM_SUITE_TIMEOUT (default 1200) s, each step after VM_STEP_TIMEOUT (420) s.
 # Cleans up the netns, ganesha, rpcbind, qemu and temp dirs on any exit (also Ctrl-C).
 # An sshd runs next to ganesha for an NFS/sshfs read comparison (VM_SUITE_SSHFS=0: none).
 # env: VM_SUITE_LOG=DIR keeps the guest's result share (step logs, figures) there; VM_ACCEL, VM_MEM (see vm.sh).
@@ -164,7 +164,7 @@ fi
 # 3. one boot, all steps
 say "server $NAME up (netns $NETNS), ${#STEPS[@]} steps"
 LOG=$OUT/suite.log
-"$HERE/vm.sh" run --timeout "${VM_SUITE_TIMEOUT:-900}" --step-timeout "${VM_STEP_TIMEOUT:-420}" --netns "$NETNS" --out "$OUT" \
+"$HERE/vm.sh" run --timeout "${VM_SUITE_TIMEOUT:-1200}" --step-timeout "${VM_STEP_TIMEOUT:-420}" --netns "$NETNS" --out "$OUT" \
   "${STEPS[@]}" > >(tee "$LOG") 2>&1 &
 VMPID=$!
 wait "$VMPID"; VMRC=$?; VMPID=
