@@ -159,7 +159,7 @@ report() {
     echo
     for n in $STEPS; do
         for name in list status; do
-            echo "#### \`$name\` at $n systems of this run ($(cat "$RES/total$n") on the machine)"
+            echo "#### \`$name\` at $n system(s) of this run ($(cat "$RES/total$n") on the machine)"
             echo
             echo "| command | median ms | p25–p75 ms | paired ratio vs hello | fails | n |"
             echo "|---|---:|---:|---:|---:|---:|"

@@ -9,7 +9,34 @@ import com.sun.jna.Pointer;
 /** The JNA binding behind {@link Posix}. Private to this package; nothing else sees JNA. */
 final class JnaPosix implements Posix {
 
+    static {
+        avoidLdconfig();
+    }
+
     static final JnaPosix INSTANCE = new JnaPosix();
+
+    /**
+     * JNA's {@code NativeLibrary} runs {@code /sbin/ldconfig -p} (a child process, about 15 ms plus
+     * the spawn) when it is first initialised, only to add ld.so.cache's directories to its search
+     * path, unless {@code jna.platform.library.path} is set. libc never needs that path (JNA opens
+     * the running process for "c") and any other library JNA does not find on it is still opened
+     * by name through the dynamic loader, which reads ld.so.cache itself. So: the directories JNA
+     * puts first anyway, without asking ldconfig. An explicit -Djna.platform.library.path wins.
+     */
+    static void avoidLdconfig() {
+        if (System.getProperty("jna.platform.library.path") != null) {
+            return;
+        }
+        String arch = System.getProperty("os.arch", "");
+        String multiarch = switch (arch) {
+            case "amd64", "x86_64" -> "x86_64-linux-gnu";
+            case "aarch64" -> "aarch64-linux-gnu";
+            default -> null;
+        };
+        String path = (multiarch == null ? "" : "/usr/lib/" + multiarch + ":/lib/" + multiarch + ":")
+                + "/usr/lib64:/lib64:/usr/lib:/lib";
+        System.setProperty("jna.platform.library.path", path);
+    }
 
     /** x86_64 and aarch64 (asm-generic) share the numbers of the new mount API. */
     private static final long SYS_MOUNT_SETATTR = 442;
