@@ -49,6 +49,46 @@ public final class StoreCalls {
 
     private static final LibC LIBC = Native.load("c", LibC.class);
 
+    /**
+     * The *at calls of a checkout, bound by JNA direct mapping (a static native method per call,
+     * no proxy, no reflection): a checkout makes one of these per entry, about 14 000 for an OS
+     * tree, and the interface mapping above costs several microseconds a call under C1.
+     */
+    static final class At {
+        static {
+            Native.register(At.class, com.sun.jna.NativeLibrary.getInstance("c"));
+        }
+
+        static native int openat(int dirfd, byte[] name, int flags, int mode) throws com.sun.jna.LastErrorException;
+
+        static native int mkdirat(int dirfd, byte[] name, int mode) throws com.sun.jna.LastErrorException;
+
+        static native int linkat(int olddirfd, byte[] oldname, int newdirfd, byte[] newname, int flags)
+                throws com.sun.jna.LastErrorException;
+
+        static native int symlinkat(byte[] target, int dirfd, byte[] name) throws com.sun.jna.LastErrorException;
+
+        static native int mknodat(int dirfd, byte[] name, int mode, long dev) throws com.sun.jna.LastErrorException;
+
+        static native int fchownat(int dirfd, byte[] name, int uid, int gid, int flags) throws com.sun.jna.LastErrorException;
+
+        static native int fchmodat(int dirfd, byte[] name, int mode, int flags) throws com.sun.jna.LastErrorException;
+
+        static native int utimensat(int dirfd, byte[] name, long[] times, int flags) throws com.sun.jna.LastErrorException;
+
+        static native int fchown(int fd, int uid, int gid) throws com.sun.jna.LastErrorException;
+
+        static native int fchmod(int fd, int mode) throws com.sun.jna.LastErrorException;
+
+        static native int futimens(int fd, long[] times) throws com.sun.jna.LastErrorException;
+
+        static native int fsetxattr(int fd, byte[] name, byte[] value, long size, int flags) throws com.sun.jna.LastErrorException;
+
+        static native int close(int fd);
+
+        static native int ioctl(int fd, NativeLong request, int[] arg) throws com.sun.jna.LastErrorException;
+    }
+
     private StoreCalls() {
     }
 
@@ -181,6 +221,167 @@ public final class StoreCalls {
         long[] ts = {atimeSec, atimeNsec, mtimeSec, mtimeNsec};
         if (LIBC.utimensat(AT_FDCWD, cpath, ts, AT_SYMLINK_NOFOLLOW) != 0) {
             throw error("utimensat", cpath);
+        }
+    }
+
+    // --- directory-relative calls (checkout) ---------------------------------------------------
+    // names are NUL-terminated bytes of one component; errors carry "call name: message"
+
+    public static final int EEXIST = 17;
+    public static final int EMLINK = 31;
+    private static final int O_DIRECTORY = 0200000;
+    private static final int O_NOFOLLOW = 0400000;
+
+    private static PosixException atError(String call, byte[] cname, com.sun.jna.LastErrorException e) {
+        int errno = e.getErrorCode();
+        String msg;
+        try {
+            msg = LIBC.strerror(errno);
+        } catch (RuntimeException x) {
+            msg = "errno " + errno;
+        }
+        return new PosixException(call, printable(cname), errno, msg);
+    }
+
+    /** Opens the directory name in dirfd (AT_FDCWD for an absolute name) without following a symlink. */
+    public static int openDir(int dirfd, byte[] cname) throws PosixException {
+        try {
+            return At.openat(dirfd, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError("open", cname, e);
+        }
+    }
+
+    public static int atCwd() {
+        return AT_FDCWD;
+    }
+
+    /** mkdirat, then opens the new directory. */
+    public static int mkdirOpen(int dirfd, byte[] cname, int mode) throws PosixException {
+        try {
+            At.mkdirat(dirfd, cname, mode);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError("mkdir", cname, e);
+        }
+        return openDir(dirfd, cname);
+    }
+
+    public static final int ENOENT = 2;
+
+    /**
+     * linkat without following (a symlink is linked itself); returns 0, or the errno when it is
+     * EMLINK or ENOENT (the old name missing: the caller decides).
+     */
+    public static int link(int olddirfd, byte[] coldname, int newdirfd, byte[] cnewname) throws PosixException {
+        try {
+            At.linkat(olddirfd, coldname, newdirfd, cnewname, 0);
+            return 0;
+        } catch (com.sun.jna.LastErrorException e) {
+            if (e.getErrorCode() == EMLINK || e.getErrorCode() == ENOENT) {
+                return e.getErrorCode();
+            }
+            throw atError("link", cnewname, e);
+        }
+    }
+
+    public static void symlink(byte[] ctarget, int dirfd, byte[] cname) throws PosixException {
+        try {
+            At.symlinkat(ctarget, dirfd, cname);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError("symlink", cname, e);
+        }
+    }
+
+    public static void mknod(int dirfd, byte[] cname, int mode, long rdev) throws PosixException {
+        try {
+            At.mknodat(dirfd, cname, mode, rdev);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError("mknod", cname, e);
+        }
+    }
+
+    /** Owner, then mode (unless symlink), then atime = mtime of name in dirfd, never following it. */
+    public static void setMetaAt(int dirfd, byte[] cname, int uid, int gid, int mode, boolean symlink, long mtimeSec, long mtimeNsec)
+            throws PosixException {
+        String call = "lchown";
+        try {
+            At.fchownat(dirfd, cname, uid, gid, AT_SYMLINK_NOFOLLOW);
+            if (!symlink) {
+                call = "chmod";
+                At.fchmodat(dirfd, cname, mode, 0);
+            }
+            call = "utimensat";
+            At.utimensat(dirfd, cname, new long[] {mtimeSec, mtimeNsec, mtimeSec, mtimeNsec}, AT_SYMLINK_NOFOLLOW);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError(call, cname, e);
+        }
+    }
+
+    public static void fchown(int fd, int uid, int gid) throws PosixException {
+        try {
+            At.fchown(fd, uid, gid);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError("fchown", cstr(("fd " + fd).getBytes(java.nio.charset.StandardCharsets.US_ASCII)), e);
+        }
+    }
+
+    public static void fsetxattr(int fd, byte[] name, byte[] value) throws PosixException {
+        try {
+            At.fsetxattr(fd, cstr(name), value, value.length, 0);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError("fsetxattr", cstr(name), e);
+        }
+    }
+
+    /** Mode, then atime = mtime, of an open file. */
+    public static void fmodeTimes(int fd, int mode, long mtimeSec, long mtimeNsec) throws PosixException {
+        String call = "fchmod";
+        try {
+            At.fchmod(fd, mode);
+            call = "futimens";
+            At.futimens(fd, new long[] {mtimeSec, mtimeNsec, mtimeSec, mtimeNsec});
+        } catch (com.sun.jna.LastErrorException e) {
+            throw atError(call, cstr(("fd " + fd).getBytes(java.nio.charset.StandardCharsets.US_ASCII)), e);
+        }
+    }
+
+    private static final long FS_IOC_GETFLAGS = 0x80086601L;
+    private static final long FS_IOC_SETFLAGS = 0x40086602L;
+    private static final int FS_TOPDIR_FL = 0x00020000;
+
+    /**
+     * Marks a directory as the top of a hierarchy (chattr +T, FS_TOPDIR_FL) so that ext2/3/4's
+     * Orlov allocator places each new subdirectory in a block group of its own with free inodes
+     * and blocks, and their subdirectories near them, instead of crowding the groups of the store
+     * (512 directories, thousands of objects), where each mkdir searched and waited much longer.
+     * Best effort: false when the filesystem has no such flag.
+     */
+    public static boolean setTopDir(byte[] cpath) {
+        int fd;
+        try {
+            fd = openDir(AT_FDCWD, cpath);
+        } catch (PosixException e) {
+            return false;
+        }
+        try {
+            int[] flags = new int[1];
+            At.ioctl(fd, new NativeLong(FS_IOC_GETFLAGS), flags);
+            if ((flags[0] & FS_TOPDIR_FL) != 0) {
+                return true;
+            }
+            flags[0] |= FS_TOPDIR_FL;
+            At.ioctl(fd, new NativeLong(FS_IOC_SETFLAGS), flags);
+            return true;
+        } catch (com.sun.jna.LastErrorException e) {
+            return false; // ENOTTY, EOPNOTSUPP: not ext*, xfs has no such flag
+        } finally {
+            At.close(fd);
+        }
+    }
+
+    public static void closeFd(int fd) {
+        if (fd >= 0) {
+            At.close(fd);
         }
     }
 

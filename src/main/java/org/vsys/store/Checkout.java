@@ -19,8 +19,11 @@ import org.vsys.linux.StoreCalls;
 
 /**
  * A checkout: the tree of one commit under {@code checkouts/<commit>}, every regular file a hard
- * link to its object (which carries the file's metadata), directories, symlinks and special files
- * made with the metadata of their entries. Built in {@code checkouts/.tmp-<commit>-<pid>} and
+ * link to its object (which carries the file's metadata), every symlink a hard link to its symlink
+ * object when the store has one (else a new symlink), directories and special files made with the
+ * metadata of their entries. Everything is made relative to open directory descriptors, from the
+ * tree objects' bytes, with JNA direct calls: per file one linkat, per directory mkdirat, openat,
+ * fchown, fchmod, futimens, close. Built in {@code checkouts/.tmp-<commit>-<pid>} and
  * renamed into place, so a checkout that exists is complete. Never written to afterwards: the
  * view binds it read-only.
  */
@@ -28,6 +31,7 @@ public final class Checkout {
     private final Store store;
     private final java.util.concurrent.atomic.LongAdder links = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder copies = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder symlinkLinks = new java.util.concurrent.atomic.LongAdder();
     /** Directories this near the root are filled in parallel (default none: on 2 busy cores it did not pay). */
     private static final int PARALLEL_DEPTH = Integer.getInteger("vsys.checkoutParallelDepth", 0);
 
@@ -43,6 +47,11 @@ public final class Checkout {
         return links.sum();
     }
 
+    /** How many of the links were symlink objects (the others: file objects). */
+    public long symlinkLinks() {
+        return symlinkLinks.sum();
+    }
+
     /** Makes the checkout of commit unless it exists; returns its path. Call under the store lock. */
     public Path ensure(String commit) throws IOException {
         Path dst = path(commit);
@@ -54,17 +63,38 @@ public final class Checkout {
         if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
             deleteTree(tmp);
         }
+        StoreCalls.setTopDir(RawPaths.cpath(store.checkouts()));
         Files.createDirectory(tmp);
-        java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(
-                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        int[] objDirs = new int[256];
+        java.util.Arrays.fill(objDirs, -1);
+        int rootFd = -1;
+        java.util.concurrent.ForkJoinPool fj = PARALLEL_DEPTH > 0 ? new java.util.concurrent.ForkJoinPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors())) : null;
         try {
-            fj.invoke(new FillTask(tmp, c.root, 0));
+            for (int i = 0; i < 256; i++) {
+                objDirs[i] = StoreCalls.openDir(StoreCalls.atCwd(), RawPaths.cpath(store.objects().resolve(String.format("%02x", i))));
+            }
+            rootFd = StoreCalls.openDir(StoreCalls.atCwd(), RawPaths.cpath(tmp));
+            FillTask root = new FillTask(rootFd, c.root, 0, objDirs);
+            if (fj != null) {
+                fj.invoke(root);
+            } else {
+                fill(rootFd, c.root, 0, objDirs);
+            }
+            dirMeta(rootFd, c.rootMeta);
+        } catch (PosixException x) {
+            throw new IOException(tmp + ": " + x.getMessage(), x);
         } catch (java.io.UncheckedIOException x) {
             throw x.getCause();
         } finally {
-            fj.shutdownNow();
+            if (fj != null) {
+                fj.shutdownNow();
+            }
+            StoreCalls.closeFd(rootFd);
+            for (int fd : objDirs) {
+                StoreCalls.closeFd(fd);
+            }
         }
-        Metadata.apply(tmp, c.rootMeta);
         // no syncfs: a checkout is metadata only (links, directories), which ext4 and xfs journal
         // in order, so the rename below is never durable before the entries it names
         Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
@@ -74,86 +104,355 @@ public final class Checkout {
         return dst;
     }
 
-    /** One directory's entries as a fork/join task. */
+    /** One directory's entries as a fork/join task (only with -Dvsys.checkoutParallelDepth). */
     private final class FillTask extends java.util.concurrent.RecursiveAction {
         private static final long serialVersionUID = 1L;
-        final transient Path dir;
+        final int fd;
         final String tree;
         final int depth;
+        final transient int[] objDirs;
 
-        FillTask(Path dir, String tree, int depth) {
-            this.dir = dir;
+        FillTask(int fd, String tree, int depth, int[] objDirs) {
+            this.fd = fd;
             this.tree = tree;
             this.depth = depth;
+            this.objDirs = objDirs;
         }
 
         @Override
         protected void compute() {
             try {
-                fill(dir, store.tree(tree), depth);
+                fill(fd, tree, depth, objDirs);
             } catch (IOException x) {
                 throw new java.io.UncheckedIOException(x);
             }
         }
     }
 
-    private void fill(Path dir, Tree tree, int depth) throws IOException {
-        List<FillTask> forks = new ArrayList<>();
-        List<Object[]> later = new ArrayList<>();
-        for (Entry e : tree.entries) {
-            Path p = RawPaths.child(dir, e.name);
-            switch (e.kind) {
-                case 'f' -> {
-                    Path obj = store.object(e.objectId(), Store.FILE);
-                    try {
-                        Files.createLink(p, obj);
-                        links.increment();
-                    } catch (FileSystemException x) {
-                        if (!String.valueOf(x.getReason()).contains("Too many links")) {
-                            throw x;
-                        }
-                        // EMLINK: the object has 65000 links already; this one gets a copy
-                        Files.copy(obj, p);
-                        Metadata.apply(p, e);
-                        copies.increment();
-                    }
+    /**
+     * Fills the open directory dirFd with tree's entries, everything relative to directory file
+     * descriptors (no path is resolved twice): a regular file is one linkat from its object's
+     * objects/XX directory (the object inode already carries owner, mode, mtime and xattrs, so
+     * nothing else is set on it); a directory is made, opened, filled and then given its owner,
+     * xattrs, mode and mtime through its descriptor (after its children, so the mtime stays).
+     */
+    private void fill(int dirFd, String treeId, int depth, int[] objDirs) throws IOException {
+        byte[] t = store.read(treeId, Store.TREE);
+        List<FillTask> forks = null;
+        List<Object[]> later = null;
+        int pos = headerEnd(t, treeId);
+        Line e = new Line();
+        while (pos < t.length) {
+            int eol = pos;
+            while (eol < t.length && t[eol] != '\n') {
+                eol++;
+            }
+            if (eol > pos) {
+                try {
+                    e.parse(t, pos, eol);
+                } catch (RuntimeException x) {
+                    throw new IOException("tree " + treeId + ": bad entry: " + new String(t, pos, eol - pos,
+                            java.nio.charset.StandardCharsets.US_ASCII), x);
                 }
-                case 'd' -> {
-                    Files.createDirectory(p);
-                    if (depth < PARALLEL_DEPTH) {
-                        forks.add(new FillTask(p, e.ref, depth + 1));
-                        later.add(new Object[] {p, e});
-                    } else {
-                        fill(p, store.tree(e.ref), depth + 1);
-                        Metadata.apply(p, e);
+                entry(dirFd, e, depth, objDirs, t, pos, eol);
+                if (e.kind == 'd' && depth < PARALLEL_DEPTH) {
+                    if (forks == null) {
+                        forks = new ArrayList<>();
+                        later = new ArrayList<>();
                     }
+                    Entry full = Entry.parse(new String(t, pos, eol - pos, java.nio.charset.StandardCharsets.US_ASCII));
+                    forks.add(new FillTask(e.fd, full.ref, depth + 1, objDirs));
+                    later.add(new Object[] {e.fd, full});
                 }
-                case 'l' -> {
-                    Files.createSymbolicLink(p, RawPaths.fromBytes(Escape.parse(e.ref)));
-                    Metadata.apply(p, e);
+            }
+            pos = eol + 1;
+        }
+        if (forks != null) {
+            try {
+                java.util.concurrent.ForkJoinTask.invokeAll(forks);
+                for (Object[] l : later) {
+                    dirMeta((Integer) l[0], (Entry) l[1]); // after its children: the mtime stays
                 }
-                default -> {
-                    int type = switch (e.kind) {
-                        case 'c' -> 0020000;
-                        case 'b' -> 0060000;
-                        case 'p' -> 0010000;
-                        default -> 0140000;
-                    };
-                    long rdev = e.kind == 'c' || e.kind == 'b' ? Long.parseLong(e.ref) : 0;
-                    try {
-                        StoreCalls.mknod(RawPaths.cpath(p), type | e.mode, rdev);
-                    } catch (PosixException x) {
-                        throw new IOException(p + ": cannot make the special file: " + x.getMessage(), x);
-                    }
-                    Metadata.apply(p, e);
+            } finally {
+                for (Object[] l : later) {
+                    StoreCalls.closeFd((Integer) l[0]);
                 }
             }
         }
-        if (!forks.isEmpty()) {
-            java.util.concurrent.ForkJoinTask.invokeAll(forks);
-            for (Object[] l : later) {
-                Metadata.apply((Path) l[0], (Entry) l[1]); // after its children: the mtime stays
+    }
+
+    private static int headerEnd(byte[] t, String treeId) throws IOException {
+        byte[] h = (Tree.HEADER + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (t.length < h.length || !java.util.Arrays.equals(t, 0, h.length, h, 0, h.length)) {
+            throw new IOException("tree " + treeId + ": not a tree object");
+        }
+        return h.length;
+    }
+
+    /** Makes one entry in dirFd (a directory: made, filled and closed unless it is forked). */
+    private void entry(int dirFd, Line e, int depth, int[] objDirs, byte[] t, int from, int to) throws IOException {
+        switch (e.kind) {
+            case 'f' -> {
+                int err = StoreCalls.link(objDirs[e.xx], e.object, dirFd, e.cname);
+                if (err == 0) {
+                    links.increment();
+                } else if (err == StoreCalls.ENOENT) {
+                    throw new IOException("file object " + e.full(t, from, to).objectId() + " is missing");
+                } else {
+                    // EMLINK: the object has 65000 links already; this one gets a copy
+                    Entry full = e.full(t, from, to);
+                    Path p = RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name);
+                    Files.copy(store.object(full.objectId(), Store.FILE), p);
+                    Metadata.apply(p, full);
+                    copies.increment();
+                }
             }
+            case 'd' -> {
+                e.fd = StoreCalls.mkdirOpen(dirFd, e.cname, 0700);
+                if (depth >= PARALLEL_DEPTH) {
+                    try {
+                        Entry full = e.xattrs ? e.full(t, from, to) : null;
+                        fill(e.fd, e.treeId(), depth + 1, objDirs);
+                        if (full != null) {
+                            dirMeta(e.fd, full);
+                        } else {
+                            StoreCalls.fchown(e.fd, e.uid, e.gid);
+                            StoreCalls.fmodeTimes(e.fd, e.mode, e.sec, e.nsec);
+                        }
+                    } finally {
+                        StoreCalls.closeFd(e.fd);
+                    }
+                }
+            }
+            case 'l' -> {
+                // a hard link to the symlink object when the store has it (no new inode)
+                byte[] id = symlinkId(t, from, e.prefixEnd);
+                int xx = Line.digit(id[0], 16) * 16 + Line.digit(id[1], 16);
+                byte[] name = new byte[62 + SYMLINK_SUFFIX.length];
+                System.arraycopy(id, 2, name, 0, 62);
+                System.arraycopy(SYMLINK_SUFFIX, 0, name, 62, SYMLINK_SUFFIX.length);
+                if (StoreCalls.link(objDirs[xx], name, dirFd, e.cname) == 0) {
+                    links.increment();
+                    symlinkLinks.increment();
+                } else {
+                    StoreCalls.symlink(e.target, dirFd, e.cname);
+                    otherMeta(dirFd, e, t, from, to, true);
+                }
+            }
+            default -> {
+                int type = switch (e.kind) {
+                    case 'c' -> 0020000;
+                    case 'b' -> 0060000;
+                    case 'p' -> 0010000;
+                    default -> 0140000;
+                };
+                try {
+                    StoreCalls.mknod(dirFd, e.cname, type | e.mode, e.rdev);
+                } catch (PosixException x) {
+                    throw new IOException(Escape.of(java.util.Arrays.copyOf(e.cname, e.cname.length - 1))
+                            + ": cannot make the special file: " + x.getMessage(), x);
+                }
+                otherMeta(dirFd, e, t, from, to, false);
+            }
+        }
+    }
+
+    /**
+     * One line of a tree object, parsed straight from its bytes for the checkout (the format of
+     * {@link Entry#line()}): no Strings, the object's file name in objects/XX as NUL-terminated
+     * bytes. A line with xattrs (rare) is parsed again by Entry.parse where they are needed.
+     */
+    static final class Line {
+        char kind;
+        int mode;
+        int uid;
+        int gid;
+        long sec;
+        int nsec;
+        boolean xattrs;
+        byte[] cname;
+        /** the end of the line's words before the name (what Entry.symlinkId hashes) */
+        int prefixEnd;
+        /** f: REST.file\0 in objects/XX; xx: the XX as a number */
+        byte[] object;
+        int xx;
+        /** d: the tree id's position in the line's array */
+        private byte[] buf;
+        private int refAt;
+        /** l: the target, NUL-terminated */
+        byte[] target;
+        long rdev;
+        int fd = -1;
+        private int p;
+        private int end;
+
+        void parse(byte[] b, int from, int to) {
+            buf = b;
+            p = from;
+            end = to;
+            fd = -1;
+            kind = (char) b[p++];
+            if ("fdlcbps".indexOf(kind) < 0 || b[p++] != ' ') {
+                throw new IllegalArgumentException("bad kind");
+            }
+            mode = (int) number(8);
+            uid = (int) number(10);
+            gid = (int) number(10);
+            sec = 0;
+            while (b[p] != '.') {
+                sec = sec * 10 + digit(b[p++], 10);
+            }
+            p++;
+            nsec = (int) number(10);
+            number(10); // size
+            int ref = p;
+            int refEnd = word();
+            switch (kind) {
+                case 'f' -> {
+                    if (refEnd - ref < 65 || b[ref + 64] != ':') {
+                        throw new IllegalArgumentException("bad file ref");
+                    }
+                    hex(ref, 64);
+                    xx = digit(b[ref], 16) * 16 + digit(b[ref + 1], 16);
+                    object = new byte[62 + 6];
+                    System.arraycopy(b, ref + 2, object, 0, 62);
+                    System.arraycopy(FILE_SUFFIX, 0, object, 62, FILE_SUFFIX.length);
+                }
+                case 'd' -> {
+                    if (refEnd - ref != 64) {
+                        throw new IllegalArgumentException("bad tree ref");
+                    }
+                    hex(ref, 64);
+                    refAt = ref;
+                }
+                case 'l' -> target = unescape(ref, refEnd);
+                case 'c', 'b' -> {
+                    rdev = 0;
+                    for (int i = ref; i < refEnd; i++) {
+                        rdev = rdev * 10 + digit(b[i], 10);
+                    }
+                }
+                default -> {
+                }
+            }
+            int xa = p;
+            int xaEnd = word();
+            xattrs = !(xaEnd - xa == 1 && b[xa] == '-');
+            int nameAt = p;
+            prefixEnd = p - 1;
+            while (p < end && b[p] != ' ') {
+                p++;
+            }
+            if (p != end) {
+                throw new IllegalArgumentException("extra words");
+            }
+            cname = unescape(nameAt, end);
+            if (cname.length == 1) {
+                throw new IllegalArgumentException("empty name");
+            }
+        }
+
+        String treeId() {
+            return new String(buf, refAt, 64, java.nio.charset.StandardCharsets.US_ASCII);
+        }
+
+        Entry full(byte[] t, int from, int to) {
+            return Entry.parse(new String(t, from, to - from, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+
+        private long number(int radix) {
+            long v = 0;
+            int start = p;
+            while (p < end && buf[p] != ' ') {
+                v = v * radix + digit(buf[p++], radix);
+            }
+            if (p == start || p >= end) {
+                throw new IllegalArgumentException("bad number");
+            }
+            p++;
+            return v;
+        }
+
+        /** Skips one word and the space after it; returns the word's end. */
+        private int word() {
+            while (p < end && buf[p] != ' ') {
+                p++;
+            }
+            if (p >= end) {
+                throw new IllegalArgumentException("missing words");
+            }
+            return p++;
+        }
+
+        private void hex(int at, int n) {
+            for (int i = at; i < at + n; i++) {
+                digit(buf[i], 16);
+            }
+        }
+
+        static int digit(byte c, int radix) {
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99;
+            if (d >= radix) {
+                throw new IllegalArgumentException("bad digit");
+            }
+            return d;
+        }
+
+        /** The bytes of an escaped word (see Escape), NUL-terminated. */
+        private byte[] unescape(int from, int to) {
+            byte[] out = new byte[to - from + 1];
+            int n = 0;
+            for (int i = from; i < to; i++) {
+                byte c = buf[i];
+                if (c == '%') {
+                    if (i + 2 >= to) {
+                        throw new IllegalArgumentException("bad escape");
+                    }
+                    out[n++] = (byte) (digit(buf[i + 1], 16) * 16 + digit(buf[i + 2], 16));
+                    i += 2;
+                } else if (c > 0x20 && c < 0x7f) {
+                    out[n++] = c;
+                } else {
+                    throw new IllegalArgumentException("bad character");
+                }
+            }
+            if (n + 1 == out.length) {
+                return out;
+            }
+            return java.util.Arrays.copyOf(out, n + 1);
+        }
+    }
+
+    private static final byte[] SYMLINK_SUFFIX = ("." + Store.SYMLINK + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] SYMLINK_HEADER = Entry.SYMLINK_HEADER.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private final ThreadLocal<java.security.MessageDigest> digests = ThreadLocal.withInitial(Hashing::sha256);
+
+    /** Entry.symlinkId from the line's bytes before its name, as hex bytes. */
+    private byte[] symlinkId(byte[] t, int from, int to) {
+        java.security.MessageDigest md = digests.get();
+        md.update(SYMLINK_HEADER);
+        md.update(t, from, to - from);
+        return Escape.hex(md.digest()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static final byte[] FILE_SUFFIX = ".file\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Owner, xattrs, mode, mtime of an open directory, in the order of Metadata.apply. */
+    private static void dirMeta(int fd, Entry e) throws PosixException {
+        StoreCalls.fchown(fd, e.uid, e.gid);
+        for (byte[][] x : e.xattrs) {
+            StoreCalls.fsetxattr(fd, x[0], x[1]);
+        }
+        StoreCalls.fmodeTimes(fd, e.mode, e.mtimeSec, e.mtimeNsec);
+    }
+
+    /** Metadata of a symlink or special file in dirFd (xattrs, rare, through /proc/self/fd). */
+    private static void otherMeta(int dirFd, Line e, byte[] t, int from, int to, boolean symlink) throws IOException {
+        if (!e.xattrs) {
+            StoreCalls.setMetaAt(dirFd, e.cname, e.uid, e.gid, e.mode, symlink, e.sec, e.nsec);
+        } else {
+            Entry full = e.full(t, from, to);
+            Metadata.apply(RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name), full);
         }
     }
 

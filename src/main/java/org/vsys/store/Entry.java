@@ -116,6 +116,25 @@ public final class Entry {
         return Hashing.sha256(h.getBytes(StandardCharsets.US_ASCII));
     }
 
+    /** The entry's line without its name: all a symlink object carries (see {@link #symlinkId}). */
+    public String linePrefix() {
+        return kind + " " + Integer.toOctalString(mode) + " " + uid + " " + gid + " " + mtimeWord() + " " + size + " " + ref + " "
+                + xattrWord();
+    }
+
+    /**
+     * The id of a symlink object ({@code objects/XX/REST.symlink}): a symlink inode with the
+     * entry's target, owner, mtime and xattrs that checkouts hard-link instead of making a new
+     * symlink (a new inode costs far more than a link). SHA-256 of "vsys-symlink 1\n" and the
+     * entry's line without its name, so a checkout computes it from the tree's bytes. Not named
+     * in trees: a missing symlink object is no damage, the checkout then makes the symlink.
+     */
+    public static String symlinkId(Entry e) {
+        return Hashing.sha256((SYMLINK_HEADER + e.linePrefix()).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    static final String SYMLINK_HEADER = "vsys-symlink 1\n";
+
     public static int compareNames(Entry a, Entry b) {
         return Arrays.compareUnsigned(a.name, b.name);
     }

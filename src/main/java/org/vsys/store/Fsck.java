@@ -118,6 +118,17 @@ public final class Fsck {
                         r.damage.add(rel + ": content or metadata does not match its id (now " + actual.substring(0, 12) + ")");
                     }
                 }
+                case Store.SYMLINK -> {
+                    Entry e = meta.read(p, new byte[] {'x'});
+                    if (e.kind != 'l') {
+                        r.damage.add(rel + ": not a symlink");
+                        return;
+                    }
+                    String actual = Entry.symlinkId(e);
+                    if (!actual.equals(id)) {
+                        r.damage.add(rel + ": target or metadata does not match its id (now " + actual.substring(0, 12) + ")");
+                    }
+                }
                 case Store.TREE, Store.COMMIT -> {
                     byte[] b = Files.readAllBytes(p);
                     r.bytes.addAndGet(b.length);

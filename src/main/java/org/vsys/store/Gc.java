@@ -187,7 +187,8 @@ public final class Gc {
                                 liveInodes.add(inode(p));
                             }
                         } else {
-                            r.removedBytes += Files.size(p);
+                            r.removedBytes += Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
+                                    LinkOption.NOFOLLOW_LINKS).size(); // a symlink object is not followed
                             Files.delete(p);
                             if (r.removedObjects++ == 0) {
                                 Steps.reach("gc.sweeping"); // for the kill -9 test: in the middle of removing
@@ -230,6 +231,8 @@ public final class Gc {
                 mark(e.ref, live);
             } else if (e.kind == 'f') {
                 live.add(e.objectId() + "." + Store.FILE);
+            } else if (e.kind == 'l') {
+                live.add(Entry.symlinkId(e) + "." + Store.SYMLINK);
             }
         }
     }

@@ -310,6 +310,7 @@ public final class Snapshot {
                 }
                 case 'l' -> {
                     nSymlinks.increment();
+                    symlink(e);
                 }
                 default -> {
                     nSpecial.increment();
@@ -349,6 +350,28 @@ public final class Snapshot {
             return;
         }
         submit(() -> fromSource(p, e));
+    }
+
+    /**
+     * Stores a symlink object for checkouts to hard-link, unless the store has it. Optional (the
+     * checkout makes the symlink when it is missing), so a failure here only loses that speed.
+     */
+    private void symlink(Entry e) {
+        String id = Entry.symlinkId(e);
+        if (store.has(id, Store.SYMLINK)) {
+            return;
+        }
+        submit(() -> {
+            Path tmp = store.newTemp();
+            try {
+                Files.createSymbolicLink(tmp, RawPaths.fromBytes(Escape.parse(e.ref)));
+                Metadata.apply(tmp, e);
+            } catch (IOException x) {
+                Files.deleteIfExists(tmp);
+                return;
+            }
+            batch.add(tmp, id, Store.SYMLINK, null, 0);
+        });
     }
 
     /** A file with other links: read once; the others take the first one's ref in writeTrees. */

@@ -32,6 +32,8 @@ import org.vsys.linux.StoreCalls;
  *                          id = SHA-256 over the content's SHA-256 and that metadata (Entry.fileId)
  * objects/XX/REST.tree     a directory: one Entry line per child; id = SHA-256 of the text
  * objects/XX/REST.commit   a snapshot: system, parent, time, source, root tree; id = SHA-256 of the text
+ * objects/XX/REST.symlink  a symlink of some tree with its owner, mtime, xattrs, for checkouts to
+ *                          hard-link (Entry.symlinkId); optional: never named by a tree
  * content/XX/REST          index by content SHA-256 alone: a hard link to one .file object with
  *                          that content, so a metadata-only change is rebuilt from local bytes
  * refs/NAME                the commits of system NAME, oldest first, one id a line
@@ -47,6 +49,7 @@ public final class Store {
     public static final String FILE = "file";
     public static final String TREE = "tree";
     public static final String COMMIT = "commit";
+    public static final String SYMLINK = "symlink";
 
     private final Path dir;
     private final AtomicLong tmpSeq = new AtomicLong();
