@@ -53,17 +53,22 @@ public final class Snapshot {
         public long newBytes;
         public long millis;
         public long syncMillis;
+        /** Files whose content an interrupted snapshot of this system had stored (not read again). */
+        public long resumedFiles;
 
         public String summary(String name) {
             String c = unchanged ? "nothing changed since " + commit.substring(0, 12) : "commit " + commit.substring(0, 12);
             return name + ": " + c + ": " + entries + " entries (" + files + " files, " + dirs + " directories, " + symlinks
                     + " symlinks, " + special + " special), " + totalBytes + " bytes; read " + sourceFiles.get() + " files, "
                     + sourceBytes.get() + " bytes from the source; rebuilt " + localFiles.get() + " files, " + localBytes.get()
-                    + " bytes from the store; " + newObjects + " new objects, " + newBytes + " bytes; " + millis + " ms (" + syncMillis + " ms flushing)";
+                    + " bytes from the store; " + newObjects + " new objects, " + newBytes + " bytes; " + millis + " ms (" + syncMillis + " ms flushing)"
+                    + (resumedFiles > 0 ? "; " + resumedFiles + " files known from an interrupted snapshot" : "");
         }
     }
 
     private final Store store;
+    private Resume resume;
+    private final AtomicLong resumed = new AtomicLong();
     private final Metadata meta = new Metadata();
     private final Result result = new Result();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -82,11 +87,14 @@ public final class Snapshot {
     /** A directory being walked: its entry and its children. */
     private static final class Dir {
         final Entry self;
+        /** The path below the source, escaped names joined by '/' ("" for the root): the resume key. */
+        final String rel;
         final List<Entry> children = new ArrayList<>();
         final List<Dir> subdirs = new ArrayList<>();
 
-        Dir(Entry self) {
+        Dir(Entry self, String rel) {
             this.self = self;
+            this.rel = rel;
         }
     }
 
@@ -105,8 +113,11 @@ public final class Snapshot {
                 result.parent = commits.get(commits.size() - 1);
                 prev = store.commit(result.parent);
             }
+            resume = new Resume(store, system);
+            resume.load();
             batch = store.new Batch(256L << 20, 4000, () -> {
                 try {
+                    resume.save(); // what is stored so far: an interrupted run's successor reads none of it again
                     Steps.reach("snapshot.batch");
                 } catch (VsysException e) {
                     throw new IllegalStateException(e.line(), e);
@@ -124,7 +135,7 @@ public final class Snapshot {
                 if (re.kind != 'd') {
                     throw new VsysException(ExitCode.BAD_SOURCE, source.toString(), "not a directory");
                 }
-                root = new Dir(re);
+                root = new Dir(re, "");
                 walkAll(source, root, prev == null ? null : store.tree(prev.root), threads);
                 CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
                 if (failure.get() != null) {
@@ -163,6 +174,7 @@ public final class Snapshot {
                     result.commit = id;
                     result.newObjects++;
                 }
+                resume.remove();
             } finally {
                 pool.shutdownNow();
                 if (ticker != null) {
@@ -190,6 +202,7 @@ public final class Snapshot {
         }
         result.millis = (System.nanoTime() - t0) / 1_000_000;
         result.syncMillis = store.syncMillis();
+        result.resumedFiles = resumed.get();
         return result;
     }
 
@@ -294,7 +307,7 @@ public final class Snapshot {
             dir.children.add(e);
             switch (e.kind) {
                 case 'd' -> {
-                    Dir sub = new Dir(e);
+                    Dir sub = new Dir(e, dir.rel + "/" + e.key());
                     dir.subdirs.add(sub);
                     Tree pt = old != null && old.kind == 'd' ? store.tree(old.ref) : null;
                     if (depth < PARALLEL_DEPTH) {
@@ -306,7 +319,7 @@ public final class Snapshot {
                 case 'f' -> {
                     nFiles.increment();
                     nBytes.add(e.size);
-                    file(p, e, old);
+                    file(p, e, old, dir);
                 }
                 case 'l' -> {
                     nSymlinks.increment();
@@ -322,7 +335,22 @@ public final class Snapshot {
         }
     }
 
-    private void file(Path p, Entry e, Entry old) {
+    private void file(Path p, Entry e, Entry old, Dir dir) {
+        boolean sameStat = old != null && old.kind == 'f' && old.size == e.size && old.mtimeSec == e.mtimeSec
+                && old.mtimeNsec == e.mtimeNsec;
+        if (!sameStat || !old.sameMeta(e)) {
+            // not the previous commit's file: kept in the resume index once stored, and taken from
+            // there when an interrupted run of this snapshot stored it already
+            String rel = dir.rel + "/" + e.key();
+            if (!sameStat) {
+                Entry hint = resume.hint(rel, e);
+                if (hint != null) {
+                    old = hint;
+                    resumed.incrementAndGet();
+                }
+            }
+            resume.track(rel, e);
+        }
         if (old != null && old.kind == 'f' && old.size == e.size && old.mtimeSec == e.mtimeSec && old.mtimeNsec == e.mtimeNsec) {
             String ch = old.contentHash();
             if (old.sameMeta(e)) {

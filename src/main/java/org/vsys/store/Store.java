@@ -39,6 +39,8 @@ import org.vsys.linux.StoreCalls;
  * refs/NAME                the commits of system NAME, oldest first, one id a line
  * checkouts/ID             a read-only tree of commit ID made of hard links to the objects
  * tmp/                     objects being written; moved into place (rename) only when complete
+ * resume/NAME              the resume index of system NAME's snapshot in progress (Resume): path,
+ *                          size, mtime, ref of the files stored so far; removed at the commit
  * .lock                    flock held by snapshot, switch (while checking out), gc and fsck
  * </pre>
  * Every object appears under its final name only complete: written to tmp/, flushed (one

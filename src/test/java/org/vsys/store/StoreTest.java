@@ -115,6 +115,76 @@ class StoreTest {
     }
 
     @Test
+    void symlinksAreHardLinkedFromSymlinkObjects() throws Exception {
+        Snapshot.Result r = snap("t");
+        Checkout co = new Checkout(store);
+        Path dir = co.ensure(r.commit);
+        assertEquals(2, co.symlinkLinks(), "etc/link and dangling linked from their objects");
+        assertEquals(Path.of("sub/a"), Files.readSymbolicLink(dir.resolve("etc/link")));
+        assertEquals(2, Files.getAttribute(dir.resolve("dangling"), "unix:nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals(TreeDump.of(src), TreeDump.of(dir));
+        assertTrue(new Fsck(store).run(2).clean());
+        new Gc(store).run(Set.of(), null);
+        assertTrue(Files.exists(dir.resolve("dangling"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "gc keeps what a commit needs");
+        // a missing symlink object is no damage: the checkout makes the symlink
+        co.remove(r.commit);
+        try (Stream<Path> s = Files.walk(store.objects())) {
+            for (Path p : s.filter(p -> p.toString().endsWith("." + Store.SYMLINK)).toList()) {
+                Files.delete(p);
+            }
+        }
+        assertTrue(new Fsck(store).run(2).clean());
+        Checkout co2 = new Checkout(store);
+        assertEquals(TreeDump.of(src), TreeDump.of(co2.ensure(r.commit)));
+        assertEquals(0, co2.symlinkLinks());
+    }
+
+    @Test
+    void resumeIndexSavesRereadingWhatAnInterruptedRunStored() throws Exception {
+        Snapshot.Result a = snap("a");
+        // what an interrupted snapshot of "b" would have left: the refs of the files it stored,
+        // one of them naming content the store does not have
+        StringBuilder sb = new StringBuilder("vsys-resume 1\n");
+        int files = resumeLines(store.commit(a.commit).root, "", sb);
+        String bogus = "0".repeat(64) + ":" + "1".repeat(64);
+        Entry big = store.tree(store.commit(a.commit).root).get("big");
+        sb.append(big.size).append(' ').append(big.mtimeWord()).append(' ').append(bogus).append(" /big\n");
+        Path idx = store.dir().resolve("resume/b");
+        Files.createDirectories(idx.getParent());
+        Files.writeString(idx, sb.toString());
+        Snapshot.Result b = snap("b");
+        assertEquals(files - 1, b.resumedFiles, b.summary("b"));
+        assertEquals(1, b.sourceFiles.get(), "only the file with the bogus hint was read: " + b.summary("b"));
+        assertEquals(300_000, b.sourceBytes.get());
+        assertFalse(Files.exists(idx), "removed at the commit");
+        assertEquals(TreeDump.of(src), TreeDump.of(new Checkout(store).ensure(b.commit)));
+        // a file changed since (its mtime) is read again; the index is per system
+        Files.setLastModifiedTime(src.resolve("etc/sub/a"), FileTime.from(Instant.ofEpochSecond(1_600_000_000L)));
+        Files.writeString(store.dir().resolve("resume/d"), sb.toString());
+        Snapshot.Result c = snap("c");
+        assertEquals(0, c.resumedFiles, c.summary("c"));
+        Snapshot.Result d = snap("d");
+        assertEquals(files - 2, d.resumedFiles, d.summary("d"));
+        assertEquals(2, d.sourceFiles.get(), "etc/sub/a (changed) and big (bogus hint) read: " + d.summary("d"));
+    }
+
+    int resumeLines(String tree, String rel, StringBuilder sb) throws IOException {
+        int n = 0;
+        for (Entry e : store.tree(tree).entries) {
+            String r = rel + "/" + e.key();
+            if (e.kind == 'd') {
+                n += resumeLines(e.ref, r, sb);
+            } else if (e.kind == 'f') {
+                if (!e.key().equals("big")) {
+                    sb.append(e.size).append(' ').append(e.mtimeWord()).append(' ').append(e.ref).append(' ').append(r).append('\n');
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
     void identicalTreesAreStoredOnce() throws Exception {
         snap("a");
         long one = objectBytes();
