@@ -1,22 +1,27 @@
 #!/bin/bash
 # bench/snapshot-bench.sh: the snapshot figures of issue 8. Not part of the test suite.
 #
-#   bench/snapshot-bench.sh [--out FILE]
+#   [ROUNDS=N] [VSYS_BASE=/path/to/other/vsys] bench/snapshot-bench.sh [--out FILE]
 #
 # As root. Starts the SSH remote of tests/remote/remote.sh (the debootstrapped tree with gcc,
-# ~440 MB, ~9400 entries), makes a system of it, and times over that same sshfs mount, in one
-# run, one after another (page cache dropped before every first copy):
+# ~440 MB, ~9400 entries), makes a system of it, and times over that same sshfs mount, in
+# ROUNDS (default 3) interleaved rounds, each of them running every tool once, one after another
+# (page cache dropped before every first copy):
 #   cp -a                 a plain copy
 #   rsync -aHX            first copy, then again with nothing changed (its quick check)
-#   ostree commit         --tree=dir= into a bare repo, first and again, then ostree checkout
+#   ostree commit         --tree=dir= into a new bare repo, first and again, then ostree checkout
 #                         (hard links). ostree refuses device files (the tree has 8, in /dev,
 #                         and --skip-list does not skip them): it runs in a private mount
 #                         namespace with an empty tmpfs over the mount's /dev
-#   vsys snapshot         first (into a store without this tree), again with nothing changed
+#   vsys snapshot         first (into a store emptied of this tree by gc), again with nothing changed
 #   vsys switch           --snapshot: the hard-linked checkout (and the whole command)
-# and the store's growth against the unique bytes of the tree, and a second, similar tree
-# (a local copy with 1% of its files changed) against the first.
-# The Markdown table goes to stdout, or is appended to FILE under '## Snapshots' with --out.
+# With VSYS_BASE, that other build of vsys is measured the same way in every round (its order
+# against VSYS alternating), for before/after figures on the same noise.
+# The machine is shared (load from other jobs): every vsys figure is reported as the median over
+# rounds of its ratio to the paired tool of the same round, with the medians and ranges of the
+# times. Once (round 1): the store's growth against the unique bytes of the tree, and a second,
+# similar tree (a local copy with 1% of its files changed) against the first.
+# The Markdown goes to stdout, or is appended to FILE with --out.
 set -euo pipefail
 umask 022
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,12 +41,15 @@ done
 [ "$(id -u)" = 0 ] || { echo "$0: must run as root" >&2; exit 1; }
 command -v ostree >/dev/null && command -v rsync >/dev/null || { echo "$0: needs ostree and rsync" >&2; exit 1; }
 
+ROUNDS=${ROUNDS:-3}
+VSYS_BASE=${VSYS_BASE:-}
+
 cleanup() {
     set +e
-    "$VSYS" switch $NAME --live >/dev/null 2>&1
+    for v in "$VSYS" $VSYS_BASE; do "$v" switch $NAME --live >/dev/null 2>&1; done
     for n in $NAME $NAME2; do
         "$VSYS" destroy $n >/dev/null 2>&1 || "$VSYS" destroy --force $n >/dev/null 2>&1
-        rm -f $R/.store/refs/$n
+        rm -f $R/.store/refs/$n $R/.store/resume/$n
     done
     "$VSYS" gc >/dev/null 2>&1
     rm -rf --one-file-system "$WORK"
@@ -61,6 +69,9 @@ secs() {
 }
 kb() { du -sk "$1" | cut -f1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# med V...: the median; range V...: min-max
+med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { print a "-" b }'; }
 
 cleanup
 mkdir -p "$WORK"
@@ -69,60 +80,111 @@ D=/run/vsys-remote/$REMOTE
 "$VSYS" create --identity $D/id_ed25519 --known-hosts $D/known_hosts $NAME "$(cat $D/url)" >/dev/null
 M=$R/$NAME
 ENTRIES=$(find $M | wc -l)
-load=$(cut -d' ' -f1-3 /proc/loadavg)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-drop; T_CP=$(secs cp -a $M "$WORK/cp")
-drop; T_RS1=$(secs rsync -aHX $M/ "$WORK/rsync/")
-T_RS2=$(secs rsync -aHX $M/ "$WORK/rsync/")
-ostree --repo="$WORK/repo" init --mode=bare
+declare -a CP RS1 RS2 OC1 OC2 OCO
+declare -A VS1 VS2 SW CO RVS1 RVS2 RCO
+S1=; S2=; S3=; T_VS3=; GROWTH1=; GROWTH2=; UNIQUE_KB=; OSTREE_KB=
 ost() { unshare -m --propagation private sh -c "mount -t tmpfs none $M/dev && exec ostree --repo=$WORK/repo commit --branch=b --tree=dir=$M"; }
-drop; T_OC1=$(secs ost)
-T_OC2=$(secs ost)
-T_OCO=$(secs ostree --repo="$WORK/repo" checkout b "$WORK/ostree-co")
-OSTREE_KB=$(kb "$WORK/repo/objects")
 
-STORE_KB0=$( [ -d $R/.store/objects ] && kb $R/.store/objects || echo 0)
-drop; T_VS1=$(secs "$VSYS" snapshot $NAME); S1=$(cat "$WORK/last.out")
-T_VS2=$(secs "$VSYS" snapshot $NAME); S2=$(cat "$WORK/last.out")
-STORE_KB1=$(kb $R/.store/objects)
-T_SW=$(secs "$VSYS" switch $NAME --snapshot); SW=$(cat "$WORK/last.out")
-CO_MS=$(sed -n 's/.*checkout \([0-9]*\) ms.*/\1/p' <<<"$SW")
-"$VSYS" switch $NAME --live >/dev/null
-UNIQUE_KB=$(kb "$WORK/cp")
-# a second, similar tree: 1% of the regular files changed
-find "$WORK/cp" -type f -size +0 | awk 'NR % 100 == 0' | while read -r f; do printf 'changed\n' >> "$f"; done
-"$VSYS" create $NAME2 "dir:$WORK/cp" >/dev/null
-T_VS3=$(secs "$VSYS" snapshot $NAME2); S3=$(cat "$WORK/last.out")
-STORE_KB2=$(kb $R/.store/objects)
-GROWTH1=$((STORE_KB1 - STORE_KB0))
-GROWTH2=$((STORE_KB2 - STORE_KB1))
+# vsys_round LABEL VSYS ROUND: first snapshot (store emptied of the tree), nothing changed, switch
+vsys_round() {
+    local l=$1 v=$2 r=$3 kb0 t out co
+    "$v" switch $NAME --live >/dev/null 2>&1 || true
+    rm -f $R/.store/refs/$NAME $R/.store/resume/$NAME
+    "$v" gc >/dev/null
+    kb0=$( [ -d $R/.store/objects ] && kb $R/.store/objects || echo 0)
+    drop; t=$(secs "$v" snapshot $NAME); out=$(cat "$WORK/last.out")
+    VS1[$l,$r]=$t; RVS1[$l,$r]=$(ratio $t ${CP[$r]})
+    [ $r = 1 ] && [ $l = new ] && S1=$out
+    t=$(secs "$v" snapshot $NAME); out=$(cat "$WORK/last.out")
+    VS2[$l,$r]=$t; RVS2[$l,$r]=$(ratio $t ${RS2[$r]})
+    [ $r = 1 ] && [ $l = new ] && S2=$out
+    [ $r = 1 ] && [ $l = new ] && GROWTH1=$(( $(kb $R/.store/objects) - kb0 ))
+    t=$(secs "$v" switch $NAME --snapshot)
+    co=$(sed -n 's/.*checkout \([0-9]*\) ms.*/\1/p' "$WORK/last.out")
+    SW[$l,$r]=$t; CO[$l,$r]=$(awk -v m=$co 'BEGIN { printf "%.3f", m / 1000 }'); RCO[$l,$r]=$(ratio ${CO[$l,$r]} ${OCO[$r]})
+    "$v" switch $NAME --live >/dev/null
+    if [ $r = 1 ] && [ $l = new ]; then
+        # a second, similar tree: the first round's cp -a copy with 1% of the regular files changed
+        local kb1; kb1=$(kb $R/.store/objects)
+        find "$WORK/cp1" -type f -size +0 | awk 'NR % 100 == 0' | while read -r f; do printf 'changed\n' >> "$f"; done
+        "$v" create $NAME2 "dir:$WORK/cp1" >/dev/null
+        T_VS3=$(secs "$v" snapshot $NAME2); S3=$(cat "$WORK/last.out")
+        GROWTH2=$(( $(kb $R/.store/objects) - kb1 ))
+        "$v" destroy $NAME2 >/dev/null
+        rm -f $R/.store/refs/$NAME2
+    fi
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+    drop; CP[$r]=$(secs cp -a $M "$WORK/cp$r")
+    if [ $r = 1 ]; then UNIQUE_KB=$(kb "$WORK/cp1"); else rm -rf "$WORK/cp$r"; fi
+    drop; RS1[$r]=$(secs rsync -aHX $M/ "$WORK/rsync/")
+    RS2[$r]=$(secs rsync -aHX $M/ "$WORK/rsync/")
+    rm -rf "$WORK/rsync" "$WORK/repo" "$WORK/ostree-co"
+    ostree --repo="$WORK/repo" init --mode=bare
+    drop; OC1[$r]=$(secs ost)
+    OC2[$r]=$(secs ost)
+    OCO[$r]=$(secs ostree --repo="$WORK/repo" checkout b "$WORK/ostree-co")
+    [ $r = 1 ] && OSTREE_KB=$(kb "$WORK/repo/objects")
+    rm -rf "$WORK/repo" "$WORK/ostree-co"
+    if [ -n "$VSYS_BASE" ] && [ $((r % 2)) = 0 ]; then
+        vsys_round base "$VSYS_BASE" $r; vsys_round new "$VSYS" $r
+    else
+        vsys_round new "$VSYS" $r
+        [ -n "$VSYS_BASE" ] && vsys_round base "$VSYS_BASE" $r
+    fi
+    echo "round $r: cp ${CP[$r]} rsync ${RS1[$r]}/${RS2[$r]} ostree ${OC1[$r]}/${OC2[$r]} co ${OCO[$r]}" \
+        "vsys ${VS1[new,$r]}/${VS2[new,$r]} co ${CO[new,$r]}${VSYS_BASE:+ base ${VS1[base,$r]}/${VS2[base,$r]} co ${CO[base,$r]}}" \
+        "load $(cut -d' ' -f1 /proc/loadavg)" >&2
+done
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# col ARRAY LABEL: the values of one vsys column over the rounds
+col() { local -n a=$1; local i; for i in $(seq 1 "$ROUNDS"); do echo "${a[$2,$i]}"; done; }
+cell() { echo "$(med "$@") ($(range "$@"))"; }
 
 report() {
     cat <<MD
 ## Snapshots
 
-\`bench/snapshot-bench.sh\` ($(date -u +%Y-%m-%dT%H:%MZ), load average $load on $(nproc) CPUs):
+\`ROUNDS=$ROUNDS${VSYS_BASE:+ VSYS_BASE=...} bench/snapshot-bench.sh\` ($(date -u +%Y-%m-%dT%H:%MZ), load average $load0 at the start, $load1 at the end, $(nproc) CPUs):
 the debootstrapped tree with gcc ($ENTRIES entries, $((UNIQUE_KB / 1024)) MiB) read over the
-SSH remote's sshfs mount, each tool in turn in one run, page cache dropped before each first copy.
+SSH remote's sshfs mount; $ROUNDS interleaved rounds, each running every tool once, page cache
+dropped before each first copy. Times: median (min-max) in seconds; ratios: median over rounds
+of the ratio to the paired tool of the same round.
 
-| what | time (s) | vs | target |
+| what | time (s) | paired ratio | target |
 |---|---:|---|---|
-| \`cp -a\` | $T_CP | | |
-| \`rsync -aHX\` first / nothing changed | $T_RS1 / $T_RS2 | | |
-| \`ostree commit\` first / again | $T_OC1 / $T_OC2 | | |
-| \`ostree checkout\` (hard links) | $T_OCO | | |
-| \`vsys snapshot\` first | $T_VS1 | $(ratio $T_VS1 $T_CP)x \`cp -a\` | <= 1.0x |
-| \`vsys snapshot\` nothing changed | $T_VS2 | $(ratio $T_VS2 $T_RS2)x rsync's quick check | <= 1.5x |
-| \`vsys switch --snapshot\` (checkout $CO_MS ms of it) | $T_SW | $(ratio $(awk -v m=$CO_MS 'BEGIN{printf "%.3f", m/1000}') $T_OCO)x \`ostree checkout\` (checkout part) | <= 1.5x |
-| \`vsys snapshot\` of a second tree, 1% of files changed | $T_VS3 | | |
+| \`cp -a\` | $(cell "${CP[@]}") | | |
+| \`rsync -aHX\` first | $(cell "${RS1[@]}") | | |
+| \`rsync -aHX\` nothing changed | $(cell "${RS2[@]}") | | |
+| \`ostree commit\` first | $(cell "${OC1[@]}") | | |
+| \`ostree commit\` again | $(cell "${OC2[@]}") | | |
+| \`ostree checkout\` (hard links) | $(cell "${OCO[@]}") | | |
+| \`vsys snapshot\` first | $(cell $(col VS1 new)) | $(med $(col RVS1 new))x \`cp -a\` | <= 1.0x |
+| \`vsys snapshot\` nothing changed | $(cell $(col VS2 new)) | $(med $(col RVS2 new))x rsync's quick check | <= 1.5x |
+| \`vsys switch --snapshot\`: its checkout | $(cell $(col CO new)) | $(med $(col RCO new))x \`ostree checkout\` | <= 1.5x |
+| \`vsys switch --snapshot\`: whole command | $(cell $(col SW new)) | | |
+MD
+    if [ -n "$VSYS_BASE" ]; then
+        cat <<MD
+| before (VSYS_BASE): \`vsys snapshot\` first | $(cell $(col VS1 base)) | $(med $(col RVS1 base))x \`cp -a\` | |
+| before: \`vsys snapshot\` nothing changed | $(cell $(col VS2 base)) | $(med $(col RVS2 base))x rsync's quick check | |
+| before: checkout | $(cell $(col CO base)) | $(med $(col RCO base))x \`ostree checkout\` | |
+MD
+    fi
+    cat <<MD
+| \`vsys snapshot\` of a second tree, 1% of files changed (round 1) | $T_VS3 | | |
 
-| storage | KiB | vs unique bytes ($UNIQUE_KB KiB, \`du -sk\` of the \`cp -a\` copy) | target |
+| storage (round 1) | KiB | vs unique bytes ($UNIQUE_KB KiB, \`du -sk\` of the \`cp -a\` copy) | target |
 |---|---:|---|---|
 | vsys store growth, first tree | $GROWTH1 | $(ratio $GROWTH1 $UNIQUE_KB)x | <= 1.05x |
 | vsys store growth, second similar tree | $GROWTH2 | $(ratio $GROWTH2 $UNIQUE_KB)x of one tree | little |
 | OSTree repo objects | $OSTREE_KB | $(ratio $OSTREE_KB $UNIQUE_KB)x | |
 
-vsys's own summary lines (bytes read from the source, time inside the JVM, time in syncfs):
+vsys's own summary lines of round 1 (bytes read from the source, time inside the JVM, time in syncfs):
 
 \`\`\`
 $S1

@@ -323,7 +323,9 @@ public final class Snapshot {
                 }
                 case 'l' -> {
                     nSymlinks.increment();
-                    symlink(e);
+                    if (old == null || old.kind != 'l' || !old.ref.equals(e.ref) || !old.sameMeta(e)) {
+                        symlink(e); // unchanged ones got theirs with the previous commit (or do without)
+                    }
                 }
                 default -> {
                     nSpecial.increment();
