@@ -152,20 +152,30 @@ for n in $STEPS; do
     bset "status$n" -n "$sn" -w 1 "${cmds[@]}"
 done
 
+paired() {   # paired RAW A B: the median over rounds of t(A)/t(B), or - when B is not in the set
+    awk -v a="$2" -v b="$3" '$1 == a { ta[$2] = $3 } $1 == b { tb[$2] = $3 }
+        END { for (r in ta) if (r in tb) print ta[r] / tb[r] }' "$1" | sort -g |
+        awk '{ q[NR] = $1 } END { if (NR == 0) { print "-"; exit } n = NR
+              printf "%.3f\n", (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2 }'
+}
 report() {
-    local n name
+    local n name ref
     echo "Run: \`$PROG --steps \"$STEPS\" --rounds $ROUNDS\`, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Wrapper: \`$VSYS\`; flags \`$JAVA_FLAGS\`.${OLD:+ Build before: \`$OLD\`.}"
     echo
     for n in $STEPS; do
         for name in list status; do
+            ref=hello-cds; [ "$name" = status ] && ref=-
             echo "#### \`$name\` at $n system(s) of this run ($(cat "$RES/total$n") on the machine)"
             echo
-            echo "| command | median ms | p25–p75 ms | paired ratio vs hello | fails | n |"
-            echo "|---|---:|---:|---:|---:|---:|"
+            echo "| command | median ms | p25–p75 ms | paired ratio vs hello | paired vs hello + AppCDS | paired vs build before | fails | n |"
+            echo "|---|---:|---:|---:|---:|---:|---:|---:|"
             awk -F'\t' 'NR > 1 { printf "%s\t%.0f\t%.0f–%.0f\t%.3f\t%s\t%s\n", $1, $3/1000, $6/1000, $7/1000, $9, $11, $2 }' \
                 "$RES/$name$n.tsv" | while IFS=$'\t' read -r l med iq pr fails cnt; do
-                echo "| ${LABEL[$l]:-$l} | $med | $iq | $pr | $fails | $cnt |"
+                local pc=- po=-
+                [ "$ref" != - ] && pc=$(paired "$RES/$name$n.raw" "$l" "$ref")
+                case $l in "$name") [ -n "$OLD" ] && po=$(paired "$RES/$name$n.raw" "$l" "$name-old") ;; esac
+                echo "| ${LABEL[$l]:-$l} | $med | $iq | $pr | $pc | $po | $fails | $cnt |"
             done
             echo
         done
