@@ -143,6 +143,7 @@ public final class Snapshot {
                 }
                 String rootTree = writeTrees(root);
                 batch.flush();
+                resume.save(); // every file has its ref now (the last batch may have had nothing new)
                 if (ticker != null) {
                     ticker.interrupt();
                     progress.print("\r\033[K");

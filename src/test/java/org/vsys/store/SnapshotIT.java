@@ -315,6 +315,10 @@ class SnapshotIT {
         assertEquals(0, f.exit(), "fsck after kill -9 at the commit: " + f);
         String done = Sh.vsysOk("snapshot", B);
         assertTrue(done.contains("commit"), done);
+        // killed after its last batch: the resume index has every file, none is read again
+        assertEquals(0, counts(done)[0], "files read again after the kill at the commit: " + done);
+        assertTrue(done.contains("files known from an interrupted snapshot"), done);
+        assertFalse(Files.exists(Sh.R.resolve(".store/resume").resolve(B)), "resume index removed at the commit");
         // gc killed in the middle of removing objects
         Files.deleteIfExists(Sh.R.resolve(".store/refs").resolve(B));
         Sh.destroyQuietly(B);
