@@ -14,7 +14,8 @@
 #                         and --skip-list does not skip them): it runs in a private mount
 #                         namespace with an empty tmpfs over the mount's /dev
 #   vsys snapshot         first (into a store emptied of this tree by gc), again with nothing changed
-#   vsys switch           --snapshot: the hard-linked checkout (and the whole command)
+#   vsys switch           --snapshot: the hard-linked checkout (and the whole command), CO_REPS
+#                         (default 5) times a round, each paired with an ostree checkout
 # With VSYS_BASE, that other build of vsys is measured the same way in every round (its order
 # against VSYS alternating), for before/after figures on the same noise.
 # The machine is shared (load from other jobs): every vsys figure is reported as the median over
@@ -42,6 +43,7 @@ done
 command -v ostree >/dev/null && command -v rsync >/dev/null || { echo "$0: needs ostree and rsync" >&2; exit 1; }
 
 ROUNDS=${ROUNDS:-3}
+CO_REPS=${CO_REPS:-5}
 VSYS_BASE=${VSYS_BASE:-}
 
 cleanup() {
@@ -82,7 +84,7 @@ M=$R/$NAME
 ENTRIES=$(find $M | wc -l)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-declare -a CP RS1 RS2 OC1 OC2 OCO
+declare -a CP RS1 RS2 OC1 OC2 OCO OCOS
 declare -A VS1 VS2 SW CO RVS1 RVS2 RCO
 S1=; S2=; S3=; T_VS3=; GROWTH1=; GROWTH2=; UNIQUE_KB=; OSTREE_KB=
 ost() { unshare -m --propagation private sh -c "mount -t tmpfs none $M/dev && exec ostree --repo=$WORK/repo commit --branch=b --tree=dir=$M"; }
@@ -101,10 +103,20 @@ vsys_round() {
     VS2[$l,$r]=$t; RVS2[$l,$r]=$(ratio $t ${RS2[$r]})
     [ $r = 1 ] && [ $l = new ] && S2=$out
     [ $r = 1 ] && [ $l = new ] && GROWTH1=$(( $(kb $R/.store/objects) - kb0 ))
-    t=$(secs "$v" switch $NAME --snapshot)
-    co=$(sed -n 's/.*checkout \([0-9]*\) ms.*/\1/p' "$WORK/last.out")
-    SW[$l,$r]=$t; CO[$l,$r]=$(awk -v m=$co 'BEGIN { printf "%.3f", m / 1000 }'); RCO[$l,$r]=$(ratio ${CO[$l,$r]} ${OCO[$r]})
-    "$v" switch $NAME --live >/dev/null
+    # the checkout, CO_REPS times, each paired with an ostree checkout made just before it
+    local k o id
+    for k in $(seq 1 "$CO_REPS"); do
+        rm -rf "$WORK/ostree-co"
+        o=$(secs ostree --repo="$WORK/repo" checkout b "$WORK/ostree-co")
+        t=$(secs "$v" switch $NAME --snapshot)
+        co=$(sed -n 's/.*checkout \([0-9]*\) ms.*/\1/p' "$WORK/last.out")
+        id=$(sed -n 's/.*runs from commit \([0-9a-f]*\) .*/\1/p' "$WORK/last.out")
+        SW[$l,$r,$k]=$t; CO[$l,$r,$k]=$(awk -v m=$co 'BEGIN { printf "%.3f", m / 1000 }'); RCO[$l,$r,$k]=$(ratio ${CO[$l,$r,$k]} $o)
+        OCOS+=("$o")
+        "$v" switch $NAME --live >/dev/null
+        # not in use any more: removed by hand (gc keeps the checkouts of the commits in refs)
+        rm -rf --one-file-system "$R/.store/checkouts/$id"
+    done
     if [ $r = 1 ] && [ $l = new ]; then
         # a second, similar tree: the first round's cp -a copy with 1% of the regular files changed
         local kb1; kb1=$(kb $R/.store/objects)
@@ -128,7 +140,6 @@ for r in $(seq 1 "$ROUNDS"); do
     OC2[$r]=$(secs ost)
     OCO[$r]=$(secs ostree --repo="$WORK/repo" checkout b "$WORK/ostree-co")
     [ $r = 1 ] && OSTREE_KB=$(kb "$WORK/repo/objects")
-    rm -rf "$WORK/repo" "$WORK/ostree-co"
     if [ -n "$VSYS_BASE" ] && [ $((r % 2)) = 0 ]; then
         vsys_round base "$VSYS_BASE" $r; vsys_round new "$VSYS" $r
     else
@@ -136,13 +147,19 @@ for r in $(seq 1 "$ROUNDS"); do
         [ -n "$VSYS_BASE" ] && vsys_round base "$VSYS_BASE" $r
     fi
     echo "round $r: cp ${CP[$r]} rsync ${RS1[$r]}/${RS2[$r]} ostree ${OC1[$r]}/${OC2[$r]} co ${OCO[$r]}" \
-        "vsys ${VS1[new,$r]}/${VS2[new,$r]} co ${CO[new,$r]}${VSYS_BASE:+ base ${VS1[base,$r]}/${VS2[base,$r]} co ${CO[base,$r]}}" \
+        "vsys ${VS1[new,$r]}/${VS2[new,$r]} co $(cols CO new $r)${VSYS_BASE:+ base ${VS1[base,$r]}/${VS2[base,$r]} co $(cols CO base $r)}" \
         "load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    rm -rf "$WORK/repo" "$WORK/ostree-co"
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # col ARRAY LABEL: the values of one vsys column over the rounds
 col() { local -n a=$1; local i; for i in $(seq 1 "$ROUNDS"); do echo "${a[$2,$i]}"; done; }
+# cols ARRAY LABEL [ROUND]: the values of a checkout column over rounds (or one round) and reps
+cols() {
+    local -n a=$1; local i k
+    for i in $(seq "${3:-1}" "${3:-$ROUNDS}"); do for k in $(seq 1 "$CO_REPS"); do echo "${a[$2,$i,$k]}"; done; done
+}
 cell() { echo "$(med "$@") ($(range "$@"))"; }
 
 report() {
@@ -162,17 +179,17 @@ of the ratio to the paired tool of the same round.
 | \`rsync -aHX\` nothing changed | $(cell "${RS2[@]}") | | |
 | \`ostree commit\` first | $(cell "${OC1[@]}") | | |
 | \`ostree commit\` again | $(cell "${OC2[@]}") | | |
-| \`ostree checkout\` (hard links) | $(cell "${OCO[@]}") | | |
+| \`ostree checkout\` (hard links; paired with each vsys checkout) | $(cell "${OCOS[@]}") | | |
 | \`vsys snapshot\` first | $(cell $(col VS1 new)) | $(med $(col RVS1 new))x \`cp -a\` | <= 1.0x |
 | \`vsys snapshot\` nothing changed | $(cell $(col VS2 new)) | $(med $(col RVS2 new))x rsync's quick check | <= 1.5x |
-| \`vsys switch --snapshot\`: its checkout | $(cell $(col CO new)) | $(med $(col RCO new))x \`ostree checkout\` | <= 1.5x |
-| \`vsys switch --snapshot\`: whole command | $(cell $(col SW new)) | | |
+| \`vsys switch --snapshot\`: its checkout ($CO_REPS per round) | $(cell $(cols CO new)) | $(med $(cols RCO new))x \`ostree checkout\` | <= 1.5x |
+| \`vsys switch --snapshot\`: whole command | $(cell $(cols SW new)) | | |
 MD
     if [ -n "$VSYS_BASE" ]; then
         cat <<MD
 | before (VSYS_BASE): \`vsys snapshot\` first | $(cell $(col VS1 base)) | $(med $(col RVS1 base))x \`cp -a\` | |
 | before: \`vsys snapshot\` nothing changed | $(cell $(col VS2 base)) | $(med $(col RVS2 base))x rsync's quick check | |
-| before: checkout | $(cell $(col CO base)) | $(med $(col RCO base))x \`ostree checkout\` | |
+| before: checkout | $(cell $(cols CO base)) | $(med $(cols RCO base))x \`ostree checkout\` | |
 MD
     fi
     cat <<MD
