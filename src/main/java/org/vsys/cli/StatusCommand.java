@@ -131,7 +131,7 @@ final class StatusCommand implements Callable<Integer> {
                         .append(f.responsive() == null ? "-" : f.responsive() ? "responsive" : "NOT RESPONDING")
                         .append(nl);
             }
-            b.append("  namespace ").append(s.namespace() ? "prepared" : "NOT PREPARED")
+            b.append("  view ").append(s.namespace() ? "prepared" : "NOT PREPARED")
                     .append(", launcher link ").append(s.link() ? "ok" : "MISSING")
                     .append(", launcher ").append(s.launcher() ? "installed" : "not installed")
                     .append(", ").append(s.processes().size()).append(" process(es) inside\n");

@@ -102,13 +102,16 @@ public final class Health {
                     problem = fs.path() + " is not responding (statfs failed or took more than " + timeoutMillis + " ms)";
                 }
             }
-            boolean ns = at.get(inst.nsFile(rec.name()).toString()) != null;
+            // the prepared view: the namespace bind (link=namespace) or the tree registered with the
+            // vsyslink module (link=kmod)
+            boolean ns = at.get(inst.nsFile(rec.name()).toString()) != null
+                    || at.get(inst.kmodTree(rec.name()).toString()) != null;
             boolean link = Links.isOurs(inst.link(rec.name()));
             if (problem == null && rec.state() != SystemRecord.State.READY) {
                 problem = "state is " + rec.state().word();
             }
             if (problem == null && !ns) {
-                problem = "namespace not prepared (vsys remount " + rec.name() + ")";
+                problem = "view not prepared (vsys remount " + rec.name() + ")";
             }
             if (problem == null && !link) {
                 problem = "launcher link " + inst.link(rec.name()) + " missing";

@@ -60,6 +60,10 @@ public final class Processes {
             return out;
         }
         java.util.Map<Long, String> kmodLinks = kmodLinks(nsFiles.get(0));
+        java.util.Map<String, Integer> index = new java.util.HashMap<>();
+        for (int i = n - 1; i >= 0; i--) {
+            index.put(dirs[i], i);
+        }
         String[] names = new String[n];
         for (int i = 0; i < n; i++) {
             names[i] = nsFiles.get(i).getFileName().toString();
@@ -71,7 +75,7 @@ public final class Processes {
                 if (pid == self) {
                     continue;
                 }
-                holds(proc, pid, dirs, nsLinks, kmodLinks.isEmpty() ? null : kmodLinks.get(pid), names, out);
+                holds(proc, pid, index, nsLinks, kmodLinks.isEmpty() ? null : kmodLinks.get(pid), names, out);
             }
         } catch (IOException e) {
             // /proc unreadable: report nothing rather than fail
@@ -91,10 +95,6 @@ public final class Processes {
         return true;
     }
 
-    private static boolean under(String path, String dir) {
-        return path.equals(dir) || path.startsWith(dir + "/");
-    }
-
     private static String link(Path p) {
         try {
             return Files.readSymbolicLink(p).toString();
@@ -103,17 +103,26 @@ public final class Processes {
         }
     }
 
-    /** Which system (index) a path is under, or -1. */
-    private static int owner(String path, String[] dirs, boolean[] done) {
-        if (path == null) {
+    /**
+     * Which system (index) a path is under, or -1: the path and each of its ancestors looked up in
+     * {@code index} (system directory to index), so the cost is the path's depth, not the number
+     * of systems.
+     */
+    private static int owner(String path, java.util.Map<String, Integer> index, boolean[] done) {
+        if (path == null || path.isEmpty() || path.charAt(0) != '/') {
             return -1;
         }
-        for (int i = 0; i < dirs.length; i++) {
-            if (!done[i] && under(path, dirs[i])) {
-                return i;
+        String p = path;
+        while (p.length() > 1) {
+            Integer i = index.get(p);
+            if (i != null) {
+                return done[i] ? -1 : i;
             }
+            int slash = p.lastIndexOf('/');
+            p = slash <= 0 ? "/" : p.substring(0, slash);
         }
-        return -1;
+        Integer i = index.get("/");
+        return i != null && !done[i] ? i : -1;
     }
 
     /**
@@ -144,13 +153,13 @@ public final class Processes {
         return out;
     }
 
-    private static void holds(Path proc, long pid, String[] dirs, String[] nsLinks, String kmodLink, String[] names,
-            List<List<Holder>> out) {
-        boolean[] done = new boolean[dirs.length];
-        int left = dirs.length;
+    private static void holds(Path proc, long pid, java.util.Map<String, Integer> dirs, String[] nsLinks, String kmodLink,
+            String[] names, List<List<Holder>> out) {
+        boolean[] done = new boolean[names.length];
+        int left = names.length;
         String cmd = null;
         String mnt = link(proc.resolve("ns/mnt"));
-        for (int i = 0; i < dirs.length; i++) {
+        for (int i = 0; i < names.length; i++) {
             if (nsLinks[i] != null && nsLinks[i].equals(mnt)) {
                 out.get(i).add(new Holder(pid, cmd = command(proc), "runs inside the system"));
                 done[i] = true;

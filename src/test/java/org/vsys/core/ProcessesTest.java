@@ -45,4 +45,28 @@ class ProcessesTest {
             p.destroyForcibly();
         }
     }
+
+    @Test
+    void aWorkingDirectoryDeepInOneOfManySystemsNamesThatSystemOnly(@TempDir Path r) throws IOException {
+        List<Path> dirs = new java.util.ArrayList<>();
+        List<Path> nss = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            dirs.add(r.resolve("sys" + i));
+            nss.add(r.resolve(".ns/sys" + i));
+        }
+        Path deep = Files.createDirectories(r.resolve("sys7/home/u/src"));
+        Files.createDirectories(r.resolve("sys70"));
+        Process p = new ProcessBuilder("sleep", "30").directory(deep.toFile()).start();
+        try {
+            List<List<Processes.Holder>> h = Processes.using(dirs, nss);
+            assertEquals(1, h.get(7).size(), h.get(7).toString());
+            assertEquals(p.pid(), h.get(7).get(0).pid());
+            assertTrue(h.get(7).get(0).how().startsWith("has its working directory in "), h.get(7).get(0).how());
+            assertTrue(h.get(70).isEmpty(), "sys70 is not sys7: " + h.get(70));
+            long others = h.stream().mapToLong(List::size).sum();
+            assertEquals(1, others, "only sys7 is held");
+        } finally {
+            p.destroyForcibly();
+        }
+    }
 }
