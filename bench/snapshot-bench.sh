@@ -129,6 +129,13 @@ vsys_round() {
     fi
 }
 
+# col ARRAY LABEL: the values of one vsys column over the rounds
+col() { local -n a=$1; local i; for i in $(seq 1 "$ROUNDS"); do echo "${a[$2,$i]}"; done; }
+# cols ARRAY LABEL [ROUND]: the values of a checkout column over rounds (or one round) and reps
+cols() {
+    local -n a=$1; local i k
+    for i in $(seq "${3:-1}" "${3:-$ROUNDS}"); do for k in $(seq 1 "$CO_REPS"); do echo "${a[$2,$i,$k]}"; done; done
+}
 for r in $(seq 1 "$ROUNDS"); do
     drop; CP[$r]=$(secs cp -a $M "$WORK/cp$r")
     if [ $r = 1 ]; then UNIQUE_KB=$(kb "$WORK/cp1"); else rm -rf "$WORK/cp$r"; fi
@@ -153,13 +160,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# col ARRAY LABEL: the values of one vsys column over the rounds
-col() { local -n a=$1; local i; for i in $(seq 1 "$ROUNDS"); do echo "${a[$2,$i]}"; done; }
-# cols ARRAY LABEL [ROUND]: the values of a checkout column over rounds (or one round) and reps
-cols() {
-    local -n a=$1; local i k
-    for i in $(seq "${3:-1}" "${3:-$ROUNDS}"); do for k in $(seq 1 "$CO_REPS"); do echo "${a[$2,$i,$k]}"; done; done
-}
 cell() { echo "$(med "$@") ($(range "$@"))"; }
 
 report() {

@@ -12,9 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The resume index of one system's snapshot, {@code R/.store/resume/NAME}: for each regular file
  * the snapshot has hashed so far, its path below the source, size, mtime and ref (object id and
- * content hash). Rewritten atomically after every batch of objects is published and removed when
- * the commit is recorded, so after a kill -9 the next snapshot of the system takes a file whose
- * size and mtime still match from here instead of reading it from the source again (the rule of
+ * content hash). Rewritten after every batch of objects is published (temp + rename, not
+ * flushed: a hint lost in a crash only costs a read) and removed when the commit is recorded, so
+ * after a kill -9 the next snapshot of the system takes a file whose size and mtime still match
+ * from here instead of reading it from the source again (the rule of
  * an incremental snapshot). Only hints: a hint is used only when the store has the object it
  * names (or its content, through the content index), so a stale, partial or damaged index costs
  * reads, never a wrong tree; gc and fsck ignore it.
@@ -106,9 +107,13 @@ final class Resume {
         if (n == 0) {
             return;
         }
+        // temp + rename, no fsync: a hint lost in a crash costs a read, and an fsync here (a
+        // journal commit amid hundreds of MB of new objects) stalled a reader of the snapshot
         try {
             Files.createDirectories(file.getParent());
-            Store.writeAtomic(file, sb.toString().getBytes(StandardCharsets.US_ASCII));
+            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
+            Files.write(tmp, sb.toString().getBytes(StandardCharsets.US_ASCII));
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             // only a hint: the next run reads more
         }

@@ -388,6 +388,9 @@ public final class Snapshot {
      * checkout makes the symlink when it is missing), so a failure here only loses that speed.
      */
     private void symlink(Entry e) {
+        if (!SYMLINK_OBJECTS) {
+            return;
+        }
         String id = Entry.symlinkId(e);
         if (store.has(id, Store.SYMLINK)) {
             return;
@@ -404,6 +407,9 @@ public final class Snapshot {
             batch.add(tmp, id, Store.SYMLINK, null, 0);
         });
     }
+
+    /** -Dvsys.symlinkObjects=false: no symlink objects (checkouts then make every symlink). */
+    private static final boolean SYMLINK_OBJECTS = !"false".equals(System.getProperty("vsys.symlinkObjects"));
 
     /** A file with other links: read once; the others take the first one's ref in writeTrees. */
     private synchronized void hardLink(Path p, Entry e) {
