@@ -100,6 +100,9 @@ class SnapshotIT {
         cap[0] = 1;
         StoreCalls.setXattr(RawPaths.cpath(root.resolve("usr/lib/lib2.so")), "security.capability".getBytes(), cap);
         if (Sh.run("setfacl", "-m", "u:65534:r", root.resolve("etc/ssl").toString()).exit() != 0) {
+            // under CI an ACL must be part of the tree (.ci/run installs acl); by hand, say so and go on
+            org.junit.jupiter.api.Assertions.assertNotEquals("true", System.getenv("CI"),
+                    "setfacl failed (package acl missing?): the ACL case of the snapshot test would not run");
             System.err.println("setfacl missing: no ACL in the test tree");
         }
         StoreCalls.lchown(RawPaths.cpath(root.resolve("etc/ssl")), 65534, 65534);
