@@ -21,7 +21,8 @@
 #
 # env: VM_ACCEL=tcg|kvm|auto (default tcg: /dev/kvm on nested hosts often cannot run a stock kernel; auto uses
 #      kvm only when the CPU shows vmx/svm and /dev/kvm is not PVM), VM_MEM (MB, default 2048),
-#      VM_KVER (force a kernel version), VM_VERBOSE=1 (stream the guest console to stderr),
+#      VM_SMP (vCPUs, default 1; TCG runs one host thread per vCPU), VM_KVER (force a kernel version),
+#      VM_VERBOSE=1 (stream the guest console to stderr),
 #      VM_CACHE (default tests/vm/cache).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -218,7 +219,7 @@ run() {
   local console=$WORK/console.log accelopt
   : > "$console"
   if [ "$(accel)" = kvm ]; then accelopt="-accel kvm -cpu host"; else accelopt="-accel tcg,thread=multi -cpu max"; fi
-  local cmd=(qemu-system-x86_64 $accelopt -m "$mem" -smp 1 -nodefaults -no-user-config -display none -no-reboot
+  local cmd=(qemu-system-x86_64 $accelopt -m "$mem" -smp "${VM_SMP:-1}" -nodefaults -no-user-config -display none -no-reboot
     -serial "file:$console" -monitor none -rtc base=utc
     -kernel "$CACHE/vmlinux-$v" -initrd "$CACHE/initramfs-$v.cpio.gz"
     -append "console=ttyS0 panic=-1 quiet mitigations=off vsys_init=$HERE/guest-init.sh"
