@@ -13,7 +13,9 @@
 #                         (hard links). ostree refuses device files (the tree has 8, in /dev,
 #                         and --skip-list does not skip them): it runs in a private mount
 #                         namespace with an empty tmpfs over the mount's /dev
-#   vsys snapshot         first (into a store emptied of this tree by gc), again with nothing changed
+#   vsys snapshot         first (into a store emptied of this tree by gc), then with nothing changed
+#                         NC_REPS (default 5) times a round, each right after its own rsync quick
+#                         check (rsync -aHX into the round's rsync copy, nothing to do)
 #   vsys switch           --snapshot: the hard-linked checkout (and the whole command), CO_REPS
 #                         (default 5) times a round, each paired with an ostree checkout
 # With VSYS_BASE, that other build of vsys is measured the same way in every round (its order
@@ -44,6 +46,7 @@ command -v ostree >/dev/null && command -v rsync >/dev/null || { echo "$0: needs
 
 ROUNDS=${ROUNDS:-3}
 CO_REPS=${CO_REPS:-5}
+NC_REPS=${NC_REPS:-5}
 VSYS_BASE=${VSYS_BASE:-}
 
 cleanup() {
@@ -84,7 +87,7 @@ M=$R/$NAME
 ENTRIES=$(find $M | wc -l)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-declare -a CP RS1 RS2 OC1 OC2 OCO OCOS
+declare -a CP RS1 RS2 OC1 OC2 OCO OCOS RSNC
 declare -A VS1 VS2 SW CO RVS1 RVS2 RCO
 S1=; S2=; S3=; T_VS3=; GROWTH1=; GROWTH2=; UNIQUE_KB=; OSTREE_KB=
 ost() { unshare -m --propagation private sh -c "mount -t tmpfs none $M/dev && exec ostree --repo=$WORK/repo commit --branch=b --tree=dir=$M"; }
@@ -99,8 +102,15 @@ vsys_round() {
     drop; t=$(secs "$v" snapshot $NAME); out=$(cat "$WORK/last.out")
     VS1[$l,$r]=$t; RVS1[$l,$r]=$(ratio $t ${CP[$r]})
     [ $r = 1 ] && [ $l = new ] && S1=$out
-    t=$(secs "$v" snapshot $NAME); out=$(cat "$WORK/last.out")
-    VS2[$l,$r]=$t; RVS2[$l,$r]=$(ratio $t ${RS2[$r]})
+    # nothing changed, NC_REPS times, each paired with an rsync quick check made just before it
+    local k2 q
+    for k2 in $(seq 1 "$NC_REPS"); do
+        q=$(secs rsync -aHX $M/ "$WORK/rsync/")
+        RSNC+=("$q")
+        t=$(secs "$v" snapshot $NAME); out=$(cat "$WORK/last.out")
+        grep -q "nothing changed" "$WORK/last.out" || { echo "$0: $l: not 'nothing changed': $out" >&2; exit 1; }
+        VS2[$l,$r,$k2]=$t; RVS2[$l,$r,$k2]=$(ratio $t $q)
+    done
     [ $r = 1 ] && [ $l = new ] && S2=$out
     [ $r = 1 ] && [ $l = new ] && GROWTH1=$(( $(kb $R/.store/objects) - kb0 ))
     # the checkout, CO_REPS times, each paired with an ostree checkout made just before it
@@ -136,12 +146,17 @@ cols() {
     local -n a=$1; local i k
     for i in $(seq "${3:-1}" "${3:-$ROUNDS}"); do for k in $(seq 1 "$CO_REPS"); do echo "${a[$2,$i,$k]}"; done; done
 }
+# ncols ARRAY LABEL [ROUND]: the same for the nothing-changed snapshots (NC_REPS a round)
+ncols() {
+    local -n a=$1; local i k
+    for i in $(seq "${3:-1}" "${3:-$ROUNDS}"); do for k in $(seq 1 "$NC_REPS"); do echo "${a[$2,$i,$k]}"; done; done
+}
 for r in $(seq 1 "$ROUNDS"); do
     drop; CP[$r]=$(secs cp -a $M "$WORK/cp$r")
     if [ $r = 1 ]; then UNIQUE_KB=$(kb "$WORK/cp1"); else rm -rf "$WORK/cp$r"; fi
     drop; RS1[$r]=$(secs rsync -aHX $M/ "$WORK/rsync/")
     RS2[$r]=$(secs rsync -aHX $M/ "$WORK/rsync/")
-    rm -rf "$WORK/rsync" "$WORK/repo" "$WORK/ostree-co"
+    rm -rf "$WORK/repo" "$WORK/ostree-co"
     ostree --repo="$WORK/repo" init --mode=bare
     drop; OC1[$r]=$(secs ost)
     OC2[$r]=$(secs ost)
@@ -154,9 +169,9 @@ for r in $(seq 1 "$ROUNDS"); do
         [ -n "$VSYS_BASE" ] && vsys_round base "$VSYS_BASE" $r
     fi
     echo "round $r: cp ${CP[$r]} rsync ${RS1[$r]}/${RS2[$r]} ostree ${OC1[$r]}/${OC2[$r]} co ${OCO[$r]}" \
-        "vsys ${VS1[new,$r]}/${VS2[new,$r]} co $(cols CO new $r)${VSYS_BASE:+ base ${VS1[base,$r]}/${VS2[base,$r]} co $(cols CO base $r)}" \
+        "vsys ${VS1[new,$r]}/$(ncols VS2 new $r | tr '\n' ' ')co $(cols CO new $r | tr '\n' ' ')${VSYS_BASE:+base ${VS1[base,$r]}/$(ncols VS2 base $r | tr '\n' ' ')co $(cols CO base $r | tr '\n' ' ')}" \
         "load $(cut -d' ' -f1 /proc/loadavg)" >&2
-    rm -rf "$WORK/repo" "$WORK/ostree-co"
+    rm -rf "$WORK/rsync" "$WORK/repo" "$WORK/ostree-co"
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -176,19 +191,19 @@ of the ratio to the paired tool of the same round.
 |---|---:|---|---|
 | \`cp -a\` | $(cell "${CP[@]}") | | |
 | \`rsync -aHX\` first | $(cell "${RS1[@]}") | | |
-| \`rsync -aHX\` nothing changed | $(cell "${RS2[@]}") | | |
+| \`rsync -aHX\` nothing changed (right after the first; and paired with each vsys one) | $(cell "${RS2[@]}"); $(cell "${RSNC[@]}") | | |
 | \`ostree commit\` first | $(cell "${OC1[@]}") | | |
 | \`ostree commit\` again | $(cell "${OC2[@]}") | | |
 | \`ostree checkout\` (hard links; paired with each vsys checkout) | $(cell "${OCOS[@]}") | | |
 | \`vsys snapshot\` first | $(cell $(col VS1 new)) | $(med $(col RVS1 new))x \`cp -a\` | <= 1.0x |
-| \`vsys snapshot\` nothing changed | $(cell $(col VS2 new)) | $(med $(col RVS2 new))x rsync's quick check | <= 1.5x |
+| \`vsys snapshot\` nothing changed ($NC_REPS per round) | $(cell $(ncols VS2 new)) | $(med $(ncols RVS2 new))x rsync's quick check | <= 1.5x |
 | \`vsys switch --snapshot\`: its checkout ($CO_REPS per round) | $(cell $(cols CO new)) | $(med $(cols RCO new))x \`ostree checkout\` | <= 1.5x |
 | \`vsys switch --snapshot\`: whole command | $(cell $(cols SW new)) | | |
 MD
     if [ -n "$VSYS_BASE" ]; then
         cat <<MD
 | before (VSYS_BASE): \`vsys snapshot\` first | $(cell $(col VS1 base)) | $(med $(col RVS1 base))x \`cp -a\` | |
-| before: \`vsys snapshot\` nothing changed | $(cell $(col VS2 base)) | $(med $(col RVS2 base))x rsync's quick check | |
+| before: \`vsys snapshot\` nothing changed | $(cell $(ncols VS2 base)) | $(med $(ncols RVS2 base))x rsync's quick check | |
 | before: checkout | $(cell $(cols CO base)) | $(med $(cols RCO base))x \`ostree checkout\` | |
 MD
     fi

@@ -89,6 +89,71 @@ public final class StoreCalls {
         static native int ioctl(int fd, NativeLong request, int[] arg) throws com.sun.jna.LastErrorException;
     }
 
+    /**
+     * The per-entry calls of a snapshot's walk, bound by JNA direct mapping like {@link At}: statx
+     * and llistxattr for every entry of the source, where java.nio's attribute map and the proxy
+     * mapping cost far more than the call itself in a short-lived JVM.
+     */
+    static final class Walk {
+        static {
+            Native.register(Walk.class, com.sun.jna.NativeLibrary.getInstance("c"));
+        }
+
+        static native int statx(int dirfd, byte[] path, int flags, int mask, byte[] buf) throws com.sun.jna.LastErrorException;
+
+        static native long llistxattr(byte[] path, byte[] list, long size) throws com.sun.jna.LastErrorException;
+    }
+
+    /** Size of the buffer of {@link #lstat}: struct statx. */
+    public static final int STATX_SIZE = 256;
+    private static final int STATX_BASIC_STATS = 0x7ff;
+    private static final boolean STATX = statxWorks();
+
+    private static boolean statxWorks() {
+        if (Native.POINTER_SIZE != 8 || "false".equals(System.getProperty("vsys.statx"))) {
+            return false; // the direct mapping passes size_t as a Java long
+        }
+        try {
+            byte[] b = new byte[STATX_SIZE];
+            return Walk.statx(AT_FDCWD, new byte[] {'/', 0}, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, b) == 0;
+        } catch (LinkageError | RuntimeException e) {
+            return false; // no statx in this libc
+        }
+    }
+
+    /** Whether {@link #lstat} can be used (64-bit, a libc and kernel with statx). */
+    public static boolean canLstat() {
+        return STATX;
+    }
+
+    /**
+     * lstat through statx(AT_SYMLINK_NOFOLLOW) into buf (STATX_SIZE bytes, struct statx in the
+     * native byte order: mode u16 at 28, nlink/uid/gid u32 at 16/20/24, ino/size u64 at 32/40,
+     * mtime i64 sec + u32 nsec at 112/120, rdev major/minor u32 at 128/132, dev at 136/140).
+     * Returns 0, or the errno.
+     */
+    public static int lstat(byte[] cpath, byte[] buf) {
+        try {
+            Walk.statx(AT_FDCWD, cpath, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf);
+            return 0;
+        } catch (com.sun.jna.LastErrorException e) {
+            return e.getErrorCode();
+        }
+    }
+
+    /** glibc's dev_t of a major and minor number (gnu_dev_makedev): what stat's st_dev/st_rdev hold. */
+    public static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    public static String strerror(int errno) {
+        try {
+            return LIBC.strerror(errno);
+        } catch (RuntimeException e) {
+            return "errno " + errno;
+        }
+    }
+
     private StoreCalls() {
     }
 
@@ -123,6 +188,9 @@ public final class StoreCalls {
      * filesystem does not support them (ENOTSUP, ENOSYS).
      */
     public static List<byte[]> listXattrs(byte[] cpath) throws PosixException {
+        if (STATX) {
+            return listXattrsDirect(cpath);
+        }
         for (int attempt = 0; attempt < 4; attempt++) {
             long n = LIBC.llistxattr(cpath, null, new NativeLong(0)).longValue();
             if (n < 0) {
@@ -143,6 +211,48 @@ public final class StoreCalls {
                     continue; // grew in between
                 }
                 throw error("llistxattr", cpath);
+            }
+            int start = 0;
+            for (int i = 0; i < m; i++) {
+                if (buf[i] == 0) {
+                    if (i > start) {
+                        byte[] name = new byte[i - start];
+                        System.arraycopy(buf, start, name, 0, name.length);
+                        out.add(name);
+                    }
+                    start = i + 1;
+                }
+            }
+            return out;
+        }
+        throw new PosixException("llistxattr", printable(cpath), ERANGE, "attribute list keeps changing");
+    }
+
+    /** {@link #listXattrs} through the direct mapping (64-bit). */
+    private static List<byte[]> listXattrsDirect(byte[] cpath) throws PosixException {
+        for (int attempt = 0; attempt < 4; attempt++) {
+            long n;
+            try {
+                n = Walk.llistxattr(cpath, null, 0);
+            } catch (com.sun.jna.LastErrorException e) {
+                if (e.getErrorCode() == ENOTSUP || e.getErrorCode() == ENOSYS) {
+                    return null;
+                }
+                throw new PosixException("llistxattr", printable(cpath), e.getErrorCode(), strerror(e.getErrorCode()));
+            }
+            List<byte[]> out = new ArrayList<>();
+            if (n == 0) {
+                return out;
+            }
+            byte[] buf = new byte[(int) n];
+            long m;
+            try {
+                m = Walk.llistxattr(cpath, buf, n);
+            } catch (com.sun.jna.LastErrorException e) {
+                if (e.getErrorCode() == ERANGE) {
+                    continue; // grew in between
+                }
+                throw new PosixException("llistxattr", printable(cpath), e.getErrorCode(), strerror(e.getErrorCode()));
             }
             int start = 0;
             for (int i = 0; i < m; i++) {

@@ -1,6 +1,10 @@
 package org.vsys.store;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -23,8 +27,83 @@ final class Metadata {
     /** Devices whose filesystem answered ENOTSUP to llistxattr: not asked again (sshfs). */
     private final Set<Long> noXattrs = ConcurrentHashMap.newKeySet();
 
+    /** Per thread: the struct statx of {@link #read}. */
+    private static final ThreadLocal<byte[]> STATX = ThreadLocal.withInitial(() -> new byte[StoreCalls.STATX_SIZE]);
+    /** The statx fields read needs: type, mode, nlink, uid, gid, mtime, ino, size. */
+    private static final int STATX_NEEDED = 0x35f;
+
     /** The entry for p (not following a symlink); name from the listing's bytes. */
     Entry read(Path p, byte[] name) throws IOException {
+        if (StoreCalls.canLstat()) {
+            byte[] cp = RawPaths.cpath(p);
+            byte[] b = STATX.get();
+            int err = StoreCalls.lstat(cp, b);
+            if (err == StoreCalls.ENOENT) {
+                throw new NoSuchFileException(p.toString());
+            }
+            if (err != 0) {
+                throw new FileSystemException(p.toString(), null, StoreCalls.strerror(err));
+            }
+            ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
+            if ((bb.getInt(0) & STATX_NEEDED) == STATX_NEEDED) {
+                return fromStatx(p, cp, name, bb);
+            }
+        }
+        return readNio(p, name);
+    }
+
+    /** The entry from a struct statx (see StoreCalls.lstat): the same values as java.nio's. */
+    private Entry fromStatx(Path p, byte[] cp, byte[] name, ByteBuffer bb) throws IOException {
+        Entry e = new Entry();
+        e.name = name;
+        int mode = bb.getShort(28) & 0xffff;
+        e.mode = mode & 07777;
+        e.kind = kind(p, mode);
+        e.nlink = bb.getInt(16) & 0xffffffffL;
+        e.uid = bb.getInt(20);
+        e.gid = bb.getInt(24);
+        e.ino = bb.getLong(32);
+        e.dev = StoreCalls.makedev(bb.getInt(136) & 0xffffffffL, bb.getInt(140) & 0xffffffffL);
+        long sec = bb.getLong(112);
+        int nsec = bb.getInt(120);
+        if (nsec != 0) {
+            try {
+                Math.addExact(nsec, Math.multiplyExact(sec, 1_000_000_000L));
+            } catch (ArithmeticException x) {
+                nsec = nsec / 1000 * 1000; // java.nio keeps microseconds where nanoseconds overflow a long
+            }
+        }
+        e.mtimeSec = sec;
+        e.mtimeNsec = nsec;
+        switch (e.kind) {
+            case 'f' -> e.size = bb.getLong(40);
+            case 'l' -> {
+                byte[] target = RawPaths.bytes0(Files.readSymbolicLink(p));
+                e.size = target.length;
+                e.ref = Escape.of(target);
+            }
+            case 'c', 'b' -> e.ref = Long.toString(StoreCalls.makedev(bb.getInt(128) & 0xffffffffL, bb.getInt(132) & 0xffffffffL));
+            default -> e.size = 0;
+        }
+        e.xattrs = xattrs(cp, e.dev);
+        return e;
+    }
+
+    private static char kind(Path p, int mode) throws IOException {
+        return switch (mode & S_IFMT) {
+            case 0100000 -> 'f';
+            case 0040000 -> 'd';
+            case 0120000 -> 'l';
+            case 0020000 -> 'c';
+            case 0060000 -> 'b';
+            case 0010000 -> 'p';
+            case 0140000 -> 's';
+            default -> throw new IOException(p + ": unknown file type " + Integer.toOctalString(mode & S_IFMT));
+        };
+    }
+
+    /** {@link #read} through java.nio (no statx). */
+    Entry readNio(Path p, byte[] name) throws IOException {
         Map<String, Object> a = Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS);
         Entry e = new Entry();
         e.name = name;
@@ -66,7 +145,13 @@ final class Metadata {
         if (noXattrs.contains(dev)) {
             return List.of();
         }
-        byte[] cp = RawPaths.cpath(p);
+        return xattrs(RawPaths.cpath(p), dev);
+    }
+
+    private List<byte[][]> xattrs(byte[] cp, long dev) throws IOException {
+        if (noXattrs.contains(dev)) {
+            return List.of();
+        }
         List<byte[]> names = StoreCalls.listXattrs(cp);
         if (names == null) {
             noXattrs.add(dev);

@@ -91,6 +91,13 @@ public final class Snapshot {
         final String rel;
         final List<Entry> children = new ArrayList<>();
         final List<Dir> subdirs = new ArrayList<>();
+        /** The id of this directory's tree in the previous commit, or null (none, or not a directory then). */
+        String prevId;
+        /**
+         * Every child's line as in the previous tree (subdirectories' tree ids apart, which
+         * {@link #writeTrees} compares), and no other child: the tree is the previous one.
+         */
+        boolean same;
 
         Dir(Entry self, String rel) {
             this.self = self;
@@ -136,10 +143,17 @@ public final class Snapshot {
                     throw new VsysException(ExitCode.BAD_SOURCE, source.toString(), "not a directory");
                 }
                 root = new Dir(re, "");
-                walkAll(source, root, prev == null ? null : store.tree(prev.root), threads);
+                root.prevId = prev == null ? null : prev.root;
+                walkAll(source, root, prev == null ? null : store.treeIndex(prev.root), threads);
                 CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
                 if (failure.get() != null) {
                     throw failure.get();
+                }
+                for (Map.Entry<Entry, String> l : linkedTo.entrySet()) {
+                    Entry first = firstOf.get(l.getValue());
+                    if (first != null) {
+                        l.getKey().ref = first.ref;
+                    }
                 }
                 String rootTree = writeTrees(root);
                 batch.flush();
@@ -242,10 +256,10 @@ public final class Snapshot {
         private static final long serialVersionUID = 1L;
         final transient Path path;
         final transient Dir dir;
-        final transient Tree prev;
+        final transient Tree.Index prev;
         final int depth;
 
-        WalkTask(Path path, Dir dir, Tree prev, int depth) {
+        WalkTask(Path path, Dir dir, Tree.Index prev, int depth) {
             this.path = path;
             this.dir = dir;
             this.prev = prev;
@@ -262,7 +276,7 @@ public final class Snapshot {
         }
     }
 
-    private void walkAll(Path source, Dir root, Tree prev, int threads) throws Throwable {
+    private void walkAll(Path source, Dir root, Tree.Index prev, int threads) throws Throwable {
         java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(Math.max(2, threads));
         try {
             fj.invoke(new WalkTask(source, root, prev, 0));
@@ -280,7 +294,7 @@ public final class Snapshot {
         result.entries = result.dirs + result.files + result.symlinks + result.special;
     }
 
-    private void walk(Path dirPath, Dir dir, Tree prev, int depth) throws IOException {
+    private void walk(Path dirPath, Dir dir, Tree.Index prev, int depth) throws IOException {
         List<WalkTask> forks = new ArrayList<>();
         if (failure.get() != null) {
             return;
@@ -294,6 +308,7 @@ public final class Snapshot {
         } catch (IOException e) {
             throw new SourceException(dirPath.toString(), e.getMessage(), e);
         }
+        boolean same = prev != null;
         for (Path p : kids) {
             byte[] name = RawPaths.nameBytes(p);
             Entry e;
@@ -310,7 +325,11 @@ public final class Snapshot {
                 case 'd' -> {
                     Dir sub = new Dir(e, dir.rel + "/" + e.key());
                     dir.subdirs.add(sub);
-                    Tree pt = old != null && old.kind == 'd' ? store.tree(old.ref) : null;
+                    Tree.Index pt = old != null && old.kind == 'd' ? store.treeIndex(old.ref) : null;
+                    if (pt != null) {
+                        sub.prevId = old.ref;
+                    }
+                    same = same && pt != null && old.sameMeta(e);
                     if (depth < PARALLEL_DEPTH) {
                         forks.add(new WalkTask(p, sub, pt, depth + 1));
                     } else {
@@ -320,25 +339,29 @@ public final class Snapshot {
                 case 'f' -> {
                     nFiles.increment();
                     nBytes.add(e.size);
-                    file(p, e, old, dir);
+                    same = file(p, e, old, dir) && same;
                 }
                 case 'l' -> {
                     nSymlinks.increment();
                     if (old == null || old.kind != 'l' || !old.ref.equals(e.ref) || !old.sameMeta(e)) {
                         symlink(e); // unchanged ones got theirs with the previous commit (or do without)
+                        same = false;
                     }
                 }
                 default -> {
                     nSpecial.increment();
+                    same = same && old != null && old.ref.equals(e.ref) && old.sameMeta(e);
                 }
             }
         }
+        dir.same = same && dir.children.size() == prev.size();
         if (!forks.isEmpty()) {
             java.util.concurrent.ForkJoinTask.invokeAll(forks);
         }
     }
 
-    private void file(Path p, Entry e, Entry old, Dir dir) {
+    /** Stores or finds a regular file; true when it is the previous tree's entry unchanged (ref included). */
+    private boolean file(Path p, Entry e, Entry old, Dir dir) {
         boolean sameStat = old != null && old.kind == 'f' && old.size == e.size && old.mtimeSec == e.mtimeSec
                 && old.mtimeNsec == e.mtimeNsec;
         if (!sameStat || !old.sameMeta(e)) {
@@ -359,12 +382,12 @@ public final class Snapshot {
             if (old.sameMeta(e)) {
                 e.ref = old.ref; // unchanged: not read
                 doneBytes.addAndGet(e.size);
-                return;
+                return old.mode >= 0; // a resume hint (mode -1) is no previous entry
             }
             String id = Entry.fileId(e, ch);
             e.ref = id + ":" + ch;
             if (store.has(id, Store.FILE)) {
-                return;
+                return false;
             }
             Path local = store.withContent(ch);
             if (local == null && store.has(old.objectId(), Store.FILE)) {
@@ -373,14 +396,15 @@ public final class Snapshot {
             if (local != null) {
                 Path from = local;
                 submit(() -> rebuild(from, e, ch));
-                return;
+                return false;
             }
         }
         if (e.nlink > 1) {
             hardLink(p, e);
-            return;
+            return false;
         }
         submit(() -> fromSource(p, e));
+        return false;
     }
 
     /**
@@ -564,16 +588,19 @@ public final class Snapshot {
         return b.slice(off, 4096).mismatch(ZERO) < 0;
     }
 
-    /** Writes the tree objects bottom-up; returns the id of dir's tree. */
+    /**
+     * Writes the tree objects bottom-up; returns the id of dir's tree. A directory whose children
+     * all have their previous lines (subdirectories: their previous trees) has its previous tree,
+     * read from the store during the walk: not formatted, hashed or looked up again.
+     */
     private String writeTrees(Dir dir) throws IOException {
+        boolean same = dir.same;
         for (Dir sub : dir.subdirs) {
             sub.self.ref = writeTrees(sub);
+            same = same && sub.self.ref.equals(sub.prevId);
         }
-        for (Map.Entry<Entry, String> l : linkedTo.entrySet()) {
-            Entry first = firstOf.get(l.getValue());
-            if (first != null) {
-                l.getKey().ref = first.ref;
-            }
+        if (same) {
+            return dir.prevId;
         }
         dir.children.sort(Entry::compareNames);
         byte[] b = new Tree(dir.children).toBytes();

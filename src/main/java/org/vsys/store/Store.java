@@ -150,6 +150,15 @@ public final class Store {
         }
     }
 
+    /** A tree object for a snapshot to compare with (its lines parsed when looked up). */
+    Tree.Index treeIndex(String id) throws IOException {
+        try {
+            return new Tree.Index(read(id, TREE));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("tree " + id + ": " + e.getMessage(), e);
+        }
+    }
+
     public Commit commit(String id) throws IOException {
         try {
             return Commit.parse(read(id, COMMIT));

@@ -37,6 +37,77 @@ public final class Tree {
         return new Tree(es);
     }
 
+    /**
+     * A tree object read for a snapshot's comparison: only its lines' names are looked at up front;
+     * a line is parsed when the snapshot looks its name up (every line at most once), straight
+     * from the bytes where it is in the common form, else by {@link Entry#parse} (same result).
+     */
+    static final class Index {
+        private final byte[] b;
+        private final Map<String, Integer> lines;
+        private final int count;
+
+        Index(byte[] b) {
+            this.b = b;
+            int h = HEADER.length();
+            if (b.length <= h || b[h] != '\n' || !new String(b, 0, h, StandardCharsets.US_ASCII).equals(HEADER)) {
+                throw new IllegalArgumentException("not a tree object");
+            }
+            Map<String, Integer> m = new HashMap<>();
+            int n = 0;
+            int pos = h + 1;
+            while (pos < b.length) {
+                int eol = pos;
+                int sp = -1;
+                boolean plain = true;
+                while (eol < b.length && b[eol] != '\n') {
+                    byte c = b[eol];
+                    if (c == ' ') {
+                        sp = eol;
+                        plain = true;
+                    } else if (c == '%' || c == ',' || c == '=') {
+                        plain = false; // escaped, or a character Escape.of would escape
+                    }
+                    eol++;
+                }
+                String key = new String(b, sp + 1, eol - sp - 1, StandardCharsets.US_ASCII);
+                if (!plain) {
+                    try {
+                        key = Escape.of(Escape.parse(key)); // the form Entry.key() gives
+                    } catch (IllegalArgumentException e) {
+                        // a bad line: Entry.parse says so when it is looked up
+                    }
+                }
+                m.put(key, pos);
+                n++;
+                pos = eol + 1;
+            }
+            // String.split("\n") drops trailing empty lines: so does Tree.parse's count
+            this.lines = m;
+            this.count = n;
+        }
+
+        /** The number of lines (entries). */
+        int size() {
+            return count;
+        }
+
+        /** The entry named key (escaped, as {@link Entry#key}), or null. */
+        Entry get(String key) {
+            Integer at = lines.get(key);
+            if (at == null) {
+                return null;
+            }
+            int from = at;
+            int to = from;
+            while (to < b.length && b[to] != '\n') {
+                to++;
+            }
+            Entry e = Entry.parseFast(b, from, to);
+            return e != null ? e : Entry.parse(new String(b, from, to - from, StandardCharsets.US_ASCII));
+        }
+    }
+
     public Entry get(String key) {
         if (byKey == null) {
             byKey = new HashMap<>(entries.size() * 2);
