@@ -212,20 +212,25 @@ public final class StoreCalls {
                 }
                 throw error("llistxattr", cpath);
             }
-            int start = 0;
-            for (int i = 0; i < m; i++) {
-                if (buf[i] == 0) {
-                    if (i > start) {
-                        byte[] name = new byte[i - start];
-                        System.arraycopy(buf, start, name, 0, name.length);
-                        out.add(name);
-                    }
-                    start = i + 1;
-                }
-            }
+            splitNames(buf, (int) m, out);
             return out;
         }
         throw new PosixException("llistxattr", printable(cpath), ERANGE, "attribute list keeps changing");
+    }
+
+    /** The NUL-terminated names in the first {@code len} bytes of an llistxattr buffer, into {@code out}. */
+    private static void splitNames(byte[] buf, int len, List<byte[]> out) {
+        int start = 0;
+        for (int i = 0; i < len; i++) {
+            if (buf[i] == 0) {
+                if (i > start) {
+                    byte[] name = new byte[i - start];
+                    System.arraycopy(buf, start, name, 0, name.length);
+                    out.add(name);
+                }
+                start = i + 1;
+            }
+        }
     }
 
     /** {@link #listXattrs} through the direct mapping (64-bit). */
@@ -254,17 +259,7 @@ public final class StoreCalls {
                 }
                 throw new PosixException("llistxattr", printable(cpath), e.getErrorCode(), strerror(e.getErrorCode()));
             }
-            int start = 0;
-            for (int i = 0; i < m; i++) {
-                if (buf[i] == 0) {
-                    if (i > start) {
-                        byte[] name = new byte[i - start];
-                        System.arraycopy(buf, start, name, 0, name.length);
-                        out.add(name);
-                    }
-                    start = i + 1;
-                }
-            }
+            splitNames(buf, (int) m, out);
             return out;
         }
         throw new PosixException("llistxattr", printable(cpath), ERANGE, "attribute list keeps changing");

@@ -109,16 +109,7 @@ final class Metadata {
         e.name = name;
         int mode = (Integer) a.get("mode");
         e.mode = mode & 07777;
-        e.kind = switch (mode & S_IFMT) {
-            case 0100000 -> 'f';
-            case 0040000 -> 'd';
-            case 0120000 -> 'l';
-            case 0020000 -> 'c';
-            case 0060000 -> 'b';
-            case 0010000 -> 'p';
-            case 0140000 -> 's';
-            default -> throw new IOException(p + ": unknown file type " + Integer.toOctalString(mode & S_IFMT));
-        };
+        e.kind = kind(p, mode);
         e.uid = (Integer) a.get("uid");
         e.gid = (Integer) a.get("gid");
         Instant t = ((FileTime) a.get("lastModifiedTime")).toInstant();
