@@ -87,7 +87,7 @@ public final class Main implements Runnable {
      * short run's time: docs/BENCHMARKS.md, admin CLI). Null when {@code args} is not one of these
      * forms: everything else (options in another order, {@code --debug}, {@code --help},
      * {@code @argfiles}, errors) goes through picocli as before. Output and exit codes are the same
-     * as through picocli; MainTest compares both paths.
+     * as through picocli; FastPathTest compares both paths.
      */
     static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) {
         if (args.length == 0 || args.length > 3) {

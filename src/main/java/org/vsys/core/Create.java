@@ -21,6 +21,7 @@ import org.vsys.config.Names;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountContext;
+import org.vsys.mount.MountTable;
 import org.vsys.mount.NfsTransport;
 import org.vsys.mount.Transport;
 
@@ -347,7 +348,7 @@ public final class Create {
                     Steps.reach("create.mounted");
                 }
                 undo.push(() -> {
-                    if (inst.isPrepared(org.vsys.mount.MountTable.read(), name)) {
+                    if (inst.isPrepared(MountTable.read(), name)) {
                         view.run(name, "release", name);
                     }
                     mounts.removeLocalTmpIfEmpty();

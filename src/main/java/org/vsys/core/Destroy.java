@@ -91,13 +91,13 @@ public final class Destroy {
                             + String.join(", ", only) + "; unmounting would discard its files; nothing changed "
                             + "(unmount it yourself, or --force)");
                 }
-                List<Processes.Holder> holders = Processes.using(dir, inst.nsFile(name));
+                List<Processes.Holder> holders = Processes.using(inst, name);
                 if (!holders.isEmpty()) {
                     throw new VsysException(ExitCode.BUSY, name,
                             "in use: " + Processes.describe(holders) + "; nothing was changed (--force detaches lazily)");
                 }
             }
-            List<Processes.Holder> leftRunning = force ? Processes.using(dir, inst.nsFile(name)) : List.of();
+            List<Processes.Holder> leftRunning = force ? Processes.using(inst, name) : List.of();
             Steps.reach("destroy.start");
             records.write(rec.withState(SystemRecord.State.DESTROYING));
             Steps.reach("destroy.marked");

@@ -69,13 +69,11 @@ public final class Health {
             probes.add(ps);
         }
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        List<java.nio.file.Path> dirs = new ArrayList<>();
-        List<java.nio.file.Path> nss = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (SystemRecord rec : recs) {
-            dirs.add(inst.systemDir(rec.name()));
-            nss.add(inst.nsFile(rec.name()));
+            names.add(rec.name());
         }
-        List<List<Processes.Holder>> holders = Processes.using(dirs, nss);
+        List<List<Processes.Holder>> holders = Processes.using(inst, names);
         boolean launcher = Files.exists(inst.launcher(), LinkOption.NOFOLLOW_LINKS);
         List<SystemState> out = new ArrayList<>();
         for (int i = 0; i < recs.size(); i++) {

@@ -3,8 +3,11 @@ package org.vsys.core;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.function.IntSupplier;
+
+import org.vsys.mount.MountTable;
 
 /**
  * Where things are (docs/DESIGN.md "Paths"): the OS root R from the system property
@@ -128,18 +131,23 @@ public final class Installation {
         return root.resolve(".root").resolve(".os").resolve(name);
     }
 
+    /** The kmod link mode's table of linked processes ("TGID NAME" lines) in the vsyslink mount. */
+    public Path kmodProcs() {
+        return root.resolve(".root").resolve(".vsys").resolve("procs");
+    }
+
     /**
      * True if the view helper has prepared NAME, in either link mode: its namespace file exists
      * (namespace mode) or its tree is mounted at {@link #kmodTree} (kmod mode). Decided from names
      * and the mount table only: nothing under a possibly dead mount is looked at.
      */
-    public boolean isPrepared(org.vsys.mount.MountTable table, String name) {
-        return java.nio.file.Files.exists(nsFile(name), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+    public boolean isPrepared(MountTable table, String name) {
+        return Files.exists(nsFile(name), LinkOption.NOFOLLOW_LINKS)
                 || table.at(kmodTree(name).toString()) != null;
     }
 
     /** True if the namespace or kmod tree of NAME is mounted (a prepared, usable view). */
-    public boolean isViewMounted(org.vsys.mount.MountTable table, String name) {
+    public boolean isViewMounted(MountTable table, String name) {
         return table.at(nsFile(name).toString()) != null || table.at(kmodTree(name).toString()) != null;
     }
 

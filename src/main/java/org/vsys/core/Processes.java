@@ -37,15 +37,26 @@ public final class Processes {
         }
     }
 
-    public static List<Holder> using(Path systemDir, Path nsFile) {
-        return using(List.of(systemDir), List.of(nsFile)).get(0);
+    public static List<Holder> using(Installation inst, String name) {
+        return using(inst, List.of(name)).get(0);
     }
 
     /**
-     * One pass over /proc for several systems at once: for each system (its directory and its
-     * namespace file, same index), the processes that hold it.
+     * One pass over /proc for several systems at once: for each system of {@code names} (same
+     * index), the processes that hold it.
      */
-    public static List<List<Holder>> using(List<Path> systemDirs, List<Path> nsFiles) {
+    public static List<List<Holder>> using(Installation inst, List<String> names) {
+        List<Path> systemDirs = new ArrayList<>();
+        List<Path> nsFiles = new ArrayList<>();
+        for (String name : names) {
+            systemDirs.add(inst.systemDir(name));
+            nsFiles.add(inst.nsFile(name));
+        }
+        return using(systemDirs, nsFiles, names.toArray(new String[0]), kmodLinks(inst.kmodProcs()));
+    }
+
+    private static List<List<Holder>> using(List<Path> systemDirs, List<Path> nsFiles, String[] names,
+            java.util.Map<Long, String> kmodLinks) {
         int n = systemDirs.size();
         String[] dirs = new String[n];
         String[] nsLinks = new String[n];
@@ -59,14 +70,9 @@ public final class Processes {
         if (n == 0) {
             return out;
         }
-        java.util.Map<Long, String> kmodLinks = kmodLinks(nsFiles.get(0));
         java.util.Map<String, Integer> index = new java.util.HashMap<>();
         for (int i = n - 1; i >= 0; i--) {
             index.put(dirs[i], i);
-        }
-        String[] names = new String[n];
-        for (int i = 0; i < n; i++) {
-            names[i] = nsFiles.get(i).getFileName().toString();
         }
         long self = ProcessHandle.current().pid();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
@@ -126,16 +132,10 @@ public final class Processes {
     }
 
     /**
-     * The kmod link mode's table of linked processes ({@code R/.root/.vsys/procs}, "TGID NAME"
-     * lines, root-readable), found next to the namespace directory of {@code anyNsFile}; empty
-     * when the module is not mounted there (namespace mode).
+     * The kmod link mode's table of linked processes ({@code procs}: "TGID NAME" lines,
+     * root-readable); empty when the module is not mounted there (namespace mode).
      */
-    static java.util.Map<Long, String> kmodLinks(Path anyNsFile) {
-        Path nsDir = anyNsFile.getParent();
-        if (nsDir == null) {
-            return java.util.Map.of();
-        }
-        Path procs = nsDir.resolveSibling(".root").resolve(".vsys").resolve("procs");
+    static java.util.Map<Long, String> kmodLinks(Path procs) {
         java.util.Map<Long, String> out = new java.util.HashMap<>();
         try {
             if (!Files.isRegularFile(procs)) {

@@ -15,6 +15,7 @@ import org.vsys.config.AliasRecord;
 import org.vsys.config.Names;
 import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
+import org.vsys.mount.MountTable;
 
 /**
  * Finishes what a killed vsys left half done. Every state change holds the lock from its first
@@ -129,7 +130,7 @@ public final class Recovery {
         String name = rec.name();
         SystemMounts mounts = new SystemMounts(inst, name, debug);
         Path dir = mounts.dir();
-        boolean mounted = org.vsys.mount.MountTable.read().isMountPoint(dir.toString());
+        boolean mounted = MountTable.read().isMountPoint(dir.toString());
         if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
         }
@@ -139,7 +140,7 @@ public final class Recovery {
             Links.checkOursOrAbsent(inst.link(a.name()));
         }
         ViewHelper view = new ViewHelper(inst, debug);
-        if (inst.isPrepared(org.vsys.mount.MountTable.read(), name)) {
+        if (inst.isPrepared(MountTable.read(), name)) {
             view.run(name, "release", name);
         }
         mounts.unmountAll(dir.toString(), true);

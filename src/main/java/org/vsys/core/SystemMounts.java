@@ -94,7 +94,7 @@ public final class SystemMounts {
                         continue; // already gone (propagation, or a parent went first): the next round re-reads
                     }
                     if (e.errno() == Errno.EBUSY) {
-                        List<Processes.Holder> h = Processes.using(dir(), inst.nsFile(name));
+                        List<Processes.Holder> h = Processes.using(inst, name);
                         throw new VsysException(ExitCode.BUSY, name, "cannot unmount " + mp + ": busy"
                                 + (h.isEmpty() ? "" : ": " + Processes.describe(h)) + "; use --force to detach it lazily");
                     }

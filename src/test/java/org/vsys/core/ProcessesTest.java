@@ -14,18 +14,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ProcessesTest {
 
+    static Installation inst(Path root) {
+        return new Installation(root, root.resolve("libexec"), () -> 0);
+    }
+
     @Test
     void readsTheKmodTableNextToTheNamespaceDirectory(@TempDir Path r) throws IOException {
         Files.createDirectories(r.resolve(".ns"));
         Files.createDirectories(r.resolve(".root/.vsys"));
         Files.writeString(r.resolve(".root/.vsys/procs"), "123 web1\n4567 db\ngarbage\n-1 x\n89 web1\n");
-        Map<Long, String> links = Processes.kmodLinks(r.resolve(".ns/web1"));
+        Map<Long, String> links = Processes.kmodLinks(inst(r).kmodProcs());
         assertEquals(Map.of(123L, "web1", 4567L, "db", 89L, "web1"), links);
     }
 
     @Test
     void noKmodTableMeansNothingLinked(@TempDir Path r) {
-        assertTrue(Processes.kmodLinks(r.resolve(".ns/web1")).isEmpty());
+        assertTrue(Processes.kmodLinks(inst(r).kmodProcs()).isEmpty());
     }
 
     @Test
@@ -36,11 +40,11 @@ class ProcessesTest {
             Files.createDirectories(r.resolve(".ns"));
             Files.createDirectories(r.resolve(".root/.vsys"));
             Files.writeString(r.resolve(".root/.vsys/procs"), p.pid() + " web1\n");
-            List<Processes.Holder> web1 = Processes.using(r.resolve("web1"), r.resolve(".ns/web1"));
+            List<Processes.Holder> web1 = Processes.using(inst(r), "web1");
             assertEquals(1, web1.size(), web1.toString());
             assertEquals(p.pid(), web1.get(0).pid());
             assertTrue(web1.get(0).how().contains("kmod link"), web1.get(0).how());
-            assertTrue(Processes.using(r.resolve("db"), r.resolve(".ns/db")).isEmpty());
+            assertTrue(Processes.using(inst(r), "db").isEmpty());
         } finally {
             p.destroyForcibly();
         }
@@ -48,17 +52,15 @@ class ProcessesTest {
 
     @Test
     void aWorkingDirectoryDeepInOneOfManySystemsNamesThatSystemOnly(@TempDir Path r) throws IOException {
-        List<Path> dirs = new java.util.ArrayList<>();
-        List<Path> nss = new java.util.ArrayList<>();
+        List<String> names = new java.util.ArrayList<>();
         for (int i = 0; i < 1000; i++) {
-            dirs.add(r.resolve("sys" + i));
-            nss.add(r.resolve(".ns/sys" + i));
+            names.add("sys" + i);
         }
         Path deep = Files.createDirectories(r.resolve("sys7/home/u/src"));
         Files.createDirectories(r.resolve("sys70"));
         Process p = new ProcessBuilder("sleep", "30").directory(deep.toFile()).start();
         try {
-            List<List<Processes.Holder>> h = Processes.using(dirs, nss);
+            List<List<Processes.Holder>> h = Processes.using(inst(r), names);
             assertEquals(1, h.get(7).size(), h.get(7).toString());
             assertEquals(p.pid(), h.get(7).get(0).pid());
             assertTrue(h.get(7).get(0).how().startsWith("has its working directory in "), h.get(7).get(0).how());
