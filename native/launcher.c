@@ -820,8 +820,14 @@ static const char *base_name(const char *p)
 __attribute__((noreturn)) static void exec_command(const struct invocation *inv, int argc,
 						   char **argv)
 {
-	if (inv->form == FORM_COMMAND) {
+	/* where the command runs, for prompts and scripts (the caller's own
+	 * VSYS_SYSTEM, if any, is replaced: never trusted on the way in) */
+	if (inv->form != FORM_LOGIN) {
 		environ = user_env;
+		if (setenv("VSYS_SYSTEM", target.system, 1) < 0)
+			die("out of memory");
+	}
+	if (inv->form == FORM_COMMAND) {
 		execvp(argv[inv->cmd_index], &argv[inv->cmd_index]);
 		exec_failed(argv[inv->cmd_index]);
 	} else if (inv->form == FORM_SHELL) {
@@ -829,15 +835,14 @@ __attribute__((noreturn)) static void exec_command(const struct invocation *inv,
 		char *sargv[2];
 		sargv[0] = (char *)base_name(shell);
 		sargv[1] = NULL;
-		environ = user_env;
 		execv(shell, sargv);
 		exec_failed(shell);
 	} else {
 		const char *shell = pick_shell();
 		static char a0[NAME_MAX + 2];
 		static char e_home[PATH_MAX + 8], e_shell[PATH_MAX + 8], e_user[300], e_logname[300];
-		static char e_term[80], e_lang[80];
-		char *env[9];
+		static char e_term[80], e_lang[80], e_system[NAME_MAX_LEN + 16];
+		char *env[10];
 		char **sargv;
 		const char *v;
 		int k = 0, i, extra = argc - inv->cmd_index;
@@ -852,6 +857,8 @@ __attribute__((noreturn)) static void exec_command(const struct invocation *inv,
 		env[k++] = e_user;
 		env[k++] = e_logname;
 		env[k++] = (char *)"PATH=" LOGIN_PATH;
+		xsnprintf(e_system, sizeof e_system, "VSYS_SYSTEM=%s", target.system);
+		env[k++] = e_system;
 		environ = user_env;
 		if ((v = getenv("TERM")) && env_value_sane(v)) {
 			xsnprintf(e_term, sizeof e_term, "TERM=%s", v);
