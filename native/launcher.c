@@ -215,7 +215,7 @@ __attribute__((noreturn)) static void exec_command(const struct invocation *inv,
 	 * VSYS_SYSTEM, if any, is replaced: never trusted on the way in) */
 	if (inv->form != FORM_LOGIN) {
 		environ = user_env;
-		if (setenv("VSYS_SYSTEM", target.system, 1) < 0)
+		if (setenv("VSYS_SYSTEM", entry.system, 1) < 0)
 			die("out of memory");
 	}
 	if (inv->form == FORM_COMMAND) {
@@ -248,7 +248,7 @@ __attribute__((noreturn)) static void exec_command(const struct invocation *inv,
 		env[k++] = e_user;
 		env[k++] = e_logname;
 		env[k++] = (char *)"PATH=" LOGIN_PATH;
-		xsnprintf(e_system, sizeof e_system, "VSYS_SYSTEM=%s", target.system);
+		xsnprintf(e_system, sizeof e_system, "VSYS_SYSTEM=%s", entry.system);
 		env[k++] = e_system;
 		environ = user_env;
 		if ((v = getenv("TERM")) && env_value_sane(v)) {
