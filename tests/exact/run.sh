@@ -27,6 +27,16 @@
 # - df: the file system of "/" is schroot's overlay and vsys's bind of the tree.
 #   Compared: the mount point (df -P, findmnt --target).
 #
+# Then a real build, as a user would do it: GNU hello from `apt-get source hello`
+# (fetched once into /var/cache/vsys/src-hello with a private deb-src list),
+# `./configure && make && make check` in the user's home, in a tree with
+# build-essential (/var/cache/vsys/rootfs-bookworm-build, debootstrapped once with
+# --include=build-essential and cached), through schroot and then through
+# /OS/bin/x11-exactb in the same directory: the same test results, the same
+# behaviour of ./hello, the same absolute paths recorded in config.status, and no
+# vsys-private name in config.status, config.log or the Makefile.
+# VSYS_EXACT_BUILD=0 skips the build.
+#
 # Output: one line per command, then "exact: N passed, M failed".
 set -u
 export LC_ALL=C
@@ -51,6 +61,7 @@ skip() {
 }
 cleanup() {
 	[ "$MADE" = 1 ] && vsys -d "$NAME" >/dev/null 2>&1
+	[ "${MADEB:-0}" = 1 ] && vsys -d "$NAME"b >/dev/null 2>&1
 	[ -n "$W" ] && rm -rf "$W"
 	[ -n "${UW:-}" ] && rm -rf "$UW"
 }
@@ -76,6 +87,13 @@ directory=$TREE
 union-type=overlay
 users=$U
 profile=default
+
+[${NAME}b]
+type=directory
+directory=/var/cache/vsys/rootfs-bookworm-build
+union-type=overlay
+users=$U
+profile=default
 EOF
 mkdir -p "$W/lib" "$W/run"
 
@@ -88,7 +106,8 @@ MADE=1
 UW=/home/$U/x11-exact.$$
 mkdir -p "$UW" && chown "$U:" "$UW"
 
-# in_schroot CMD / in_vsys CMD: run CMD (sh -c) as $U in $UW; sets OUT and RC
+# in_schroot CMD [CHROOT] / in_vsys CMD [SYSTEM]: run CMD (sh -c) as $U in $UW;
+# sets OUT and RC
 in_schroot() {
 	OUT=$(unshare -m --propagation private /bin/sh -c '
 		mount --bind "$1/schroot" /etc/schroot &&
@@ -97,13 +116,13 @@ in_schroot() {
 		mkdir -p /run/schroot && mount -t tmpfs -o mode=755 x11-schroot-run /run/schroot || exit 99
 		cd "$2" && exec setpriv --reuid="$3" --regid="$3" --init-groups -- \
 			env -i HOME="/home/$3" USER="$3" LOGNAME="$3" PATH=/usr/local/bin:/usr/bin:/bin \
-			schroot -q -c "$4" -d "$2" -- /bin/sh -c "$5"' x11 "$W" "$UW" "$U" "$NAME" "$1" 2>&1)
+			schroot -q -c "$4" -d "$2" -- /bin/sh -c "$5"' x11 "$W" "$UW" "$U" "${2:-$NAME}" "$1" 2>&1)
 	RC=$?
 }
 in_vsys() {
 	OUT=$(cd "$UW" && setpriv --reuid="$U" --regid="$U" --init-groups -- \
 		env -i HOME="/home/$U" USER="$U" LOGNAME="$U" PATH=/usr/local/bin:/usr/bin:/bin \
-		"$R/bin/$NAME" /bin/sh -c "$1" 2>&1)
+		"$R/bin/${2:-$NAME}" /bin/sh -c "$1" 2>&1)
 	RC=$?
 }
 
@@ -165,5 +184,80 @@ same "gcc: compile and run" 'printf "#include <stdio.h>\nint main(void){puts(\"h
 same "gcc -v search paths" 'echo | gcc -E -Wp,-v - 2>&1 | grep "^ /"'
 
 say "# $(elapsed "$t0") s"
+
+# ---- a real build: GNU hello -------------------------------------------------
+BTREE=/var/cache/vsys/rootfs-bookworm-build
+SRC=/var/cache/vsys/src-hello
+ok() { PASS=$((PASS + 1)); say "ok   $1"; }
+bad() { FAIL=$((FAIL + 1)); say "FAIL $1"; [ -n "${2:-}" ] && say "     $2"; }
+build_tree() {   # debootstrap once, in a temporary directory renamed into place
+	local tmp
+	[ -x "$BTREE/usr/bin/make" ] && [ -x "$BTREE/usr/bin/gcc" ] && return 0
+	apt_ensure debootstrap || return 1
+	tmp=$(mktemp -d /var/cache/vsys/.rootfs-build.XXXXXX) || return 1
+	say "# building $BTREE (debootstrap --variant=minbase --include=build-essential bookworm)"
+	if ! debootstrap --variant=minbase --include=build-essential bookworm "$tmp" \
+		http://deb.debian.org/debian >/var/cache/vsys/debootstrap-build.log 2>&1; then
+		rm -rf --one-file-system "$tmp"; return 1
+	fi
+	mv -T "$tmp" "$BTREE"
+}
+fetch_hello() {   # apt-get source --download-only, with a deb-src list of its own
+	local o
+	ls "$SRC"/hello_*.orig.tar.gz >/dev/null 2>&1 && return 0
+	mkdir -p "$SRC/lists/partial" "$SRC/cache" || return 1
+	echo 'deb-src http://deb.debian.org/debian bookworm main' >"$SRC/sources.list"
+	o="-o Dir::Etc::SourceList=$SRC/sources.list -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$SRC/lists -o Dir::Cache=$SRC/cache"
+	# shellcheck disable=SC2086
+	apt-get -q $o update >/dev/null 2>&1 && (cd "$SRC" && apt-get -q $o source --download-only hello >/dev/null 2>&1)
+	ls "$SRC"/hello_*.orig.tar.gz >/dev/null 2>&1
+}
+if [ "${VSYS_EXACT_BUILD:-1}" = 0 ]; then
+	say "# the hello build: skipped (VSYS_EXACT_BUILD=0)"
+elif ! build_tree; then
+	bad "a tree with build-essential at $BTREE" "debootstrap failed: /var/cache/vsys/debootstrap-build.log"
+elif ! fetch_hello; then
+	bad "apt-get source hello into $SRC" "the download failed"
+else
+	t1=$(now)
+	vsys -c "${NAME}b" "dir:$BTREE" >/dev/null 2>"$W/create.err" || die "vsys -c ${NAME}b: $(cat "$W/create.err")"
+	MADEB=1
+	ORIG=$(ls "$SRC"/hello_*.orig.tar.gz | head -1)
+	BUILD='rm -rf hello && mkdir hello && cd hello && tar xzf '"$ORIG"' --strip-components=1 &&
+		./configure >configure.out 2>&1 && make >make.out 2>&1 || { echo build-failed; tail -5 configure.out make.out; exit 1; }
+		make check >check.out 2>&1; echo "check rc=$?"
+		grep -E "^(# )?(TOTAL|PASS|FAIL|XFAIL|XPASS|SKIP|ERROR)(:| )" check.out | sort
+		./hello; ./hello -t; ./hello -g "x11 greets"; ./hello --version | head -1; ./hello --no-such 2>&1; echo "rc=$?"'
+	PATHS='cd hello && grep -ohE "(/[A-Za-z0-9._+-]+)+" config.status | sort -u | tr "\n" " "'
+	PRIV='cd hello && grep -lE "/\.link|/OS/|/\.root|/\.ns/|/\.var/" config.status config.log Makefile; true'
+	in_schroot "$BUILD" "${NAME}b"; sb=$OUT sbr=$RC
+	in_schroot "$PATHS" "${NAME}b"; sp=$OUT
+	cp "$UW/hello/hello" "$W/hello.schroot" 2>/dev/null
+	in_vsys "$BUILD" "${NAME}b"; vb=$OUT vbr=$RC
+	in_vsys "$PATHS" "${NAME}b"; vp=$OUT
+	in_vsys "$PRIV" "${NAME}b"; vpriv=$OUT
+	if [ "$sbr" = 0 ] && [ "$vbr" = 0 ] && [ "$sb" = "$vb" ] && grep -q "check rc=0" <<<"$vb"; then
+		ok "hello: configure, make, make check: same test results and same ./hello behaviour [$(grep -E '^# (TOTAL|PASS)' <<<"$vb" | tr '\n' ' ')]"
+	else
+		bad "hello: configure, make, make check" "schroot rc=$sbr: $(echo $sb | cut -c1-300) / vsys rc=$vbr: $(echo $vb | cut -c1-300)"
+	fi
+	if [ -n "$vp" ] && [ "$sp" = "$vp" ]; then
+		ok "hello: the absolute paths in config.status are those of the schroot build ($(wc -w <<<"$vp") paths)"
+	else
+		bad "hello: the absolute paths in config.status" "schroot: $(echo $sp | cut -c1-300) / vsys: $(echo $vp | cut -c1-300)"
+	fi
+	if [ -z "$vpriv" ]; then
+		ok "hello: no vsys-private name in config.status, config.log, Makefile"
+	else
+		bad "hello: vsys-private names recorded in: $vpriv"
+	fi
+	if cmp -s "$W/hello.schroot" "$UW/hello/hello"; then
+		say "# hello: the two binaries are byte-identical"
+	else
+		say "# hello: the two binaries differ in bytes (behaviour compared above)"
+	fi
+	say "# hello build: $(elapsed "$t1") s"
+fi
+
 say "exact: $PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
