@@ -50,6 +50,9 @@ finish() {
     local rc=$? p f
     trap - EXIT INT TERM
     [ "$REMOTE_UP" = 1 ] && { tests/remote/remote.sh down "$NAME" >/dev/null 2>&1 || true; }
+    p=$(grep -c '^ok ' "$RESULTS" 2>/dev/null || true)
+    f=$(grep -c '^FAIL ' "$RESULTS" 2>/dev/null || true)
+    [ -f "$RESULTS" ] || f=1
     # the chroot's mounts lived in a private mount namespace: gone with its processes
     if grep -q " $WORK" /proc/self/mountinfo; then
         echo "package: still mounted under $WORK; left in place" >&2
@@ -58,9 +61,6 @@ finish() {
     else
         rm -rf --one-file-system -- "$WORK"
     fi
-    p=$(grep -c '^ok ' "$RESULTS" 2>/dev/null || true)
-    f=$(grep -c '^FAIL ' "$RESULTS" 2>/dev/null || true)
-    [ -f "$RESULTS" ] || f=1
     if [ "$rc" -ne 0 ] && [ "${f:-0}" = 0 ]; then f=1; echo "package: aborted (exit $rc)"; fi
     echo "package: total $(elapsed "$T0") s"
     echo "package: ${p:-0} passed, ${f:-0} failed"
