@@ -833,6 +833,7 @@ if [ "$LINK_MODE" = namespace ]; then
 		findmnt -no PROPAGATION /; ls $R/.var")
 	RC=$?
 	expect "shared-down puts the host's / back to private (shared-up had made it shared)" eq "$RC:$(echo $OUT)" "0:shared private"
+fi
 
 # ---- the review of issue 12: each case failed on the build of 614a915 ------
 say "# review findings (issue 12)"
