@@ -54,6 +54,9 @@ public final class Pull {
     static final long MAX_COMMIT = 64 << 10;
     static final long MAX_TREE = Long.getLong("vsys.pullMaxTree", 64L << 20);
     static final long MAX_FILE = Long.getLong("vsys.pullMaxFile", 1L << 40);
+    /** Objects moved into place together (one syncfs): at most so many bytes or files. */
+    static final long BATCH_BYTES = Long.getLong("vsys.pullBatchBytes", 64L << 20);
+    static final int BATCH_FILES = Integer.getInteger("vsys.pullBatchFiles", 2000);
 
     /** The outcome. */
     public static final class Result {
@@ -244,7 +247,7 @@ public final class Pull {
             t.setDaemon(true);
             return t;
         });
-        batch = store.new Batch(64L << 20, 2000, () -> {
+        batch = store.new Batch(BATCH_BYTES, BATCH_FILES, () -> {
             try {
                 Steps.reach("pull.batch");
             } catch (VsysException e) {
