@@ -108,20 +108,26 @@ public final class Publish {
         long n;
         try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
                 FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            long size = in.size();
-            n = 0;
-            while (n < size) {
-                long k = in.transferTo(n, size - n, out);
-                if (k <= 0) {
-                    break;
-                }
-                n += k;
-            }
+            n = copy(in, out);
         }
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
         result.copied++;
         result.copiedBytes += n;
+    }
+
+    /** Copies all of in (from its start) to out; returns the bytes copied. */
+    static long copy(FileChannel in, FileChannel out) throws IOException {
+        long size = in.size();
+        long n = 0;
+        while (n < size) {
+            long k = in.transferTo(n, size - n, out);
+            if (k <= 0) {
+                break;
+            }
+            n += k;
+        }
+        return n;
     }
 
     private static void mkdir(Path d) throws IOException {

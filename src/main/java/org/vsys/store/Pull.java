@@ -444,15 +444,7 @@ public final class Pull {
             in = FileChannel.open(orElse, StandardOpenOption.READ);
         }
         try (FileChannel src = in; FileChannel out = FileChannel.open(tmp, Store.newFile())) {
-            long size = src.size();
-            n = 0;
-            while (n < size) {
-                long k = src.transferTo(n, size - n, out);
-                if (k <= 0) {
-                    break;
-                }
-                n += k;
-            }
+            n = Publish.copy(src, out);
         }
         result.localObjects.incrementAndGet();
         result.localBytes.addAndGet(n);

@@ -93,14 +93,18 @@ public final class Serve {
         }
     }
 
-    private static String line(InputStream in) throws IOException {
+    /**
+     * A line without its newline (a longer one than 4 KiB is cut there: more than 4096 characters
+     * returned, the rest left unread), or null at the end of the stream.
+     */
+    static String line(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int c;
         while ((c = in.read()) >= 0 && c != '\n') {
-            if (b.size() > 4096) {
-                return "";
-            }
             b.write(c);
+            if (b.size() > 4096) {
+                break;
+            }
         }
         return c < 0 && b.size() == 0 ? null : b.toString(StandardCharsets.US_ASCII);
     }

@@ -1,7 +1,6 @@
 package org.vsys.store;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -176,15 +175,11 @@ public final class SshPullSource implements PullSource {
 
     /** A header line (at most 4 KiB), or null at the end of the stream. */
     private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) >= 0 && c != '\n') {
-            if (b.size() > 4096) {
-                throw new Refused(ExitCode.BAD_SOURCE, "answer line too long");
-            }
-            b.write(c);
+        String l = Serve.line(in);
+        if (l != null && l.length() > 4096) {
+            throw new Refused(ExitCode.BAD_SOURCE, "answer line too long");
         }
-        return c < 0 ? null : b.toString(StandardCharsets.US_ASCII);
+        return l;
     }
 
     /** LEN bytes of an answer; closing it gives the connection back (drained) or ends it (when cut short). */
