@@ -88,7 +88,7 @@ public final class Restore {
         return inst.stateDir().resolve(name + ".restoring");
     }
 
-    static void mark(Installation inst, String name) throws VsysException {
+    public static void mark(Installation inst, String name) throws VsysException {
         Path m = marker(inst, name);
         try {
             if (!Files.isDirectory(inst.stateDir(), LinkOption.NOFOLLOW_LINKS)) {
@@ -100,7 +100,7 @@ public final class Restore {
         }
     }
 
-    static void unmark(Installation inst, String name) {
+    public static void unmark(Installation inst, String name) {
         try {
             org.vsys.config.RecordFile.removeDurably(marker(inst, name));
         } catch (IOException e) {
@@ -126,7 +126,7 @@ public final class Restore {
         if (rec.state() != SystemRecord.State.READY) {
             throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word() + " (an interrupted operation that could not be finished; see vsys check)");
         }
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
         MountTable table = MountTable.read();
         if (!table.isMountPoint(dir.toString())) {
