@@ -119,6 +119,8 @@ public final class Restore {
 
     private List<String> restoreOneMarked(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
         List<String> done = new ArrayList<>();
+        // a marker left by a killed remount, reset or switch: the view may be older than the mounts
+        boolean interrupted = Files.exists(marker(inst, name), LinkOption.NOFOLLOW_LINKS);
         SystemRecord rec = records.system(name);
         if (rec == null) {
             return done; // destroyed meanwhile
@@ -170,7 +172,7 @@ public final class Restore {
             mounts.remount(redo, ctx, "restore.unmounted", fs -> done.add("mounted " + fs.path()));
             Steps.reach("restore.mounted");
         }
-        if (!redo.isEmpty() || !st.namespace()) {
+        if (!redo.isEmpty() || !st.namespace() || interrupted) {
             view.run(name, "shared-up");
             view.run(name, "prepare", name);
             done.add("view prepared");
