@@ -102,6 +102,9 @@ die() { say "launcher-tests: $*" >&2; exit 2; }
 
 # ---- preconditions --------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root"
+# one run at a time on this machine (the suite's names, users and R/bin/bin are shared)
+exec 8>>/run/vsys-launcher-tests.lock
+flock -w 900 8 || die "another launcher-tests.sh holds /run/vsys-launcher-tests.lock"
 [ -x "$VIEW" ] || die "no vsys-view at $VIEW (set VSYS_VIEW)"
 [ -u "$R/bin/bin" ] && [ "$(stat -c %u "$R/bin/bin")" = 0 ] ||
 	die "$R/bin/bin is not installed setuid root (install -m 4755 -o root)"
@@ -557,7 +560,7 @@ expect "LD_LIBRARY_PATH, GCONV_PATH, LD_AUDIT absent inside" eq "$RC:$(echo "$OU
 L -e IFS=x -e BASH_ENV=/tmp/x -e ENV=/tmp/x -e SHELLOPTS=xtrace -e PS4='$(touch /tmp/vsys-lt-ps4)' \
 	-e GLIBC_TUNABLES=glibc.malloc.check=3 -e MALLOC_CHECK_=3 -e TMPDIR=/x -e TZDIR=/x -e NLSPATH=/x \
 	-e HOSTALIASES=/x -e LOCPATH=/x -e RES_OPTIONS=x -e KEEP=1 "$R/bin/$SA" /usr/bin/env
-expect "shell hooks and glibc's unsecure variables removed, others kept" eq "$RC:$(echo "$OUT" | grep -vE '^(PATH|HOME|USER|LOGNAME)=' | sort | tr '\n' ' ')" "0:KEEP=1 "
+expect "shell hooks and glibc's unsecure variables removed, others kept" eq "$RC:$(echo "$OUT" | grep -vE '^(PATH|HOME|USER|LOGNAME|VSYS_SYSTEM)=' | sort | tr '\n' ' ')" "0:KEEP=1 "
 L -E NOEQUALS -E =weird -e GOOD=1 "$R/bin/$SA" /usr/bin/env
 expect "entries that are not NAME=VALUE removed" eq "$RC:$(echo "$OUT" | grep -cE 'NOEQUALS|weird'):$(echo "$OUT" | grep -c GOOD=1)" "0:0:1"
 rm -f /tmp/vsys-lt-preload.* /tmp/vsys-lt-ps4
@@ -736,6 +739,82 @@ else
 fi
 L "$R/bin/$SA" /bin/sh -c "touch /etc/vsys-lt-owned 2>/dev/null; ls /etc/vsys-lt-owned 2>&1"
 expect "the system tree stays read-only / not writable by the caller" eval '! [ -e $W/trees/a/etc/vsys-lt-owned ]'
+
+# ---- the system's own paths (namespace mode, issue 11) ----------------------
+if [ "$LINK_MODE" = namespace ]; then
+	say "# the system's own tree at /"
+	L "$R/bin/$SA" /bin/sh -c 'ls -A / | tr "\n" " "'
+	expect "ls -A / shows the system's top-level entries, nothing added" eq "$OUT" "$(ls -A "$W/trees/a" | tr '\n' ' ')"
+	L "$R/bin/$SA" /bin/sh -c 'stat -c %F /usr /etc /bin; cd /usr/lib && pwd -P; readlink -f /bin/sh; cd /etc && /bin/pwd'
+	expect "directories are directories, the tree's symlinks stay, pwd -P and readlink -f give the system's paths" \
+		eq "$(echo $OUT)" "directory directory symbolic link /usr/lib $(readlink -f /bin/sh) /etc"
+	L "$R/bin/$SA" /bin/sh -c 'cut -d" " -f5 /proc/self/mountinfo | grep -cE "^/(\.link|\.root|\.ns|\.var|OS)(/|$)"; readlink /proc/self/cwd /proc/self/root; df -P /etc | tail -1 | awk "{print \$6}"'
+	expect "no vsys-private name at a mount point; cwd, root and df as on the system" eq "$(echo $OUT)" "0 $H1/vlt-work / /"
+	L -e VSYS_SYSTEM=forged "$R/bin/$SA" /bin/sh -c 'echo "$VSYS_SYSTEM"'
+	expect "VSYS_SYSTEM names the system inside (the caller's value replaced)" eq "$RC:$OUT" "0:$SA"
+	STDIN=<(printf 'echo "$VSYS_SYSTEM"\n') L -e VSYS_SYSTEM=forged "$R/bin/$AL" -sh
+	expect "VSYS_SYSTEM in a login shell, the system's name through an alias" eq "$RC:$OUT" "0:$SA"
+
+	# finding 7: a hostile tree whose /var is a symlink into the users' /home
+	SH=vlt-h
+	mkdir -p "$W/trees/h"/{usr,etc,home,tmp,proc,dev,sys,run} $H2/vlt-victim/tmp
+	chown -R $U2:$U2 $H2/vlt-victim
+	echo victim-file >$H2/vlt-victim/tmp/mine && chown $U2 $H2/vlt-victim/tmp/mine
+	ln -s /home/$U2/vlt-victim "$W/trees/h/var"
+	mkdir -p "$W/trees/h/home/$U2/vlt-victim/tmp"  # the tree's own copy of the path
+	cp /etc/passwd /etc/group "$W/trees/h/etc/"
+	mkdir -p "$R/$SH" && mount --bind "$W/trees/h" "$R/$SH" && mount --make-private "$R/$SH" &&
+		UNDO+=("$VIEW release $SH; umount -l $R/$SH; rmdir $R/$SH; rm -f $R/etc/systems/$SH $R/bin/$SH")
+	write_record $SH "$W/trees/h"
+	ln -sfn bin "$R/bin/$SH"
+	OUT=$("$VIEW" prepare $SH 2>&1)
+	RC=$?
+	expect "a tree whose /var points into /home: prepare refused with one line" eval \
+		'[ "$RC" = 1 ] && [ "$(echo "$OUT" | grep -c "")" -le 2 ] && has "$OUT" "lands on /home of the system'"'"'s tree"'
+	expect "...and the system is not prepared" eval '! mountpoint -q "$R/.ns/$SH"'
+	RUN $U2 $H2 "$R/bin/$SH" cat $H2/vlt-victim/tmp/mine
+	expect "...so the victim's directory is not covered in that system" eval \
+		'[ "$RC:$OUT" = "0:victim-file" ] || { [ "$RC" = 125 ] && has "$ERR" "not prepared"; }'
+
+	# finding 8: refresh mounts the new copy beneath the old, then detaches the old
+	groupadd vsys-lt-wgrp && UNDO+=("groupdel vsys-lt-wgrp")
+	"$VIEW" refresh $SA
+	L /bin/sh -c "$R/bin/$SA sh -c 'm=0; for i in \$(seq 4000); do grep -q ^vsys-lt-wgrp: /etc/group || m=\$((m+1)); done; echo \$m'" &
+	bgpid=$!
+	nref=0
+	while [ $nref -lt 2000 ] && kill -0 $bgpid 2>/dev/null; do "$VIEW" refresh $SA; nref=$((nref + 1)); done
+	wait $bgpid
+	OUT=$(cat "$W/out")
+	expect "$nref refreshes while 4000 reads of /etc/group run: every read sees the host's file (misses: $OUT)" eq "$OUT" 0
+	n_in=$(nsenter --mount="$R/.ns/$SA" grep -c " /etc/group " /proc/self/mountinfo)
+	if [ "$(uname -r | cut -d. -f1)" -ge 7 ] || { [ "$(uname -r | cut -d. -f1)" = 6 ] && [ "$(uname -r | cut -d. -f2)" -ge 5 ]; }; then
+		expect "...and the refreshes leave one bind on /etc/group" eq "$n_in" 1
+	fi
+	groupdel vsys-lt-wgrp && unset 'UNDO[-1]'
+
+	# finding 10: bind= paths are taken literally (no symlink on the way)
+	mkdir -p /srv/vlt-real/d && ln -sfn vlt-real /srv/vlt-lnk && UNDO+=("rm -rf /srv/vlt-real /srv/vlt-lnk")
+	{ cat "$W/conf.bind"; echo "bind=/srv/vlt-lnk/d"; } >"$CONF.lt" && chmod 644 "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
+	UNDO+=("cp -a $W/conf.bind $CONF.lt && mv -f $CONF.lt $CONF; [ -s $W/conf.bind ] || rm -f $CONF")
+	OUT=$("$VIEW" shared-up 2>&1)
+	RC=$?
+	cp -a "$W/conf.bind" "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
+	[ -s "$W/conf.bind" ] || rm -f "$CONF"
+	unset 'UNDO[-1]'
+	expect "bind= through a symlink (a user could redirect root's mount): refused" eval \
+		'[ "$RC" = 1 ] && has "$OUT" "/srv/vlt-lnk/d: a symlink on the way"'
+	# finding 10: shared-up makes the host's / shared only until shared-down
+	# (in a private mount namespace of the test's own, with its own R/.ns, R/.var)
+	OUT=$(unshare -m --propagation private /bin/sh -c "
+		umount -R -l $R/.root/* 2>/dev/null; umount -l $R/.ns 2>/dev/null
+		mount -t tmpfs vlt-ns $R/.ns && mount -t tmpfs vlt-var $R/.var || exit 9
+		$VIEW shared-up || exit 8
+		findmnt -no PROPAGATION /
+		$VIEW shared-down || exit 7
+		findmnt -no PROPAGATION /; ls $R/.var")
+	RC=$?
+	expect "shared-down puts the host's / back to private (shared-up had made it shared)" eq "$RC:$(echo $OUT)" "0:shared private"
+fi
 
 # ---- done -------------------------------------------------------------------
 say "launcher: $PASS passed, $FAIL failed ($LINK_MODE mode)"

@@ -45,6 +45,11 @@ public final class SystemRecord {
     private final String hostfiles;
     /** view=: the absolute directory the system runs from instead of R/NAME (a snapshot checkout), or null. */
     private final String view;
+    /** origin=: {@link #DECLARED} for a system made by {@code vsys apply} from a declaration; null when made by hand. */
+    private final String origin;
+
+    /** The value of {@code origin=} in the records of systems and aliases that {@code vsys apply} made. */
+    public static final String DECLARED = "declared";
     /** layer=persistent and its keys, or null (layer=none). */
     private final LayerSpec layer;
 
@@ -103,8 +108,14 @@ public final class SystemRecord {
     }
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
-            String users, String groups, boolean cwdFallback, String hostfiles, String view, LayerSpec layer) {
+            String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin) {
+        this(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, null);
+    }
+
+    public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
+            String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin, LayerSpec layer) {
         this.view = view;
+        this.origin = origin;
         this.layer = layer;
         this.name = name;
         this.state = state;
@@ -162,7 +173,7 @@ public final class SystemRecord {
     }
 
     public SystemRecord withState(State s) {
-        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, layer);
+        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, layer);
     }
 
     /** The persistent layer, or null. */
@@ -175,7 +186,28 @@ public final class SystemRecord {
     }
 
     public SystemRecord withLayer(LayerSpec l) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, l);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, l);
+    }
+
+    /** origin=, or null (a system made by hand). */
+    public String origin() {
+        return origin;
+    }
+
+    /** True if {@code vsys apply} made the system from a declaration ({@code origin=declared}). */
+    public boolean declared() {
+        return DECLARED.equals(origin);
+    }
+
+    /** The same record with origin= set to {@code o} (null: none). */
+    public SystemRecord withOrigin(String o) {
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, o, layer);
+    }
+
+    /** The same record with what the launcher alone reads (users, groups, cwd_fallback, hostfiles) from {@code o}. */
+    public SystemRecord withAccess(SystemRecord o) {
+        return new SystemRecord(name, state, created, filesystems, setuid, o.users, o.groups, o.cwdFallback, o.hostfiles,
+                view, origin, layer);
     }
 
     public String view() {
@@ -184,7 +216,7 @@ public final class SystemRecord {
 
     /** The same record running from dir (absolute), or from its live mount when dir is null. */
     public SystemRecord withView(String dir) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, layer);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, origin, layer);
     }
 
     public byte[] toBytes() {
@@ -204,6 +236,9 @@ public final class SystemRecord {
                 .put("hostfiles", hostfiles);
         if (view != null) {
             w.put("view", view);
+        }
+        if (origin != null) {
+            w.put("origin", origin);
         }
         if (layer != null) {
             w.put("layer", "persistent").put("layer.gen", layer.gen());
@@ -349,7 +384,8 @@ public final class SystemRecord {
             }
         }
         return new SystemRecord(name, state, rf.get("created", ""), fss, yesNo("setuid", rf.get("setuid")), users,
-                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where), layerOf(rf, where));
+                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where),
+                originOf(rf.get("origin"), where), layerOf(rf, where));
     }
 
     private static LayerSpec layerOf(RecordFile rf, String where) throws RecordFormatException {
@@ -382,6 +418,13 @@ public final class SystemRecord {
             throw new RecordFormatException(where + ": layer.prev: not a generation name");
         }
         return new LayerSpec(gen, lower, merge, prev);
+    }
+
+    static String originOf(String v, String where) throws RecordFormatException {
+        if (v != null && !v.equals(DECLARED)) {
+            throw new RecordFormatException(where + ": origin must be " + DECLARED + " when given");
+        }
+        return v;
     }
 
     private static String viewOf(String v, String where) throws RecordFormatException {

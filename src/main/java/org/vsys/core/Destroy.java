@@ -46,9 +46,16 @@ public final class Destroy {
             throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
         }
         records.ensureLayout();
-        ViewHelper view = new ViewHelper(inst, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             Recovery.atStart(inst, debug);
+            return destroyLocked(name, force);
+        }
+    }
+
+    /** {@link #run} under the lock the caller holds (after {@link Recovery}), with all its checks. */
+    public List<Processes.Holder> destroyLocked(String name, boolean force) throws VsysException {
+        ViewHelper view = new ViewHelper(inst, debug);
+        {
             AliasRecord alias = records.alias(name);
             if (alias != null) {
                 throw new VsysException(ExitCode.USAGE, name,
