@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
             CheckCommand.class, ApplyCommand.class,
             SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
             DiffCommand.class, ResetCommand.class,
+            PullCommand.class, PublishCommand.class, ServeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
