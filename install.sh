@@ -9,6 +9,7 @@
 #   PREFIX/share/vsys/lib/*.jar          the Java distribution
 #   PREFIX/lib/vsys/vsys-view            view helper, 0755 root, NOT setuid
 #   PREFIX/share/man/man{5,8}/*          man pages
+#   PREFIX/lib/systemd/system/vsys-apply.{service,path}   units of vsys apply (not enabled)
 #   PREFIX/share/bash-completion/completions/vsys
 #   R, R/bin, R/etc, R/etc/systems, R/etc/aliases   0755 root:root
 #   R/etc/vsys.conf                      sample, only if absent (never overwritten)
@@ -219,6 +220,12 @@ inst 0755 "$wrapper" "$PREFIX/bin/vsys"
 
 for m in "$SRC"/man/*.5; do [ -f "$m" ] && inst 0644 "$m" "$PREFIX/share/man/man5/$(basename "$m")"; done
 for m in "$SRC"/man/*.8; do [ -f "$m" ] && inst 0644 "$m" "$PREFIX/share/man/man8/$(basename "$m")"; done
+# vsys apply at boot and when the declarations change (systemd reads PREFIX/lib/systemd/system
+# for PREFIX=/usr/local; installed, not enabled: systemctl enable vsys-apply.service vsys-apply.path)
+for u in vsys-apply.service vsys-apply.path; do
+    sed "s|/usr/local/bin/vsys|$PREFIX/bin/vsys|g" "$SRC/OS/lib/systemd/$u" > "$SRC/target/$u"
+    inst 0644 "$SRC/target/$u" "$PREFIX/lib/systemd/system/$u"
+done
 
 # bash completion from the picocli model
 compl=$(mktemp)

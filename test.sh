@@ -7,7 +7,13 @@
 #   install     ./install.sh (PREFIX /usr/local, root /OS), test users, SSH remote up
 #   it          mvn -B verify -Pit (integration tests as root against the installed vsys)
 #   launcher    native/tests/launcher-tests.sh, again with SANITIZE=1, make -C native fuzz-run
-#   vm          tests/vm/run-suite.sh (NFS and the kernel module in a VM), if present
+#   exact pam slurm apply pull package
+#               tests/<stage>/run.sh each (exact paths against schroot, logins through sshd+PAM,
+#               a two-node Slurm, declared systems, store pulls, the Debian package)
+#   vm          tests/vm/run-suite.sh (NFS, autofs and the kernel module in a VM)
+# Every stage first installs the Debian packages it needs that are missing (apt-get, like
+# demo.sh), so that on a fresh machine `./demo.sh && ./test.sh` needs no other step. A stage
+# whose packages cannot be installed fails, naming them.
 # Teardown (always): destroy the systems the suite left, stop the remote.
 # Under CI=true a skipped test fails its stage.
 # The last line is `test.sh: N passed, M failed` counting stages.
@@ -78,7 +84,7 @@ stage() {
     echo "== stage $name"
     t0=$(now)
     set -o pipefail
-    ( set -e; "$fn" ) 2>&1 | tee "$LOGDIR/$name.log"
+    ( set -e; stage_setup "$name"; "$fn" ) 2>&1 | tee "$LOGDIR/$name.log"
     rc=${PIPESTATUS[0]}
     if [ "$rc" -eq 0 ]; then
         PASSED=$((PASSED + 1))
@@ -108,6 +114,35 @@ mvn_checked() {
         fi
     fi
     rm -f "$log"
+}
+
+# the Debian packages each stage needs (installed by stage() when missing; the stages' own
+# scripts, tests/*/run.sh and tests/vm/run-suite.sh, also ensure theirs)
+stage_packages() {
+    case $1 in
+        native)   echo gcc make libc6-dev ;;
+        unit)     echo openjdk-17-jdk-headless maven gcc make libc6-dev mandoc ;;
+        install)  echo openjdk-17-jdk-headless maven gcc make libc6-dev mandoc sshfs fuse3 util-linux \
+                       mount iproute2 procps psmisc openssh-server openssh-client debootstrap \
+                       ca-certificates passwd ;;
+        it)       echo coreutils findutils gawk file acl busybox-static strace ;;
+        launcher) echo gcc make libc6-dev strace gdb busybox-static clang afl++ libclang-rt-14-dev ;;
+        vm)       echo qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common \
+                       libnfs-utils cpio xz-utils zstd kmod ;;
+        *)        ;;
+    esac
+}
+
+# install what stage $1 needs; one line naming what could not be had
+stage_setup() {
+    local pkgs
+    pkgs=$(stage_packages "$1")
+    [ -n "$pkgs" ] || return 0
+    # shellcheck disable=SC2086
+    if ! apt_ensure $pkgs; then
+        echo "test.sh: stage $1: could not install the packages it needs: $pkgs" >&2
+        return 1
+    fi
 }
 
 s_native() {
@@ -163,14 +198,39 @@ s_vm() {
     fi
 }
 
+# a stage of its own folder: tests/NAME/run.sh (its last line `NAME: N passed, M failed`)
+s_dir() {
+    local name=$1
+    if [ -x "tests/$name/run.sh" ]; then
+        "tests/$name/run.sh"
+    elif [ -f "tests/$name/run.sh" ]; then
+        bash "tests/$name/run.sh"
+    else
+        echo "tests/$name/run.sh not present: stage $name not run"
+    fi
+}
+s_exact()   { s_dir exact; }
+s_pam()     { s_dir pam; }
+s_slurm()   { s_dir slurm; }
+s_apply()   { s_dir apply; }
+s_pull()    { s_dir pull; }
+s_package() { s_dir package; }
+
 stage native   s_native
 stage unit     s_unit
 # the integration and launcher stages need the install stage
-if [ -n "${VSYS_TEST_ONLY:-}" ] && ! want install && { want it || want launcher; }; then
+if [ -n "${VSYS_TEST_ONLY:-}" ] && ! want install &&
+   { want it || want launcher || want exact || want pam || want slurm || want apply || want pull || want package; }; then
     VSYS_TEST_ONLY="$VSYS_TEST_ONLY install"
 fi
 stage install  s_install
 stage it       s_it
 stage launcher s_launcher
+stage exact    s_exact
+stage pam      s_pam
+stage slurm    s_slurm
+stage apply    s_apply
+stage pull     s_pull
+stage package  s_package
 stage vm       s_vm
 exit 0

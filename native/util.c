@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,4 +138,40 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+int open_checked_at(int dirfd, const char *name, mode_t kind, uid_t owner, struct stat *st,
+		    const char **why)
+{
+	int dir = kind == S_IFDIR;
+	int flags = dir ? O_PATH | O_DIRECTORY : O_RDONLY | O_NONBLOCK | O_NOCTTY;
+	struct stat own;
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC), e;
+
+	if (!st)
+		st = &own;
+	*why = NULL;
+	if (fd < 0) {
+		if (errno == ELOOP || (dir && errno == ENOTDIR))
+			*why = dir ? "unsafe: not a directory (symlink?)" : "unsafe: a symlink";
+		return -1;
+	}
+	if (fstat(fd, st) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if ((st->st_mode & S_IFMT) != kind)
+		*why = dir ? "unsafe: not a directory" : "unsafe: not a regular file";
+	else if (st->st_uid != owner)
+		*why = owner == 0 ? "unsafe: not owned by root" : "unsafe: not owned by the user";
+	else if (st->st_mode & 022)
+		*why = "unsafe: writable by group or others";
+	if (*why) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
 }

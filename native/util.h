@@ -3,6 +3,7 @@
 #define VSYS_UTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #ifndef VSYS_ROOT
@@ -34,6 +35,18 @@ ssize_t read_all(int fd, char *buf, size_t cap);
 /* read_all for a file whose fstat size is known: stops once size bytes are
  * read (saves the read that would return 0); reads on if the file is longer. */
 ssize_t read_sized(int fd, char *buf, size_t cap, off_t size);
+
+/* Open name relative to dirfd, never following a symlink there, and check
+ * the fd (not the path): kind S_IFREG (opened O_RDONLY|O_NONBLOCK|O_NOCTTY:
+ * a FIFO never blocks the open) or S_IFDIR (O_PATH|O_DIRECTORY), owned by
+ * owner, not writable by group or others. Returns the fd (O_CLOEXEC), or -1
+ * with errno set and *why: NULL when errno is the reason (ENOENT ...), else
+ * "unsafe: a symlink", "unsafe: not a regular file", "unsafe: not a
+ * directory (symlink?)", "unsafe: not owned by root" (by the user, when
+ * owner is not 0), "unsafe: writable by group or others". st (may be NULL)
+ * receives the fstat. */
+int open_checked_at(int dirfd, const char *name, mode_t kind, uid_t owner, struct stat *st,
+		    const char **why);
 
 /* Write all of buf; -1 on error. */
 int write_all(int fd, const void *buf, size_t len);

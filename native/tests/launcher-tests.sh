@@ -102,6 +102,9 @@ die() { say "launcher-tests: $*" >&2; exit 2; }
 
 # ---- preconditions --------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root"
+# one run at a time on this machine (the suite's names, users and R/bin/bin are shared)
+exec 8>>/run/vsys-launcher-tests.lock
+flock -w 900 8 || die "another launcher-tests.sh holds /run/vsys-launcher-tests.lock"
 [ -x "$VIEW" ] || die "no vsys-view at $VIEW (set VSYS_VIEW)"
 [ -u "$R/bin/bin" ] && [ "$(stat -c %u "$R/bin/bin")" = 0 ] ||
 	die "$R/bin/bin is not installed setuid root (install -m 4755 -o root)"

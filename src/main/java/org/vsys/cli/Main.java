@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
             CreateCommand.class, AliasCommand.class, UnaliasCommand.class, DestroyCommand.class,
             ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
             RestoreCommand.class, RefreshCommand.class,
-            CheckCommand.class,
+            CheckCommand.class, ApplyCommand.class,
             SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

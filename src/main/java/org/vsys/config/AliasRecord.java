@@ -4,15 +4,28 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** The record {@code R/etc/aliases/<alias>}: a second name for a system. */
-public record AliasRecord(String name, String system) {
+public record AliasRecord(String name, String system, String origin) {
+
+    /** An alias made by hand ({@code vsys alias}): no origin=. */
+    public AliasRecord(String name, String system) {
+        this(name, system, null);
+    }
+
+    /** True if {@code vsys apply} made the alias from a declaration ({@code origin=declared}). */
+    public boolean declared() {
+        return SystemRecord.DECLARED.equals(origin);
+    }
 
     public byte[] toBytes() {
-        return new RecordFile.Writer()
+        RecordFile.Writer w = new RecordFile.Writer()
                 .comment("vsys alias record; see vsys.conf(5)")
                 .put("version", SystemRecord.VERSION)
                 .put("name", name)
-                .put("system", system)
-                .toBytes();
+                .put("system", system);
+        if (origin != null) {
+            w.put("origin", origin);
+        }
+        return w.toBytes();
     }
 
     public static AliasRecord parse(RecordFile rf, String fileName) throws RecordFormatException {
@@ -28,7 +41,7 @@ public record AliasRecord(String name, String system) {
         if (system == null || !Names.isValid(system)) {
             throw new RecordFormatException(where + ": bad or missing system");
         }
-        return new AliasRecord(name, system);
+        return new AliasRecord(name, system, SystemRecord.originOf(rf.get("origin"), where));
     }
 
     public static AliasRecord read(Path file) throws IOException, RecordFormatException {

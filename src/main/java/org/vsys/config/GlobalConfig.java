@@ -7,7 +7,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** {@code R/etc/vsys.conf}: written by the admin, read by vsys and the launcher. */
-public record GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions) {
+public record GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions, String declarations) {
+
+    /** Where {@code vsys apply} reads the declarations when vsys.conf sets no {@code declarations=}. */
+    public static final String DEFAULT_DECLARATIONS = "/etc/vsys/systems.d";
+
+    public GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions) {
+        this(link, binds, audit, nfsOptions, DEFAULT_DECLARATIONS);
+    }
 
     /**
      * NFS options used when vsys.conf sets no {@code nfs.options}; see vsys.conf(5) for why:
@@ -38,7 +45,12 @@ public record GlobalConfig(String link, List<String> binds, boolean audit, Strin
         if (nfs.indexOf(' ') >= 0) {
             throw new RecordFormatException("vsys.conf: nfs.options must not contain spaces");
         }
-        return new GlobalConfig(link, rf.getAll("bind"), audit.equals("yes"), nfs);
+        String decl = rf.get("declarations", DEFAULT_DECLARATIONS);
+        if (!decl.startsWith("/") || decl.indexOf(' ') >= 0) {
+            throw new RecordFormatException("vsys.conf: declarations=" + Names.display(decl)
+                    + " is not an absolute path without spaces");
+        }
+        return new GlobalConfig(link, rf.getAll("bind"), audit.equals("yes"), nfs, decl);
     }
 
     /** Reads the file; a missing file means all defaults. */

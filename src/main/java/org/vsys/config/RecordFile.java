@@ -34,8 +34,8 @@ public final class RecordFile {
     public static final int MAX_LINE = 4096;
     private static final Set<String> REPEATABLE = Set.of("fs", "bind", "mount");
 
-    /** One {@code key=value} line, in file order. */
-    public record Entry(String key, String value) {
+    /** One {@code key=value} line, in file order; {@code line} is its line number (from 1). */
+    public record Entry(String key, String value, int line) {
     }
 
     private final List<Entry> entries;
@@ -61,6 +61,16 @@ public final class RecordFile {
     public String get(String key, String fallback) {
         String v = get(key);
         return v == null ? fallback : v;
+    }
+
+    /** The entry of a single-valued key (with its line number), or null. */
+    public Entry entry(String key) {
+        for (Entry e : entries) {
+            if (e.key.equals(key)) {
+                return e;
+            }
+        }
+        return null;
     }
 
     public List<String> getAll(String key) {
@@ -147,7 +157,7 @@ public final class RecordFile {
             if (!REPEATABLE.contains(key) && !seen.add(key)) {
                 throw new RecordFormatException(origin + ":" + lineNo + ": key '" + key + "' given twice");
             }
-            out.add(new Entry(key, line.substring(eq + 1)));
+            out.add(new Entry(key, line.substring(eq + 1), lineNo));
         }
         return new RecordFile(out);
     }

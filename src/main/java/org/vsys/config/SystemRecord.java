@@ -45,6 +45,11 @@ public final class SystemRecord {
     private final String hostfiles;
     /** view=: the absolute directory the system runs from instead of R/NAME (a snapshot checkout), or null. */
     private final String view;
+    /** origin=: {@link #DECLARED} for a system made by {@code vsys apply} from a declaration; null when made by hand. */
+    private final String origin;
+
+    /** The value of {@code origin=} in the records of systems and aliases that {@code vsys apply} made. */
+    public static final String DECLARED = "declared";
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
             String users, String groups, boolean cwdFallback, String hostfiles) {
@@ -53,7 +58,13 @@ public final class SystemRecord {
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
             String users, String groups, boolean cwdFallback, String hostfiles, String view) {
+        this(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, null);
+    }
+
+    public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
+            String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin) {
         this.view = view;
+        this.origin = origin;
         this.name = name;
         this.state = state;
         this.created = created;
@@ -110,7 +121,28 @@ public final class SystemRecord {
     }
 
     public SystemRecord withState(State s) {
-        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view);
+        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin);
+    }
+
+    /** origin=, or null (a system made by hand). */
+    public String origin() {
+        return origin;
+    }
+
+    /** True if {@code vsys apply} made the system from a declaration ({@code origin=declared}). */
+    public boolean declared() {
+        return DECLARED.equals(origin);
+    }
+
+    /** The same record with origin= set to {@code o} (null: none). */
+    public SystemRecord withOrigin(String o) {
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, o);
+    }
+
+    /** The same record with what the launcher alone reads (users, groups, cwd_fallback, hostfiles) from {@code o}. */
+    public SystemRecord withAccess(SystemRecord o) {
+        return new SystemRecord(name, state, created, filesystems, setuid, o.users, o.groups, o.cwdFallback, o.hostfiles,
+                view, origin);
     }
 
     public String view() {
@@ -119,7 +151,7 @@ public final class SystemRecord {
 
     /** The same record running from dir (absolute), or from its live mount when dir is null. */
     public SystemRecord withView(String dir) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, origin);
     }
 
     public byte[] toBytes() {
@@ -139,6 +171,9 @@ public final class SystemRecord {
                 .put("hostfiles", hostfiles);
         if (view != null) {
             w.put("view", view);
+        }
+        if (origin != null) {
+            w.put("origin", origin);
         }
         return w.toBytes();
     }
@@ -274,7 +309,15 @@ public final class SystemRecord {
             }
         }
         return new SystemRecord(name, state, rf.get("created", ""), fss, yesNo("setuid", rf.get("setuid")), users,
-                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where));
+                groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where),
+                originOf(rf.get("origin"), where));
+    }
+
+    static String originOf(String v, String where) throws RecordFormatException {
+        if (v != null && !v.equals(DECLARED)) {
+            throw new RecordFormatException(where + ": origin must be " + DECLARED + " when given");
+        }
+        return v;
     }
 
     private static String viewOf(String v, String where) throws RecordFormatException {

@@ -24,6 +24,16 @@ public final class Aliases {
         records.ensureLayout();
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             Recovery.atStart(inst, Debug.off());
+            return aliasLocked(alias, target, null);
+        }
+    }
+
+    /**
+     * {@link #alias} under the lock the caller holds; {@code origin} goes into the record
+     * ({@code declared} from {@code vsys apply}, null by hand).
+     */
+    public AliasRecord aliasLocked(String alias, String target, String origin) throws VsysException {
+        {
             String system;
             SystemRecord sys = records.system(target);
             if (sys != null) {
@@ -47,7 +57,7 @@ public final class Aliases {
             if (Links.exists(inst.link(alias))) {
                 throw new VsysException(ExitCode.EXISTS, alias, inst.link(alias) + " exists");
             }
-            AliasRecord rec = new AliasRecord(alias, system);
+            AliasRecord rec = new AliasRecord(alias, system, origin);
             Steps.reach("alias.start");
             records.write(rec);
             try {
@@ -69,6 +79,13 @@ public final class Aliases {
         records.ensureLayout();
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             Recovery.atStart(inst, Debug.off());
+            return unaliasLocked(alias);
+        }
+    }
+
+    /** {@link #unalias} under the lock the caller holds. */
+    public AliasRecord unaliasLocked(String alias) throws VsysException {
+        {
             AliasRecord rec = records.alias(alias);
             if (rec == null) {
                 if (records.systemExists(alias)) {

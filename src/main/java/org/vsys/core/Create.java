@@ -120,6 +120,18 @@ public final class Create {
 
     /** Validates a request and turns it into the record to write. Touches nothing on disk. */
     public SystemRecord plan(CreateRequest r) throws VsysException {
+        return plan(r, true);
+    }
+
+    /**
+     * The record a request calls for, validated as for a create (sources checked), but whether
+     * the name is free is not looked at: what {@code vsys apply} compares with the record there.
+     */
+    public SystemRecord desired(CreateRequest r) throws VsysException {
+        return plan(r, false);
+    }
+
+    private SystemRecord plan(CreateRequest r, boolean mustBeFree) throws VsysException {
         String name = Names.check(r.name);
         if (r.timeoutSeconds < 1 || r.timeoutSeconds > 3600) {
             throw usage("--timeout", "must be between 1 and 3600 seconds");
@@ -189,7 +201,7 @@ public final class Create {
         for (String[] e : extra) {
             extraSources.add(SourceUrl.parse(e[1]));
         }
-        if (!interrupted(name)) {
+        if (mustBeFree && !interrupted(name)) {
             checkFree(name); // again under the lock
         }
 
@@ -306,13 +318,25 @@ public final class Create {
     public SystemRecord run(CreateRequest r) throws VsysException {
         SystemRecord rec = plan(r);
         String name = rec.name();
-        ViewHelper view = new ViewHelper(inst, debug);
-        view.requirePresent(name);
+        new ViewHelper(inst, debug).requirePresent(name);
         records.ensureLayout();
-        MountContext ctx = context(name, records.config(), r.timeoutSeconds);
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             Recovery.atStart(inst, debug);
+            return createLocked(rec, r.timeoutSeconds, true);
+        }
+    }
+
+    /**
+     * Creates the system of {@code rec} (from {@link #plan} or {@link #desired}) under the lock the
+     * caller holds, with every step and undo of {@link #run}. Without {@code sharedUp} the caller
+     * has brought the shared tree up already (several creates at once in one process).
+     */
+    public SystemRecord createLocked(SystemRecord rec, int timeoutSeconds, boolean sharedUp) throws VsysException {
+        String name = rec.name();
+        ViewHelper view = new ViewHelper(inst, debug);
+        MountContext ctx = context(name, records.config(), timeoutSeconds);
+        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        {
             checkFree(name);
             Deque<Undo> undo = new ArrayDeque<>();
             try {
@@ -352,11 +376,14 @@ public final class Create {
                         view.run(name, "release", name);
                     }
                     mounts.removeLocalTmpIfEmpty();
-                    if (records.systemNames().stream().allMatch(n -> n.equals(name))) {
+                    // (a caller that brought the shared tree up for several creates takes it down itself)
+                    if (sharedUp && records.systemNames().stream().allMatch(n -> n.equals(name))) {
                         view.run(name, "shared-down");
                     }
                 });
-                view.run(name, "shared-up");
+                if (sharedUp) {
+                    view.run(name, "shared-up");
+                }
                 view.run(name, "prepare", name);
                 Steps.reach("create.prepared");
                 Links.create(inst.link(name));

@@ -46,10 +46,17 @@ public final class Destroy {
             throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
         }
         records.ensureLayout();
-        ViewHelper view = new ViewHelper(inst, debug);
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             Recovery.atStart(inst, debug);
+            return destroyLocked(name, force);
+        }
+    }
+
+    /** {@link #run} under the lock the caller holds (after {@link Recovery}), with all its checks. */
+    public List<Processes.Holder> destroyLocked(String name, boolean force) throws VsysException {
+        ViewHelper view = new ViewHelper(inst, debug);
+        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        {
             AliasRecord alias = records.alias(name);
             if (alias != null) {
                 throw new VsysException(ExitCode.USAGE, name,

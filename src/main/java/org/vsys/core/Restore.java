@@ -109,7 +109,7 @@ public final class Restore {
     }
 
     /** Restores one system under the lock the caller holds; returns what was done. */
-    List<String> restoreOne(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
+    public List<String> restoreOne(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
         try {
             return restoreOneMarked(name, view, timeoutSeconds, probeMillis);
         } finally {

@@ -1,0 +1,558 @@
+/* enter.c - the one way into a vsys system (enter.h) */
+#include "enter.h"
+#include "kmod_link.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define R VSYS_ROOT
+
+__attribute__((format(printf, 3, 4)))
+static int fail_to(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+#define fail(e, ...) fail_to((e)->err, sizeof (e)->err, __VA_ARGS__)
+#define fail_errno(e, what) fail(e, "%s: %s", what, strerror(errno))
+
+void vsys_entry_init(struct vsys_entry *e)
+{
+	char err[8];
+
+	memset(e, 0, offsetof(struct vsys_entry, conf));
+	e->rootfd = -1;
+	e->err[0] = '\0';
+	(void)record_config(NULL, &e->config, err, sizeof err);
+}
+
+int vsys_caller_self(struct vsys_entry *e)
+{
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+	int n;
+
+	if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0)
+		return fail_errno(e, "getresuid");
+	n = getgroups(NGROUPS_MAX, e->groups);
+	if (n < 0)
+		return fail_errno(e, "getgroups");
+	e->uid = ruid;
+	e->gid = rgid;
+	e->ngroups = n;
+	return 0;
+}
+
+int vsys_caller_set(struct vsys_entry *e, uid_t uid, gid_t gid, int ngroups, const gid_t *groups)
+{
+	if (ngroups < 0 || ngroups > NGROUPS_MAX)
+		return fail(e, "uid %u: too many groups", (unsigned)uid);
+	e->uid = uid;
+	e->gid = gid;
+	e->ngroups = ngroups;
+	if (ngroups)
+		memcpy(e->groups, groups, (size_t)ngroups * sizeof *groups);
+	return 0;
+}
+
+int vsys_capture_cwd(struct vsys_entry *e)
+{
+	if (!getcwd(e->cwd, sizeof e->cwd) || e->cwd[0] != '/') {
+		e->cwd[0] = '\0';
+		return fail(e, "cannot determine the current directory");
+	}
+	return 0;
+}
+
+int vsys_set_cwd(struct vsys_entry *e, const char *dir)
+{
+	if (!dir || dir[0] != '/' || strlen(dir) >= sizeof e->cwd)
+		return fail(e, "not an absolute directory: the working directory");
+	memcpy(e->cwd, dir, strlen(dir) + 1);
+	return 0;
+}
+
+/* --- the selection file --------------------------------------------------- */
+int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, size_t cap,
+			char *err, size_t errlen)
+{
+	char buf[VSYS_SELECTION_MAX + 2];
+	const char *why;
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if (!file[0] || strchr(file, '/'))
+		return fail_to(err, errlen, "%s: not a plain file name", file);
+	fd = open_checked_at(homefd, file, S_IFREG, uid, &st, &why);
+	if (fd < 0) {
+		if (!why && errno == ENOENT)
+			return 0;
+		return fail_to(err, errlen, "~/%s: %s", file, why ? why : strerror(errno));
+	}
+	if (st.st_size > VSYS_SELECTION_MAX) {
+		close(fd);
+		return fail_to(err, errlen, "~/%s: larger than %d bytes", file, VSYS_SELECTION_MAX);
+	}
+	n = read_sized(fd, buf, sizeof buf, st.st_size);
+	close(fd);
+	if (n < 0)
+		return fail_to(err, errlen, "~/%s: %s", file,
+			       errno == EFBIG ? "grew while read" : strerror(errno));
+	if (memchr(buf, '\0', (size_t)n))
+		return fail_to(err, errlen, "~/%s: contains a NUL byte", file);
+	len = strcspn(buf, "\n");
+	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	if ((why = name_check(buf)))
+		return fail_to(err, errlen, "~/%s: %s", file, why);
+	if (len + 1 > cap)
+		return fail_to(err, errlen, "~/%s: name too long", file);
+	memcpy(name, buf, len + 1);
+	return 1;
+}
+
+int vsys_selection(struct vsys_entry *e, const char *file, char *name, size_t cap)
+{
+	int root = geteuid() == 0, home, r;
+	uid_t ofs = 0;
+	gid_t ogs = 0;
+
+	if (!e->user.name[0])
+		return fail(e, "uid %u: no passwd entry", (unsigned)e->uid);
+	/* the caller's own permissions: no file the caller could not read
+	 * (and a root-squashed NFS home is read at all) */
+	if (root) {
+		ogs = (gid_t)setfsgid(e->gid);
+		ofs = (uid_t)setfsuid(e->uid);
+	}
+	home = open(e->user.home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (home < 0)
+		r = errno == ENOENT ? 0 : fail(e, "%s: %s", e->user.home, strerror(errno));
+	else
+		r = vsys_read_selection(home, file, e->uid, name, cap, e->err, sizeof e->err);
+	if (home >= 0)
+		close(home);
+	if (root) {
+		setfsuid(ofs);
+		setfsgid(ogs);
+	}
+	return r;
+}
+
+/* --- root-owned configuration, opened through checked fds ----------------- */
+static int open_dir_at(struct vsys_entry *e, int dirfd, const char *name, const char *path)
+{
+	const char *why;
+	int fd = open_checked_at(dirfd, name, S_IFDIR, 0, NULL, &why);
+
+	if (fd < 0)
+		return fail(e, "%s: %s", path, why ? why : strerror(errno));
+	return fd;
+}
+
+/* Open R component by component from "/". */
+static int open_root(struct vsys_entry *e)
+{
+	char buf[sizeof R], path[sizeof R];
+	char *save = NULL, *comp;
+	int fd = open_dir_at(e, AT_FDCWD, "/", "/");
+
+	if (fd < 0)
+		return -1;
+	xstrlcpy(buf, R, sizeof buf);
+	path[0] = '\0';
+	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		int nfd;
+		strcat(path, "/");
+		strcat(path, comp);
+		nfd = open_dir_at(e, fd, comp, path);
+		close(fd);
+		if (nfd < 0)
+			return -1;
+		fd = nfd;
+	}
+	return fd;
+}
+
+/* Read the record file name in dirfd into rec: 0, 1 if it does not exist,
+ * -1 if it is unsafe or corrupt. */
+static int read_record(struct vsys_entry *e, int dirfd, const char *name, const char *path,
+		       struct record *rec)
+{
+	static char buf[RECORD_MAX_SIZE + 2];
+	char err[256];
+	const char *why;
+	struct stat st;
+	ssize_t n;
+	int fd = open_checked_at(dirfd, name, S_IFREG, 0, &st, &why);
+
+	if (fd < 0) {
+		if (!why && errno == ENOENT)
+			return 1;
+		return fail(e, "%s: %s", path, why ? why : strerror(errno));
+	}
+	if (st.st_size > RECORD_MAX_SIZE) {
+		close(fd);
+		return fail(e, "%s: corrupt record: larger than %d bytes", path, RECORD_MAX_SIZE);
+	}
+	n = read_sized(fd, buf, sizeof buf, st.st_size);
+	close(fd);
+	if (n < 0)
+		return fail(e, "%s: %s", path, strerror(errno));
+	if (record_parse(rec, buf, (size_t)n, err, sizeof err) < 0)
+		return fail(e, "%s: corrupt record: %s", path, err);
+	return 0;
+}
+
+static int load_records(struct vsys_entry *e, int rfd)
+{
+	char path[PATH_MAX], err[256];
+	const char *sysname = e->asked;
+	int etc, systems, aliases, r, fd;
+
+	if ((fd = open_dir_at(e, rfd, "bin", R "/bin")) < 0)
+		return -1;
+	close(fd);
+	if ((etc = open_dir_at(e, rfd, "etc", R "/etc")) < 0)
+		return -1;
+	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
+	if (r < 0 || (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)) {
+		if (r == 0)
+			fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
+		close(etc);
+		return -1;
+	}
+	if ((systems = open_dir_at(e, etc, "systems", R "/etc/systems")) < 0) {
+		close(etc);
+		return -1;
+	}
+	xsnprintf(path, sizeof path, R "/etc/systems/%s", sysname);
+	r = read_record(e, systems, sysname, path, &e->rec);
+	if (r == 1) {
+		/* not a system: an alias? */
+		aliases = open_dir_at(e, etc, "aliases", R "/etc/aliases");
+		r = -1;
+		xsnprintf(path, sizeof path, R "/etc/aliases/%s", sysname);
+		if (aliases < 0)
+			goto out;
+		r = read_record(e, aliases, sysname, path, &e->rec);
+		close(aliases);
+		if (r == 1)
+			r = fail(e, "%s: no such system", e->asked);
+		if (r < 0)
+			goto out;
+		if (record_alias(&e->rec, e->asked, &sysname, err, sizeof err) < 0) {
+			r = fail(e, "%s: corrupt record: %s", path, err);
+			goto out;
+		}
+		xstrlcpy(e->system, sysname, sizeof e->system);
+		xsnprintf(path, sizeof path, R "/etc/systems/%s", e->system);
+		r = read_record(e, systems, e->system, path, &e->rec);
+		if (r == 1)
+			r = fail(e, "%s: alias of a missing system %s", e->asked, e->system);
+		if (r < 0)
+			goto out;
+	} else if (r == 0) {
+		xstrlcpy(e->system, sysname, sizeof e->system);
+	} else {
+		goto out;
+	}
+	if (record_system(&e->rec, e->system, 0, &e->info, err, sizeof err) < 0) {
+		if (strncmp(err, "state is", 8) == 0)
+			r = fail(e, "%s: not ready (%s)", e->asked, err);
+		else
+			r = fail(e, "%s: corrupt record: %s", path, err);
+	}
+out:
+	close(systems);
+	close(etc);
+	return r;
+}
+
+int vsys_load(struct vsys_entry *e, const char *name)
+{
+	const char *why = name_check(name);
+	int rfd;
+
+	if (why)
+		return fail(e, "%s", why);
+	xstrlcpy(e->asked, name, sizeof e->asked);
+	e->system[0] = '\0';
+	if ((rfd = open_root(e)) < 0)
+		return -1;
+	if (load_records(e, rfd) < 0) {
+		close(rfd);
+		return -1;
+	}
+	e->rootfd = rfd;
+	return 0;
+}
+
+/* --- the caller's passwd entry, then authorization ------------------------ */
+int vsys_lookup_user(struct vsys_entry *e)
+{
+	if (!userdb_user_by_uid(e->uid, &e->user)) {
+		e->user.name[0] = '\0';
+		return fail(e, "uid %u: no passwd entry", (unsigned)e->uid);
+	}
+	return 0;
+}
+
+static int caller_in_group(const struct vsys_entry *e, gid_t g)
+{
+	int i;
+	if (g == e->gid)
+		return 1;
+	for (i = 0; i < e->ngroups; i++)
+		if (e->groups[i] == g)
+			return 1;
+	return 0;
+}
+
+static int allowed_by_groups(const struct vsys_entry *e, const char *list)
+{
+	char name[256];
+	const char *p = list;
+
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if (n > 0 && n < sizeof name) {
+			gid_t gid;
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (userdb_gid_by_name(name, &gid) && caller_in_group(e, gid))
+				return 1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int vsys_authorize(struct vsys_entry *e)
+{
+
+	if (e->info.users[0] && !list_contains(e->info.users, e->user.name))
+		return fail(e, "%s: permission denied for user %s", e->asked, e->user.name);
+	if (e->info.groups[0] && !allowed_by_groups(e, e->info.groups))
+		return fail(e, "%s: permission denied for user %s (groups)", e->asked, e->user.name);
+	return 0;
+}
+
+/* --- one audit record --------------------------------------------------- */
+static void append_clean(char *dst, size_t cap, size_t *len, const char *s)
+{
+	for (; *s && *len + 1 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		dst[(*len)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[*len] = '\0';
+}
+
+/* One datagram to /dev/log, as syslog(3) sends it but without its per-call
+ * cost (no localtime(): the timezone file; no connect()): the receiver stamps
+ * the time (RFC 3164 4.3.2). A stream socket at /dev/log (old syslog-ng) gets
+ * the NUL-terminated form glibc uses. Failures are silent, as with syslog(3). */
+static void send_log(const char *msg, size_t len)
+{
+	static const struct sockaddr_un addr = { AF_UNIX, "/dev/log" };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)&addr, sizeof addr) < 0 &&
+	    errno == EPROTOTYPE) {
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0)
+			(void)send(fd, msg, len + 1, MSG_NOSIGNAL);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+void vsys_audit(const struct vsys_entry *e, const char *prefix, char *const *argv)
+{
+	char cmd[512], line[2048 + PATH_MAX];
+	size_t len = 0;
+	int n;
+
+	if (!e->config.audit)
+		return;
+	cmd[0] = '\0';
+	if (prefix)
+		append_clean(cmd, sizeof cmd, &len, prefix);
+	for (; argv && *argv; argv++) {
+		if (len)
+			append_clean(cmd, sizeof cmd, &len, " ");
+		append_clean(cmd, sizeof cmd, &len, *argv);
+	}
+	n = snprintf(line, sizeof line, "<%d>vsys[%d]: user=%s uid=%u system=%s%s%s command=%s cwd=%s",
+		     LOG_AUTHPRIV | LOG_INFO, (int)getpid(), e->user.name, (unsigned)e->uid,
+		     e->system, strcmp(e->asked, e->system) ? " alias=" : "",
+		     strcmp(e->asked, e->system) ? e->asked : "", cmd, e->cwd);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	send_log(line, (size_t)n);
+}
+
+/* --- enter the system ----------------------------------------------------- */
+static int enter_namespace(struct vsys_entry *e)
+{
+	char path[PATH_MAX];
+	struct statfs sfs;
+	int nsdir, fd, r = -1;
+
+	if ((nsdir = open_dir_at(e, e->rootfd, ".ns", R "/.ns")) < 0)
+		return -1;
+	xsnprintf(path, sizeof path, R "/.ns/%s", e->system);
+	fd = openat(nsdir, e->system, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	close(nsdir);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return fail(e, "%s: not prepared (no %s)", e->asked, path);
+		return fail_errno(e, path);
+	}
+	/* after a reboot the file may be there without its nsfs bind */
+	if (fstatfs(fd, &sfs) < 0)
+		r = fail_errno(e, path);
+	else if (sfs.f_type != NSFS_MAGIC)
+		r = fail(e, "%s: not prepared (%s is not a namespace)", e->asked, path);
+	else if (setns(fd, CLONE_NEWNS) < 0)
+		r = fail(e, "%s: enter %s: %s", e->asked, path, strerror(errno));
+	else if (chdir("/") < 0)
+		r = fail_errno(e, "chdir /");
+	else
+		r = 0;
+	close(fd);
+	return r;
+}
+
+/* The per-process link of the vsyslink module (issue 5, kmod_link.c): point
+ * this process's link at the system and chroot into the shared tree. */
+static int enter_kmod(struct vsys_entry *e)
+{
+	const char *what = "kmod";
+
+	if (!vsys_kmod_available()) {
+		if (errno == ENOENT)
+			return fail(e, "kmod link mode: module not mounted at " R "/" VSYS_KMOD_MOUNT);
+		return fail(e, "kmod link mode: module not loaded");
+	}
+	if (vsys_kmod_enter(e->rootfd, e->system, &what) < 0) {
+		if (errno == ENOENT)
+			return fail(e, "%s: not registered with the kmod link", e->asked);
+		return fail_errno(e, what);
+	}
+	return 0;
+}
+
+int vsys_enter(struct vsys_entry *e)
+{
+	int r = -1;
+
+	if (e->rootfd < 0)
+		return fail(e, "internal: vsys_enter before vsys_load");
+	switch (e->config.link) {
+	case LINK_NAMESPACE:
+		r = enter_namespace(e);
+		break;
+	case LINK_KMOD:
+		r = enter_kmod(e);
+		break;
+	}
+	close(e->rootfd);
+	e->rootfd = -1;
+	return r;
+}
+
+/* --- drop privileges for good, and prove it ------------------------------- */
+int vsys_drop_privileges(struct vsys_entry *e)
+{
+	uid_t r, ef, s;
+	gid_t rg, eg, sg;
+	int n;
+
+	if (setgroups((size_t)e->ngroups, e->groups) < 0)
+		return fail_errno(e, "setgroups");
+	if (setresgid(e->gid, e->gid, e->gid) < 0)
+		return fail_errno(e, "setresgid");
+	if (setresuid(e->uid, e->uid, e->uid) < 0)
+		return fail_errno(e, "setresuid");
+
+	if (getresuid(&r, &ef, &s) < 0 || r != e->uid || ef != e->uid || s != e->uid)
+		return fail(e, "privilege drop failed: uids not the caller's");
+	if (getresgid(&rg, &eg, &sg) < 0 || rg != e->gid || eg != e->gid || sg != e->gid)
+		return fail(e, "privilege drop failed: gids not the caller's");
+	n = getgroups(0, NULL);
+	if (n != e->ngroups)
+		return fail(e, "privilege drop failed: supplementary groups");
+	if (e->uid != 0) {
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2];
+
+		if (setuid(0) == 0 || seteuid(0) == 0)
+			return fail(e, "privilege drop failed: setuid(0) succeeded");
+		if (e->gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
+			return fail(e, "privilege drop failed: setgid(0) succeeded");
+		memset(data, 0, sizeof data);
+		if (syscall(SYS_capget, &hdr, data) < 0)
+			return fail_errno(e, "capget");
+		if (data[0].effective || data[1].effective || data[0].permitted || data[1].permitted)
+			return fail(e, "privilege drop failed: capabilities left");
+	}
+	return 0;
+}
+
+int vsys_no_new_privs(struct vsys_entry *e)
+{
+	if (e->info.setuid)
+		return 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail_errno(e, "PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+/* --- the working directory, as the caller --------------------------------- */
+int vsys_enter_cwd(struct vsys_entry *e)
+{
+	char now[PATH_MAX];
+
+	if (chdir(e->cwd) < 0) {
+		if (!e->info.cwd_fallback)
+			return fail(e, "%s: not visible in %s", e->cwd, e->asked);
+		if (chdir(e->user.home) < 0)
+			return fail(e, "%s: not visible in %s", e->user.home, e->asked);
+	}
+	/* the runc CVE-2024-21626 lesson: the cwd must be inside the root */
+	if (!getcwd(now, sizeof now) || now[0] != '/' || strncmp(now, "(unreachable)", 13) == 0)
+		return fail(e, "the working directory is outside %s", e->asked);
+	return 0;
+}

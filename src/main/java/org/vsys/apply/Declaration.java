@@ -1,0 +1,281 @@
+package org.vsys.apply;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.vsys.config.Names;
+import org.vsys.config.RecordFile;
+import org.vsys.config.RecordFormatException;
+import org.vsys.config.SourceUrl;
+import org.vsys.config.SystemRecord;
+import org.vsys.core.CreateRequest;
+import org.vsys.core.VsysException;
+
+/**
+ * One declared system: the file {@code DIR/NAME.conf} (vsys-systems.d(5)), in the record format
+ * of {@link RecordFile}, turned into what {@code vsys create} takes ({@link CreateRequest}) and
+ * the aliases the system should have. Unknown keys are errors here (a misspelt {@code users=}
+ * must not open a system to everyone).
+ */
+public final class Declaration {
+    /** The keys a declaration may hold; {@code mount} may be repeated. */
+    static final Set<String> KEYS = Set.of("name", "source", "options", "mount", "suid", "dev", "identity",
+            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout");
+    static final String SUFFIX = ".conf";
+
+    private final String name;
+    private final String file;
+    private final CreateRequest request;
+    private final List<String> aliases;
+    private final RecordFile rf;
+
+    private Declaration(String name, String file, CreateRequest request, List<String> aliases, RecordFile rf) {
+        this.name = name;
+        this.file = file;
+        this.request = request;
+        this.aliases = aliases;
+        this.rf = rf;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The file it was read from, as given. */
+    public String file() {
+        return file;
+    }
+
+    public CreateRequest request() {
+        return request;
+    }
+
+    /** The aliases declared ({@code aliases=}), in order, without duplicates. */
+    public List<String> aliases() {
+        return aliases;
+    }
+
+    /** A problem of a declaration, already in the form {@code FILE:LINE: problem}. */
+    public static final class Problem extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final String name;
+
+        Problem(String name, String message) {
+            super(message);
+            this.name = name;
+        }
+
+        /** The system the file declares (from its file name), or null when even that is bad. */
+        public String system() {
+            return name;
+        }
+    }
+
+    /** The system name of a file name {@code NAME.conf}, or null when it is not one. */
+    static String nameOf(String fileName) {
+        if (!fileName.endsWith(SUFFIX) || fileName.length() == SUFFIX.length()) {
+            return null;
+        }
+        return fileName.substring(0, fileName.length() - SUFFIX.length());
+    }
+
+    public static Declaration read(Path file) throws Problem {
+        String name = nameOf(file.getFileName().toString());
+        RecordFile rf;
+        try {
+            rf = RecordFile.read(file);
+        } catch (RecordFormatException e) {
+            throw new Problem(name, e.getMessage());
+        } catch (IOException e) {
+            throw new Problem(name, file + ": cannot read: " + e.getMessage());
+        }
+        return parse(rf, file.toString(), name);
+    }
+
+    /** Parses {@code bytes} as the declaration of system {@code name}; {@code file} names it in messages. */
+    public static Declaration parse(byte[] bytes, String file, String name) throws Problem {
+        try {
+            return parse(RecordFile.parse(bytes, file), file, name);
+        } catch (RecordFormatException e) {
+            throw new Problem(name, e.getMessage());
+        }
+    }
+
+    private static Declaration parse(RecordFile rf, String file, String name) throws Problem {
+        String p = name == null ? "not a NAME.conf file" : Names.problem(name);
+        if (p != null) {
+            throw new Problem(null, file + ":0: the file name does not give a system name: " + p);
+        }
+        for (RecordFile.Entry e : rf.entries()) {
+            if (!KEYS.contains(e.key())) {
+                throw new Problem(name, at(file, e) + "unknown key '" + e.key() + "'");
+            }
+        }
+        RecordFile.Entry n = rf.entry("name");
+        if (n != null && !n.value().equals(name)) {
+            throw new Problem(name, at(file, n) + "name=" + Names.display(n.value()) + " is not the file's name " + name);
+        }
+        RecordFile.Entry mode = rf.entry("mode");
+        if (mode != null && !mode.value().equals("eager")) {
+            throw new Problem(name, at(file, mode) + (mode.value().equals("on-demand")
+                    ? "mode=on-demand (autofs) is not supported by this vsys yet; use mode=eager"
+                    : "mode must be eager"));
+        }
+        CreateRequest r = new CreateRequest();
+        r.name = name;
+        RecordFile.Entry src = rf.entry("source");
+        if (src == null) {
+            throw new Problem(name, file + ":0: no source= (where the root filesystem comes from)");
+        }
+        r.source = checkSource(file, name, src, src.value());
+        RecordFile.Entry opts = rf.entry("options");
+        if (opts != null) {
+            options(file, opts, "/", opts.value(), r);
+        }
+        for (RecordFile.Entry e : rf.entries()) {
+            if (!e.key().equals("mount")) {
+                continue;
+            }
+            String[] f = e.value().split(" ", -1);
+            if (f.length < 2 || f.length > 3 || f[0].isEmpty() || f[1].isEmpty()) {
+                throw new Problem(name, at(file, e) + "expected mount=PATH SOURCE [OPTIONS]");
+            }
+            String path;
+            try {
+                path = SourceUrl.systemPath(f[0]);
+            } catch (VsysException x) {
+                throw new Problem(name, at(file, e) + x.why());
+            }
+            checkSource(file, name, e, f[1]);
+            r.mounts.add(path + "=" + f[1]);
+            if (f.length == 3) {
+                options(file, e, path, f[2], r);
+            }
+        }
+        r.suid = yesNo(file, name, rf.entry("suid"));
+        r.dev = yesNo(file, name, rf.entry("dev"));
+        r.cwdFallback = yesNo(file, name, rf.entry("cwd_fallback"));
+        r.identity = rf.get("identity");
+        r.knownHosts = rf.get("known_hosts");
+        r.nfsVersion = rf.get("nfs.version");
+        for (String key : List.of("users", "groups")) {
+            RecordFile.Entry e = rf.entry(key);
+            if (e != null) {
+                String q = SystemRecord.listProblem(e.value());
+                if (q != null) {
+                    throw new Problem(name, at(file, e) + q);
+                }
+            }
+        }
+        r.users = rf.get("users", "");
+        r.groups = rf.get("groups", "");
+        RecordFile.Entry hf = rf.entry("hostfiles");
+        if (hf != null) {
+            String q = SystemRecord.hostfilesProblem(hf.value());
+            if (q != null) {
+                throw new Problem(name, at(file, hf) + q);
+            }
+            r.hostfiles = hf.value();
+        }
+        RecordFile.Entry t = rf.entry("timeout");
+        if (t != null) {
+            try {
+                r.timeoutSeconds = Integer.parseInt(t.value());
+            } catch (NumberFormatException x) {
+                r.timeoutSeconds = -1;
+            }
+            if (r.timeoutSeconds < 1 || r.timeoutSeconds > 3600) {
+                throw new Problem(name, at(file, t) + "timeout must be between 1 and 3600 seconds");
+            }
+        }
+        Set<String> aliases = new LinkedHashSet<>();
+        RecordFile.Entry a = rf.entry("aliases");
+        if (a != null && !a.value().isEmpty()) {
+            for (String x : a.value().split(",", -1)) {
+                String q = Names.problem(x);
+                if (q != null) {
+                    throw new Problem(name, at(file, a) + "alias '" + Names.display(x) + "': " + q);
+                }
+                if (x.equals(name)) {
+                    throw new Problem(name, at(file, a) + "alias " + x + " is the system's own name");
+                }
+                aliases.add(x);
+            }
+        }
+        return new Declaration(name, file, r, List.copyOf(aliases), rf);
+    }
+
+    /** {@code FILE:LINE: } of an entry. */
+    static String at(String file, RecordFile.Entry e) {
+        return file + ":" + e.line() + ": ";
+    }
+
+    /** The line the message of a failed check of the whole request most likely comes from. */
+    String locate(VsysException e) {
+        String what = e.what();
+        for (RecordFile.Entry x : rf.entries()) {
+            if (!x.key().equals("name") && !x.value().isEmpty() && (what.contains(x.value()) || x.value().contains(what))) {
+                return at(file, x);
+            }
+        }
+        for (RecordFile.Entry x : rf.entries()) {
+            String key = x.key().replace('_', '-').replace("nfs.version", "nfs-version");
+            if (what.contains("--" + key)) {
+                return at(file, x);
+            }
+        }
+        RecordFile.Entry src = rf.entry("source");
+        return src == null ? file + ":0: " : at(file, src);
+    }
+
+    private static String checkSource(String file, String name, RecordFile.Entry e, String value) throws Problem {
+        try {
+            SourceUrl.parse(value);
+            return value;
+        } catch (VsysException x) {
+            throw new Problem(name, at(file, e) + x.what() + ": " + x.why());
+        }
+    }
+
+    /** ro/rw go to --ro/--rw, everything else to --options PATH=...; suid and dev are keys of their own. */
+    private static void options(String file, RecordFile.Entry e, String path, String value, CreateRequest r) throws Problem {
+        List<String> transport = new ArrayList<>();
+        for (String o : value.split(",", -1)) {
+            switch (o) {
+                case "ro":
+                    r.readOnly.add(path);
+                    break;
+                case "rw":
+                    r.readWrite.add(path);
+                    break;
+                case "suid":
+                case "dev":
+                    throw new Problem(r.name, at(file, e) + o + " is a key of its own (" + o + "=yes), for every filesystem");
+                case "":
+                    throw new Problem(r.name, at(file, e) + "empty option in '" + Names.display(value) + "'");
+                default:
+                    transport.add(o);
+            }
+        }
+        if (r.readOnly.contains(path) && r.readWrite.contains(path)) {
+            throw new Problem(r.name, at(file, e) + "both ro and rw");
+        }
+        if (!transport.isEmpty()) {
+            r.options.add(path + "=" + String.join(",", transport));
+        }
+    }
+
+    private static boolean yesNo(String file, String name, RecordFile.Entry e) throws Problem {
+        if (e == null || e.value().equals("no")) {
+            return false;
+        }
+        if (e.value().equals("yes")) {
+            return true;
+        }
+        throw new Problem(name, at(file, e) + e.key() + " must be yes or no");
+    }
+}

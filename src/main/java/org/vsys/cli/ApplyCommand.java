@@ -1,0 +1,160 @@
+package org.vsys.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.vsys.apply.Apply;
+import org.vsys.apply.Declarations;
+import org.vsys.apply.Plan;
+import org.vsys.core.Records;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(mixinStandardHelpOptions = true, name = "apply", usageHelpWidth = 100,
+        description = {
+            "Converge to the declared systems (one DIR/NAME.conf per system, vsys-systems.d(5)): create the declared systems "
+                    + "that are missing, mount again what is not mounted, change those whose declaration changed, remove the "
+                    + "systems made by apply that are no longer declared, and leave the rest (and every system made by hand) alone.",
+            "A system in use is never removed or taken down: it is reported and left. A second run does nothing and says so."})
+final class ApplyCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--dry-run", description = "Print the plan only; change nothing.")
+    boolean dryRun;
+
+    @Option(names = "--json", description = "Print the plan and the outcome as JSON.")
+    boolean json;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "The declarations directory (default: declarations= of vsys.conf, else "
+            + org.vsys.config.GlobalConfig.DEFAULT_DECLARATIONS + ").")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("apply");
+        Path d = dir != null ? dir : Path.of(new Records(main.installation).config().declarations());
+        Declarations decls = Declarations.read(d);
+        Apply apply = new Apply(main.installation, main.debugSink(), Apply.defaultThreads());
+        List<Apply.Result> results;
+        Plan plan;
+        int code;
+        if (dryRun) {
+            plan = apply.plan(decls);
+            results = new ArrayList<>();
+            code = plan.problems().isEmpty() ? 0 : org.vsys.core.ExitCode.USAGE.code();
+        } else {
+            Apply.Outcome o = apply.run(decls);
+            plan = o.plan();
+            results = o.results();
+            code = o.exitCode();
+        }
+        for (String p : plan.problems()) {
+            main.err.println("vsys: " + p);
+        }
+        if (json) {
+            main.out.println(json(d, plan, results));
+        } else {
+            text(plan, results);
+        }
+        main.err.flush();
+        main.out.flush();
+        return code;
+    }
+
+    private void text(Plan plan, List<Apply.Result> results) {
+        StringBuilder b = new StringBuilder();
+        Map<Plan.Kind, Integer> count = new EnumMap<>(Plan.Kind.class);
+        int failed = 0;
+        if (dryRun) {
+            for (Plan.Step s : plan.steps()) {
+                count.merge(s.kind(), 1, Integer::sum);
+                if (s.kind() != Plan.Kind.LEAVE) {
+                    line(b, s, "planned");
+                }
+            }
+        } else {
+            for (Apply.Result r : results) {
+                count.merge(r.step().kind(), 1, Integer::sum);
+                if (r.ok() && r.step().kind() == Plan.Kind.LEAVE) {
+                    continue;
+                }
+                if (!r.ok()) {
+                    failed++;
+                    main.err.println(r.failure().line());
+                }
+                line(b, r.step(), result(r));
+            }
+        }
+        main.out.print(b);
+        int leave = count.getOrDefault(Plan.Kind.LEAVE, 0);
+        if (plan.nothingToDo()) {
+            main.out.println("apply: nothing to do (" + leave + " system" + (leave == 1 ? "" : "s") + " as declared)");
+            return;
+        }
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<Plan.Kind, Integer> e : count.entrySet()) {
+            parts.add(e.getValue() + " " + e.getKey().word());
+        }
+        if (!plan.problems().isEmpty()) {
+            parts.add(plan.problems().size() + " bad declaration" + (plan.problems().size() == 1 ? "" : "s") + " (left out)");
+        }
+        if (failed > 0) {
+            parts.add(failed + " not done");
+        }
+        main.out.println("apply" + (dryRun ? " (dry run, nothing changed)" : "") + ": " + String.join(", ", parts));
+    }
+
+    private static String result(Apply.Result r) {
+        if (r.ok()) {
+            return "done";
+        }
+        return (r.failure().exitCode() == org.vsys.core.ExitCode.BUSY ? "left (busy): " : "FAILED: ") + r.failure().why();
+    }
+
+    private static void line(StringBuilder b, Plan.Step s, String result) {
+        ListCommand.pad(b, s.kind().word(), 8).append(' ');
+        b.append(s.name()).append(": ").append(s.detail()).append(" [").append(result).append("]\n");
+    }
+
+    private String json(Path d, Plan plan, List<Apply.Result> results) {
+        StringBuilder b = new StringBuilder("{\"dir\": ").append(Json.str(d.toString()))
+                .append(", \"dry_run\": ").append(dryRun)
+                .append(", \"nothing_to_do\": ").append(plan.nothingToDo())
+                .append(", \"steps\": [");
+        boolean first = true;
+        if (dryRun) {
+            for (Plan.Step s : plan.steps()) {
+                first = step(b, first, s, "planned", null);
+            }
+        } else {
+            for (Apply.Result r : results) {
+                first = step(b, first, r.step(), r.ok() ? "done" : r.failure().exitCode() == org.vsys.core.ExitCode.BUSY
+                        ? "busy" : "failed", r.ok() ? null : r.failure().line());
+            }
+        }
+        b.append(first ? "]" : "\n  ]").append(", \"problems\": [");
+        for (int i = 0; i < plan.problems().size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(Json.str(plan.problems().get(i)));
+        }
+        return b.append("]}").toString();
+    }
+
+    private static boolean step(StringBuilder b, boolean first, Plan.Step s, String result, String error) {
+        b.append(first ? "\n" : ",\n").append("  {\"action\": ").append(Json.str(s.kind().word()))
+                .append(", \"name\": ").append(Json.str(s.name()))
+                .append(", \"detail\": ").append(Json.str(s.detail()))
+                .append(", \"result\": ").append(Json.str(result));
+        if (error != null) {
+            b.append(", \"error\": ").append(Json.str(error));
+        }
+        b.append('}');
+        return false;
+    }
+}

@@ -1,0 +1,154 @@
+package org.vsys.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vsys.config.AliasRecord;
+import org.vsys.config.FsEntry;
+import org.vsys.config.SourceUrl;
+import org.vsys.config.SystemRecord;
+import org.vsys.core.Debug;
+import org.vsys.core.Installation;
+import org.vsys.core.Records;
+
+/** The plan of every kind of change, against records in a private root (nothing mounted: no root needed). */
+class PlanTest {
+    @TempDir
+    Path tmp;
+    Path decl;
+    Path srcA;
+    Path srcB;
+    Installation inst;
+    Records records;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        decl = Files.createDirectory(tmp.resolve("systems.d"));
+        srcA = Files.createDirectories(tmp.resolve("trees/a"));
+        srcB = Files.createDirectories(tmp.resolve("trees/b"));
+        inst = new Installation(tmp.resolve("OS"), tmp.resolve("libexec"), () -> 0);
+        records = new Records(inst);
+        records.ensureLayout();
+    }
+
+    void declare(String name, String text) throws Exception {
+        Files.writeString(decl.resolve(name + ".conf"), text);
+    }
+
+    SystemRecord record(String name, Path src, String users, String origin) throws Exception {
+        SystemRecord r = new SystemRecord(name, SystemRecord.State.READY, SystemRecord.now(),
+                List.of(new FsEntry("/", SourceUrl.parse("dir:" + src), List.of("ro"))), false, users, "", false,
+                SystemRecord.DEFAULT_HOSTFILES, null, origin);
+        records.write(r);
+        return r;
+    }
+
+    Plan plan() throws Exception {
+        return Plan.compute(inst, Declarations.read(decl), Debug.off());
+    }
+
+    static List<String> steps(Plan p) {
+        List<String> out = new ArrayList<>();
+        for (Plan.Step s : p.steps()) {
+            out.add(s.kind().word() + " " + s.name() + (s.recreate() ? " (recreate)" : ""));
+        }
+        return out;
+    }
+
+    Plan.Step step(Plan p, String name) {
+        return p.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void createWhatIsMissing() throws Exception {
+        declare("web", "source=dir:" + srcA + "\naliases=www\n");
+        Plan p = plan();
+        assertEquals(List.of("create web", "alias www"), steps(p));
+        SystemRecord d = step(p, "web").desired();
+        assertEquals(SystemRecord.DECLARED, d.origin());
+        assertEquals("dir:" + srcA, d.root().source().toString());
+        assertEquals(List.of("ro"), d.root().options());
+    }
+
+    @Test
+    void optionChangeAndSourceChangeRecreateAccessChangeRewrites() throws Exception {
+        record("opt", srcA, "", SystemRecord.DECLARED);
+        record("src", srcA, "", SystemRecord.DECLARED);
+        record("acc", srcA, "", SystemRecord.DECLARED);
+        declare("opt", "source=dir:" + srcA + "\noptions=rw\n");
+        declare("src", "source=dir:" + srcB + "\n");
+        declare("acc", "source=dir:" + srcA + "\nusers=root\n");
+        Plan p = plan();
+        assertEquals(List.of("change acc", "change opt (recreate)", "change src (recreate)"), steps(p));
+        assertEquals("options of /: ro -> rw (taken down and created again)", step(p, "opt").detail());
+        assertEquals("source of /: dir:" + srcA + " -> dir:" + srcB + " (taken down and created again)", step(p, "src").detail());
+        assertEquals("users: '' -> 'root'", step(p, "acc").detail());
+    }
+
+    @Test
+    void declaredAndWholeIsLeftButUnmountedIsRemounted() throws Exception {
+        record("web", srcA, "", SystemRecord.DECLARED);
+        declare("web", "source=dir:" + srcA + "\n");
+        Plan p = plan();
+        // nothing is mounted in the private root: the record is right, the mounts are not
+        assertEquals(List.of("remount web"), steps(p));
+        assertEquals("not mounted: /", step(p, "web").detail());
+        assertTrue(!p.nothingToDo());
+    }
+
+    @Test
+    void removedWhenNoLongerDeclaredButHandMadeLeftAlone() throws Exception {
+        record("old", srcA, "", SystemRecord.DECLARED);
+        record("hand", srcA, "", null);
+        Plan p = plan();
+        assertEquals(List.of("remove old"), steps(p));
+    }
+
+    @Test
+    void aHandMadeSystemThatIsDeclaredIsTakenOver() throws Exception {
+        record("hand", srcA, "", null);
+        declare("hand", "source=dir:" + srcA + "\n");
+        Plan p = plan();
+        assertEquals(List.of("change hand"), steps(p));
+        assertEquals("made by hand: now declared (origin=declared)", step(p, "hand").detail());
+    }
+
+    @Test
+    void aBadDeclarationKeepsItsSystem() throws Exception {
+        record("web", srcA, "", SystemRecord.DECLARED);
+        declare("web", "source=dir:" + srcA + "\nbogus=1\n");
+        declare("db", "source=dir:" + tmp.resolve("nonexistent") + "\n");
+        Plan p = plan();
+        assertEquals(List.of(), steps(p), "neither removed nor created");
+        assertEquals(2, p.problems().size(), p.problems().toString());
+        assertTrue(p.problems().get(0).startsWith(decl.resolve("web.conf") + ":2: unknown key"), p.problems().toString());
+        assertTrue(p.problems().get(1).startsWith(decl.resolve("db.conf") + ":1: dir:"), p.problems().toString());
+    }
+
+    @Test
+    void aliasesAddedAndRemovedHandMadeAliasesKept() throws Exception {
+        record("web", srcA, "", SystemRecord.DECLARED);
+        records.write(new AliasRecord("old-alias", "web", SystemRecord.DECLARED));
+        records.write(new AliasRecord("hand-alias", "web"));
+        declare("web", "source=dir:" + srcA + "\naliases=new-alias\n");
+        Plan p = plan();
+        assertEquals(List.of("remount web", "alias new-alias", "unalias old-alias"), steps(p));
+    }
+
+    @Test
+    void aDeclaredNameTakenByAnAliasIsAConflict() throws Exception {
+        record("web", srcA, "", null);
+        records.write(new AliasRecord("db", "web"));
+        declare("db", "source=dir:" + srcA + "\n");
+        Plan p = plan();
+        assertEquals(List.of("conflict db"), steps(p));
+    }
+}

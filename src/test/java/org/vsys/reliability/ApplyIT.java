@@ -1,0 +1,257 @@
+package org.vsys.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code vsys apply} against the private root of the reliability suite, with real mounts and
+ * views: every kind of change, a busy system left, hand-made systems left alone, kill -9 at each
+ * step followed by a converging apply, and two applies at once.
+ */
+@Tag("root")
+class ApplyIT {
+    static Path treeA;
+    static Path treeB;
+    static Map<Path, String> before;
+    Path decl;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Rig.setUp();
+        treeA = Rig.tree("applyA");
+        treeB = Rig.tree("applyB");
+        before = Rig.hashes(List.of(treeA, treeB));
+    }
+
+    @BeforeEach
+    void dir() throws Exception {
+        decl = Files.createTempDirectory("vsys-apply-decl-");
+    }
+
+    @AfterEach
+    void each() throws Exception {
+        Rig.cleanAll();
+        Rig.assertConsistent("after cleanup");
+        assertEquals(before, Rig.hashes(List.of(treeA, treeB)), "the trees are byte for byte what they were");
+        for (File f : decl.toFile().listFiles()) {
+            Files.delete(f.toPath());
+        }
+        Files.delete(decl);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (Rig.inst == null) {
+            return;
+        }
+        Rig.removeTree(treeA);
+        Rig.removeTree(treeB);
+    }
+
+    void declare(String name, String text) throws Exception {
+        Files.writeString(decl.resolve(name + ".conf"), text);
+    }
+
+    Rig.Result apply(String... more) {
+        String[] args = new String[2 + more.length + 1];
+        args[0] = "apply";
+        args[1] = "--dir";
+        args[2] = decl.toString();
+        System.arraycopy(more, 0, args, 3, more.length);
+        return Rig.vsys(args);
+    }
+
+    Rig.Result applyOk() {
+        Rig.Result r = apply();
+        assertEquals(0, r.code(), r.toString());
+        return r;
+    }
+
+    static String launch(String name, String... cmd) {
+        String[] argv = new String[cmd.length + 1];
+        argv[0] = Rig.R.resolve("bin").resolve(name).toString();
+        System.arraycopy(cmd, 0, argv, 1, cmd.length);
+        Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, argv);
+        return r.code() + " " + r.out().strip();
+    }
+
+    static String osRelease(String name) {
+        return launch(name, "cat", "/etc/os-release");
+    }
+
+    void threeSystems() throws Exception {
+        declare("ap-a", "source=dir:" + treeA + "\naliases=ap-a1\n");
+        declare("ap-b", "source=dir:" + treeB + "\nusers=root\n");
+        declare("ap-c", "source=dir:" + treeA + "\nmount=/opt dir:" + treeB.resolve("data") + " ro\n");
+    }
+
+    @Test
+    void fromNothingThenNothingToDo() throws Exception {
+        threeSystems();
+        Rig.Result dry = apply("--dry-run");
+        assertEquals(0, dry.code(), dry.toString());
+        assertTrue(dry.out().contains("create   ap-a: / <- dir:" + treeA + " [planned]"), dry.out());
+        assertTrue(new org.vsys.core.Records(Rig.inst).systemNames().isEmpty(), "a dry run changes nothing");
+        Rig.Result r = applyOk();
+        assertTrue(r.out().contains("apply: 3 create, 1 alias"), r.out());
+        Rig.assertConsistent("after apply");
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-a"));
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-a1"));
+        assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-b"));
+        assertEquals("0 alpha applyB", launch("ap-c", "cat", "/opt/a.txt"));
+        assertTrue(Files.readString(Rig.R.resolve("etc/systems/ap-b")).contains("\norigin=declared\n"));
+        Rig.Result again = applyOk();
+        assertEquals("apply: nothing to do (3 systems as declared)\n", again.out());
+        Rig.Result json = apply("--json");
+        assertTrue(json.out().contains("\"nothing_to_do\": true"), json.out());
+    }
+
+    @Test
+    void everyKindOfChange() throws Exception {
+        threeSystems();
+        applyOk();
+        Rig.vsysOk("create", "ap-hand", "dir:" + treeB);
+        // option change (ro -> rw of /opt), source change, access change, alias removed and added,
+        // one system no longer declared
+        declare("ap-a", "source=dir:" + treeB + "\naliases=ap-a2\n");
+        declare("ap-b", "source=dir:" + treeB + "\nusers=root,nobody\n");
+        declare("ap-c", "source=dir:" + treeA + "\nmount=/opt dir:" + treeB.resolve("data") + " rw\n");
+        Files.delete(decl.resolve("ap-b.conf"));
+        Rig.Result r = applyOk();
+        assertTrue(r.out().contains("change   ap-a: source of /: dir:" + treeA + " -> dir:" + treeB), r.out());
+        assertTrue(r.out().contains("change   ap-c: options of /opt: ro -> rw"), r.out());
+        assertTrue(r.out().contains("remove   ap-b: no longer declared"), r.out());
+        assertTrue(r.out().contains("alias    ap-a2: -> ap-a [done]"), r.out());
+        Rig.assertConsistent("after the changes");
+        assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-a"));
+        assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-a2"));
+        assertFalse(Files.exists(Rig.R.resolve("etc/aliases/ap-a1")), "the alias no longer declared is gone");
+        assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-b")), "the system no longer declared is gone");
+        assertEquals("0 ", launch("ap-c", "touch", "/opt/written").substring(0, 2));
+        Files.delete(treeB.resolve("data/written"));
+        assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-hand"), "the hand-made system is left alone");
+        // an access change alone rewrites the record
+        declare("ap-a", "source=dir:" + treeB + "\naliases=ap-a2\nusers=nobody\n");
+        Rig.Result acc = applyOk();
+        assertTrue(acc.out().contains("change   ap-a: users: '' -> 'nobody' [done]"), acc.out());
+        assertEquals("125", osRelease("ap-a").substring(0, 3), "root is no longer let in");
+        assertEquals("apply: nothing to do (2 systems as declared)\n", applyOk().out());
+    }
+
+    @Test
+    void aBusySystemIsLeftAndRemovedOnceIdle() throws Exception {
+        declare("ap-busy", "source=dir:" + treeA + "\n");
+        applyOk();
+        Process p = new ProcessBuilder(Rig.R.resolve("bin/ap-busy").toString(), "sleep", "60").directory(new File("/"))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Thread.sleep(500);
+            Files.delete(decl.resolve("ap-busy.conf"));
+            Rig.Result r = apply();
+            assertEquals(11, r.code(), r.toString());
+            assertTrue(r.out().contains("remove   ap-busy: no longer declared in " + decl + " [left (busy): in use: pid"), r.out());
+            assertTrue(r.err().contains("vsys: ap-busy: in use: pid " + p.pid()), r.err());
+            assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-busy"), "still there and whole");
+            // and a source change of a busy system also leaves it
+            declare("ap-busy", "source=dir:" + treeB + "\n");
+            Rig.Result c = apply();
+            assertEquals(11, c.code(), c.toString());
+            assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-busy"));
+            Files.delete(decl.resolve("ap-busy.conf"));
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        Thread.sleep(200);
+        Rig.Result r = applyOk();
+        assertTrue(r.out().contains("remove   ap-busy: no longer declared in " + decl + " [done]"), r.out());
+        Rig.assertConsistent("after the removal");
+    }
+
+    @Test
+    void aBadDeclarationChangesNothingForTheOthers() throws Exception {
+        declare("ap-a", "source=dir:" + treeA + "\n");
+        declare("ap-b", "source=dir:" + treeB + "\n");
+        applyOk();
+        declare("ap-a", "source=dir:" + treeA + "\nusers=root\n");
+        declare("ap-b", "source=dir:" + treeB + "\nuser=root\n");
+        declare("ap-z", "source=dir:/nonexistent/tree\n");
+        Rig.Result r = apply();
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("vsys: " + decl.resolve("ap-b.conf") + ":2: unknown key 'user'\n"), r.err());
+        assertTrue(r.err().contains("vsys: " + decl.resolve("ap-z.conf") + ":1: dir:/nonexistent/tree: no such directory\n"), r.err());
+        assertTrue(r.out().contains("change   ap-a: users: '' -> 'root' [done]"), r.out());
+        assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-b"), "the system of the bad file is left as it was");
+        assertFalse(Files.exists(Rig.R.resolve("ap-z"), LinkOption.NOFOLLOW_LINKS));
+        Rig.assertConsistent("after a bad declaration");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"apply.planned", "create.record", "create.dir", "create.mounted", "create.prepared",
+            "create.linked", "apply.created", "alias.record", "apply.aliased", "destroy.marked", "destroy.released",
+            "destroy.unmounted", "destroy.unlinked", "apply.removed", "apply.changed"})
+    void killedAtEachStepThenConverges(String step) throws Exception {
+        // a removal, a source change and two creates: every step named above is reached by one apply
+        declare("ap-old", "source=dir:" + treeA + "\n");
+        declare("ap-chg", "source=dir:" + treeA + "\n");
+        applyOk();
+        Files.delete(decl.resolve("ap-old.conf"));
+        declare("ap-chg", "source=dir:" + treeB + "\n");
+        declare("ap-n1", "source=dir:" + treeA + "\naliases=ap-n1a\n");
+        declare("ap-n2", "source=dir:" + treeB + "\n");
+        Path d = Files.createTempDirectory("vsys-apply-kill-");
+        Process p = Rig.pauseAt(step, d, "apply", "--dir", decl.toString());
+        Rig.kill9(p);
+        Files.deleteIfExists(d.resolve("out"));
+        Files.deleteIfExists(d.resolve("err"));
+        Files.delete(d);
+        Rig.Result r = apply();
+        assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
+        Rig.assertConsistent("after kill -9 at " + step + " and apply");
+        assertEquals("apply: nothing to do (3 systems as declared)\n", applyOk().out(), "converged after kill at " + step);
+        assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-chg"));
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-n1a"));
+        assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-old")));
+    }
+
+    @Test
+    void twoAppliesAtOnce() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            declare("ap-c" + i, "source=dir:" + (i % 2 == 0 ? treeA : treeB) + "\n");
+        }
+        Path d = Files.createTempDirectory("vsys-apply-two-");
+        Process one = Rig.start(Map.of(), d.resolve("o1"), d.resolve("e1"), "apply", "--dir", decl.toString());
+        Process two = Rig.start(Map.of(), d.resolve("o2"), d.resolve("e2"), "apply", "--dir", decl.toString());
+        assertTrue(one.waitFor(180, TimeUnit.SECONDS) && two.waitFor(180, TimeUnit.SECONDS));
+        String o1 = Files.readString(d.resolve("o1")) + Files.readString(d.resolve("e1"));
+        String o2 = Files.readString(d.resolve("o2")) + Files.readString(d.resolve("e2"));
+        assertEquals(0, one.exitValue(), o1);
+        assertEquals(0, two.exitValue(), o2);
+        // the lock: one made the six systems, the other found nothing to do
+        assertTrue((o1.contains("apply: 6 create") && o2.contains("apply: nothing to do (6 systems"))
+                || (o2.contains("apply: 6 create") && o1.contains("apply: nothing to do (6 systems")), o1 + "\n----\n" + o2);
+        for (String f : List.of("o1", "e1", "o2", "e2")) {
+            Files.delete(d.resolve(f));
+        }
+        Files.delete(d);
+        Rig.assertConsistent("after two applies at once");
+    }
+}
