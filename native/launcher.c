@@ -115,12 +115,37 @@ __attribute__((noreturn)) static void usage(int to_stdout)
 		fputs(u, stdout);
 		exit(fflush(stdout) == 0 ? 0 : 125);
 	}
-	die("usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]]");
+	die("usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]] "
+	    "(no VSYS, ~/.vsys or default= names a system)");
+}
+
+/* `bin` without VSYS: the caller's ~/.vsys (enter.c's hostile-file reader),
+ * then default= of vsys.conf, as pam_vsys(8) chooses; NULL when neither
+ * names a system (the first line "host" names none). */
+static const char *selected_name(void)
+{
+	static char name[NAME_MAX_LEN + 1];
+	int r;
+
+	if (vsys_lookup_user(&entry) < 0)
+		refuse();
+	r = vsys_selection(&entry, ".vsys", name, sizeof name);
+	if (r < 0)
+		refuse();
+	if (r == 1)
+		return strcmp(name, "host") == 0 ? NULL : name;
+	if (vsys_load_config(&entry) < 0)
+		refuse();
+	return entry.config.default_system[0] ? entry.config.default_system : NULL;
 }
 
 static void parse_name(int argc, char **argv, struct invocation *inv)
 {
 	const char *why = parse_invocation(argc, argv, user_getenv("VSYS"), inv);
+	const char *chosen;
+
+	if (why && strcmp(why, "usage") == 0 && (chosen = selected_name()) != NULL)
+		why = parse_invocation(argc, argv, chosen, inv);
 	if (why) {
 		if (strcmp(why, "usage") == 0)
 			usage(0);

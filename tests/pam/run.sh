@@ -5,6 +5,7 @@
 # The user vsys-it logs in; the systems are `dir:` systems of the installed vsys (./install.sh).
 #   ~/.vsys naming a system lands inside (its namespace, its /etc/debian_version, VSYS_SYSTEM);
 #   no file: the default (vsys.conf default=, the module's default=), else the host; `host` stays;
+#   the launcher and `vsys shell` without a name: VSYS, ~/.vsys, default=;
 #   attacks on ~/.vsys and systems that are refused or down: host, the default (fail_to_default)
 #   or a refused login (on_error=refuse), never half-entered; pamtester opens a session twice.
 # Last line: `pam: N passed, M failed`. Under CI=true a missing requirement is a failure.
@@ -46,10 +47,12 @@ PC=x14-pc   # the default
 PD=x14-pd   # not prepared (down)
 SAVED=
 
+# vsys, again while another vsys on this machine holds the lock too long (exit 14)
+vsys_try() { local i rc; for i in 1 2 3 4 5; do vsys "$@"; rc=$?; [ $rc = 14 ] || return $rc; sleep 3; done; return $rc; }
 cleanup() {
     pam_bed_down
     local s
-    for s in $PA $PB $PC $PD; do vsys destroy "$s" >/dev/null 2>&1 || true; done
+    for s in $PA $PB $PC $PD; do vsys_try destroy "$s" >/dev/null 2>&1 || true; done
     rm -f "$UHOME/.vsys" "$U2HOME/.vsys"
     [ -n "$SAVED" ] && mv -f "$SAVED" "$UHOME/.vsys"
 }
@@ -59,9 +62,9 @@ if [ -e "$UHOME/.vsys" ] || [ -L "$UHOME/.vsys" ]; then SAVED=$UHOME/.vsys.x14-s
 
 pam_bed_up || { nok "sshd test bed up"; finish; }
 HOST_NS=$(readlink "/proc/$PAM_HOLDER/ns/mnt")
-for s in $PA $PB $PC $PD; do vsys destroy "$s" >/dev/null 2>&1 || true; done
-vsys create $PA "dir:$TREE" >/dev/null && vsys create $PC "dir:$TREE" >/dev/null &&
-    vsys create $PB "dir:$TREE" --users="$VSYS_IT_USER2" >/dev/null && vsys create $PD "dir:$TREE" >/dev/null &&
+for s in $PA $PB $PC $PD; do vsys_try destroy "$s" >/dev/null 2>&1 || true; done
+vsys_try create $PA "dir:$TREE" >/dev/null && vsys_try create $PC "dir:$TREE" >/dev/null &&
+    vsys_try create $PB "dir:$TREE" --users="$VSYS_IT_USER2" >/dev/null && vsys_try create $PD "dir:$TREE" >/dev/null &&
     "$VSYS_PREFIX/lib/vsys/vsys-view" release $PD || { nok "vsys create the test systems"; finish; }
 declare -A NS
 for s in $PA $PB $PC; do
@@ -133,6 +136,41 @@ pam_bed_stack "user_conf_file=.vsys-x14"
 set_choice $PA
 expect ssh "user_conf_file=.vsys-x14: ~/.vsys is not read (vsys.conf default=$PC)" $PC
 pam_bed_conf
+
+# --- the launcher and `vsys shell` without a name: VSYS, then ~/.vsys, then default= ----------------
+LPROBE='echo "$(cat /etc/debian_version) $(readlink /proc/self/ns/mnt)"'
+launch_as_u() { timeout 30 nsenter -t "$PAM_HOLDER" -m -- runuser -u "$U" -- "$@"; }
+expect_launch() {   # expect_launch WHAT WANT(system|refused:LINE) CMD...
+    local what=$1 want=$2 out rc; shift 2
+    out=$("$@" 2>&1); rc=$?
+    case $want in
+        refused:*)
+            if [ $rc = 125 ] && [ "$out" = "${want#refused:}" ]; then ok "$what: exit 125, '$out'"; return; fi ;;
+        *)
+            if [ $rc = 0 ] && [ "$out" = "$SYS_VERSION ${NS[$want]}" ]; then ok "$what: inside $want"; return; fi ;;
+    esac
+    nok "$what: want $want" "exit $rc, got '$out'"
+}
+pam_bed_stack none
+set_choice $PA
+expect_launch "$VSYS_R/bin/bin without VSYS, ~/.vsys=$PA" $PA launch_as_u env -u VSYS "$VSYS_R/bin/bin" sh -c "$LPROBE"
+expect_launch "$VSYS_R/bin/bin with VSYS=$PC over ~/.vsys=$PA" $PC launch_as_u env VSYS=$PC "$VSYS_R/bin/bin" sh -c "$LPROBE"
+expect_launch "vsys shell without a name, ~/.vsys=$PA" $PA launch_as_u env -u VSYS sh -c "echo '$LPROBE' | vsys shell"
+expect_launch "vsys shell without a name, VSYS=$PC" $PC launch_as_u env VSYS=$PC sh -c "echo '$LPROBE' | vsys shell"
+no_choice; pam_bed_conf "default=$PC"
+expect_launch "$VSYS_R/bin/bin without VSYS or ~/.vsys, vsys.conf default=$PC" $PC launch_as_u env -u VSYS "$VSYS_R/bin/bin" sh -c "$LPROBE"
+pam_bed_conf
+symlink_to_other_file() { as_user "$VSYS_IT_USER2" "printf '%s\n' $PA > ~/.vsys; chmod 0644 ~/.vsys"; as_user "$U" "ln -s $U2HOME/.vsys ~/.vsys"; }
+symlink_to_other_file
+expect_launch "$VSYS_R/bin/bin, ~/.vsys a symlink to another user's file" "refused:vsys: ~/.vsys: unsafe: a symlink" \
+    launch_as_u env -u VSYS "$VSYS_R/bin/bin" sh -c "$LPROBE"
+no_choice
+out=$(launch_as_u env -u VSYS "$VSYS_R/bin/bin" true 2>&1); rc=$?
+if [ $rc = 125 ] && grep -q '^vsys: usage: ' <<<"$out"; then
+    ok "$VSYS_R/bin/bin with no VSYS, ~/.vsys or default: usage, exit 125"
+else
+    nok "$VSYS_R/bin/bin with nothing chosen" "exit $rc: $out"
+fi
 
 # --- hostile ~/.vsys and systems that cannot be entered -------------------------------------------
 # each: a setup function (run as root), then the login under three configurations

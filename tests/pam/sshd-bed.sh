@@ -95,16 +95,23 @@ EOF
 }
 
 pam_bed_bind_system() {
-    local name=$1 p rc
-    nsenter --mount="$VSYS_R/.ns/$name" sleep 30 &
-    p=$!
-    for ((i = 0; i < 50; i++)); do
-        [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "mnt:[$(stat -L -c %i "$VSYS_R/.ns/$name")]" ] && break
-        sleep 0.02
+    local name=$1 p rc=1 try i
+    for try in 1 2 3; do
+        nsenter --mount="$VSYS_R/.ns/$name" sleep 30 &
+        p=$!
+        for ((i = 0; i < 50; i++)); do
+            [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "mnt:[$(stat -L -c %i "$VSYS_R/.ns/$name")]" ] && break
+            sleep 0.02
+        done
+        pam_bed_in mount --bind "/proc/$p/ns/mnt" "$VSYS_R/.ns/$name" 2>"$PAM_DIR/bind.err"
+        rc=$?
+        kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
+        [ $rc = 0 ] && return 0
+        # EINVAL: the system's namespace is not newer than the private one (prepared by a vsys
+        # that reuses namespaces, or raced): prepare it again, which makes a new one
+        "$VSYS_PREFIX/lib/vsys/vsys-view" prepare "$name" >/dev/null 2>&1
     done
-    pam_bed_in mount --bind "/proc/$p/ns/mnt" "$VSYS_R/.ns/$name"
-    rc=$?
-    kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
+    cat "$PAM_DIR/bind.err" >&2
     return $rc
 }
 

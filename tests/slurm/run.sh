@@ -41,19 +41,21 @@ WORK=/home/$VSYS_IT_USER/x14-slurm-work
 HIDDEN=/opt/x14-slurm-cwd   # a host directory that is not visible in the systems
 OUT=$(mktemp -d /tmp/x14-slurm-out.XXXXXX)
 
+# vsys, again while another vsys on this machine holds the lock too long (exit 14)
+vsys_try() { local i rc; for i in 1 2 3 4 5; do vsys "$@"; rc=$?; [ $rc = 14 ] || return $rc; sleep 3; done; return $rc; }
 cleanup() {
     slurm_down
     local s
-    for s in $A $B $D; do vsys destroy "$s" >/dev/null 2>&1 || true; done
+    for s in $A $B $D; do vsys_try destroy "$s" >/dev/null 2>&1 || true; done
     rm -rf --one-file-system -- "$WORK" "$HIDDEN" "$OUT"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-for s in $A $B $D; do vsys destroy "$s" >/dev/null 2>&1 || true; done
-vsys create "$A" "dir:$TREE" >/dev/null || { nok "vsys create $A"; finish; }
-vsys create "$B" "dir:$TREE" --users="$VSYS_IT_USER2" >/dev/null || { nok "vsys create $B"; finish; }
-vsys create "$D" "dir:$TREE" >/dev/null && "$VSYS_PREFIX/lib/vsys/vsys-view" release "$D" ||
+for s in $A $B $D; do vsys_try destroy "$s" >/dev/null 2>&1 || true; done
+vsys_try create "$A" "dir:$TREE" >/dev/null || { nok "vsys create $A"; finish; }
+vsys_try create "$B" "dir:$TREE" --users="$VSYS_IT_USER2" >/dev/null || { nok "vsys create $B"; finish; }
+vsys_try create "$D" "dir:$TREE" >/dev/null && "$VSYS_PREFIX/lib/vsys/vsys-view" release "$D" ||
     { nok "vsys create $D + release"; finish; }
 NS_A="mnt:[$(stat -L -c %i "$VSYS_R/.ns/$A")]"
 install -d -o "$VSYS_IT_USER" -m 0755 "$WORK" "$HIDDEN"
