@@ -208,9 +208,10 @@ VSYS_SPANK_EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char 
 	}
 	if (vsys_load(&entry, name) < 0 || vsys_lookup_user(&entry) < 0 || vsys_authorize(&entry) < 0) {
 		report("%s", entry.err);
+		(void)vsys_audit(&entry, name, prefix, NULL, entry.err);
 		return -1;
 	}
-	vsys_audit(&entry, prefix, NULL);
+	(void)vsys_audit(&entry, NULL, prefix, NULL, NULL);
 	if (vsys_enter(&entry) < 0) {
 		report("%s", entry.err);
 		return -1;
