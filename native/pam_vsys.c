@@ -143,9 +143,10 @@ static int enter_system(pam_handle_t *pamh, const struct login *l, const char *n
 	    vsys_set_cwd(&entry, "/") < 0)
 		return -1;
 	if (vsys_load(&entry, name) < 0 || vsys_lookup_user(&entry) < 0 || vsys_authorize(&entry) < 0) {
-				return -1;
+		(void)vsys_audit(&entry, name, prefix, NULL, entry.err);
+		return -1;
 	}
-	vsys_audit(&entry, prefix, NULL);
+	(void)vsys_audit(&entry, NULL, prefix, NULL, NULL);
 	snprintf(env, sizeof env, "VSYS_SYSTEM=%s", entry.system);
 	if (pam_putenv(pamh, env) != PAM_SUCCESS) {
 		snprintf(entry.err, sizeof entry.err, "cannot set VSYS_SYSTEM");
