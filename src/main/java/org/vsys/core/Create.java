@@ -35,6 +35,18 @@ public final class Create {
     private final Records records;
     private final Debug debug;
 
+    /** vsys.conf, read once per Create (an apply plans and creates many systems with one). */
+    private volatile GlobalConfig config;
+
+    private GlobalConfig config() throws VsysException {
+        GlobalConfig c = config;
+        if (c == null) {
+            c = records.config();
+            config = c;
+        }
+        return c;
+    }
+
     public Create(Installation inst, Debug debug) {
         this.inst = inst;
         this.records = new Records(inst);
@@ -136,7 +148,7 @@ public final class Create {
         if (r.timeoutSeconds < 1 || r.timeoutSeconds > 3600) {
             throw usage("--timeout", "must be between 1 and 3600 seconds");
         }
-        GlobalConfig cfg = records.config();
+        GlobalConfig cfg = config();
         MountContext ctx = context(name, cfg, r.timeoutSeconds);
 
         // cheap checks of every option first
@@ -334,7 +346,7 @@ public final class Create {
     public SystemRecord createLocked(SystemRecord rec, int timeoutSeconds, boolean sharedUp) throws VsysException {
         String name = rec.name();
         ViewHelper view = new ViewHelper(inst, debug);
-        MountContext ctx = context(name, records.config(), timeoutSeconds);
+        MountContext ctx = context(name, config(), timeoutSeconds);
         SystemMounts mounts = new SystemMounts(inst, name, debug);
         {
             checkFree(name);
