@@ -35,6 +35,8 @@ public final class Create {
     private final Records records;
     private final Debug debug;
 
+    private final Set<String> checkedSources = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** vsys.conf, read once per Create (an apply plans and creates many systems with one). */
     private volatile GlobalConfig config;
 
@@ -320,7 +322,12 @@ public final class Create {
             throw bad(name, p);
         }
         for (FsEntry fs : ordered) {
-            Transport.of(fs.source().kind()).check(fs, ctx);
+            // a source checked once by this Create is not checked again (an apply of 1000 systems
+            // from a few trees or servers: a few path resolutions and host look-ups, not 1000)
+            if (!checkedSources.contains(fs.value())) {
+                Transport.of(fs.source().kind()).check(fs, ctx);
+                checkedSources.add(fs.value());
+            }
         }
         return new SystemRecord(name, SystemRecord.State.CREATING, SystemRecord.now(), ordered, r.suid,
                 r.users == null ? "" : r.users, r.groups == null ? "" : r.groups, r.cwdFallback, hostfiles);
