@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define R VSYS_ROOT
@@ -100,7 +102,6 @@ int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, siz
 	const char *why;
 	struct stat st;
 	ssize_t n;
-	size_t len;
 	int fd;
 
 	if (!file[0] || strchr(file, '/'))
@@ -120,18 +121,34 @@ int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, siz
 	if (n < 0)
 		return fail_to(err, errlen, "~/%s: %s", file,
 			       errno == EFBIG ? "grew while read" : strerror(errno));
-	if (memchr(buf, '\0', (size_t)n))
-		return fail_to(err, errlen, "~/%s: contains a NUL byte", file);
-	len = strcspn(buf, "\n");
+	if ((why = vsys_selection_parse(buf, (size_t)n, name, cap)))
+		return fail_to(err, errlen, "~/%s: %s", file, why);
+	return 1;
+}
+
+const char *vsys_selection_parse(const char *buf, size_t n, char *name, size_t cap)
+{
+	char line[NAME_MAX_LEN + 2];
+	const char *why;
+	size_t len;
+
+	if (n > VSYS_SELECTION_MAX)
+		return "larger than 4096 bytes";
+	if (memchr(buf, '\0', n))
+		return "contains a NUL byte";
+	len = (const char *)memchr(buf, '\n', n) ? (size_t)((const char *)memchr(buf, '\n', n) - buf) : n;
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\r'))
 		len--;
-	buf[len] = '\0';
-	if ((why = name_check(buf)))
-		return fail_to(err, errlen, "~/%s: %s", file, why);
+	if (len > NAME_MAX_LEN)
+		return "name longer than 64 bytes";
+	memcpy(line, buf, len);
+	line[len] = '\0';
+	if ((why = name_check(line)))
+		return why;
 	if (len + 1 > cap)
-		return fail_to(err, errlen, "~/%s: name too long", file);
-	memcpy(name, buf, len + 1);
-	return 1;
+		return "name too long";
+	memcpy(name, line, len + 1);
+	return NULL;
 }
 
 int vsys_selection(struct vsys_entry *e, const char *file, char *name, size_t cap)
@@ -365,62 +382,196 @@ int vsys_authorize(struct vsys_entry *e)
 }
 
 /* --- one audit record --------------------------------------------------- */
-static void append_clean(char *dst, size_t cap, size_t *len, const char *s)
+/* Append value to the line: bare when every byte is one of [A-Za-z0-9._,:/@+-]
+ * (names, ids, plain paths), else in double quotes with '"' and '\' escaped
+ * and every other byte outside ' '..'~' as \xHH, so that no value can end
+ * its field, start a field, or start a second record. At most max bytes of
+ * value are written (then "..." inside the quotes). */
+static void append_value(char *dst, size_t cap, size_t *len, const char *value, size_t max)
 {
-	for (; *s && *len + 1 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		dst[(*len)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *v = (const unsigned char *)value;
+	size_t i, n = strlen(value), l = *len;
+	int bare = n > 0 && n <= max;
+
+	if (cap - l < 8)
+		return;
+	for (i = 0; bare && i < n; i++)
+		bare = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		       (v[i] >= '0' && v[i] <= '9') || strchr("._,:/@+-", v[i]);
+	if (cap - l < max * 4 + 8)
+		max = cap - l > 8 ? (cap - l - 8) / 4 : 0;
+	if (bare && n <= max) {
+		memcpy(dst + l, value, n);
+		l += n;
+	} else {
+		dst[l++] = '"';
+		for (i = 0; i < n && i < max; i++) {
+			if (v[i] == '"' || v[i] == '\\') {
+				dst[l++] = '\\';
+				dst[l++] = (char)v[i];
+			} else if (v[i] < 0x20 || v[i] >= 0x7f) {
+				dst[l++] = '\\';
+				dst[l++] = 'x';
+				dst[l++] = hex[v[i] >> 4];
+				dst[l++] = hex[v[i] & 15];
+			} else {
+				dst[l++] = (char)v[i];
+			}
+		}
+		if (i < n) {
+			memcpy(dst + l, "...", 3);
+			l += 3;
+		}
+		dst[l++] = '"';
 	}
-	dst[*len] = '\0';
+	dst[l] = '\0';
+	*len = l;
+}
+
+static void append_text(char *dst, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n < cap) {
+		memcpy(dst + *len, s, n + 1);
+		*len += n;
+	}
+}
+
+#define AUDIT_WAIT_MS 100
+
+/* Wait at most *left ms for fd to become writable; 1 if it did. */
+static int wait_writable(int fd, int *left)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	struct timespec t0, t1;
+	int r;
+
+	if (*left <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = poll(&p, 1, *left);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*left -= (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	return r > 0 && (p.revents & POLLOUT);
 }
 
 /* One datagram to /dev/log, as syslog(3) sends it but without its per-call
- * cost (no localtime(): the timezone file; no connect()): the receiver stamps
- * the time (RFC 3164 4.3.2). A stream socket at /dev/log (old syslog-ng) gets
- * the NUL-terminated form glibc uses. Failures are silent, as with syslog(3). */
-static void send_log(const char *msg, size_t len)
+ * cost (no localtime(): the receiver stamps the time, RFC 3164 4.3.2); a
+ * stream socket at /dev/log (old syslog-ng) gets the NUL-terminated form glibc
+ * uses. Never blocks: the socket is non-blocking and a full queue is waited
+ * for at most AUDIT_WAIT_MS in all; then the record is dropped (the launch
+ * goes on). 0 sent, -1 dropped. */
+static int send_log(const char *msg, size_t len)
 {
 	static const struct sockaddr_un addr = { AF_UNIX, "/dev/log" };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int left = AUDIT_WAIT_MS, r = -1;
+	size_t off = 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
-		return;
-	if (sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)&addr, sizeof addr) < 0 &&
-	    errno == EPROTOTYPE) {
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0) {
+		for (;;) {
+			if (send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
+				r = 0;
+				break;
+			}
+			if ((errno != EAGAIN && errno != EINTR) || !wait_writable(fd, &left))
+				break;
+		}
 		close(fd);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0)
-			(void)send(fd, msg, len + 1, MSG_NOSIGNAL);
+		return r;
 	}
-	if (fd >= 0)
+	if (errno != EPROTOTYPE) {
 		close(fd);
+		return -1;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&addr, sizeof addr) < 0 &&
+	    (errno != EINPROGRESS && errno != EAGAIN))
+		goto out;
+	len++; /* the NUL */
+	while (off < len) {
+		ssize_t w = send(fd, msg + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if ((w < 0 && errno != EAGAIN && errno != EINTR && errno != ENOTCONN) ||
+		    !wait_writable(fd, &left))
+			break;
+	}
+	r = off == len ? 0 : -1;
+out:
+	close(fd);
+	return r;
 }
 
-void vsys_audit(const struct vsys_entry *e, const char *prefix, char *const *argv)
+int vsys_audit(const struct vsys_entry *e, const char *name, const char *prefix,
+	       char *const *argv, const char *refused)
 {
-	char cmd[512], line[2048 + PATH_MAX];
-	size_t len = 0;
-	int n;
+	static char line[VSYS_AUDIT_MAX];
+	size_t len;
 
 	if (!e->config.audit)
-		return;
-	cmd[0] = '\0';
-	if (prefix)
-		append_clean(cmd, sizeof cmd, &len, prefix);
-	for (; argv && *argv; argv++) {
-		if (len)
-			append_clean(cmd, sizeof cmd, &len, " ");
-		append_clean(cmd, sizeof cmd, &len, *argv);
+		return 0;
+	len = vsys_audit_format(e, name, prefix, argv, refused, line, sizeof line);
+	return send_log(line, len);
+}
+
+size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const char *prefix,
+			 char *const *argv, const char *refused, char *line, size_t cap)
+{
+	char num[32];
+	size_t len = 0, cl;
+
+	if (cap < 64)
+		return 0;
+	if (!name)
+		name = e->asked;
+	snprintf(line, cap, "<%d>vsys[%d]: ",
+		 LOG_AUTHPRIV | (refused ? LOG_NOTICE : LOG_INFO), (int)getpid());
+	len = strlen(line);
+	append_text(line, cap, &len, refused ? "result=refused reason=" : "result=allowed");
+	if (refused)
+		append_value(line, cap, &len, refused, 600);
+	append_text(line, cap, &len, " user=");
+	append_value(line, cap, &len, e->user.name, 256);
+	snprintf(num, sizeof num, " uid=%u", (unsigned)e->uid);
+	append_text(line, cap, &len, num);
+	append_text(line, cap, &len, " system=");
+	append_value(line, cap, &len, e->system, 64);
+	if (strcmp(name, e->system) != 0) {
+		append_text(line, cap, &len, " alias=");
+		append_value(line, cap, &len, name, 64);
 	}
-	n = snprintf(line, sizeof line, "<%d>vsys[%d]: user=%s uid=%u system=%s%s%s command=%s cwd=%s",
-		     LOG_AUTHPRIV | LOG_INFO, (int)getpid(), e->user.name, (unsigned)e->uid,
-		     e->system, strcmp(e->asked, e->system) ? " alias=" : "",
-		     strcmp(e->asked, e->system) ? e->asked : "", cmd, e->cwd);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof line)
-		n = sizeof line - 1;
-	send_log(line, (size_t)n);
+	append_text(line, cap, &len, " cwd=");
+	append_value(line, cap, &len, e->cwd, PATH_MAX);
+	append_text(line, cap, &len, " command=");
+	{
+		/* the command as one value: its words joined by spaces */
+		char cmd[1024];
+		cl = 0;
+		cmd[0] = '\0';
+		if (prefix)
+			append_text(cmd, sizeof cmd, &cl, prefix);
+		for (; argv && *argv; argv++) {
+			size_t n = strlen(*argv);
+			if (cl)
+				append_text(cmd, sizeof cmd, &cl, " ");
+			if (cl + n + 4 >= sizeof cmd) {
+				append_text(cmd, sizeof cmd, &cl, "...");
+				break;
+			}
+			append_text(cmd, sizeof cmd, &cl, *argv);
+		}
+		append_value(line, cap, &len, cmd, sizeof cmd);
+	}
+	return len;
 }
 
 /* --- enter the system ----------------------------------------------------- */
@@ -494,11 +645,97 @@ int vsys_enter(struct vsys_entry *e)
 }
 
 /* --- drop privileges for good, and prove it ------------------------------- */
+static void sift(gid_t *a, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		gid_t t;
+		if (c >= n)
+			return;
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (a[root] >= a[c])
+			return;
+		t = a[root];
+		a[root] = a[c];
+		a[c] = t;
+		root = c;
+	}
+}
+
+/* Heap sort (no allocation, n log n for 65536 groups). */
+static void sort_gids(gid_t *a, size_t n)
+{
+	size_t i;
+	for (i = n / 2; i-- > 0;)
+		sift(a, i, n);
+	while (n > 1) {
+		gid_t t = a[0];
+		a[0] = a[--n];
+		a[n] = t;
+		sift(a, 0, n);
+	}
+}
+
+int vsys_groups_equal(const gid_t *a, int na, const gid_t *b, int nb)
+{
+	static gid_t sa[NGROUPS_MAX + 1], sb[NGROUPS_MAX + 1];
+
+	if (na != nb || na < 0 || na > NGROUPS_MAX)
+		return 0;
+	memcpy(sa, a, (size_t)na * sizeof *sa);
+	memcpy(sb, b, (size_t)nb * sizeof *sb);
+	sort_gids(sa, (size_t)na);
+	sort_gids(sb, (size_t)nb);
+	return memcmp(sa, sb, (size_t)na * sizeof *sa) == 0;
+}
+
+/* Are the process's supplementary groups exactly e's? */
+static int groups_are(const struct vsys_entry *e)
+{
+	static gid_t got[NGROUPS_MAX + 1];
+	int n = getgroups(NGROUPS_MAX, got);
+
+	return n >= 0 && vsys_groups_equal(e->groups, e->ngroups, got, n);
+}
+
+/* The root directory must be the mount namespace's own: setns(CLONE_NEWNS)
+ * and the kmod chroot both set a new root, so a caller in a chroot jail would
+ * leave it. setns into the process's own mount namespace resets the root to
+ * the namespace's; the root from before must be the same directory. (PID 1's
+ * root is not used: /proc/1/root is denied in some containers.) */
+int vsys_check_root(struct vsys_entry *e)
+{
+	struct stat before, after;
+	struct statfs sfs;
+	int root, ns, r = -1;
+
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || fstat(root, &before) < 0)
+		return fail_errno(e, "/");
+	close(root);
+	ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC); /* a magic link */
+	if (ns < 0)
+		return fail(e, "cannot check the root directory: /proc/self/ns/mnt: %s",
+			    strerror(errno));
+	if (fstatfs(ns, &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
+		r = fail(e, "cannot check the root directory: /proc/self/ns/mnt is not a namespace");
+	else if (setns(ns, CLONE_NEWNS) < 0)
+		r = fail(e, "cannot check the root directory: setns: %s", strerror(errno));
+	else if (stat("/", &after) < 0)
+		r = fail_errno(e, "/");
+	else if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
+		r = fail(e, "refused in a chroot: the root directory is not the host's");
+	else
+		r = 0;
+	close(ns);
+	return r;
+}
+
 int vsys_drop_privileges(struct vsys_entry *e)
 {
 	uid_t r, ef, s;
 	gid_t rg, eg, sg;
-	int n;
 
 	if (setgroups((size_t)e->ngroups, e->groups) < 0)
 		return fail_errno(e, "setgroups");
@@ -511,8 +748,7 @@ int vsys_drop_privileges(struct vsys_entry *e)
 		return fail(e, "privilege drop failed: uids not the caller's");
 	if (getresgid(&rg, &eg, &sg) < 0 || rg != e->gid || eg != e->gid || sg != e->gid)
 		return fail(e, "privilege drop failed: gids not the caller's");
-	n = getgroups(0, NULL);
-	if (n != e->ngroups)
+	if (!groups_are(e))
 		return fail(e, "privilege drop failed: supplementary groups");
 	if (e->uid != 0) {
 		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };

@@ -9,6 +9,7 @@
  *   vsys_entry_init
  *   vsys_caller_self | vsys_caller_set      who enters (ids, groups)
  *   vsys_capture_cwd | vsys_set_cwd         where the caller is
+ *   vsys_check_root                         not from inside a chroot
  *   [vsys_selection]                        ~/.vsys, when no name was given
  *   vsys_load(name)                         R/etc chain, vsys.conf, alias, record
  *   vsys_lookup_user                        the caller's passwd entry
@@ -86,6 +87,14 @@ int vsys_caller_set(struct vsys_entry *e, uid_t uid, gid_t gid, int ngroups, con
 int vsys_capture_cwd(struct vsys_entry *e);
 int vsys_set_cwd(struct vsys_entry *e, const char *dir);
 
+/* [root] Refuse unless this process's root directory is its mount
+ * namespace's root (setns and the kmod chroot set a new root, so a caller in
+ * a chroot jail would leave it): setns into the process's own mount
+ * namespace (/proc/self/ns/mnt), then compare "/" before and after. Changes
+ * the cwd to "/" (the cwd is kept as a path, vsys_capture_cwd first); the
+ * process must be single-threaded (as for vsys_enter). */
+int vsys_check_root(struct vsys_entry *e);
+
 /* [root or caller] The caller's selection: the first line of file (e.g.
  * ".vsys") in the caller's home directory (vsys_lookup_user first), read
  * with the caller's fsuid, opened with O_NOFOLLOW relative to an fd of the
@@ -96,6 +105,12 @@ int vsys_set_cwd(struct vsys_entry *e, const char *dir);
  * + 1), 0 when there is no such file (or the home has none), -1 refused
  * (e->err says why). */
 int vsys_selection(struct vsys_entry *e, const char *file, char *name, size_t cap);
+
+/* [either] The content rules of the selection file: buf (n bytes) must be
+ * at most VSYS_SELECTION_MAX bytes without a NUL; its first line, trailing
+ * blanks and '\r' removed, must pass name_check(). NULL and the name in
+ * name (cap bytes), or the reason. */
+const char *vsys_selection_parse(const char *buf, size_t n, char *name, size_t cap);
 
 /* [either] The same check on an open home directory fd, for a front end
  * that has one; uid is the owner the file must have. */
@@ -114,18 +129,34 @@ int vsys_lookup_user(struct vsys_entry *e);
 /* [root] users= and groups= of the record (both apply when both are given). */
 int vsys_authorize(struct vsys_entry *e);
 
-/* [root] One audit record to syslog (authpriv.info) when vsys.conf's audit
- * is on: the caller, the system and alias, what runs (prefix, e.g.
- * "(shell)", then argv; either may be NULL) and the cwd. */
-void vsys_audit(const struct vsys_entry *e, const char *prefix, char *const *argv);
+/* [root] One audit record to syslog when vsys.conf's audit is on (before
+ * vsys_load: on): authpriv.info "result=allowed", or authpriv.notice
+ * "result=refused reason=..." when refused is not NULL; then the caller
+ * (user, uid), the system, the name as asked when it differs (name; NULL:
+ * e->asked), cwd, and what runs (prefix, e.g. "(shell)", then argv; either
+ * may be NULL). Every value is escaped (see DESIGN.md): a record is one line
+ * and no value can forge a field. Never blocks: a syslog that does not take
+ * the record within 100 ms loses it. 0 sent, -1 not sent (no syslog). */
+int vsys_audit(const struct vsys_entry *e, const char *name, const char *prefix,
+	       char *const *argv, const char *refused);
+
+/* [either] The record vsys_audit sends, into line (cap bytes, >= 64; NUL
+ * terminated); its length. One line: no byte below 0x20 or 0x7f and above. */
+#define VSYS_AUDIT_MAX 32768
+size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const char *prefix,
+			 char *const *argv, const char *refused, char *line, size_t cap);
 
 /* [root] Enter the system: namespace mode setns(R/.ns/SYSTEM) and chdir("/");
  * kmod mode the per-process link and chroot. Closes e->rootfd. */
 int vsys_enter(struct vsys_entry *e);
 
 /* [root -> caller] setgroups, setresgid, setresuid to the caller, then prove
- * it: ids, groups, setuid(0) fails, no capabilities left. */
+ * it: uids, gids, the supplementary groups compared element by element,
+ * setuid(0) fails, no capabilities left. */
 int vsys_drop_privileges(struct vsys_entry *e);
+
+/* [either] Are the two group lists the same multiset (order ignored)? */
+int vsys_groups_equal(const gid_t *a, int na, const gid_t *b, int nb);
 
 /* [caller] PR_SET_NO_NEW_PRIVS unless the record says setuid=yes. */
 int vsys_no_new_privs(struct vsys_entry *e);

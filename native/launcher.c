@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <limits.h>
@@ -48,9 +47,20 @@ static struct vsys_entry entry;
 static char **user_env;           /* the scrubbed environment, for the command */
 static char *empty_env[] = { NULL };
 
-/* A step of enter.h failed: its one line, exit 125. */
+static struct invocation inv;
+static char **cmd_argv;          /* what runs, for the audit record */
+
+/* What the audit record says runs. */
+static const char *audit_prefix(void)
+{
+	return inv.form == FORM_SHELL ? "(shell)" : inv.form == FORM_LOGIN ? "(login shell)" : NULL;
+}
+
+/* A step of enter.h failed (or the invocation is refused): an audit record
+ * of the refusal with its reason, the one line, exit 125. */
 __attribute__((noreturn)) static void refuse(void)
 {
+	(void)vsys_audit(&entry, inv.name ? inv.name : "", audit_prefix(), cmd_argv, entry.err);
 	die("%s", entry.err);
 }
 
@@ -58,16 +68,15 @@ __attribute__((noreturn)) static void refuse(void)
  * file the launcher opens) ---------------------------------------------- */
 static void ensure_std_fds(void)
 {
-	struct pollfd pfd[3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 } };
 	int fd;
 
-	/* one poll(2) tells which of 0, 1, 2 are closed (POLLNVAL) */
-	if (poll(pfd, 3, 0) < 0)
-		_exit(125);
+	/* F_GETFD only asks the fd table: no poll(2), which would call into the
+	 * file (a FUSE server of the caller's could stall it while euid is 0) */
 	for (fd = 0; fd < 3; fd++) {
-		if (!(pfd[fd].revents & POLLNVAL))
+		int nfd;
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		int nfd = open("/dev/null", O_RDWR | O_NOFOLLOW);
+		nfd = open("/dev/null", O_RDWR | O_NOFOLLOW);
 		if (nfd < 0)
 			_exit(125);
 		if (nfd != fd) {
@@ -107,35 +116,39 @@ static const char *user_getenv(const char *key)
 }
 
 /* --- phase 4: the name ------------------------------------------------ */
-__attribute__((noreturn)) static void usage(int to_stdout)
+__attribute__((noreturn)) static void usage(void)
 {
-	const char *u = "usage: " R "/bin/NAME [command [arg...]] | " R "/bin/NAME -sh\n"
-			"       VSYS=NAME " R "/bin/bin [command [arg...]]\n";
-	if (to_stdout) {
-		fputs(u, stdout);
-		exit(fflush(stdout) == 0 ? 0 : 125);
-	}
-	die("usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]]");
+	fputs("usage: " R "/bin/NAME [command [arg...]] | " R "/bin/NAME -sh\n"
+	      "       VSYS=NAME " R "/bin/bin [command [arg...]]\n", stdout);
+	exit(fflush(stdout) == 0 ? 0 : 125);
 }
 
-static void parse_name(int argc, char **argv, struct invocation *inv)
+static void parse_name(int argc, char **argv)
 {
-	const char *why = parse_invocation(argc, argv, user_getenv("VSYS"), inv);
+	const char *why = parse_invocation(argc, argv, user_getenv("VSYS"), &inv);
+
 	if (why) {
+		size_t i;
 		if (strcmp(why, "usage") == 0)
-			usage(0);
+			why = "usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]]";
 		/* argv[0] is hostile: never echo more than a short, printable name */
-		if (inv->name && strlen(inv->name) <= NAME_MAX_LEN) {
-			size_t i;
-			for (i = 0; inv->name[i]; i++)
-				if ((unsigned char)inv->name[i] < 0x20 || (unsigned char)inv->name[i] >= 0x7f)
-					die("%s", why);
-			die("%s: %s", inv->name[0] ? inv->name : "\"\"", why);
+		else if (inv.name && strlen(inv.name) <= NAME_MAX_LEN) {
+			for (i = 0; inv.name[i]; i++)
+				if ((unsigned char)inv.name[i] < 0x20 || (unsigned char)inv.name[i] >= 0x7f)
+					break;
+			if (!inv.name[i]) {
+				snprintf(entry.err, sizeof entry.err, "%s: %s",
+					 inv.name[0] ? inv.name : "\"\"", why);
+				refuse();
+			}
 		}
-		die("%s", why);
+		snprintf(entry.err, sizeof entry.err, "%s", why);
+		refuse();
 	}
-	if (inv->form == FORM_HELP)
-		usage(1);
+	if (inv.form == FORM_HELP)
+		usage();
+	if (inv.cmd_index > 0 && inv.cmd_index < argc)
+		cmd_argv = argv + inv.cmd_index;
 }
 
 /* --- phase 11: no inherited directory fd may point outside -------------- */
@@ -153,13 +166,7 @@ static void close_inherited_dirs(void)
 	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0) {
-		struct rlimit rl;
-		long fd, max = 65536;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-		    (long)rl.rlim_cur < max)
-			max = (long)rl.rlim_cur;
-		for (fd = 3; fd < max; fd++)
-			close_fd_if_dir((int)fd);
+		close_fds_scan(3, 1);
 		return;
 	}
 	/* raw getdents64: no allocation, one small buffer. procfs emits fds until
@@ -208,30 +215,36 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-__attribute__((noreturn)) static void exec_command(const struct invocation *inv, int argc,
-						   char **argv)
+__attribute__((noreturn)) static void exec_command(int argc, char **argv)
 {
-	if (inv->form == FORM_COMMAND) {
+	const struct invocation *in = &inv;
+
+	/* where the command runs, for prompts and scripts (the caller's own
+	 * VSYS_SYSTEM, if any, is replaced: never trusted on the way in) */
+	if (in->form != FORM_LOGIN) {
 		environ = user_env;
-		execvp(argv[inv->cmd_index], &argv[inv->cmd_index]);
-		exec_failed(argv[inv->cmd_index]);
-	} else if (inv->form == FORM_SHELL) {
+		if (setenv("VSYS_SYSTEM", entry.system, 1) < 0)
+			die("out of memory");
+	}
+	if (in->form == FORM_COMMAND) {
+		execvp(argv[in->cmd_index], &argv[in->cmd_index]);
+		exec_failed(argv[in->cmd_index]);
+	} else if (in->form == FORM_SHELL) {
 		const char *shell = pick_shell();
 		char *sargv[2];
 		sargv[0] = (char *)base_name(shell);
 		sargv[1] = NULL;
-		environ = user_env;
 		execv(shell, sargv);
 		exec_failed(shell);
 	} else {
 		const char *shell = pick_shell();
 		static char a0[NAME_MAX + 2];
 		static char e_home[PATH_MAX + 8], e_shell[PATH_MAX + 8], e_user[300], e_logname[300];
-		static char e_term[80], e_lang[80];
-		char *env[9];
+		static char e_term[80], e_lang[80], e_system[NAME_MAX_LEN + 16];
+		char *env[10];
 		char **sargv;
 		const char *v;
-		int k = 0, i, extra = argc - inv->cmd_index;
+		int k = 0, i, extra = argc - in->cmd_index;
 
 		xsnprintf(a0, sizeof a0, "-%s", base_name(shell));
 		xsnprintf(e_home, sizeof e_home, "HOME=%s", entry.user.home);
@@ -243,6 +256,8 @@ __attribute__((noreturn)) static void exec_command(const struct invocation *inv,
 		env[k++] = e_user;
 		env[k++] = e_logname;
 		env[k++] = (char *)"PATH=" LOGIN_PATH;
+		xsnprintf(e_system, sizeof e_system, "VSYS_SYSTEM=%s", entry.system);
+		env[k++] = e_system;
 		environ = user_env;
 		if ((v = getenv("TERM")) && env_value_sane(v)) {
 			xsnprintf(e_term, sizeof e_term, "TERM=%s", v);
@@ -258,24 +273,14 @@ __attribute__((noreturn)) static void exec_command(const struct invocation *inv,
 			die("out of memory");
 		sargv[0] = a0;
 		for (i = 0; i < extra; i++)
-			sargv[i + 1] = argv[inv->cmd_index + i];
+			sargv[i + 1] = argv[in->cmd_index + i];
 		execve(shell, sargv, env);
 		exec_failed(shell);
 	}
 }
 
-/* What the audit record says runs. */
-static void audit(const struct invocation *inv, char **argv)
-{
-	const char *prefix = inv->form == FORM_SHELL ? "(shell)" :
-			     inv->form == FORM_LOGIN ? "(login shell)" : NULL;
-	vsys_audit(&entry, prefix, inv->cmd_index > 0 ? argv + inv->cmd_index : NULL);
-}
-
 int main(int argc, char **argv)
 {
-	struct invocation inv;
-
 	die_status = 125;
 	die_prefix = "vsys";
 
@@ -286,21 +291,21 @@ int main(int argc, char **argv)
 		_exit(125);
 	ensure_std_fds();
 	scrub_environment();
-	if (vsys_capture_cwd(&entry) < 0)
+	if (vsys_capture_cwd(&entry) < 0 || vsys_check_root(&entry) < 0)
 		refuse();
-	parse_name(argc, argv, &inv);
+	parse_name(argc, argv);
 	if (vsys_load(&entry, inv.name) < 0)
 		refuse();
 	if (vsys_lookup_user(&entry) < 0)
 		refuse();
 	if (vsys_authorize(&entry) < 0)
 		refuse();
-	audit(&inv, argv);
+	(void)vsys_audit(&entry, NULL, audit_prefix(), cmd_argv, NULL);
 	if (vsys_enter(&entry) < 0)
 		refuse();
 	if (vsys_drop_privileges(&entry) < 0 || vsys_no_new_privs(&entry) < 0 ||
 	    vsys_enter_cwd(&entry) < 0)
 		refuse();
 	close_inherited_dirs();
-	exec_command(&inv, argc, argv);
+	exec_command(argc, argv);
 }

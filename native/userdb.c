@@ -174,19 +174,11 @@ static size_t read_host_db(const char *name, char *buf, size_t cap)
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* Close every fd from 3 up: close_range(2), else up to the hard limit. */
+/* Close every fd from 3 up: close_range(2), else the scan. */
 static void close_fds_from_3(void)
 {
-	struct rlimit rl;
-	long fd, max = 1L << 20;
-
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-	    (long)rl.rlim_max < max)
-		max = (long)rl.rlim_max;
-	for (fd = 3; fd < max; fd++)
-		close((int)fd);
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+		close_fds_scan(3, 0);
 }
 
 /* The child's process state: none of the caller's (cwd, umask, rlimits,

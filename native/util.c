@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -174,4 +175,19 @@ int open_checked_at(int dirfd, const char *name, mode_t kind, uid_t owner, struc
 		return -1;
 	}
 	return fd;
+}
+
+void close_fds_scan(int from, int dirs_only)
+{
+	struct rlimit rl;
+	long fd, max = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max > (rlim_t)max)
+		max = rl.rlim_max > (1 << 20) ? (1 << 20) : (long)rl.rlim_max;
+	for (fd = from; fd < max; fd++) {
+		struct stat st;
+		if (dirs_only && (fstat((int)fd, &st) < 0 || !S_ISDIR(st.st_mode)))
+			continue;
+		close((int)fd);
+	}
 }

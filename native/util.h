@@ -48,6 +48,12 @@ ssize_t read_sized(int fd, char *buf, size_t cap, off_t size);
 int open_checked_at(int dirfd, const char *name, mode_t kind, uid_t owner, struct stat *st,
 		    const char **why);
 
+/* Close fds from `from` up without /proc: every one (dirs_only 0), or only
+ * those that fstat as directories; up to the hard RLIMIT_NOFILE, and at
+ * least 65536 (a caller may lower the limits below an fd it holds). The
+ * fallback of close_range(2) and of a /proc/self/fd walk. */
+void close_fds_scan(int from, int dirs_only);
+
 /* Write all of buf; -1 on error. */
 int write_all(int fd, const void *buf, size_t len);
 

@@ -40,6 +40,10 @@
 
 /* Directories of the shared tree that are real directories. */
 static const char *const tree_dirs[] = { "proc", "dev", "sys", "home", "tmp", "run", ".link" };
+/* The local parts mounted at the top of a system's own tree (namespace
+ * mode): a bind may not land in one of them (a hostile tree steering a bind
+ * into the users' /home). */
+static const char *const local_dirs[] = { "proc", "dev", "sys", "home", "tmp", "run" };
 /* Host directories bound (recursively, as slaves) into the shared tree. */
 static const char *const host_binds[] = { "/dev", "/sys", "/home", "/tmp" };
 /* Names that are symlinks into the per-process link. */
@@ -134,28 +138,126 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-/* Make the mount that holds path shared, unless it already is (as systemd
- * does at boot for "/"), so that binds of it can be its slaves. */
-static void make_source_shared(const char *path)
+/* An absolute host path opened O_PATH without following any symlink on the
+ * way (a bind= path below a user-writable directory cannot be redirected). */
+static int open_no_symlinks(const char *path, int flags)
+{
+	struct open_how how;
+	int fd;
+
+	memset(&how, 0, sizeof how);
+	how.flags = (unsigned long long)(flags | O_PATH | O_CLOEXEC);
+	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	if (fd < 0 && errno == ELOOP)
+		die("%s: a symlink on the way (give the real path)", path);
+	if (fd < 0)
+		die_errno("%s", path);
+	return fd;
+}
+
+static unsigned long long mount_id_of(int fd, const char *what)
 {
 	struct statx st;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &st) < 0)
+		die_errno("%s", what);
+	if (!(st.stx_mask & STATX_MNT_ID))
+		die("%s: kernel gives no mount id", what);
+	return st.stx_mnt_id;
+}
+
+/* Change the propagation of the mount whose mount point is mp (as in
+ * mountinfo), reached without symlinks; only if it is still mount id. */
+static int set_propagation(const char *mp, unsigned long long id, unsigned long how)
+{
+	char self[64];
+	int fd = open_no_symlinks(mp, 0), r = 0;
+
+	if (mount_id_of(fd, mp) == id) {
+		snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+		r = mount(NULL, self, NULL, how, NULL);
+	}
+	close(fd);
+	return r;
+}
+
+/* R/.var/shared-made: the host mounts shared-up made shared ("ID WAS MP",
+ * WAS = private or slave, MP escaped as in mountinfo); shared-down puts them
+ * back. Written whole to a temporary file, then renamed. */
+#define MADE_SHARED VAR_DIR "/shared-made"
+
+static void made_shared_add(unsigned long long id, int was_slave, const char *mp_escaped)
+{
+	char buf[16384], line[4200];
+	ssize_t n = 0;
+	int fd = open(MADE_SHARED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read_all(fd, buf, sizeof buf - sizeof line);
+		close(fd);
+		if (n < 0)
+			die_errno(MADE_SHARED);
+	} else if (errno != ENOENT) {
+		die_errno(MADE_SHARED);
+	}
+	xsnprintf(line, sizeof line, "%llu %s %s\n", id, was_slave ? "slave" : "private", mp_escaped);
+	memcpy(buf + n, line, strlen(line));
+	n += (ssize_t)strlen(line);
+	fd = open(MADE_SHARED ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(MADE_SHARED ".tmp", MADE_SHARED) < 0)
+		die_errno(MADE_SHARED);
+}
+
+/* shared-down: the mounts shared-up made shared get their old propagation. */
+static void made_shared_undo(void)
+{
+	char buf[16384], *line, *save = NULL;
+	ssize_t n;
+	int fd = open(MADE_SHARED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		die_errno(MADE_SHARED);
+	}
+	n = read_all(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		die_errno(MADE_SHARED);
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long id;
+		char was[16], mp[4096];
+		if (sscanf(line, "%llu %15s %4095s", &id, was, mp) != 3)
+			die(MADE_SHARED ": unexpected line");
+		unescape(mp);
+		if (set_propagation(mp, id, strcmp(was, "slave") == 0 ? MS_SLAVE : MS_PRIVATE) < 0)
+			die_errno("make %s %s again", mp, was);
+	}
+	if (unlink(MADE_SHARED) < 0)
+		die_errno("remove " MADE_SHARED);
+}
+
+/* Make the mount that holds fd (path, for messages) shared, unless it
+ * already is (as systemd does at boot for "/"), so that binds of it can be
+ * its slaves; remembered in MADE_SHARED for shared-down. */
+static void make_source_shared(int srcfd, const char *path)
+{
+	unsigned long long want = mount_id_of(srcfd, path);
 	FILE *f;
-	char line[8192];
+	char line[8192], esc[4096];
 	int found = 0;
 
-	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &st) < 0)
-		die_errno("%s", path);
-	if (!(st.stx_mask & STATX_MNT_ID))
-		die("%s: kernel gives no mount id", path);
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		die_errno("/proc/self/mountinfo");
 	while (fgets(line, sizeof line, f)) {
 		unsigned long long id;
 		char *save = NULL, *tok, *mp = NULL;
-		int i, shared = 0;
+		int i, shared = 0, slave = 0;
 
-		if (sscanf(line, "%llu", &id) != 1 || id != st.stx_mnt_id)
+		if (sscanf(line, "%llu", &id) != 1 || id != want)
 			continue;
 		found = 1;
 		tok = strtok_r(line, " \n", &save);
@@ -166,18 +268,23 @@ static void make_source_shared(const char *path)
 				break;
 			if (i >= 6 && strncmp(tok, "shared:", 7) == 0)
 				shared = 1;
+			if (i >= 6 && strncmp(tok, "master:", 7) == 0)
+				slave = 1;
 		}
 		if (!mp)
 			die("/proc/self/mountinfo: unexpected line");
+		if (shared)
+			break;
+		xstrlcpy(esc, mp, sizeof esc);
 		unescape(mp);
-		if (!shared && mount(NULL, mp, NULL, MS_SHARED, NULL) < 0)
+		made_shared_add(id, slave, esc);
+		if (set_propagation(mp, id, MS_SHARED) < 0)
 			die_errno("make %s shared", mp);
 		break;
 	}
 	fclose(f);
 	if (!found)
-		die("%s: mount %llu not in /proc/self/mountinfo", path,
-		    (unsigned long long)st.stx_mnt_id);
+		die("%s: mount %llu not in /proc/self/mountinfo", path, want);
 }
 
 /* Read and check R/etc/vsys.conf; absent = defaults. Returns NULL if absent. */
@@ -246,32 +353,97 @@ static enum bind_kind check_bind_path(const char *p)
 	return BIND_TREE;
 }
 
-/* Recursive bind of a host directory into the shared tree, made a slave. */
-static void bind_slave(const char *src, const char *dst)
+/* A recursive copy of the host directory srcfd (path: for messages), a
+ * slave of it, detached (open_tree). */
+static int slave_copy(int srcfd, const char *path)
 {
+	struct mount_attr attr;
 	struct stat st;
-	if (stat(src, &st) < 0)
-		die_errno("bind %s", src);
+	int tree;
+
+	if (fstat(srcfd, &st) < 0)
+		die_errno("bind %s", path);
 	if (!S_ISDIR(st.st_mode))
-		die("bind %s: not a directory", src);
+		die("bind %s: not a directory", path);
+	make_source_shared(srcfd, path);
+	tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		die_errno("open_tree %s", path);
+	memset(&attr, 0, sizeof attr);
+	attr.propagation = MS_SLAVE;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+		die_errno("make the copy of %s a slave", path);
+	return tree;
+}
+
+/* Recursive bind of a host directory into the shared tree, made a slave.
+ * follow: the path may hold symlinks (the fixed /dev, /sys, /home, /tmp,
+ * set by root); a bind= path is taken literally. Both ends by fds. */
+static void bind_slave(const char *src, const char *dst, int follow)
+{
+	struct mount_attr attr;
+	int srcfd, dstfd, tree;
+
 	if (is_mountpoint(dst)) {
 		/* idempotent: already there; keep it a slave */
-		if (mount(NULL, dst, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		dstfd = open_no_symlinks(dst, O_DIRECTORY);
+		memset(&attr, 0, sizeof attr);
+		attr.propagation = MS_SLAVE;
+		if (mount_setattr(dstfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
 			die_errno("make %s a slave", dst);
+		close(dstfd);
 		return;
 	}
-	make_source_shared(src);
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+	srcfd = follow ? open(src, O_PATH | O_DIRECTORY | O_CLOEXEC) : open_no_symlinks(src, 0);
+	if (srcfd < 0)
+		die_errno("bind %s", src);
+	tree = slave_copy(srcfd, src);
+	close(srcfd);
+	dstfd = open_no_symlinks(dst, O_DIRECTORY);
+	if (move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		die_errno("bind %s on %s", src, dst);
-	if (mount(NULL, dst, NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		die_errno("make %s a slave", dst);
+	close(dstfd);
+	close(tree);
+}
+
+/* The bind= paths in the shared tree (make_dirs: their mount points made
+ * below R/.root first); those below system directories are bound by prepare
+ * inside each namespace, as slaves: here only their sources made shared. */
+static void shared_binds(const struct record *conf, int make_dirs)
+{
+	char path[4096];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; conf && i < conf->nent; i++) {
+		const char *b = conf->ent[i].value;
+		int fd;
+		if (strcmp(conf->ent[i].key, "bind") != 0)
+			continue;
+		switch (check_bind_path(b)) {
+		case BIND_SHOWN:
+			continue;
+		case BIND_SYSTEM:
+			fd = open_no_symlinks(b, 0);
+			if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+				die("bind %s: not a directory", b);
+			make_source_shared(fd, b);
+			close(fd);
+			continue;
+		case BIND_TREE:
+			break;
+		}
+		if (make_dirs)
+			ensure_dirs_below(ROOT_TREE, b + 1);
+		xsnprintf(path, sizeof path, ROOT_TREE "%s", b);
+		bind_slave(b, path, 0);
+	}
 }
 
 static void cmd_shared_up(void)
 {
 	const struct record *conf = read_conf();
 	char path[4096];
-	struct stat st;
 	size_t i;
 
 	ensure_dir(R, 0755);
@@ -289,28 +461,13 @@ static void cmd_shared_up(void)
 				die(ROOT_TREE "/.link: unexpected symlink");
 		}
 	}
-	for (i = 0; i < NELEM(tree_dirs); i++) {
-		xsnprintf(path, sizeof path, ROOT_TREE "/%s", tree_dirs[i]);
+	/* the sources of the local parts (a system's own tree is its "/": no
+	 * link, no symlinks here; those of the kmod mode, if left, are unused) */
+	for (i = 0; i < NELEM(local_dirs); i++) {
+		xsnprintf(path, sizeof path, ROOT_TREE "/%s", local_dirs[i]);
 		if (is_mountpoint(path))
 			continue; /* already up: never chmod the host's /home or /tmp */
-		ensure_dir(path, strcmp(tree_dirs[i], "tmp") == 0 ? 01777 : 0755);
-	}
-	for (i = 0; i < NELEM(link_dirs); i++) {
-		char target[64], cur[64];
-		ssize_t n;
-		xsnprintf(path, sizeof path, ROOT_TREE "/%s", link_dirs[i]);
-		xsnprintf(target, sizeof target, ".link/%s", link_dirs[i]);
-		n = readlink(path, cur, sizeof cur - 1);
-		if (n >= 0) {
-			cur[n] = '\0';
-			if (strcmp(cur, target) == 0)
-				continue;
-			die("%s: unexpected symlink to %s", path, cur);
-		}
-		if (errno != ENOENT)
-			die("%s: exists and is not the expected symlink", path);
-		if (symlink(target, path) < 0)
-			die_errno("symlink %s", path);
+		ensure_dir(path, strcmp(local_dirs[i], "tmp") == 0 ? 01777 : 0755);
 	}
 
 	if (!is_mountpoint(ROOT_TREE "/proc") &&
@@ -321,30 +478,9 @@ static void cmd_shared_up(void)
 
 	for (i = 0; i < NELEM(host_binds); i++) {
 		xsnprintf(path, sizeof path, ROOT_TREE "%s", host_binds[i]);
-		bind_slave(host_binds[i], path);
+		bind_slave(host_binds[i], path, 1);
 	}
-	if (conf) {
-		for (i = 0; i < conf->nent; i++) {
-			const char *b = conf->ent[i].value;
-			if (strcmp(conf->ent[i].key, "bind") != 0)
-				continue;
-			switch (check_bind_path(b)) {
-			case BIND_SHOWN:
-				continue;
-			case BIND_SYSTEM:
-				/* bound by prepare inside each namespace, as a slave */
-				if (stat(b, &st) < 0 || !S_ISDIR(st.st_mode))
-					die("bind %s: not a directory", b);
-				make_source_shared(b);
-				continue;
-			case BIND_TREE:
-				break;
-			}
-			ensure_dirs_below(ROOT_TREE, b + 1);
-			xsnprintf(path, sizeof path, ROOT_TREE "%s", b);
-			bind_slave(b, path);
-		}
-	}
+	shared_binds(conf, 1);
 
 	if (!is_mountpoint(NS_DIR) && mount(NS_DIR, NS_DIR, NULL, MS_BIND, NULL) < 0)
 		die_errno("bind " NS_DIR " on itself");
@@ -374,7 +510,10 @@ static int prepared_systems(char *first, size_t n)
 	return count;
 }
 
-/* Detach every mount whose mount point is below prefix (prefix itself excluded). */
+/* Detach every mount whose mount point is below prefix (prefix itself
+ * excluded): the one nearest the top first (a lazy detach takes the mounts
+ * below it along), reached without symlinks and detached by its fd, so a
+ * user's directory inside a bind cannot redirect it. */
 static void detach_below(const char *prefix)
 {
 	size_t pl = strlen(prefix);
@@ -382,8 +521,8 @@ static void detach_below(const char *prefix)
 
 	for (round = 0; round < 10000; round++) {
 		FILE *f = fopen("/proc/self/mountinfo", "re");
-		char line[8192], victim[4096];
-		int any = 0;
+		char line[8192], victim[4096], self[64];
+		int fd;
 
 		if (!f)
 			die_errno("/proc/self/mountinfo");
@@ -398,17 +537,19 @@ static void detach_below(const char *prefix)
 			if (!mp)
 				continue;
 			unescape(mp);
-			if (strncmp(mp, prefix, pl) == 0 && mp[pl] == '/') {
+			if (strncmp(mp, prefix, pl) == 0 && mp[pl] == '/' &&
+			    (!victim[0] || strlen(mp) < strlen(victim))) {
 				xstrlcpy(victim, mp, sizeof victim);
-				any = 1;
-				break;
 			}
 		}
 		fclose(f);
-		if (!any)
+		if (!victim[0])
 			return;
-		if (umount2(victim, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		fd = open_no_symlinks(victim, 0); /* the top-most mount there */
+		snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+		if (umount2(self, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
 			die_errno("unmount %s", victim);
+		close(fd);
 	}
 	die("%s: mounts keep reappearing", prefix);
 }
@@ -425,6 +566,7 @@ static void cmd_shared_down(void)
 	for (i = 0; i < 100 && is_mountpoint(NS_DIR); i++)
 		if (umount2(NS_DIR, MNT_DETACH) < 0)
 			die_errno("unmount " NS_DIR);
+	made_shared_undo();
 }
 
 static void check_name(const char *name)
@@ -487,7 +629,7 @@ static const struct system_info *record_info(const char *name)
 #define MAX_BINDS 128
 
 struct pending_bind {
-	char rel[300];   /* target, relative to the new root */
+	char rel[300];   /* target, relative to the system's tree */
 	int tree;        /* detached mount (open_tree) */
 	int want_dir;
 };
@@ -538,7 +680,7 @@ static size_t host_file_copies(const char *hostfiles, struct pending_bind *binds
 			if (nb < max && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 				binds[nb].tree = detached_copy(path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 									MOUNT_ATTR_NODEV);
-				xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link/etc/%s", file);
+				xsnprintf(binds[nb].rel, sizeof binds[nb].rel, "etc/%s", file);
 				binds[nb].want_dir = 0;
 				nb++;
 			}
@@ -564,15 +706,21 @@ static size_t system_bind_copies(struct pending_bind *binds, size_t max)
 		struct stat st;
 		int fd;
 
+		int src;
+
 		if (strcmp(conf->ent[i].key, "bind") != 0 || check_bind_path(b) != BIND_SYSTEM)
 			continue;
-		if (stat(b, &st) < 0 || !S_ISDIR(st.st_mode))
+		src = open_no_symlinks(b, 0);
+		if (fstat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			close(src);
 			continue;
-		fd = open_tree(AT_FDCWD, b, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		}
+		fd = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 		if (fd < 0)
 			die_errno("open_tree %s", b);
+		close(src);
 		binds[nb].tree = fd;
-		xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link%s", b);
+		xstrlcpy(binds[nb].rel, b + 1, sizeof binds[nb].rel);
 		binds[nb].want_dir = 1;
 		nb++;
 	}
@@ -674,7 +822,7 @@ static size_t live_submount_copies(const char *name, struct pending_bind *binds,
 					  sizeof sa) < 0)
 				die_errno("mount_setattr %s", path);
 		}
-		xsnprintf(binds[nb].rel, sizeof binds[nb].rel, ".link/%s", tops[i]);
+		xstrlcpy(binds[nb].rel, tops[i], sizeof binds[nb].rel);
 		binds[nb].want_dir = 1;
 		nb++;
 	}
@@ -725,28 +873,182 @@ static int is_tree_dir(const char *name)
 	return 0;
 }
 
-#define MAX_TOP_ENTRIES 65536
+/* Where no bind may land in a system's tree: its root, and the local parts
+ * at its top (proc, dev, sys, home, tmp, run) and anything below them. */
+struct tree_guard {
+	struct stat root;
+	struct stat local[NELEM(local_dirs)];
+	int have[NELEM(local_dirs)];
+};
+
+static int same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static void guard_init(struct tree_guard *g, int sysfd)
+{
+	size_t i;
+
+	if (fstat(sysfd, &g->root) < 0)
+		die_errno("stat the system's tree");
+	for (i = 0; i < NELEM(local_dirs); i++)
+		g->have[i] = fstatat(sysfd, local_dirs[i], &g->local[i], AT_SYMLINK_NOFOLLOW) == 0 &&
+			     S_ISDIR(g->local[i].st_mode);
+}
+
+/* The name of the part of the system's tree the directory dirfd lies in
+ * ("/" for the root itself, "/home" for anything in home, ...), or NULL
+ * for anywhere else; walks ".." up to the tree's root. */
+static const char *guard_hit(const struct tree_guard *g, int dirfd)
+{
+	static char hit[16];
+	struct stat st;
+	int cur = dup(dirfd), depth, first = 1;
+	size_t i;
+
+	if (cur < 0)
+		die_errno("dup");
+	for (depth = 0; depth < 4096; depth++, first = 0) {
+		int up;
+		if (fstat(cur, &st) < 0)
+			die_errno("stat a bind target");
+		if (same_inode(&st, &g->root)) {
+			close(cur);
+			return first ? "/" : NULL;
+		}
+		for (i = 0; i < NELEM(local_dirs); i++) {
+			if (g->have[i] && same_inode(&st, &g->local[i])) {
+				close(cur);
+				xsnprintf(hit, sizeof hit, "/%s", local_dirs[i]);
+				return hit;
+			}
+		}
+		up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0)
+			die_errno("walk up from a bind target");
+		close(cur);
+		cur = up;
+	}
+	die("a bind target: deeper than 4096 directories");
+}
+
+/* The target of b in the system's tree sysfd: its directory resolved inside
+ * the tree (RESOLVE_IN_ROOT: the tree's own symlinks are followed as the
+ * system would, never out of it), its last component not followed. Returns
+ * an O_PATH fd, or -1 when the tree has no such directory or file (left
+ * out: the tree is read-only and never changed). A target landing on the
+ * tree's root or in one of its local parts (a tree whose /var is a symlink
+ * to /home/victim) is refused. */
+static int bind_target(const char *name, int sysfd, const struct tree_guard *g,
+		       const struct pending_bind *b)
+{
+	char dir[300];
+	const char *slash = strrchr(b->rel, '/'), *base, *hit;
+	struct stat st;
+	int dfd, fd;
+
+	if (slash) {
+		xsnprintf(dir, sizeof dir, "%.*s", (int)(slash - b->rel), b->rel);
+		base = slash + 1;
+	} else {
+		xstrlcpy(dir, ".", sizeof dir);
+		base = b->rel;
+	}
+	dfd = openat2_in_root(sysfd, dir, O_DIRECTORY);
+	if (dfd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return -1;
+		die_errno("%s: /%s", name, dir);
+	}
+	fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		close(dfd);
+		if (errno == ENOENT)
+			return -1;
+		die_errno("%s: /%s", name, b->rel);
+	}
+	if (fstat(fd, &st) < 0)
+		die_errno("%s: /%s", name, b->rel);
+	if (b->want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		close(fd);
+		close(dfd);
+		return -1;
+	}
+	hit = guard_hit(g, b->want_dir ? fd : dfd);
+	if (hit && !(strcmp(hit, "/") == 0 && !b->want_dir)) {
+		die("%s: /%s: lands on %s of the system's tree, a local part: refused", name,
+		    b->rel, hit);
+	}
+	close(dfd);
+	return fd;
+}
+
+/* Mount each pending bind on its target in the system's tree sysfd (see
+ * bind_target); closes the detached copies. */
+static void attach_binds(const char *name, int sysfd, struct pending_bind *binds, size_t nb)
+{
+	struct tree_guard g;
+	size_t i;
+
+	guard_init(&g, sysfd);
+	for (i = 0; i < nb; i++) {
+		int fd = bind_target(name, sysfd, &g, &binds[i]);
+		if (fd >= 0) {
+			if (move_mount(binds[i].tree, "", fd, "",
+				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				die_errno("bind on %s/%s", name, binds[i].rel);
+			close(fd);
+		}
+		close(binds[i].tree);
+	}
+}
+
+/* The per-system /var/tmp (and /usr/tmp) sources, R/.var/NAME/tmp. */
+static size_t var_tmp_copies(const char *name, struct pending_bind *binds)
+{
+	char vartmp[4096];
+	size_t i;
+
+	xsnprintf(vartmp, sizeof vartmp, VAR_DIR "/%s/tmp", name);
+	for (i = 0; i < 2; i++) {
+		binds[i].tree = detached_copy(vartmp, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		xstrlcpy(binds[i].rel, i == 0 ? "var/tmp" : "usr/tmp", sizeof binds[i].rel);
+		binds[i].want_dir = 1;
+	}
+	return 2;
+}
+
+/* A local part (proc, dev, sys, home, tmp, run) goes only on a real
+ * directory at the top of the tree, never through a symlink. */
+static int local_target(int sysfd, const char *dir)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, sysfd, dir, &how, sizeof how);
+}
 
 /* The child: build the system's namespace. Never returns on error.
  *
- * The namespace gets a root of its own: a small tmpfs (only in this
- * namespace, never in the host's mount table) holding the mount points of the
- * shared tree (recursive copies of R/.root/{proc,dev,sys,home,tmp} and of the
- * bind= paths, which stay slaves of the host's mounts), a fresh tmpfs on /run,
- * the system's tree on /.link, and a symlink X -> .link/X for every top-level
- * entry X of the system's tree; then it is made read-only and becomes "/".
- * The system's tree is R/NAME, or the view= directory viewfd (O_PATH, checked
- * by the caller), bound read-only, nosuid, nodev. */
+ * The system's own tree becomes "/" (R/NAME, or the view= directory viewfd,
+ * O_PATH, checked by the caller, bound read-only, nosuid, nodev): its
+ * top-level entries are the system's, with nothing added. On it, where the
+ * tree has the directory (or file): first the system's own binds (the
+ * per-system /var/tmp, the view's other file systems, the host files,
+ * bind= entries), each resolved inside the tree (bind_target); then the
+ * local parts: recursive copies of R/.root/{proc,dev,sys,home,tmp}, which
+ * stay slaves of the host's mounts, and a fresh tmpfs on /run. Nothing of
+ * this is in the host's mount table; the tree is never written to. */
 static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 {
 	struct pending_bind binds[MAX_BINDS];
-	struct pending_bind shared[MAX_BINDS];
+	int shared[NELEM(host_binds) + 1];
 	const struct record *conf = read_conf();
-	size_t nb = 0, ns = 0, i, ntop = 0;
-	char path[4096], vartmp[4096], opts[128];
-	int rootfd, sysfd, systree;
-	DIR *d;
-	struct dirent *e;
+	size_t nb = 0, i;
+	char path[4096];
+	int sysfd, systree, fd, fsfd, run;
 
 	if (unshare(CLONE_NEWNS) < 0)
 		die_errno("unshare");
@@ -778,100 +1080,68 @@ static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 	}
 
 	/* Sources first, while the host tree is still reachable. */
-	xsnprintf(vartmp, sizeof vartmp, VAR_DIR "/%s/tmp", name);
-	for (i = 0; i < 2; i++) {
-		binds[nb].tree = detached_copy(vartmp, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-		xstrlcpy(binds[nb].rel, i == 0 ? ".link/var/tmp" : ".link/usr/tmp", sizeof binds[nb].rel);
-		binds[nb].want_dir = 1;
-		nb++;
-	}
+	nb += var_tmp_copies(name, binds);
 	if (viewfd >= 0) /* first: the host files and bind= go over them */
 		nb += live_submount_copies(name, binds + nb, NELEM(binds) - nb, 0);
 	nb += host_file_copies(hostfiles, binds + nb, NELEM(binds) - nb);
 	nb += system_bind_copies(binds + nb, NELEM(binds) - nb);
-
-	/* The shared mounts: recursive copies of the host's R/.root mounts (a copy
-	 * of a slave is a slave of the same master: host mounts made later under
-	 * /home still show up in running systems). */
-	for (i = 0; i < NELEM(host_binds) + 1; i++) {
-		const char *rel = i == 0 ? "proc" : host_binds[i - 1] + 1;
-		xsnprintf(path, sizeof path, ROOT_TREE "/%s", rel);
-		shared[ns].tree = open_tree(AT_FDCWD, path,
-					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (shared[ns].tree < 0)
-			die_errno("open_tree %s", path);
-		xstrlcpy(shared[ns].rel, rel, sizeof shared[ns].rel);
-		shared[ns].want_dir = 1;
-		ns++;
-	}
-	for (i = 0; conf && i < conf->nent && ns < NELEM(shared); i++) {
+	/* bind= paths of the shared tree: copies of their R/.root mounts */
+	for (i = 0; conf && i < conf->nent && nb < NELEM(binds); i++) {
 		if (!tree_bind_wanted(conf, i))
 			continue;
 		xsnprintf(path, sizeof path, ROOT_TREE "%s", conf->ent[i].value);
 		if (!is_mountpoint(path))
 			die("bind %s: not mounted in the shared tree (vsys-view shared-up)",
 			    conf->ent[i].value);
-		shared[ns].tree = open_tree(AT_FDCWD, path,
+		binds[nb].tree = open_tree(AT_FDCWD, path,
 					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (shared[ns].tree < 0)
+		if (binds[nb].tree < 0)
 			die_errno("open_tree %s", path);
-		xstrlcpy(shared[ns].rel, conf->ent[i].value + 1, sizeof shared[ns].rel);
-		shared[ns].want_dir = 1;
-		ns++;
+		xstrlcpy(binds[nb].rel, conf->ent[i].value + 1, sizeof binds[nb].rel);
+		binds[nb].want_dir = 1;
+		nb++;
 	}
-
-	/* The system's top-level entries (a count first, for the tmpfs's size). */
-	sysfd = openat(systree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sysfd < 0)
-		die_errno("%s: open its tree", name);
-	d = fdopendir(sysfd);
-	if (!d)
-		die_errno("%s: read its tree", name);
-	while ((e = readdir(d)) != NULL)
-		if (++ntop > MAX_TOP_ENTRIES)
-			die("%s: more than %d top-level entries", name, MAX_TOP_ENTRIES);
-
-	/* The namespace's own root, over R/.root (this namespace only). */
-	xsnprintf(opts, sizeof opts, "mode=0755,nr_inodes=%zu,size=%zuk", ntop + 256,
-		  (ntop + 256) * 4);
-	if (mount("vsys-root", ROOT_TREE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
-		die_errno("mount tmpfs on " ROOT_TREE);
-	rootfd = open(ROOT_TREE, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rootfd < 0)
-		die_errno(ROOT_TREE);
-	for (i = 0; i < NELEM(tree_dirs); i++)
-		if (mkdirat(rootfd, tree_dirs[i], 0755) < 0)
-			die_errno("mkdir %s in the namespace's root", tree_dirs[i]);
-	for (i = NELEM(host_binds) + 1; i < ns; i++)
-		ensure_dirs_below(ROOT_TREE, shared[i].rel);
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		char target[300];
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-		    is_tree_dir(e->d_name) || is_tree_bind_top(conf, e->d_name))
-			continue;
-		xsnprintf(target, sizeof target, ".link/%s", e->d_name);
-		if (symlinkat(target, rootfd, e->d_name) < 0)
-			die_errno("symlink /%s in the namespace's root", e->d_name);
+	/* The local parts: recursive copies of the host's R/.root mounts (a copy
+	 * of a slave is a slave of the same master: host mounts made later under
+	 * /home still show up in running systems). */
+	for (i = 0; i < NELEM(shared); i++) {
+		xsnprintf(path, sizeof path, ROOT_TREE "/%s", i == 0 ? "proc" : host_binds[i - 1] + 1);
+		shared[i] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (shared[i] < 0)
+			die_errno("open_tree %s", path);
 	}
-	closedir(d);
+	fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		die_errno("make a tmpfs for /run");
+	run = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (run < 0)
+		die_errno("make a tmpfs for /run");
+	close(fsfd);
 
-	for (i = 0; i < ns; i++) {
-		xsnprintf(path, sizeof path, ROOT_TREE "/%s", shared[i].rel);
-		if (move_mount(shared[i].tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			die_errno("mount on %s", path);
-		close(shared[i].tree);
-	}
-	if (move_mount(systree, "", AT_FDCWD, ROOT_TREE "/.link", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		die_errno("mount %s on " ROOT_TREE "/.link", name);
+	/* The tree, attached over R/.root (in this namespace only). */
+	if (move_mount(systree, "", AT_FDCWD, ROOT_TREE, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		die_errno("mount %s on " ROOT_TREE, name);
 	close(systree);
-	if (mount("tmpfs", ROOT_TREE "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
-		die_errno("mount tmpfs on " ROOT_TREE "/run");
-	/* nothing written at the top of a system lands anywhere */
-	if (mount(NULL, ROOT_TREE, NULL,
-		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		die_errno("make the namespace's root read-only");
-	close(rootfd);
+	sysfd = open(ROOT_TREE, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sysfd < 0)
+		die_errno(ROOT_TREE);
+	attach_binds(name, sysfd, binds, nb);
+	for (i = 0; i <= NELEM(shared); i++) {
+		const char *dir = i == NELEM(shared) ? "run" : i == 0 ? "proc" : host_binds[i - 1] + 1;
+		int tree = i == NELEM(shared) ? run : shared[i];
+		fd = local_target(sysfd, dir);
+		if (fd >= 0) {
+			if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				die_errno("mount on %s/%s", name, dir);
+			close(fd);
+		} else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != EXDEV) {
+			die_errno("%s: /%s", name, dir);
+		}
+		close(tree);
+	}
+	close(sysfd);
 
 	if (chdir(ROOT_TREE) < 0)
 		die_errno("chdir " ROOT_TREE);
@@ -881,33 +1151,6 @@ static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 		die_errno("detach the old root");
 	if (chdir("/") < 0)
 		die_errno("chdir /");
-
-	/* Targets resolved inside the new root: no symlink can point outside. */
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		die_errno("open /");
-	for (i = 0; i < nb; i++) {
-		struct stat st;
-		int fd = openat2_in_root(rootfd, binds[i].rel, O_NOFOLLOW);
-		if (fd < 0) {
-			if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-				goto skip;
-			die_errno("%s/%s", name, binds[i].rel + 6);
-		}
-		if (fstat(fd, &st) < 0)
-			die_errno("%s/%s", name, binds[i].rel + 6);
-		if (binds[i].want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
-			close(fd);
-			goto skip;
-		}
-		if (move_mount(binds[i].tree, "", fd, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			die_errno("bind on %s/%s", name, binds[i].rel + 6);
-		close(fd);
-skip:
-		close(binds[i].tree);
-	}
-	close(rootfd);
 }
 
 /* Put the namespace of pid at ns without a moment where ns is not a prepared
@@ -1085,8 +1328,7 @@ static int is_mount_root_fd(int fd)
 	       (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb,
-			      size_t skip);
+static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb);
 
 static void cmd_refresh(const char *name)
 {
@@ -1107,38 +1349,40 @@ static void cmd_refresh(const char *name)
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		die_errno("open /");
-	rebind_host_files(name, rootfd, binds, nb, 0);
+	rebind_host_files(name, rootfd, binds, nb);
 	close(rootfd);
 }
 
-/* Bind the host file copies over their targets below rootfd (rel + skip),
- * detaching earlier binds of them first. */
-static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb,
-			      size_t skip)
+/* Bind the new host file copies over their targets in the system's tree
+ * rootfd with no moment where a reader sees anything but a host file: the
+ * new copy goes beneath the current bind (MOVE_MOUNT_BENEATH, kernel >= 6.5),
+ * which is then detached by its fd. Older kernels: the new copy goes on top,
+ * the earlier one stays beneath until the system is prepared again. */
+static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb)
 {
+	struct tree_guard g;
 	size_t i;
 
+	guard_init(&g, rootfd);
 	for (i = 0; i < nb; i++) {
-		struct stat st;
 		char self[64];
-		int fd, round;
+		int fd = bind_target(name, rootfd, &g, &binds[i]);
 
-		for (round = 0; round < 100; round++) {
-			fd = openat2_in_root(rootfd, binds[i].rel + skip, O_NOFOLLOW);
-			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !is_mount_root_fd(fd))
-				break;
-			/* an earlier bind of the host file: detach it */
+		if (fd < 0) {
+			close(binds[i].tree);
+			continue;
+		}
+		if (is_mount_root_fd(fd) &&
+		    move_mount(binds[i].tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH |
+			       MOVE_MOUNT_T_EMPTY_PATH | MOVE_MOUNT_BENEATH) == 0) {
 			snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
 			if (umount2(self, MNT_DETACH) < 0)
-				die_errno("detach the old bind on %s/%s", name, binds[i].rel + 6);
-			close(fd);
+				die_errno("detach the old bind on %s/%s", name, binds[i].rel);
+		} else if (move_mount(binds[i].tree, "", fd, "",
+				      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+			die_errno("bind on %s/%s", name, binds[i].rel);
 		}
-		if (fd >= 0 && S_ISREG(st.st_mode) &&
-		    move_mount(binds[i].tree, "", fd, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			die_errno("bind on %s/%s", name, binds[i].rel + 6);
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		close(binds[i].tree);
 	}
 }

@@ -7,6 +7,11 @@
 # vsys-view at $VSYS_VIEW. Builds its own system "vlb" (a tree of host /usr and
 # a copy of /etc), runs the launcher as user vsys-t1, removes everything after.
 #   RUNS=2000 (per command and setting)   MOUNTS=1000   BWRAP=1 adds bwrap
+#   SYSTEMS=N (default 1): a third setting with N-1 more prepared systems
+#   (vlb-2 ... vlb-N, each a bind of $SYSTEMS_TREE, default the cached
+#   debootstrap tree, else the bench tree), made and prepared with vsys-view
+#   as vsys -c would; prints host mount entries per system and the entries
+#   inside the launched system
 #   BENCH_LC=C (the locale of the timed commands; chroot(8) loads the locale
 #   named by LANG/LC_ALL, the launcher does not: C is the strict comparison)
 set -u -o pipefail
@@ -16,6 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 VIEW=${VSYS_VIEW:-$HERE/../build/vsys-view}
 RUNS=${RUNS:-2000}
 MOUNTS=${MOUNTS:-1000}
+SYSTEMS=${SYSTEMS:-1}
 U=vsys-t1
 S=vlb
 W=
@@ -38,9 +44,22 @@ safe_rm() {
 	rm -rf "$d"
 }
 
+extra_systems_down() {
+	local i
+	for i in $(seq 2 "$SYSTEMS"); do
+		[ -e "$R/etc/systems/$S-$i" ] || [ -d "$R/$S-$i" ] || continue
+		"$VIEW" release $S-$i >/dev/null 2>&1
+		rm -f "$R/bin/$S-$i" "$R/etc/systems/$S-$i"
+		mountpoint -q "$R/$S-$i" && umount "$R/$S-$i"
+		rmdir "$R/$S-$i" 2>/dev/null
+		rm -rf "${R:?}/.var/$S-$i"
+	done
+}
+
 cleanup() {
 	trap '' INT TERM HUP
 	set +e
+	[ "$SYSTEMS" -gt 1 ] && extra_systems_down
 	"$VIEW" release $S >/dev/null 2>&1
 	rm -f "$R/bin/$S" "$R/etc/systems/$S"
 	mountpoint -q "$R/$S" && umount -R "$R/$S"
@@ -120,3 +139,32 @@ echo "launcher / chroot, $MOUNTS mounts:  wall $(wall "$W/r1" launcher), cpu $(c
 echo "unshare -m chroot / chroot, 0 / $MOUNTS mounts: wall $(wall "$W/r0" unshare) / $(wall "$W/r1" unshare), cpu $(cpur "$W/r0" unshare) / $(cpur "$W/r1" unshare)"
 awk -v a="$l0" -v b="$l1" -v c="$c0" -v d="$c1" 'BEGIN {
 	printf "launcher median %.1f us -> %.1f us: %.2fx from 0 to '"$MOUNTS"' mounts (chroot %.2fx)\n", a, b, b / a, d / c }'
+
+entries_inside() {
+	setpriv --reuid=$U --regid=$U --clear-groups "$R/bin/$S" /bin/sh -c 'grep -c "" /proc/self/mountinfo'; }
+echo "# mount entries inside $S: $(entries_inside)"
+if [ "$SYSTEMS" -gt 1 ]; then
+	ST=${SYSTEMS_TREE:-/var/cache/vsys/rootfs-bookworm-gcc}
+	[ -x "$ST/bin/sh" ] || ST=$T
+	umount -l "$W/m"
+	t0=$(date +%s.%N)
+	for i in $(seq 2 "$SYSTEMS"); do
+		n=$S-$i
+		mkdir -p "$R/$n" && mount --bind "$ST" "$R/$n" && mount --make-private "$R/$n" &&
+			mount -o remount,bind,ro "$R/$n" || die "mount $R/$n"
+		printf 'version=1\nname=%s\nstate=ready\ncreated=2026-11-22T00:00:00Z\nfs=/ dir:%s ro\nsetuid=no\nusers=\ngroups=\ncwd_fallback=no\nhostfiles=passwd,group,hosts,resolv.conf,localtime\n' \
+			$n "$ST" >"$R/etc/systems/$n"
+		chmod 644 "$R/etc/systems/$n"
+		ln -sfn bin "$R/bin/$n"
+		"$VIEW" prepare $n || die "prepare $n"
+	done
+	per=$(awk -v r="$R" -v s="$S-" 'index($5, r "/" s) == 1 || index($5, r "/.ns/" s) == 1 { n++ } END { print n + 0 }' /proc/self/mountinfo)
+	echo "# $SYSTEMS systems ($((SYSTEMS - 1)) made and prepared in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s; host mount table: $(grep -c '' /proc/self/mountinfo) entries, $per of the $((SYSTEMS - 1)) extra systems: $(awk -v a="$per" -v b="$((SYSTEMS - 1))" 'BEGIN { printf "%.2f", a / b }') per system)"
+	echo "# mount entries inside $S: $(entries_inside), inside $S-2: $(setpriv --reuid=$U --regid=$U --clear-groups "$R/bin/$S-2" /bin/sh -c 'grep -c "" /proc/self/mountinfo' 2>&1)"
+	bench | tee "$W/r2" || die "bench failed"
+	l2=$(med "$W/r2" launcher)
+	c2=$(med "$W/r2" chroot)
+	echo "launcher / chroot, $SYSTEMS systems: wall $(wall "$W/r2" launcher), cpu $(cpur "$W/r2" launcher)"
+	awk -v a="$l0" -v b="$l2" -v c="$c0" -v d="$c2" 'BEGIN {
+		printf "launcher median %.1f us -> %.1f us: %.2fx from 1 to '"$SYSTEMS"' systems (chroot %.2fx)\n", a, b, b / a, d / c }'
+fi

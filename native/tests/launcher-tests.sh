@@ -10,6 +10,8 @@
 #
 # SANITIZE=1: build the ASan/UBSan launcher (make asan) and install it as
 # R/bin/bin for the run; the original binary is put back afterwards.
+# LT_LAUNCHER=FILE: the same with that binary (e.g. native/build/vsys-launcher:
+# this tree's build, whatever another tree installed meanwhile).
 #
 # Output: one line per case, then "launcher: N passed, M failed".
 set -u
@@ -24,6 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NATIVE=$(cd "$HERE/.." && pwd)
 VIEW=${VSYS_VIEW:-$NATIVE/build/vsys-view}
 SANITIZE=${SANITIZE:-0}
+LT_LAUNCHER=${LT_LAUNCHER:-}
 U1=vsys-t1
 U2=vsys-t2
 TG=vsys-tg
@@ -121,6 +124,10 @@ if [ "$SANITIZE" = 1 ]; then
 	cp -a "$R/bin/bin" "$W/bin.orig"
 	install -m 4755 -o root -g root "$NATIVE/build/asan/vsys-launcher" "$R/bin/bin"
 	say "# SANITIZE=1: $R/bin/bin is the ASan/UBSan build"
+elif [ -n "$LT_LAUNCHER" ]; then
+	cp -a "$R/bin/bin" "$W/bin.orig"
+	install -m 4755 -o root -g root "$LT_LAUNCHER" "$R/bin/bin" || die "cannot install $LT_LAUNCHER"
+	say "# $R/bin/bin is $LT_LAUNCHER for the run"
 fi
 
 if [ "$NATIVE/build/tests/xexec" -nt "$HERE/helpers.c" ] && [ "$NATIVE/build/tests/preload.so" -nt "$HERE/helpers.c" ]; then
@@ -206,11 +213,12 @@ chown $U1:$U1 $H1/vlt-work
 chown $U2:$U2 $H2/vlt-work
 
 # ---- running things as a user ---------------------------------------------
+PRE=()   # a prefix run as root before xexec (a private mount namespace: LOGPRE)
 # RUN user cwd [xexec options] PROG ARGS...   -> $RC, $OUT, $ERR (stdin /dev/null)
 RUN() {
 	local u=$1 d=$2
 	shift 2
-	timeout 30 "$XEXEC" -u "$u" -c "$d" -e PATH=/usr/local/bin:/usr/bin:/bin -e HOME=/home/$u \
+	timeout 30 "${PRE[@]}" "$XEXEC" -u "$u" -c "$d" -e PATH=/usr/local/bin:/usr/bin:/bin -e HOME=/home/$u \
 		-e USER=$u -e LOGNAME=$u "$@" >"$W/out" 2>"$W/err" <"${STDIN:-/dev/null}"
 	RC=$?
 	OUT=$(cat "$W/out")
@@ -382,20 +390,31 @@ fi
 L "$R/bin/$SA" /bin/sh -c 'ls /proc/$$/fd'
 expect "the launcher leaves no fd of its own" eq "$(echo $OUT)" "0 1 2"
 
-# audit line (only when no syslog daemon owns /dev/log)
-if [ ! -e /dev/log ]; then
-	"$XEXEC" loglisten /dev/log 5 "audit-me-$$" >"$W/log" 2>&1 &
+# audit records, through a stand-in /dev/log: the machine's own when no
+# syslog daemon has one, else a socket bound over /dev/log in a private mount
+# namespace of the launch (LOGPRE)
+LOGSOCK=/dev/log
+LOGPRE=()
+if [ -e /dev/log ]; then
+	LOGSOCK=$W/log.sock
+	LOGPRE=(unshare -m --propagation slave /bin/sh -c 'mount --bind "$0" /dev/log && exec "$@"' "$W/log.sock")
+fi
+log_start() { # xexec log mode and its arguments after the socket path
+	local mode=$1
+	shift
+	rm -f "$W/log"
+	"$XEXEC" "$mode" "$LOGSOCK" "$@" >"$W/log" 2>&1 &
 	logpid=$!
 	for _ in $(seq 50); do grep -q ready "$W/log" && break; sleep 0.1; done
-	L "$R/bin/$SA" /bin/echo "audit-me-$$"
-	wait $logpid
-	rm -f /dev/log
-	line=$(grep 'vsys\[' "$W/log")
-	OUT=${line:-}
-	audit_ok() { has "$OUT" "<86>" && has "$OUT" "vsys[" &&
-		has "$OUT" "user=$U1 uid=$(id -u $U1) system=$SA command=/bin/echo audit-me-$$ cwd=$H1/vlt-work"; }
-	expect "one audit line (authpriv.info): user, system, command, cwd" audit_ok
-fi
+	PRE=("${LOGPRE[@]}")
+}
+log_end() { PRE=(); wait $logpid; rm -f "$LOGSOCK"; OUT=$(grep -v '^ready' "$W/log"); }
+log_start loglisten 5 "audit-me-$$"
+L "$R/bin/$SA" /bin/echo "audit-me-$$"
+log_end
+audit_ok() { has "$OUT" "<86>" && has "$OUT" "vsys[" &&
+	has "$OUT" "result=allowed user=$U1 uid=$(id -u $U1) system=$SA cwd=$H1/vlt-work command=\"/bin/echo audit-me-$$\""; }
+expect "one audit record (authpriv.info): user, system, cwd, command" audit_ok
 
 # bind= below a system directory (/srv/...): bound inside each prepared namespace
 mkdir -p /srv/vlt-proj "$W/trees/a/srv/vlt-proj" && echo shared-proj >/srv/vlt-proj/f &&
@@ -560,7 +579,7 @@ expect "LD_LIBRARY_PATH, GCONV_PATH, LD_AUDIT absent inside" eq "$RC:$(echo "$OU
 L -e IFS=x -e BASH_ENV=/tmp/x -e ENV=/tmp/x -e SHELLOPTS=xtrace -e PS4='$(touch /tmp/vsys-lt-ps4)' \
 	-e GLIBC_TUNABLES=glibc.malloc.check=3 -e MALLOC_CHECK_=3 -e TMPDIR=/x -e TZDIR=/x -e NLSPATH=/x \
 	-e HOSTALIASES=/x -e LOCPATH=/x -e RES_OPTIONS=x -e KEEP=1 "$R/bin/$SA" /usr/bin/env
-expect "shell hooks and glibc's unsecure variables removed, others kept" eq "$RC:$(echo "$OUT" | grep -vE '^(PATH|HOME|USER|LOGNAME)=' | sort | tr '\n' ' ')" "0:KEEP=1 "
+expect "shell hooks and glibc's unsecure variables removed, others kept" eq "$RC:$(echo "$OUT" | grep -vE '^(PATH|HOME|USER|LOGNAME|VSYS_SYSTEM)=' | sort | tr '\n' ' ')" "0:KEEP=1 "
 L -E NOEQUALS -E =weird -e GOOD=1 "$R/bin/$SA" /usr/bin/env
 expect "entries that are not NAME=VALUE removed" eq "$RC:$(echo "$OUT" | grep -cE 'NOEQUALS|weird'):$(echo "$OUT" | grep -c GOOD=1)" "0:0:1"
 rm -f /tmp/vsys-lt-preload.* /tmp/vsys-lt-ps4
@@ -739,6 +758,180 @@ else
 fi
 L "$R/bin/$SA" /bin/sh -c "touch /etc/vsys-lt-owned 2>/dev/null; ls /etc/vsys-lt-owned 2>&1"
 expect "the system tree stays read-only / not writable by the caller" eval '! [ -e $W/trees/a/etc/vsys-lt-owned ]'
+
+# ---- the system's own paths (namespace mode, issue 11) ----------------------
+if [ "$LINK_MODE" = namespace ]; then
+	say "# the system's own tree at /"
+	L "$R/bin/$SA" /bin/sh -c 'ls -A / | tr "\n" " "'
+	expect "ls -A / shows the system's top-level entries, nothing added" eq "$OUT" "$(ls -A "$W/trees/a" | tr '\n' ' ')"
+	L "$R/bin/$SA" /bin/sh -c 'stat -c %F /usr /etc /bin; cd /usr/lib && pwd -P; readlink -f /bin/sh; cd /etc && /bin/pwd'
+	expect "directories are directories, the tree's symlinks stay, pwd -P and readlink -f give the system's paths" \
+		eq "$(echo $OUT)" "directory directory symbolic link /usr/lib $(readlink -f /bin/sh) /etc"
+	L "$R/bin/$SA" /bin/sh -c 'cut -d" " -f5 /proc/self/mountinfo | grep -cE "^/(\.link|\.root|\.ns|\.var|OS)(/|$)"; readlink /proc/self/cwd /proc/self/root; df -P /etc | tail -1 | awk "{print \$6}"'
+	expect "no vsys-private name at a mount point; cwd, root and df as on the system" eq "$(echo $OUT)" "0 $H1/vlt-work / /"
+	L -e VSYS_SYSTEM=forged "$R/bin/$SA" /bin/sh -c 'echo "$VSYS_SYSTEM"'
+	expect "VSYS_SYSTEM names the system inside (the caller's value replaced)" eq "$RC:$OUT" "0:$SA"
+	STDIN=<(printf 'echo "$VSYS_SYSTEM"\n') L -e VSYS_SYSTEM=forged "$R/bin/$AL" -sh
+	expect "VSYS_SYSTEM in a login shell, the system's name through an alias" eq "$RC:$OUT" "0:$SA"
+
+	# finding 7: a hostile tree whose /var is a symlink into the users' /home
+	SH=vlt-h
+	mkdir -p "$W/trees/h"/{usr,etc,home,tmp,proc,dev,sys,run} $H2/vlt-victim/tmp
+	chown -R $U2:$U2 $H2/vlt-victim
+	echo victim-file >$H2/vlt-victim/tmp/mine && chown $U2 $H2/vlt-victim/tmp/mine
+	ln -s /home/$U2/vlt-victim "$W/trees/h/var"
+	mkdir -p "$W/trees/h/home/$U2/vlt-victim/tmp"  # the tree's own copy of the path
+	cp /etc/passwd /etc/group "$W/trees/h/etc/"
+	mkdir -p "$R/$SH" && mount --bind "$W/trees/h" "$R/$SH" && mount --make-private "$R/$SH" &&
+		UNDO+=("$VIEW release $SH; umount -l $R/$SH; rmdir $R/$SH; rm -f $R/etc/systems/$SH $R/bin/$SH")
+	write_record $SH "$W/trees/h"
+	ln -sfn bin "$R/bin/$SH"
+	OUT=$("$VIEW" prepare $SH 2>&1)
+	RC=$?
+	expect "a tree whose /var points into /home: prepare refused with one line" eval \
+		'[ "$RC" = 1 ] && [ "$(echo "$OUT" | grep -c "")" -le 2 ] && has "$OUT" "lands on /home of the system'"'"'s tree"'
+	expect "...and the system is not prepared" eval '! mountpoint -q "$R/.ns/$SH"'
+	RUN $U2 $H2 "$R/bin/$SH" cat $H2/vlt-victim/tmp/mine
+	expect "...so the victim's directory is not covered in that system" eval \
+		'[ "$RC:$OUT" = "0:victim-file" ] || { [ "$RC" = 125 ] && has "$ERR" "not prepared"; }'
+
+	# finding 8: refresh mounts the new copy beneath the old, then detaches the old
+	groupadd vsys-lt-wgrp && UNDO+=("groupdel vsys-lt-wgrp")
+	"$VIEW" refresh $SA
+	L /bin/sh -c "$R/bin/$SA sh -c 'm=0; for i in \$(seq 4000); do grep -q ^vsys-lt-wgrp: /etc/group || m=\$((m+1)); done; echo \$m'" &
+	bgpid=$!
+	nref=0
+	while [ $nref -lt 2000 ] && kill -0 $bgpid 2>/dev/null; do "$VIEW" refresh $SA; nref=$((nref + 1)); done
+	wait $bgpid
+	OUT=$(cat "$W/out")
+	expect "$nref refreshes while 4000 reads of /etc/group run: every read sees the host's file (misses: $OUT)" eq "$OUT" 0
+	n_in=$(nsenter --mount="$R/.ns/$SA" grep -c " /etc/group " /proc/self/mountinfo)
+	if [ "$(uname -r | cut -d. -f1)" -ge 7 ] || { [ "$(uname -r | cut -d. -f1)" = 6 ] && [ "$(uname -r | cut -d. -f2)" -ge 5 ]; }; then
+		expect "...and the refreshes leave one bind on /etc/group" eq "$n_in" 1
+	fi
+	groupdel vsys-lt-wgrp && unset 'UNDO[-1]'
+
+	# finding 10: bind= paths are taken literally (no symlink on the way)
+	mkdir -p /srv/vlt-real/d && ln -sfn vlt-real /srv/vlt-lnk && UNDO+=("rm -rf /srv/vlt-real /srv/vlt-lnk")
+	{ cat "$W/conf.bind"; echo "bind=/srv/vlt-lnk/d"; } >"$CONF.lt" && chmod 644 "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
+	UNDO+=("cp -a $W/conf.bind $CONF.lt && mv -f $CONF.lt $CONF; [ -s $W/conf.bind ] || rm -f $CONF")
+	OUT=$("$VIEW" shared-up 2>&1)
+	RC=$?
+	cp -a "$W/conf.bind" "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
+	[ -s "$W/conf.bind" ] || rm -f "$CONF"
+	unset 'UNDO[-1]'
+	expect "bind= through a symlink (a user could redirect root's mount): refused" eval \
+		'[ "$RC" = 1 ] && has "$OUT" "/srv/vlt-lnk/d: a symlink on the way"'
+	# finding 10: shared-up makes the host's / shared only until shared-down
+	# (in a private mount namespace of the test's own, with its own R/.ns, R/.var)
+	OUT=$(unshare -m --propagation private /bin/sh -c "
+		umount -R -l $R/.root/* 2>/dev/null; umount -l $R/.ns 2>/dev/null
+		mount -t tmpfs vlt-ns $R/.ns && mount -t tmpfs vlt-var $R/.var || exit 9
+		$VIEW shared-up || exit 8
+		findmnt -no PROPAGATION /
+		$VIEW shared-down || exit 7
+		findmnt -no PROPAGATION /; ls $R/.var")
+	RC=$?
+	expect "shared-down puts the host's / back to private (shared-up had made it shared)" eq "$RC:$(echo $OUT)" "0:shared private"
+fi
+
+# ---- the review of issue 12: each case failed on the build of 614a915 ------
+say "# review findings (issue 12)"
+# 2: every value a user controls is escaped; a record is one line
+FORGE=$'a\n<86>vsys[1]: user=root uid=0 system='$SA' command=/bin/rm -rf /srv/data'
+mkdir -p "$H1/vlt-work/$FORGE" && chown -R $U1 "$H1/vlt-work/a"$'\n'*
+log_start loglisten 5 "audit-forge-$$"
+RUN $U1 "$H1/vlt-work/$FORGE" "$R/bin/$SA" /bin/echo "audit-forge-$$" $'x\ny' '"q"'
+log_end
+forge_ok() {
+	[ "$RC" = 0 ] && [ "$(printf '%s\n' "$OUT" | grep -c '')" = 1 ] &&
+		has "$OUT" "cwd=\"$H1/vlt-work/a\\x0a<86>vsys[1]: user=root" && has "$OUT" 'x\x0ay \"q\""'
+}
+expect "2: a cwd holding a newline and a forged record stays one escaped line" forge_ok
+rm -rf "$H1/vlt-work/a"$'\n'*
+# 3: refusals leave a record too, with the reason
+log_start loglisten 5 "audit-ref-$$"
+L "$R/bin/$SF" /bin/echo "audit-ref-$$"
+log_end
+expect "3: a users= refusal is recorded (authpriv.notice, result=refused, the reason)" eval \
+	'[ "$RC" = 125 ] && has "$OUT" "<85>vsys[" && has "$OUT" "result=refused reason=\"$SF: permission denied for user $U1\" user=$U1"'
+log_start loglisten 5 "audit-unk-$$"
+LA vlt-nosuch /bin/echo "audit-unk-$$"
+log_end
+expect "3: an unknown name is recorded as refused" eval \
+	'[ "$RC" = 125 ] && has "$OUT" "result=refused reason=\"vlt-nosuch: no such system\"" && has "$OUT" "alias=vlt-nosuch"'
+log_start loglisten 5 "audit-cwd-$$" 2
+RUN $U1 "$W/hostonly" "$R/bin/$SA" /bin/echo "audit-cwd-$$"
+log_end
+expect "3: a cwd not visible in the system is recorded as refused" eval \
+	'[ "$RC" = 125 ] && has "$OUT" "result=refused reason=\"$W/hostonly: not visible in $SA\""'
+# 4: a syslog that does not read (its queue full) must not hold launches
+log_start logstall 6
+t0=$(date +%s%N)
+L "$R/bin/$SA" /bin/echo not-held
+t1=$(date +%s%N)
+log_end
+ms=$(((t1 - t0) / 1000000))
+expect "4: a full /dev/log queue holds a launch at most briefly (${ms} ms; bound 100 ms)" eval \
+	'[ "$RC" = 0 ] && [ $ms -lt 2000 ]'
+# 5: started in a chroot jail holding only R and /etc, the launcher must not leave it
+J=$W/jail
+mkdir -p "$J$R" "$J/etc" "$J/proc"
+cp -a /etc/passwd /etc/group "$J/etc/"
+mount --rbind "$R" "$J$R" && mount --make-rslave "$J$R" && UNDO+=("umount -R -l $J$R")
+mount -t proc proc "$J/proc" && UNDO+=("umount -l $J/proc")
+OUT=$(timeout 20 chroot --userspec=$U1:$U1 "$J" "$R/bin/$SA" /bin/ls /home 2>"$W/err"); RC=$?
+ERR=$(cat "$W/err")
+expect "5: a launch from a chroot jail (with /proc) is refused, one line" eval \
+	'[ "$RC" = 125 ] && [ -z "$OUT" ] && [ "$ERR" = "vsys: refused in a chroot: the root directory is not the host'"'"'s" ]'
+umount -l "$J/proc" && unset 'UNDO[-1]'
+OUT=$(timeout 20 chroot --userspec=$U1:$U1 "$J" "$R/bin/$SA" /bin/ls /home 2>"$W/err"); RC=$?
+ERR=$(cat "$W/err")
+expect "5: ...and without /proc in the jail" eval '[ "$RC" = 125 ] && [ -z "$OUT" ] && has "$ERR" "vsys: cannot check the root directory"'
+umount -R -l "$J$R" && unset 'UNDO[-1]'
+# 6: no privileged wait on the caller's fds: stdin on a FUSE file whose poll never answers
+mkdir -p "$W/fuse"
+"$XEXEC" fusestall "$W/fuse" 12 >"$W/fuse.log" 2>&1 &
+fusepid=$!
+for _ in $(seq 50); do grep -q ready "$W/fuse.log" && break; sleep 0.1; done
+if grep -q ready "$W/fuse.log"; then
+	t0=$(date +%s%N)
+	timeout 8 "$XEXEC" -u $U1 -c $H1/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SA" /bin/echo not-stalled \
+		<"$W/fuse/f" >"$W/out" 2>"$W/err"
+	RC=$?
+	t1=$(date +%s%N)
+	OUT=$(cat "$W/out")
+	expect "6: stdin on a stalled FUSE file does not hold the launcher ($(((t1 - t0) / 1000000)) ms)" eq "$RC:$OUT" "0:not-stalled"
+else
+	bad "6: FUSE test server" "$(cat "$W/fuse.log")"
+fi
+kill $fusepid 2>/dev/null
+wait $fusepid 2>/dev/null
+umount -l "$W/fuse" 2>/dev/null
+# 9: the root getent(1) child gets none of the caller's process state: a
+# launcher built from these sources with getent replaced by a probe
+{
+	echo '#!/bin/sh'
+	echo "{ echo \"cwd=\$(pwd) core=\$(ulimit -c) umask=\$(umask)\"; grep -E '^(SigBlk|SigIgn):' /proc/self/status | tr -s '\\t' ' '; } >$W/probe.out"
+	echo 'exec /usr/bin/getent "$@"'
+} >"$W/getent-probe"
+chmod 755 "$W/getent-probe"
+mkdir -p "$W/nopw" && chmod 777 "$W/nopw"
+if cc -std=gnu11 -O1 -D_GNU_SOURCE -DVSYS_ROOT="\"$R\"" -DVSYS_GETENT="\"$W/getent-probe\"" -I"$NATIVE" \
+	-o "$W/probe-launcher" $(ls "$NATIVE"/*.c | grep -v /view.c) 2>"$W/cc.err"; then
+	cp -a "$R/bin/bin" "$W/bin.before-probe"
+	UNDO+=("install -m 4755 -o root -g root $W/bin.before-probe $R/bin/bin")
+	install -m 4755 -o root -g root "$W/probe-launcher" "$R/bin/bin"
+	timeout 30 "$XEXEC" -m -U 54321:54321 -c "$W/nopw" -e PATH=/usr/bin:/bin /bin/sh -c \
+		"ulimit -S -c unlimited 2>/dev/null || ulimit -S -c 1000; umask 077; trap '' INT QUIT; exec $R/bin/$SA /bin/true" \
+		>"$W/out" 2>"$W/err" </dev/null
+	install -m 4755 -o root -g root "$W/bin.before-probe" "$R/bin/bin" && unset 'UNDO[-1]'
+	OUT=$(tr '\n' ' ' <"$W/probe.out" 2>/dev/null)
+	expect "9: the getent child runs in /, core limit 0, umask 0022, no signal blocked or ignored" eq \
+		"$OUT" "cwd=/ core=0 umask=0022 SigBlk: 0000000000000000 SigIgn: 0000000000000000 "
+else
+	bad "9: build of the probe launcher" "$(head -3 "$W/cc.err")"
+fi
 
 # ---- done -------------------------------------------------------------------
 say "launcher: $PASS passed, $FAIL failed ($LINK_MODE mode)"

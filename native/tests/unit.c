@@ -1,9 +1,17 @@
-/* unit.c - tests of the pure helpers: record parser, name checks, option parsing */
+/* unit.c - tests of the pure helpers: record parser, name checks, option parsing,
+ * the passwd/group parsers, group lists, the selection file, the fd-closing fallback */
+#include "enter.h"
 #include "names.h"
+#include "userdb.h"
 #include "record.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,6 +320,153 @@ static void test_invocation(void)
 	CHECK(parse_invocation(1, a12, NULL, &inv) != NULL);
 }
 
+/* --- userdb.c: the passwd and group parsers ------------------------------ */
+static int pw_find(const char *db, unsigned uid, struct userdb_user *u)
+{
+	return userdb_passwd_find(db, strlen(db), (uid_t)uid, u);
+}
+
+static void test_userdb(void)
+{
+	struct userdb_user u;
+	gid_t g;
+	char big[5000];
+	const char *db = "# comment\n+nis:x:0:0::/:/bin/sh\nroot:x:0:0:root:/root:/bin/bash\n"
+			 "bad:x:12a:0::/:/bin/sh\nshort:x:13:0\nlong:x:14:0::/:/bin/sh:extra\n"
+			 "alice:x:1000:1000:Alice:/home/alice:/bin/zsh\ndup:x:1000:5::/x:/bin/sh\n"
+			 "nohome:x:1001:1001:::\n:x:1002:0::/:/bin/sh\nbig:x:4294967296:0::/:/bin/sh\n"
+			 "last:x:1003:7::/home/last:/bin/sh";
+
+	CHECK(pw_find(db, 0, &u) && strcmp(u.name, "root") == 0 && strcmp(u.shell, "/bin/bash") == 0);
+	CHECK(pw_find(db, 1000, &u) && strcmp(u.name, "alice") == 0 && u.gid == 1000 &&
+	      strcmp(u.home, "/home/alice") == 0);             /* first entry wins */
+	CHECK(pw_find(db, 1001, &u) && strcmp(u.home, "/") == 0 && strcmp(u.shell, "/bin/sh") == 0);
+	CHECK(!pw_find(db, 12, &u));                            /* non-decimal id */
+	CHECK(!pw_find(db, 13, &u));                            /* 4 fields */
+	CHECK(!pw_find(db, 14, &u));                            /* 8 fields */
+	CHECK(!pw_find(db, 1002, &u));                          /* empty name */
+	CHECK(!pw_find(db, 4294967295u, &u)); /* the > 32-bit id is skipped, not wrapped */
+	CHECK(pw_find(db, 1003, &u) && strcmp(u.name, "last") == 0); /* no final '\n' */
+	CHECK(userdb_passwd_find("a:x:5:5::/h:/s\n", 3, 5, &u) == 0); /* len bounds the scan */
+	CHECK(userdb_passwd_find("a:x:5:5::/h\0:/s\n", 15, 5, &u) == 0); /* NUL in a field */
+	memset(big, 'a', sizeof big);
+	memcpy(big, "x:x:9:9::", 9);
+	big[sizeof big - 1] = '\n';
+	CHECK(userdb_passwd_find(big, sizeof big, 9, &u) == 0);  /* home too long for the struct */
+
+	CHECK(userdb_group_find("a:x:1:\nvsys:x:42:u1,u2\n", 23, "vsys", &g) && g == 42);
+	CHECK(!userdb_group_find("vsys:x:4x:\n", 11, "vsys", &g));
+	CHECK(!userdb_group_find("vsysx:x:4:\n", 11, "vsys", &g));
+	CHECK(!userdb_group_find("vsy:x:4:\n", 9, "vsys", &g));
+	CHECK(!userdb_group_find("+vsys:x:4:\n", 11, "vsys", &g));
+	CHECK(!userdb_group_find("vsys:x:4:a:b\n", 13, "vsys", &g));
+	CHECK(userdb_group_find("vsys:x:4\n", 9, "vsys", &g) && g == 4);
+	CHECK(!userdb_group_find(":x:4:\n", 6, "", &g));
+}
+
+/* --- enter.c: group lists, the selection file ----------------------------- */
+static void test_groups(void)
+{
+	gid_t a[] = { 3, 1, 2 }, b[] = { 1, 2, 3 }, c[] = { 1, 1, 2 }, d[] = { 1, 2, 2 };
+
+	CHECK(vsys_groups_equal(a, 3, b, 3));
+	CHECK(!vsys_groups_equal(a, 3, b, 2));
+	CHECK(!vsys_groups_equal(c, 3, d, 3)); /* same count, same members, other multiset */
+	CHECK(!vsys_groups_equal(a, 3, c, 3));
+	CHECK(vsys_groups_equal(a, 0, b, 0));
+}
+
+static int selection_in(const char *dir, const char *body, mode_t mode, char *name)
+{
+	char path[512];
+	int fd, r;
+
+	snprintf(path, sizeof path, "%s/.vsys", dir);
+	if (body) { /* NULL: use what is there */
+		unlink(path);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || write(fd, body, strlen(body)) < 0)
+			return -9;
+		close(fd);
+		chmod(path, mode);
+	}
+	fd = open(dir, O_PATH | O_DIRECTORY);
+	r = vsys_read_selection(fd, ".vsys", geteuid(), name, NAME_MAX_LEN + 1, err, sizeof err);
+	close(fd);
+	return r;
+}
+
+static void test_selection(void)
+{
+	char dir[] = "/tmp/vsys-unit.XXXXXX", name[NAME_MAX_LEN + 1], path[600], *big;
+	int fd;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(selection_in(dir, NULL, 0, name) == 0);
+	CHECK(selection_in(dir, "deb12\nignored\n", 0600, name) == 1 && strcmp(name, "deb12") == 0);
+	CHECK(selection_in(dir, "deb12 \r\n", 0644, name) == 1 && strcmp(name, "deb12") == 0);
+	CHECK(selection_in(dir, "deb12", 0644, name) == 1 && strcmp(name, "deb12") == 0);
+	CHECK(selection_in(dir, "../x\n", 0600, name) < 0 && strstr(err, "invalid name"));
+	CHECK(selection_in(dir, "\n", 0600, name) < 0 && strstr(err, "empty name"));
+	CHECK(selection_in(dir, "bin\n", 0600, name) < 0 && strstr(err, "reserved"));
+	CHECK(selection_in(dir, "deb12\n", 0620, name) < 0 && strstr(err, "writable by group"));
+	CHECK(selection_in(dir, "deb12\n", 0602, name) < 0 && strstr(err, "writable by group"));
+	big = malloc(VSYS_SELECTION_MAX + 2);
+	memset(big, 'a', VSYS_SELECTION_MAX + 1);
+	big[VSYS_SELECTION_MAX + 1] = '\0';
+	CHECK(selection_in(dir, big, 0600, name) < 0 && strstr(err, "larger than"));
+	free(big);
+	/* a NUL byte */
+	snprintf(path, sizeof path, "%s/.vsys", dir);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0 && write(fd, "ab\0c\n", 5) == 5);
+	close(fd);
+	fd = open(dir, O_PATH | O_DIRECTORY);
+	CHECK(vsys_read_selection(fd, ".vsys", geteuid(), name, sizeof name, err, sizeof err) < 0 &&
+	      strstr(err, "NUL"));
+	/* not owned by the user */
+	CHECK(vsys_read_selection(fd, ".vsys", geteuid() + 1, name, sizeof name, err, sizeof err) < 0 &&
+	      strstr(err, "not owned by the user"));
+	CHECK(vsys_read_selection(fd, "../x", geteuid(), name, sizeof name, err, sizeof err) < 0);
+	close(fd);
+	/* a symlink, a FIFO, a directory */
+	unlink(path);
+	CHECK(symlink("/etc/hostname", path) == 0);
+	CHECK(selection_in(dir, NULL, 0, name) < 0 && strstr(err, "symlink"));
+	unlink(path);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK(selection_in(dir, NULL, 0, name) < 0 && strstr(err, "not a regular file"));
+	unlink(path);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK(selection_in(dir, NULL, 0, name) < 0 && strstr(err, "not a regular file"));
+	rmdir(path);
+	rmdir(dir);
+}
+
+/* --- util.c: the fd-closing fallback goes past the soft limit ------------- */
+static void test_close_fds_scan(void)
+{
+	struct rlimit old, low;
+	int d = open("/", O_RDONLY | O_DIRECTORY), f = open("/dev/null", O_RDONLY);
+
+	CHECK(d >= 0 && f >= 0 && dup2(d, 300) == 300 && dup2(f, 301) == 301);
+	close(d);
+	close(f);
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	low = old;
+	low.rlim_cur = 64; /* the soft limit below fd 300, the hard one above */
+	CHECK(old.rlim_max > 301 && setrlimit(RLIMIT_NOFILE, &low) == 0);
+	close_fds_scan(3, 1);
+	CHECK(fcntl(300, F_GETFD) < 0 && errno == EBADF); /* the directory: closed */
+	CHECK(fcntl(301, F_GETFD) >= 0);                  /* the file: kept */
+	close_fds_scan(3, 0);
+	CHECK(fcntl(301, F_GETFD) < 0);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
 int main(void)
 {
 	die_prefix = "unit";
@@ -322,6 +477,10 @@ int main(void)
 	test_names();
 	test_env();
 	test_invocation();
+	test_userdb();
+	test_groups();
+	test_selection();
+	test_close_fds_scan();
 	printf("native: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

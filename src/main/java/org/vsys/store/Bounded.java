@@ -1,0 +1,38 @@
+package org.vsys.store;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
+import org.vsys.core.ExitCode;
+
+/** A source's file read to at most max bytes: one more byte is a refusal (a source cannot fill the disk). */
+final class Bounded extends FilterInputStream {
+    private final long max;
+    private final String rel;
+    private long n;
+
+    Bounded(InputStream in, long max, String rel) {
+        super(in);
+        this.max = max;
+        this.rel = rel;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        int k = super.read(b, off, (int) Math.min(len, max - n + 1));
+        if (k > 0) {
+            n += k;
+            if (n > max) {
+                throw new PullSource.Refused(ExitCode.BAD_SOURCE, rel + ": larger than the " + max + " bytes it may have");
+            }
+        }
+        return k;
+    }
+}

@@ -1,0 +1,139 @@
+package org.vsys.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.vsys.core.ExitCode;
+import org.vsys.core.Lock;
+import org.vsys.core.VsysException;
+
+/**
+ * {@code vsys publish NAME DIR}: the commits of system NAME laid out in DIR as plain files that
+ * any web server can serve as they are, for {@link Pull}:
+ * <pre>
+ * DIR/objects/XX/REST.commit, .tree   the store's commit and tree objects, byte for byte
+ * DIR/content/XX/REST                 each file's content, by its content SHA-256 (the metadata is in the trees)
+ * DIR/refs/NAME                       the commits of NAME, oldest first (as the store's ref)
+ * </pre>
+ * Files are mode 0644 (directories 0755) owned by root, whatever the trees' own owners and modes:
+ * no setuid bit and nothing private reaches the web root. Each file is copied to a temp name in its
+ * directory and renamed, the ref last, so a reader never sees a half-written file or a ref whose
+ * objects are not there yet. Incremental: a file already in DIR is not copied again (its name is
+ * its hash).
+ */
+public final class Publish {
+    /** The outcome. */
+    public static final class Result {
+        public long commits;
+        public long copied;
+        public long copiedBytes;
+        public long present;
+    }
+
+    private final Store store;
+    private final Path dir;
+    private final Result result = new Result();
+    private final Set<String> seenTrees = new HashSet<>();
+    private final Set<String> seenContent = new HashSet<>();
+
+    public Publish(Store store, Path dir) {
+        this.store = store;
+        this.dir = dir;
+    }
+
+    public Result run(String system) throws VsysException {
+        try (Lock lock = store.lock()) {
+            List<String> commits = store.commits(system);
+            if (commits.isEmpty()) {
+                throw new VsysException(ExitCode.NO_SUCH, system, "has no snapshot to publish");
+            }
+            Files.createDirectories(dir);
+            for (String d : List.of("objects", "content", "refs")) {
+                mkdir(dir.resolve(d));
+            }
+            for (String c : commits) {
+                Commit cm = store.commit(c);
+                tree(cm.root);
+                copy(store.object(c, Store.COMMIT), Pull.objectName(c, Store.COMMIT));
+                result.commits++;
+            }
+            StringBuilder sb = new StringBuilder();
+            for (String c : commits) {
+                sb.append(c).append('\n');
+            }
+            Path tmp = dir.resolve("refs").resolve(".tmp." + system + "." + ProcessHandle.current().pid());
+            Files.write(tmp, sb.toString().getBytes(StandardCharsets.US_ASCII));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(tmp, dir.resolve("refs").resolve(system), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, "publish", dir + ": " + e.getMessage(), e);
+        }
+        return result;
+    }
+
+    private void tree(String id) throws IOException {
+        if (!seenTrees.add(id)) {
+            return;
+        }
+        for (Entry e : store.tree(id).entries) {
+            if (e.kind == 'd') {
+                tree(e.ref);
+            } else if (e.kind == 'f' && seenContent.add(e.contentHash())) {
+                String ch = e.contentHash();
+                copy(store.object(e.objectId(), Store.FILE), "content/" + ch.substring(0, 2) + "/" + ch.substring(2));
+            }
+        }
+        copy(store.object(id, Store.TREE), Pull.objectName(id, Store.TREE));
+    }
+
+    private void copy(Path from, String rel) throws IOException {
+        Path to = dir.resolve(rel);
+        if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+            result.present++;
+            return;
+        }
+        mkdir(to.getParent());
+        Path tmp = to.resolveSibling(".tmp." + to.getFileName() + "." + ProcessHandle.current().pid());
+        Files.deleteIfExists(tmp);
+        long n;
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+                FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            n = copy(in, out);
+        }
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
+        result.copied++;
+        result.copiedBytes += n;
+    }
+
+    /** Copies all of in (from its start) to out; returns the bytes copied. */
+    static long copy(FileChannel in, FileChannel out) throws IOException {
+        long size = in.size();
+        long n = 0;
+        while (n < size) {
+            long k = in.transferTo(n, size - n, out);
+            if (k <= 0) {
+                break;
+            }
+            n += k;
+        }
+        return n;
+    }
+
+    private static void mkdir(Path d) throws IOException {
+        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(d);
+            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+}
