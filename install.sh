@@ -201,6 +201,9 @@ printf '%s\n' '# vsys system record; written by vsys, read by the launcher; see 
     cwd_fallback=no hostfiles=passwd,group,hosts,resolv.conf,localtime >"$cds_sample/etc/systems/sample"
 printf '%s\n' '# vsys alias record; see vsys.conf(5)' version=1 name=sample-alias system=sample \
     >"$cds_sample/etc/aliases/sample-alias"
+# An apply plan too (the declaration parser, the plan and create's checks of a dir source).
+mkdir -p "$cds_sample/systems.d"
+printf '%s\n' "source=dir:$cds_sample/tree" aliases=sample-alias >"$cds_sample/systems.d/sample.conf"
 # A snapshot run too (the store's classes and JNA: about 0.1 s of every snapshot): the sample system
 # is a tiny tree bound on cds_sample/sample, as a system's root is mounted on R/NAME.
 cds_snap=()
@@ -211,7 +214,8 @@ if mount --bind "$cds_sample/tree" "$cds_sample/sample" 2>/dev/null; then
     cds_snap=("-Dvsys.root=$cds_sample snapshot sample" "-Dvsys.root=$cds_sample snapshot sample")
 fi
 if JAVA_FLAGS="$JVM_FLAGS" "$SRC/bench/mkcds.sh" "$LIBDIR/vsys.jsa" "$LIBDIR/*" org.vsys.cli.Main --help \
-        "-Dvsys.root=$cds_sample list" "-Dvsys.root=$cds_sample status" "${cds_snap[@]}" >/dev/null 2>&1; then
+        "-Dvsys.root=$cds_sample list" "-Dvsys.root=$cds_sample status" "${cds_snap[@]}" \
+        "-Dvsys.root=$cds_sample apply --dry-run --dir $cds_sample/systems.d" >/dev/null 2>&1; then
     CDS=" -XX:SharedArchiveFile=$LIBDIR/vsys.jsa"
 else
     say "no class-data archive: vsys starts slower"

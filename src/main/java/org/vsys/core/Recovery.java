@@ -86,13 +86,19 @@ public final class Recovery {
             return out;
         }
         boolean tookDown = false;
-        for (String n : records.systemNames()) {
-            SystemRecord rec;
+        // the records read on every core (at 1000 systems most of this pass), then looked at in order
+        List<String> names = records.systemNames();
+        SystemRecord[] read = new SystemRecord[names.size()];
+        java.util.stream.IntStream.range(0, read.length).parallel().forEach(i -> {
             try {
-                rec = records.system(n);
+                read[i] = records.system(names.get(i));
             } catch (VsysException e) {
-                continue; // a corrupt record is check's to report; it is never guessed at
+                read[i] = null; // a corrupt record is check's to report; it is never guessed at
             }
+        });
+        for (int i = 0; i < read.length; i++) {
+            String n = names.get(i);
+            SystemRecord rec = read[i];
             if (rec == null || rec.state() == SystemRecord.State.READY) {
                 continue;
             }
@@ -128,7 +134,7 @@ public final class Recovery {
      */
     public void takeDown(SystemRecord rec) throws VsysException {
         String name = rec.name();
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
         boolean mounted = MountTable.read().isMountPoint(dir.toString());
         if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -144,6 +150,8 @@ public final class Recovery {
             view.run(name, "release", name);
         }
         mounts.unmountAll(dir.toString(), true);
+        Layer layer = new Layer(inst, name);
+        mounts.unmountAll(layer.lowerMount().toString(), true);
         mounts.stopHelpers();
         mounts.writeHelpers(Map.of());
         Links.removeIfOurs(inst.link(name));
@@ -152,6 +160,7 @@ public final class Recovery {
             records.removeAlias(a.name());
         }
         mounts.removeDir();
+        layer.removeLowerMount();
         mounts.removeLocalTmpIfEmpty();
         records.removeSystem(name);
         debug.line(name + ": taken down");
