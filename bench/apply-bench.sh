@@ -6,12 +6,12 @@
 #                  extrapolated to N): target <= 60 s for N=1000 on 2 cores
 #   nothing to do  against `vsys list` at the same N systems, interleaved rounds, medians and
 #                  the ratio: target <= 1.5x
-#   removal        the N systems removed by an apply of an empty directory (reported only)
+#   removal        the N systems removed by an apply of the emptied directory (reported only)
 #
 #   bench/apply-bench.sh [--systems N] [--sample K] [--rounds R]    (defaults 1000, 20, 11)
 #
 # As root, with the installed vsys (or VSYS_CMD). Names vab<tag>-NNNN; everything made is removed
-# at the end, also on failure or Ctrl-C (apply of the empty directory, then vsys -d of leftovers).
+# at the end, also on failure or Ctrl-C (apply of the emptied directory, then vsys -d of leftovers).
 set -euo pipefail
 umask 022
 PROG=bench/apply-bench.sh
@@ -41,8 +41,7 @@ chmod 0755 "$WORK"
 TAG=$(basename "$WORK" | sed 's/.*\.//' | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9')
 PFX=vab$TAG-
 DECL=$WORK/decl
-EMPTY=$WORK/empty
-mkdir -p "$DECL" "$EMPTY" "$WORK/tree"/{bin,etc,tmp,var/tmp,usr/tmp,home,proc,dev,sys,run}
+mkdir -p "$DECL" "$WORK/tree"/{bin,etc,tmp,var/tmp,usr/tmp,home,proc,dev,sys,run}
 cp /bin/busybox "$WORK/tree/bin/"
 ln -s busybox "$WORK/tree/bin/sh"
 echo "ID=vsys-applybench" >"$WORK/tree/etc/os-release"
@@ -51,7 +50,8 @@ cleanup() {
     set +e
     trap - EXIT INT TERM
     [ $rc -ne 0 ] && say "failed or interrupted (status $rc): cleaning up"
-    "$VSYS" apply --dir "$EMPTY" >/dev/null 2>>"$WORK/cleanup.err"
+    find "$DECL" -maxdepth 1 -name '*.conf' -delete
+    "$VSYS" apply --dir "$DECL" >/dev/null 2>>"$WORK/cleanup.err"
     for n in $(ls "$R/etc/systems" 2>/dev/null | grep "^$PFX"); do "$VSYS" -d "$n" >/dev/null 2>>"$WORK/cleanup.err"; done
     if ls "$R/etc/systems" 2>/dev/null | grep -q "^$PFX"; then
         say "systems $PFX* left in place (see $WORK/cleanup.err)"
@@ -65,7 +65,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 now() { date +%s.%N; }
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 say "peer: vsys -c loop of $SAMPLE systems (then destroyed)"
@@ -97,9 +97,10 @@ NOOP=$(median <"$WORK/noop")
 LIST=$(median <"$WORK/list")
 total=$(ls "$R/etc/systems" | wc -l)
 
-say "removal of the $N systems (apply of an empty directory)"
+say "removal of the $N systems (apply of the emptied directory)"
+find "$DECL" -maxdepth 1 -name '*.conf' -delete
 t0=$(now)
-"$VSYS" apply --dir "$EMPTY" >/dev/null
+"$VSYS" apply --dir "$DECL" >/dev/null
 t1=$(now)
 REMOVE_MS=$(ms "$t0" "$t1")
 

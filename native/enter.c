@@ -309,6 +309,26 @@ out:
 	return r;
 }
 
+int vsys_load_config(struct vsys_entry *e)
+{
+	char err[256];
+	int rfd, etc, r;
+
+	if ((rfd = open_root(e)) < 0)
+		return -1;
+	etc = open_dir_at(e, rfd, "etc", R "/etc");
+	close(rfd);
+	if (etc < 0)
+		return -1;
+	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
+	close(etc);
+	if (r < 0)
+		return -1;
+	if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
+		return fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
+	return 0;
+}
+
 int vsys_load(struct vsys_entry *e, const char *name)
 {
 	const char *why = name_check(name);

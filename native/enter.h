@@ -117,6 +117,11 @@ const char *vsys_selection_parse(const char *buf, size_t n, char *name, size_t c
 int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, size_t cap,
 			char *err, size_t errlen);
 
+/* [root] Only vsys.conf (R, R/etc checked as vsys_load does) into
+ * e->config: for a front end that needs the default= before it has a name.
+ * A missing vsys.conf gives the defaults. */
+int vsys_load_config(struct vsys_entry *e);
+
 /* [root] name (checked by name_check) -> R, R/bin, R/etc (each root-owned,
  * not group/other writable, no symlink), vsys.conf, R/etc/systems/NAME or
  * the alias R/etc/aliases/NAME and its system; state must be ready. Keeps

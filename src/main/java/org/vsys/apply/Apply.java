@@ -78,8 +78,11 @@ public final class Apply {
         view.requirePresent("apply");
         records.ensureLayout();
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            long t0 = System.nanoTime();
             Recovery.atStart(inst, debug);
+            long t1 = System.nanoTime();
             Plan plan = Plan.compute(inst, decls, debug);
+            debug.line("apply: recovery " + (t1 - t0) / 1_000_000 + " ms, plan " + (System.nanoTime() - t1) / 1_000_000 + " ms");
             Steps.reach("apply.planned");
             List<Result> results = new ArrayList<>();
             List<Plan.Step> creates = new ArrayList<>();
@@ -130,7 +133,8 @@ public final class Apply {
             Steps.reach("apply.created");
             for (Plan.Step s : plan.steps()) {
                 if (s.kind() == Plan.Kind.ALIAS) {
-                    results.add(attempt(s, () -> aliases.aliasLocked(s.name(), s.system(), SystemRecord.DECLARED)));
+                    results.add(attempt(s, () -> aliases.aliasLocked(s.name(), s.system(),
+                            SystemRecord.declaredIn(decls.dir().toString()))));
                 }
             }
             Steps.reach("apply.aliased");
@@ -149,7 +153,7 @@ public final class Apply {
         if (now == null) {
             throw new VsysException(ExitCode.NO_SUCH, s.name(), "destroyed meanwhile");
         }
-        SystemRecord next = now.withAccess(s.desired()).withOrigin(SystemRecord.DECLARED);
+        SystemRecord next = now.withAccess(s.desired()).withOrigin(s.desired().origin());
         records.write(next);
         if (!now.hostfiles().equals(next.hostfiles()) && inst.isViewMounted(MountTable.read(), s.name())) {
             view.run(s.name(), "refresh", s.name());

@@ -98,83 +98,27 @@ public final class Plan {
         Create create = new Create(inst, debug);
         Map<String, List<AliasRecord>> aliasesBySystem = aliasesBySystem(records);
         Set<String> declaredNames = new HashSet<>();
-        for (Declaration d : decls.declared()) {
-            String name = d.name();
-            declaredNames.add(name);
-            int timeout = d.request().timeoutSeconds;
-            SystemRecord desired;
-            try {
-                desired = create.desired(d.request()).withOrigin(SystemRecord.DECLARED);
-            } catch (VsysException e) {
-                problems.add(d.locate(e) + e.what() + ": " + e.why());
-                continue;
-            }
-            SystemRecord current;
-            AliasRecord asAlias;
-            try {
-                current = records.system(name);
-                asAlias = current == null ? records.alias(name) : null;
-            } catch (VsysException e) {
-                steps.add(new Step(Kind.CONFLICT, name, e.why() + "; left as it is (vsys check)", null, null, false, null, timeout));
-                continue;
-            }
-            if (asAlias != null) {
-                steps.add(new Step(Kind.CONFLICT, name, "is an alias of " + asAlias.system() + "; not created", null, null,
-                        false, null, timeout));
-                continue;
-            }
-            if (current == null) {
-                steps.add(new Step(Kind.CREATE, name, "/ <- " + desired.root().source(), desired, null, false, null, timeout));
-            } else if (current.state() != SystemRecord.State.READY) {
-                steps.add(new Step(Kind.RECOVER, name, "interrupted " + (current.state() == SystemRecord.State.CREATING
-                        ? "create: rolled back, then created" : "destroy: completed, then created"), desired, current,
-                        false, null, timeout));
-            } else {
-                List<String> mountDiff = mountDifferences(current, desired);
-                List<String> accessDiff = accessDifferences(current, desired);
-                if (!mountDiff.isEmpty()) {
-                    steps.add(new Step(Kind.CHANGE, name, String.join("; ", mountDiff) + " (taken down and created again)",
-                            desired, current, true, null, timeout));
-                } else if (!accessDiff.isEmpty()) {
-                    steps.add(new Step(Kind.CHANGE, name, String.join("; ", accessDiff), desired, current, false, null, timeout));
-                } else {
-                    String missing = missing(inst, current, mountPoints);
-                    steps.add(missing == null ? new Step(Kind.LEAVE, name, "as declared", null, current, false, null, timeout)
-                            : new Step(Kind.REMOUNT, name, missing, null, current, false, null, timeout));
-                }
-            }
-            // aliases: the declared ones made, those recorded as declared and no longer declared removed
-            List<AliasRecord> have = aliasesBySystem.getOrDefault(name, List.of());
-            for (String a : d.aliases()) {
-                AliasRecord ar = null;
-                boolean clash = false;
-                try {
-                    ar = records.alias(a);
-                    clash = ar == null && records.systemExists(a);
-                } catch (VsysException e) {
-                    clash = true;
-                }
-                if (clash) {
-                    steps.add(new Step(Kind.CONFLICT, a, "alias of " + name + ": the name is taken by a system or a bad record",
-                            null, null, false, name, timeout));
-                } else if (ar == null) {
-                    steps.add(new Step(Kind.ALIAS, a, "-> " + name, null, null, false, name, timeout));
-                } else if (!ar.system().equals(name)) {
-                    steps.add(new Step(Kind.CONFLICT, a, "alias of " + name + ": is an alias of " + ar.system(), null, null,
-                            false, name, timeout));
-                } else if (!Links.isOurs(inst.link(a)) && current != null) {
-                    steps.add(new Step(Kind.REMOUNT, name, "alias link " + inst.link(a) + " missing", null, current, false,
-                            null, timeout));
-                }
-            }
-            for (AliasRecord ar : have) {
-                if (ar.declared() && !d.aliases().contains(ar.name())) {
-                    steps.add(new Step(Kind.UNALIAS, ar.name(), "-> " + name + " no longer declared", null, null, false, name,
-                            timeout));
-                }
+        String origin = SystemRecord.declaredIn(decls.dir().toString());
+        List<Declaration> all = decls.declared();
+        // each declaration against its record on its own (reads and the source checks), on every
+        // core; the steps then in declaration order
+        @SuppressWarnings("unchecked")
+        List<Step>[] stepsOf = new List[all.size()];
+        String[] problemOf = new String[all.size()];
+        java.util.stream.IntStream.range(0, all.size()).parallel().forEach(i -> {
+            List<Step> out = new ArrayList<>(2);
+            problemOf[i] = one(inst, records, create, all.get(i), origin, mountPoints, aliasesBySystem, out);
+            stepsOf[i] = out;
+        });
+        for (int i = 0; i < all.size(); i++) {
+            declaredNames.add(all.get(i).name());
+            steps.addAll(stepsOf[i]);
+            if (problemOf[i] != null) {
+                problems.add(problemOf[i]);
             }
         }
-        // declared before, no longer declared (a bad file keeps its system: only a missing file removes)
+        // declared here before, no longer declared (a bad file keeps its system: only a missing file
+        // removes; systems declared in another directory or made by hand are not this plan's)
         for (String n : records.systemNames()) {
             if (declaredNames.contains(n) || decls.mentions(n)) {
                 continue;
@@ -185,11 +129,89 @@ public final class Plan {
             } catch (VsysException e) {
                 continue; // corrupt: vsys check's to report; never removed on a guess
             }
-            if (rec != null && rec.declared()) {
+            if (rec != null && origin.equals(rec.origin())) {
                 steps.add(new Step(Kind.REMOVE, n, "no longer declared in " + decls.dir(), null, rec, false, null, 10));
             }
         }
         return new Plan(steps, problems);
+    }
+
+    /** The steps of one declaration into {@code steps}; returns its problem, or null. */
+    private static String one(Installation inst, Records records, Create create, Declaration d, String origin,
+            Set<String> mountPoints, Map<String, List<AliasRecord>> aliasesBySystem, List<Step> steps) {
+        String name = d.name();
+        int timeout = d.request().timeoutSeconds;
+        SystemRecord desired;
+        try {
+            desired = create.desired(d.request()).withOrigin(origin);
+        } catch (VsysException e) {
+            return d.locate(e) + e.what() + ": " + e.why();
+        }
+        SystemRecord current;
+        AliasRecord asAlias;
+        try {
+            current = records.system(name);
+            asAlias = current == null ? records.alias(name) : null;
+        } catch (VsysException e) {
+            steps.add(new Step(Kind.CONFLICT, name, e.why() + "; left as it is (vsys check)", null, null, false, null, timeout));
+            return null;
+        }
+        if (asAlias != null) {
+            steps.add(new Step(Kind.CONFLICT, name, "is an alias of " + asAlias.system() + "; not created", null, null,
+                    false, null, timeout));
+            return null;
+        }
+        if (current == null) {
+            steps.add(new Step(Kind.CREATE, name, "/ <- " + desired.root().source(), desired, null, false, null, timeout));
+        } else if (current.state() != SystemRecord.State.READY) {
+            steps.add(new Step(Kind.RECOVER, name, "interrupted " + (current.state() == SystemRecord.State.CREATING
+                    ? "create: rolled back, then created" : "destroy: completed, then created"), desired, current,
+                    false, null, timeout));
+        } else {
+            List<String> mountDiff = mountDifferences(current, desired);
+            List<String> accessDiff = accessDifferences(current, desired);
+            if (!mountDiff.isEmpty()) {
+                steps.add(new Step(Kind.CHANGE, name, String.join("; ", mountDiff) + " (taken down and created again)",
+                        desired, current, true, null, timeout));
+            } else if (!accessDiff.isEmpty()) {
+                steps.add(new Step(Kind.CHANGE, name, String.join("; ", accessDiff), desired, current, false, null, timeout));
+            } else {
+                String missing = missing(inst, current, mountPoints);
+                steps.add(missing == null ? new Step(Kind.LEAVE, name, "as declared", null, current, false, null, timeout)
+                        : new Step(Kind.REMOUNT, name, missing, null, current, false, null, timeout));
+            }
+        }
+        // aliases: the declared ones made, those recorded as declared and no longer declared removed
+        List<AliasRecord> have = aliasesBySystem.getOrDefault(name, List.of());
+        for (String a : d.aliases()) {
+            AliasRecord ar = null;
+            boolean clash = false;
+            try {
+                ar = records.alias(a);
+                clash = ar == null && records.systemExists(a);
+            } catch (VsysException e) {
+                clash = true;
+            }
+            if (clash) {
+                steps.add(new Step(Kind.CONFLICT, a, "alias of " + name + ": the name is taken by a system or a bad record",
+                        null, null, false, name, timeout));
+            } else if (ar == null) {
+                steps.add(new Step(Kind.ALIAS, a, "-> " + name, null, null, false, name, timeout));
+            } else if (!ar.system().equals(name)) {
+                steps.add(new Step(Kind.CONFLICT, a, "alias of " + name + ": is an alias of " + ar.system(), null, null,
+                        false, name, timeout));
+            } else if (!Links.isOurs(inst.link(a)) && current != null) {
+                steps.add(new Step(Kind.REMOUNT, name, "alias link " + inst.link(a) + " missing", null, current, false,
+                        null, timeout));
+            }
+        }
+        for (AliasRecord ar : have) {
+            if (origin.equals(ar.origin()) && !d.aliases().contains(ar.name())) {
+                steps.add(new Step(Kind.UNALIAS, ar.name(), "-> " + name + " no longer declared", null, null, false, name,
+                        timeout));
+            }
+        }
+        return null;
     }
 
     private static Map<String, List<AliasRecord>> aliasesBySystem(Records records) {
@@ -205,7 +227,7 @@ public final class Plan {
             }
         }
         return out;
-    }
+}
 
     /** What differs in what is mounted (filesystems, their sources and options, setuid): needs a new create. */
     static List<String> mountDifferences(SystemRecord current, SystemRecord desired) {
@@ -236,7 +258,7 @@ public final class Plan {
             out.add("setuid: " + yesNo(current.setuid()) + " -> " + yesNo(desired.setuid()));
         }
         return out;
-    }
+}
 
     /** What only the launcher reads (a new record is enough), and whether the record says it was declared. */
     static List<String> accessDifferences(SystemRecord current, SystemRecord desired) {
@@ -246,20 +268,22 @@ public final class Plan {
         diff(out, "cwd_fallback", yesNo(current.cwdFallback()), yesNo(desired.cwdFallback()));
         diff(out, "hostfiles", current.hostfiles(), desired.hostfiles());
         if (!current.declared()) {
-            out.add("made by hand: now declared (origin=declared)");
+            out.add("made by hand: now declared (origin=" + desired.origin() + ")");
+        } else if (!current.origin().equals(desired.origin())) {
+            out.add("origin: " + current.origin() + " -> " + desired.origin());
         }
         return out;
-    }
+}
 
     private static void diff(List<String> out, String key, String a, String b) {
         if (!Objects.equals(a, b)) {
             out.add(key + ": '" + a + "' -> '" + b + "'");
         }
-    }
+}
 
     private static String yesNo(boolean b) {
         return b ? "yes" : "no";
-    }
+}
 
     /** What of a recorded system is not there (from the mount table and names only), or null. */
     static String missing(Installation inst, SystemRecord rec, Set<String> mountPoints) {

@@ -1,5 +1,6 @@
 package org.vsys.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -10,6 +11,8 @@ import java.util.concurrent.Callable;
 import org.vsys.apply.Apply;
 import org.vsys.apply.Declarations;
 import org.vsys.apply.Plan;
+import org.vsys.core.Debug;
+import org.vsys.core.Installation;
 import org.vsys.core.Records;
 
 import picocli.CommandLine.Command;
@@ -36,12 +39,45 @@ final class ApplyCommand implements Callable<Integer> {
             + org.vsys.config.GlobalConfig.DEFAULT_DECLARATIONS + ").")
     Path dir;
 
+    PrintWriter out;
+    PrintWriter err;
+
     @Override
     public Integer call() throws Exception {
-        main.requireRoot("apply");
-        Path d = dir != null ? dir : Path.of(new Records(main.installation).config().declarations());
+        return execute(main.installation, main.out, main.err, main.debugSink());
+    }
+
+    /**
+     * {@code vsys apply} in its plain forms ({@code --dry-run}, {@code --json}, {@code --dir DIR}
+     * in any order, each at most once) without the picocli model of every command, as for
+     * {@code list}: null for anything else (picocli then parses it and reports errors).
+     */
+    static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) throws Exception {
+        ApplyCommand c = new ApplyCommand();
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--dry-run") && !c.dryRun) {
+                c.dryRun = true;
+            } else if (a.equals("--json") && !c.json) {
+                c.json = true;
+            } else if (a.equals("--dir") && c.dir == null && i + 1 < args.length && args[i + 1].startsWith("/")) {
+                c.dir = Path.of(args[++i]);
+            } else {
+                return null;
+            }
+        }
+        return c.execute(installation, out, err, Debug.off());
+    }
+
+    int execute(Installation installation, PrintWriter out, PrintWriter err, Debug debug) throws Exception {
+        this.out = out;
+        this.err = err;
+        Main.requireRoot(installation, "apply");
+        Path d = dir != null ? dir : Path.of(new Records(installation).config().declarations());
+        long t0 = System.nanoTime();
         Declarations decls = Declarations.read(d);
-        Apply apply = new Apply(main.installation, main.debugSink(), Apply.defaultThreads());
+        debug.line("apply: " + decls.declared().size() + " declarations read in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        Apply apply = new Apply(installation, debug, Apply.defaultThreads());
         List<Apply.Result> results;
         Plan plan;
         int code;
@@ -56,15 +92,15 @@ final class ApplyCommand implements Callable<Integer> {
             code = o.exitCode();
         }
         for (String p : plan.problems()) {
-            main.err.println("vsys: " + p);
+            err.println("vsys: " + p);
         }
         if (json) {
-            main.out.println(json(d, plan, results));
+            out.println(json(d, plan, results));
         } else {
             text(plan, results);
         }
-        main.err.flush();
-        main.out.flush();
+        err.flush();
+        out.flush();
         return code;
     }
 
@@ -87,15 +123,15 @@ final class ApplyCommand implements Callable<Integer> {
                 }
                 if (!r.ok()) {
                     failed++;
-                    main.err.println(r.failure().line());
+                    err.println(r.failure().line());
                 }
                 line(b, r.step(), result(r));
             }
         }
-        main.out.print(b);
+        out.print(b);
         int leave = count.getOrDefault(Plan.Kind.LEAVE, 0);
         if (plan.nothingToDo()) {
-            main.out.println("apply: nothing to do (" + leave + " system" + (leave == 1 ? "" : "s") + " as declared)");
+            out.println("apply: nothing to do (" + leave + " system" + (leave == 1 ? "" : "s") + " as declared)");
             return;
         }
         List<String> parts = new ArrayList<>();
@@ -108,7 +144,7 @@ final class ApplyCommand implements Callable<Integer> {
         if (failed > 0) {
             parts.add(failed + " not done");
         }
-        main.out.println("apply" + (dryRun ? " (dry run, nothing changed)" : "") + ": " + String.join(", ", parts));
+        out.println("apply" + (dryRun ? " (dry run, nothing changed)" : "") + ": " + String.join(", ", parts));
     }
 
     private static String result(Apply.Result r) {

@@ -92,6 +92,16 @@ public final class Main implements Runnable {
      * as through picocli; FastPathTest compares both paths.
      */
     static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) {
+        if (args.length > 0 && args[0].equals("apply")) {
+            try {
+                Integer code = ApplyCommand.fastPath(installation, out, err, args);
+                out.flush();
+                err.flush();
+                return code;
+            } catch (Exception ex) {
+                return fail(err, false, ex);
+            }
+        }
         if (args.length == 0 || args.length > 3) {
             return null;
         }

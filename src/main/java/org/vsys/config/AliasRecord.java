@@ -11,9 +11,9 @@ public record AliasRecord(String name, String system, String origin) {
         this(name, system, null);
     }
 
-    /** True if {@code vsys apply} made the alias from a declaration ({@code origin=declared}). */
+    /** True if {@code vsys apply} made the alias from a declaration ({@code origin=declared:DIR}). */
     public boolean declared() {
-        return SystemRecord.DECLARED.equals(origin);
+        return origin != null;
     }
 
     public byte[] toBytes() {

@@ -45,11 +45,20 @@ public final class SystemRecord {
     private final String hostfiles;
     /** view=: the absolute directory the system runs from instead of R/NAME (a snapshot checkout), or null. */
     private final String view;
-    /** origin=: {@link #DECLARED} for a system made by {@code vsys apply} from a declaration; null when made by hand. */
+    /**
+     * origin=: {@code declared:DIR} for a system made by {@code vsys apply} from a declaration in
+     * the directory DIR ({@link #declaredIn}); null when made by hand.
+     */
     private final String origin;
 
-    /** The value of {@code origin=} in the records of systems and aliases that {@code vsys apply} made. */
-    public static final String DECLARED = "declared";
+    /** The prefix of {@code origin=} in the records of systems and aliases that {@code vsys apply} made. */
+    public static final String DECLARED = "declared:";
+
+    /** The origin= of what {@code vsys apply} makes from the declarations in {@code dir}. */
+    public static String declaredIn(String dir) {
+        return DECLARED + dir;
+    }
+
     /** layer=persistent and its keys, or null (layer=none). */
     private final LayerSpec layer;
 
@@ -194,9 +203,9 @@ public final class SystemRecord {
         return origin;
     }
 
-    /** True if {@code vsys apply} made the system from a declaration ({@code origin=declared}). */
+    /** True if {@code vsys apply} made the system from a declaration ({@code origin=declared:DIR}). */
     public boolean declared() {
-        return DECLARED.equals(origin);
+        return origin != null;
     }
 
     /** The same record with origin= set to {@code o} (null: none). */
@@ -421,8 +430,8 @@ public final class SystemRecord {
     }
 
     static String originOf(String v, String where) throws RecordFormatException {
-        if (v != null && !v.equals(DECLARED)) {
-            throw new RecordFormatException(where + ": origin must be " + DECLARED + " when given");
+        if (v != null && (!v.startsWith(DECLARED + "/") || v.indexOf(' ') >= 0 || v.contains("/../") || v.endsWith("/.."))) {
+            throw new RecordFormatException(where + ": origin must be " + DECLARED + "DIR (an absolute path) when given");
         }
         return v;
     }

@@ -35,6 +35,20 @@ public final class Create {
     private final Records records;
     private final Debug debug;
 
+    private final Set<String> checkedSources = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** vsys.conf, read once per Create (an apply plans and creates many systems with one). */
+    private volatile GlobalConfig config;
+
+    private GlobalConfig config() throws VsysException {
+        GlobalConfig c = config;
+        if (c == null) {
+            c = records.config();
+            config = c;
+        }
+        return c;
+    }
+
     public Create(Installation inst, Debug debug) {
         this.inst = inst;
         this.records = new Records(inst);
@@ -159,7 +173,7 @@ public final class Create {
         if (r.timeoutSeconds < 1 || r.timeoutSeconds > 3600) {
             throw usage("--timeout", "must be between 1 and 3600 seconds");
         }
-        GlobalConfig cfg = records.config();
+        GlobalConfig cfg = config();
         MountContext ctx = context(name, cfg, r.timeoutSeconds);
 
         // cheap checks of every option first
@@ -332,7 +346,12 @@ public final class Create {
             throw bad(name, p);
         }
         for (FsEntry fs : ordered) {
-            Transport.of(fs.source().kind()).check(fs, ctx);
+            // a source checked once by this Create is not checked again (an apply of 1000 systems
+            // from a few trees or servers: a few path resolutions and host look-ups, not 1000)
+            if (!checkedSources.contains(fs.value())) {
+                Transport.of(fs.source().kind()).check(fs, ctx);
+                checkedSources.add(fs.value());
+            }
         }
         return new SystemRecord(name, SystemRecord.State.CREATING, SystemRecord.now(), ordered, r.suid,
                 r.users == null ? "" : r.users, r.groups == null ? "" : r.groups, r.cwdFallback, hostfiles, null, null, layer);
@@ -358,7 +377,7 @@ public final class Create {
     public SystemRecord createLocked(SystemRecord rec, int timeoutSeconds, boolean sharedUp) throws VsysException {
         String name = rec.name();
         ViewHelper view = new ViewHelper(inst, debug);
-        MountContext ctx = context(name, records.config(), timeoutSeconds);
+        MountContext ctx = context(name, config(), timeoutSeconds);
         SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Layer layer = new Layer(inst, name);
         {

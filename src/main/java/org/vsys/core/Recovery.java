@@ -86,13 +86,19 @@ public final class Recovery {
             return out;
         }
         boolean tookDown = false;
-        for (String n : records.systemNames()) {
-            SystemRecord rec;
+        // the records read on every core (at 1000 systems most of this pass), then looked at in order
+        List<String> names = records.systemNames();
+        SystemRecord[] read = new SystemRecord[names.size()];
+        java.util.stream.IntStream.range(0, read.length).parallel().forEach(i -> {
             try {
-                rec = records.system(n);
+                read[i] = records.system(names.get(i));
             } catch (VsysException e) {
-                continue; // a corrupt record is check's to report; it is never guessed at
+                read[i] = null; // a corrupt record is check's to report; it is never guessed at
             }
+        });
+        for (int i = 0; i < read.length; i++) {
+            String n = names.get(i);
+            SystemRecord rec = read[i];
             if (rec == null || rec.state() == SystemRecord.State.READY) {
                 continue;
             }

@@ -39,6 +39,10 @@ class PlanTest {
         records.ensureLayout();
     }
 
+    String here() {
+        return SystemRecord.declaredIn(decl.toString());
+    }
+
     void declare(String name, String text) throws Exception {
         Files.writeString(decl.resolve(name + ".conf"), text);
     }
@@ -73,16 +77,16 @@ class PlanTest {
         Plan p = plan();
         assertEquals(List.of("create web", "alias www"), steps(p));
         SystemRecord d = step(p, "web").desired();
-        assertEquals(SystemRecord.DECLARED, d.origin());
+        assertEquals(here(), d.origin());
         assertEquals("dir:" + srcA, d.root().source().toString());
         assertEquals(List.of("ro"), d.root().options());
     }
 
     @Test
     void optionChangeAndSourceChangeRecreateAccessChangeRewrites() throws Exception {
-        record("opt", srcA, "", SystemRecord.DECLARED);
-        record("src", srcA, "", SystemRecord.DECLARED);
-        record("acc", srcA, "", SystemRecord.DECLARED);
+        record("opt", srcA, "", here());
+        record("src", srcA, "", here());
+        record("acc", srcA, "", here());
         declare("opt", "source=dir:" + srcA + "\noptions=rw\n");
         declare("src", "source=dir:" + srcB + "\n");
         declare("acc", "source=dir:" + srcA + "\nusers=root\n");
@@ -95,7 +99,7 @@ class PlanTest {
 
     @Test
     void declaredAndWholeIsLeftButUnmountedIsRemounted() throws Exception {
-        record("web", srcA, "", SystemRecord.DECLARED);
+        record("web", srcA, "", here());
         declare("web", "source=dir:" + srcA + "\n");
         Plan p = plan();
         // nothing is mounted in the private root: the record is right, the mounts are not
@@ -106,10 +110,21 @@ class PlanTest {
 
     @Test
     void removedWhenNoLongerDeclaredButHandMadeLeftAlone() throws Exception {
-        record("old", srcA, "", SystemRecord.DECLARED);
+        record("old", srcA, "", here());
         record("hand", srcA, "", null);
         Plan p = plan();
         assertEquals(List.of("remove old"), steps(p));
+    }
+
+    @Test
+    void systemsDeclaredInAnotherDirectoryAreNotRemoved() throws Exception {
+        record("elsewhere", srcA, "", SystemRecord.declaredIn("/etc/vsys/systems.d"));
+        records.write(new AliasRecord("elsewhere-alias", "elsewhere", SystemRecord.declaredIn("/etc/vsys/systems.d")));
+        assertEquals(List.of(), steps(plan()));
+        declare("elsewhere", "source=dir:" + srcA + "\n");
+        Plan p = plan();
+        assertEquals(List.of("change elsewhere"), steps(p), "taken over by the directory that declares it now");
+        assertEquals("origin: declared:/etc/vsys/systems.d -> declared:" + decl, step(p, "elsewhere").detail());
     }
 
     @Test
@@ -118,12 +133,12 @@ class PlanTest {
         declare("hand", "source=dir:" + srcA + "\n");
         Plan p = plan();
         assertEquals(List.of("change hand"), steps(p));
-        assertEquals("made by hand: now declared (origin=declared)", step(p, "hand").detail());
+        assertEquals("made by hand: now declared (origin=declared:" + decl + ")", step(p, "hand").detail());
     }
 
     @Test
     void aBadDeclarationKeepsItsSystem() throws Exception {
-        record("web", srcA, "", SystemRecord.DECLARED);
+        record("web", srcA, "", here());
         declare("web", "source=dir:" + srcA + "\nbogus=1\n");
         declare("db", "source=dir:" + tmp.resolve("nonexistent") + "\n");
         Plan p = plan();
@@ -135,8 +150,8 @@ class PlanTest {
 
     @Test
     void aliasesAddedAndRemovedHandMadeAliasesKept() throws Exception {
-        record("web", srcA, "", SystemRecord.DECLARED);
-        records.write(new AliasRecord("old-alias", "web", SystemRecord.DECLARED));
+        record("web", srcA, "", here());
+        records.write(new AliasRecord("old-alias", "web", here()));
         records.write(new AliasRecord("hand-alias", "web"));
         declare("web", "source=dir:" + srcA + "\naliases=new-alias\n");
         Plan p = plan();

@@ -102,6 +102,22 @@ class FastPathTest {
     }
 
     @Test
+    void applyForms() throws Exception {
+        system("web1", "dir:/srv/web1", "", SystemRecord.DEFAULT_HOSTFILES);
+        Path decl = Files.createDirectory(tmp.resolve("systems.d"));
+        Path src = Files.createDirectories(tmp.resolve("trees/a"));
+        Files.writeString(decl.resolve("a.conf"), "source=dir:" + src + "\naliases=a1\n");
+        Files.writeString(decl.resolve("bad.conf"), "source=dir:" + src + "\nuser=x\n");
+        String d = decl.toString();
+        for (String[] args : List.of(new String[] {"apply", "--dry-run", "--dir", d},
+                new String[] {"apply", "--dir", d, "--dry-run", "--json"}, new String[] {"apply", "--dir", d},
+                new String[] {"apply", "--dry-run", "--dir", tmp.resolve("nonexistent").toString()})) {
+            assertSame(asRoot, args);
+            assertSame(new Installation(root, tmp, () -> 1000), args);
+        }
+    }
+
+    @Test
     void notRoot() throws Exception {
         system("web1", "dir:/srv/web1", "", SystemRecord.DEFAULT_HOSTFILES);
         everyForm(new Installation(root, tmp, () -> 1000));
@@ -114,7 +130,9 @@ class FastPathTest {
                 new String[] {"status", "a", "b"}, new String[] {"status", "--timeout", "5"},
                 new String[] {"status", "@file"}, new String[] {"status", "--"}, new String[] {"status", ""},
                 new String[] {"status", "-x"}, new String[] {"status", "a", "b", "c", "d"},
-                new String[] {"create", "x"}, new String[] {"-d", "x"})) {
+                new String[] {"create", "x"}, new String[] {"-d", "x"}, new String[] {"apply", "--dir", "rel"},
+                new String[] {"apply", "--dir"}, new String[] {"apply", "--dry-run", "--dry-run"},
+                new String[] {"apply", "--help"}, new String[] {"apply", "-x"})) {
             assertNull(Main.fastPath(asRoot, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args),
                     () -> String.join(" ", args));
         }

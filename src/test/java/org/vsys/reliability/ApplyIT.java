@@ -117,7 +117,8 @@ class ApplyIT {
         assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-a1"));
         assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-b"));
         assertEquals("0 alpha applyB", launch("ap-c", "cat", "/opt/a.txt"));
-        assertTrue(Files.readString(Rig.R.resolve("etc/systems/ap-b")).contains("\norigin=declared\n"));
+        assertTrue(Files.readString(Rig.R.resolve("etc/systems/ap-b")).contains("\norigin=declared:" + decl + "\n"));
+        assertTrue(Files.readString(Rig.R.resolve("etc/aliases/ap-a1")).contains("\norigin=declared:" + decl + "\n"));
         Rig.Result again = applyOk();
         assertEquals("apply: nothing to do (3 systems as declared)\n", again.out());
         Rig.Result json = apply("--json");
