@@ -993,12 +993,20 @@ static void attach_binds(const char *name, int sysfd, struct pending_bind *binds
 
 	guard_init(&g, sysfd);
 	for (i = 0; i < nb; i++) {
-		int fd = bind_target(name, sysfd, &g, &binds[i]);
-		if (fd >= 0) {
-			if (move_mount(binds[i].tree, "", fd, "",
-				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-				die_errno("bind on %s/%s", name, binds[i].rel);
+		int round;
+		for (round = 0; round < 3; round++) {
+			int fd = bind_target(name, sysfd, &g, &binds[i]), r;
+			if (fd < 0)
+				break;
+			r = move_mount(binds[i].tree, "", fd, "",
+				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 			close(fd);
+			if (r == 0)
+				break;
+			/* ENOENT: the target was replaced meanwhile (a rename in
+			 * the tree): look it up again */
+			if (errno != ENOENT || round == 2)
+				die_errno("bind on %s/%s", name, binds[i].rel);
 		}
 		close(binds[i].tree);
 	}
