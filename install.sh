@@ -8,6 +8,9 @@
 #   PREFIX/bin/vsys                      shell wrapper around the JVM
 #   PREFIX/share/vsys/lib/*.jar          the Java distribution
 #   PREFIX/lib/vsys/vsys-view            view helper, 0755 root, NOT setuid
+#   PREFIX/lib/security/pam_vsys.so      PAM session module, 0644 (pam_vsys(8)); NOT enabled
+#   PREFIX/lib/vsys/vsys_spank.so        Slurm SPANK plugin, 0644 (vsys-slurm(8)); NOT enabled
+#                                        (each only when built: libpam0g-dev / libslurm-dev installed)
 #   PREFIX/share/man/man{5,8}/*          man pages
 #   PREFIX/lib/systemd/system/vsys-apply.{service,path}   units of vsys apply (not enabled)
 #   PREFIX/share/bash-completion/completions/vsys
@@ -45,6 +48,7 @@ umask 022
 
 LIBDIR=$PREFIX/share/vsys/lib
 LIBEXEC=$PREFIX/lib/vsys
+PAMDIR=$PREFIX/lib/security
 MANIFEST=$PREFIX/share/vsys/installed-files
 COMPL=$PREFIX/share/bash-completion/completions/vsys
 
@@ -85,7 +89,7 @@ uninstall() {
         done <"$MANIFEST"
         rm -f -- "$MANIFEST"
     fi
-    rm -f -- "$PREFIX/bin/vsys" "$LIBEXEC/vsys-view" "$COMPL"
+    rm -f -- "$PREFIX/bin/vsys" "$LIBEXEC/vsys-view" "$COMPL" "$PAMDIR/pam_vsys.so" "$LIBEXEC/vsys_spank.so"
     [ -d "$LIBDIR" ] && find "$LIBDIR" -maxdepth 1 -type f \( -name '*.jar' -o -name vsys.jsa \) -delete
     # R: only the files install or vsys made, then empty directories
     rm -f -- "$R/bin/bin" "$R/etc/.lock"
@@ -107,7 +111,7 @@ uninstall() {
         [ -d "$x" ] && find "$x" -depth -mindepth 1 -type d -empty -xdev -delete 2>/dev/null || true
     done
     for x in "$R/.root" "$R/.var" "$R/.state" "$R/.ns" "$R/etc/systems" "$R/etc/aliases" "$R/etc" "$R/bin" "$R" \
-             "$LIBDIR" "$PREFIX/share/vsys" "$LIBEXEC"; do
+             "$LIBDIR" "$PREFIX/share/vsys" "$LIBEXEC" "$PAMDIR"; do
         [ -d "$x" ] && rmdir -- "$x" 2>/dev/null || true
     done
     if [ -d "$R" ]; then
@@ -170,6 +174,16 @@ for j in "$LIBDIR"/*.jar; do   # jars of an older version
     [ -n "${want[$(basename "$j")]:-}" ] || { rm -f -- "$j"; say "removed old $(basename "$j")"; }
 done
 inst 0755 "$VIEW" "$LIBEXEC/vsys-view"
+# the front ends other programs load (built by make when their headers are installed); installed,
+# never enabled: the admin adds the pam.d / plugstack.conf line (pam_vsys(8), vsys-slurm(8))
+for m in "pam_vsys.so $PAMDIR libpam0g-dev" "vsys_spank.so $LIBEXEC libslurm-dev"; do
+    set -- $m
+    if [ -f "$SRC/native/build/$1" ]; then
+        inst 0644 "$SRC/native/build/$1" "$2/$1"
+    else
+        say "$1 not built ($3 is not installed): not installed"
+    fi
+done
 
 JVM_FLAGS="-XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Dvsys.root=$R -Dvsys.libexec=$LIBEXEC"
 # A static class-data archive of the CLI's classes, made for exactly these jars and this JDK

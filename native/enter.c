@@ -102,7 +102,6 @@ int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, siz
 	const char *why;
 	struct stat st;
 	ssize_t n;
-	size_t len;
 	int fd;
 
 	if (!file[0] || strchr(file, '/'))
@@ -122,18 +121,34 @@ int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, siz
 	if (n < 0)
 		return fail_to(err, errlen, "~/%s: %s", file,
 			       errno == EFBIG ? "grew while read" : strerror(errno));
-	if (memchr(buf, '\0', (size_t)n))
-		return fail_to(err, errlen, "~/%s: contains a NUL byte", file);
-	len = strcspn(buf, "\n");
+	if ((why = vsys_selection_parse(buf, (size_t)n, name, cap)))
+		return fail_to(err, errlen, "~/%s: %s", file, why);
+	return 1;
+}
+
+const char *vsys_selection_parse(const char *buf, size_t n, char *name, size_t cap)
+{
+	char line[NAME_MAX_LEN + 2];
+	const char *why;
+	size_t len;
+
+	if (n > VSYS_SELECTION_MAX)
+		return "larger than 4096 bytes";
+	if (memchr(buf, '\0', n))
+		return "contains a NUL byte";
+	len = (const char *)memchr(buf, '\n', n) ? (size_t)((const char *)memchr(buf, '\n', n) - buf) : n;
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\r'))
 		len--;
-	buf[len] = '\0';
-	if ((why = name_check(buf)))
-		return fail_to(err, errlen, "~/%s: %s", file, why);
+	if (len > NAME_MAX_LEN)
+		return "name longer than 64 bytes";
+	memcpy(line, buf, len);
+	line[len] = '\0';
+	if ((why = name_check(line)))
+		return why;
 	if (len + 1 > cap)
-		return fail_to(err, errlen, "~/%s: name too long", file);
-	memcpy(name, buf, len + 1);
-	return 1;
+		return "name too long";
+	memcpy(name, line, len + 1);
+	return NULL;
 }
 
 int vsys_selection(struct vsys_entry *e, const char *file, char *name, size_t cap)
@@ -292,6 +307,26 @@ out:
 	close(systems);
 	close(etc);
 	return r;
+}
+
+int vsys_load_config(struct vsys_entry *e)
+{
+	char err[256];
+	int rfd, etc, r;
+
+	if ((rfd = open_root(e)) < 0)
+		return -1;
+	etc = open_dir_at(e, rfd, "etc", R "/etc");
+	close(rfd);
+	if (etc < 0)
+		return -1;
+	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
+	close(etc);
+	if (r < 0)
+		return -1;
+	if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
+		return fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
+	return 0;
 }
 
 int vsys_load(struct vsys_entry *e, const char *name)
@@ -499,32 +534,44 @@ out:
 int vsys_audit(const struct vsys_entry *e, const char *name, const char *prefix,
 	       char *const *argv, const char *refused)
 {
-	char line[32768], num[32];
-	size_t len = 0, cl;
+	static char line[VSYS_AUDIT_MAX];
+	size_t len;
 
 	if (!e->config.audit)
 		return 0;
+	len = vsys_audit_format(e, name, prefix, argv, refused, line, sizeof line);
+	return send_log(line, len);
+}
+
+size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const char *prefix,
+			 char *const *argv, const char *refused, char *line, size_t cap)
+{
+	char num[32];
+	size_t len = 0, cl;
+
+	if (cap < 64)
+		return 0;
 	if (!name)
 		name = e->asked;
-	snprintf(line, sizeof line, "<%d>vsys[%d]: ",
+	snprintf(line, cap, "<%d>vsys[%d]: ",
 		 LOG_AUTHPRIV | (refused ? LOG_NOTICE : LOG_INFO), (int)getpid());
 	len = strlen(line);
-	append_text(line, sizeof line, &len, refused ? "result=refused reason=" : "result=allowed");
+	append_text(line, cap, &len, refused ? "result=refused reason=" : "result=allowed");
 	if (refused)
-		append_value(line, sizeof line, &len, refused, 600);
-	append_text(line, sizeof line, &len, " user=");
-	append_value(line, sizeof line, &len, e->user.name, 256);
+		append_value(line, cap, &len, refused, 600);
+	append_text(line, cap, &len, " user=");
+	append_value(line, cap, &len, e->user.name, 256);
 	snprintf(num, sizeof num, " uid=%u", (unsigned)e->uid);
-	append_text(line, sizeof line, &len, num);
-	append_text(line, sizeof line, &len, " system=");
-	append_value(line, sizeof line, &len, e->system, 64);
+	append_text(line, cap, &len, num);
+	append_text(line, cap, &len, " system=");
+	append_value(line, cap, &len, e->system, 64);
 	if (strcmp(name, e->system) != 0) {
-		append_text(line, sizeof line, &len, " alias=");
-		append_value(line, sizeof line, &len, name, 64);
+		append_text(line, cap, &len, " alias=");
+		append_value(line, cap, &len, name, 64);
 	}
-	append_text(line, sizeof line, &len, " cwd=");
-	append_value(line, sizeof line, &len, e->cwd, PATH_MAX);
-	append_text(line, sizeof line, &len, " command=");
+	append_text(line, cap, &len, " cwd=");
+	append_value(line, cap, &len, e->cwd, PATH_MAX);
+	append_text(line, cap, &len, " command=");
 	{
 		/* the command as one value: its words joined by spaces */
 		char cmd[1024];
@@ -542,9 +589,9 @@ int vsys_audit(const struct vsys_entry *e, const char *name, const char *prefix,
 			}
 			append_text(cmd, sizeof cmd, &cl, *argv);
 		}
-		append_value(line, sizeof line, &len, cmd, sizeof cmd);
+		append_value(line, cap, &len, cmd, sizeof cmd);
 	}
-	return send_log(line, len);
+	return len;
 }
 
 /* --- enter the system ----------------------------------------------------- */

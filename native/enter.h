@@ -106,10 +106,21 @@ int vsys_check_root(struct vsys_entry *e);
  * (e->err says why). */
 int vsys_selection(struct vsys_entry *e, const char *file, char *name, size_t cap);
 
+/* [either] The content rules of the selection file: buf (n bytes) must be
+ * at most VSYS_SELECTION_MAX bytes without a NUL; its first line, trailing
+ * blanks and '\r' removed, must pass name_check(). NULL and the name in
+ * name (cap bytes), or the reason. */
+const char *vsys_selection_parse(const char *buf, size_t n, char *name, size_t cap);
+
 /* [either] The same check on an open home directory fd, for a front end
  * that has one; uid is the owner the file must have. */
 int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, size_t cap,
 			char *err, size_t errlen);
+
+/* [root] Only vsys.conf (R, R/etc checked as vsys_load does) into
+ * e->config: for a front end that needs the default= before it has a name.
+ * A missing vsys.conf gives the defaults. */
+int vsys_load_config(struct vsys_entry *e);
 
 /* [root] name (checked by name_check) -> R, R/bin, R/etc (each root-owned,
  * not group/other writable, no symlink), vsys.conf, R/etc/systems/NAME or
@@ -133,6 +144,12 @@ int vsys_authorize(struct vsys_entry *e);
  * the record within 100 ms loses it. 0 sent, -1 not sent (no syslog). */
 int vsys_audit(const struct vsys_entry *e, const char *name, const char *prefix,
 	       char *const *argv, const char *refused);
+
+/* [either] The record vsys_audit sends, into line (cap bytes, >= 64; NUL
+ * terminated); its length. One line: no byte below 0x20 or 0x7f and above. */
+#define VSYS_AUDIT_MAX 32768
+size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const char *prefix,
+			 char *const *argv, const char *refused, char *line, size_t cap);
 
 /* [root] Enter the system: namespace mode setns(R/.ns/SYSTEM) and chdir("/");
  * kmod mode the per-process link and chroot. Closes e->rootfd. */

@@ -123,14 +123,38 @@ __attribute__((noreturn)) static void usage(void)
 	exit(fflush(stdout) == 0 ? 0 : 125);
 }
 
+/* `bin` without VSYS: the caller's ~/.vsys (enter.c's hostile-file reader),
+ * then default= of vsys.conf, as pam_vsys(8) chooses; NULL when neither
+ * names a system (the first line "host" names none). */
+static const char *selected_name(void)
+{
+	static char name[NAME_MAX_LEN + 1];
+	int r;
+
+	if (vsys_lookup_user(&entry) < 0)
+		refuse();
+	r = vsys_selection(&entry, ".vsys", name, sizeof name);
+	if (r < 0)
+		refuse();
+	if (r == 1)
+		return strcmp(name, "host") == 0 ? NULL : name;
+	if (vsys_load_config(&entry) < 0)
+		refuse();
+	return entry.config.default_system[0] ? entry.config.default_system : NULL;
+}
+
 static void parse_name(int argc, char **argv)
 {
 	const char *why = parse_invocation(argc, argv, user_getenv("VSYS"), &inv);
+	const char *chosen;
 
+	if (why && strcmp(why, "usage") == 0 && (chosen = selected_name()) != NULL)
+		why = parse_invocation(argc, argv, chosen, &inv);
 	if (why) {
 		size_t i;
 		if (strcmp(why, "usage") == 0)
-			why = "usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]]";
+			why = "usage: VSYS=NAME bin [command [arg...]], or " R "/bin/NAME [command [arg...]] "
+			      "(no VSYS, ~/.vsys or default= names a system)";
 		/* argv[0] is hostile: never echo more than a short, printable name */
 		else if (inv.name && strlen(inv.name) <= NAME_MAX_LEN) {
 			for (i = 0; inv.name[i]; i++)

@@ -230,8 +230,15 @@ int record_config(const struct record *r, struct config_info *out, char *err, si
 
 	out->link = LINK_NAMESPACE;
 	out->audit = 1;
+	out->default_system[0] = '\0';
 	if (!r)
 		return 0;
+	v = record_get(r, "default");
+	if (v && v[0]) {
+		if (name_check(v) || strlen(v) >= sizeof out->default_system)
+			return fail(err, errlen, "default is not a valid system name");
+		strcpy(out->default_system, v);
+	}
 	v = record_get(r, "link");
 	if (v) {
 		if (strcmp(v, "namespace") == 0)

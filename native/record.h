@@ -57,6 +57,8 @@ enum link_mode { LINK_NAMESPACE, LINK_KMOD };
 struct config_info {
 	enum link_mode link;
 	int audit;
+	char default_system[65]; /* default=: the system a login or `vsys shell` without a
+				    name enters (pam_vsys(8)); "" = none */
 };
 
 /* Is p an absolute, normalised path (no "//", ".", "..", trailing '/', control

@@ -876,8 +876,11 @@ expect "4: a full /dev/log queue holds a launch at most briefly (${ms} ms; bound
 	'[ "$RC" = 0 ] && [ $ms -lt 2000 ]'
 # 5: started in a chroot jail holding only R and /etc, the launcher must not leave it
 J=$W/jail
-mkdir -p "$J$R" "$J/etc" "$J/proc"
+mkdir -p "$J$R" "$J/etc" "$J/proc" "$J/usr"
 cp -a /etc/passwd /etc/group "$J/etc/"
+# (and /usr, for a dynamically linked launcher: SANITIZE=1)
+for l in lib lib64; do [ -L /$l ] && ln -s "$(readlink /$l)" "$J/$l"; done
+mount --bind /usr "$J/usr" && mount --make-private "$J/usr" && UNDO+=("umount -l $J/usr")
 mount --rbind "$R" "$J$R" && mount --make-rslave "$J$R" && UNDO+=("umount -R -l $J$R")
 mount -t proc proc "$J/proc" && UNDO+=("umount -l $J/proc")
 OUT=$(timeout 20 chroot --userspec=$U1:$U1 "$J" "$R/bin/$SA" /bin/ls /home 2>"$W/err"); RC=$?
@@ -888,7 +891,7 @@ umount -l "$J/proc" && unset 'UNDO[-1]'
 OUT=$(timeout 20 chroot --userspec=$U1:$U1 "$J" "$R/bin/$SA" /bin/ls /home 2>"$W/err"); RC=$?
 ERR=$(cat "$W/err")
 expect "5: ...and without /proc in the jail" eval '[ "$RC" = 125 ] && [ -z "$OUT" ] && has "$ERR" "vsys: cannot check the root directory"'
-umount -R -l "$J$R" && unset 'UNDO[-1]'
+umount -R -l "$J$R" && umount -l "$J/usr" && unset 'UNDO[-1]' && unset 'UNDO[-1]'
 # 6: no privileged wait on the caller's fds: stdin on a FUSE file whose poll never answers
 mkdir -p "$W/fuse"
 "$XEXEC" fusestall "$W/fuse" 12 >"$W/fuse.log" 2>&1 &

@@ -200,7 +200,7 @@ build_tree() {   # debootstrap once, in a temporary directory renamed into place
 		http://deb.debian.org/debian >/var/cache/vsys/debootstrap-build.log 2>&1; then
 		rm -rf --one-file-system "$tmp"; return 1
 	fi
-	mv -T "$tmp" "$BTREE"
+	chmod 755 "$tmp" && mv -T "$tmp" "$BTREE"   # mktemp -d made it 0700
 }
 fetch_hello() {   # apt-get source --download-only, with a deb-src list of its own
 	local o
@@ -223,8 +223,9 @@ else
 	vsys -c "${NAME}b" "dir:$BTREE" >/dev/null 2>"$W/create.err" || die "vsys -c ${NAME}b: $(cat "$W/create.err")"
 	MADEB=1
 	ORIG=$(ls "$SRC"/hello_*.orig.tar.gz | head -1)
-	BUILD='rm -rf hello && mkdir hello && cd hello && tar xzf '"$ORIG"' --strip-components=1 &&
-		./configure >configure.out 2>&1 && make >make.out 2>&1 || { echo build-failed; tail -5 configure.out make.out; exit 1; }
+	cp "$ORIG" "$UW/hello.orig.tar.gz" && chown "$U:" "$UW/hello.orig.tar.gz"   # the user's download
+	BUILD='rm -rf hello && mkdir hello && cd hello && tar xzf ../hello.orig.tar.gz --strip-components=1 &&
+		./configure >configure.out 2>&1 && make >make.out 2>&1 || { echo build-failed; tail -n 5 configure.out make.out; exit 1; }
 		make check >check.out 2>&1; echo "check rc=$?"
 		grep -E "^(# )?(TOTAL|PASS|FAIL|XFAIL|XPASS|SKIP|ERROR)(:| )" check.out | sort
 		./hello; ./hello -t; ./hello -g "x11 greets"; ./hello --version | head -1; ./hello --no-such 2>&1; echo "rc=$?"'

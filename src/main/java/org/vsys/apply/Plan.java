@@ -263,7 +263,7 @@ public final class Plan {
 
     /** What of a recorded system is not there (from the mount table and names only), or null. */
     static String missing(Installation inst, SystemRecord rec, Set<String> mountPoints) {
-        SystemMounts sm = new SystemMounts(inst, rec.name(), Debug.off());
+        SystemMounts sm = new SystemMounts(inst, rec, Debug.off());
         List<String> gone = new ArrayList<>();
         for (FsEntry fs : rec.filesystems()) {
             if (!mountPoints.contains(sm.target(fs).toString())) {

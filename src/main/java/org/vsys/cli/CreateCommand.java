@@ -73,6 +73,14 @@ final class CreateCommand implements Callable<Integer> {
             + SystemRecord.DEFAULT_HOSTFILES + ").")
     String hostfiles;
 
+    @Option(names = "--layer", paramLabel = "KIND", description = "none (default) or persistent: a writable local layer "
+            + "(overlayfs, upper under /OS/.layer/NAME) over the read-only tree; see vsys diff, vsys reset.")
+    String layer;
+
+    @Option(names = "--merge", paramLabel = "PATH", description = "With --layer persistent: a path the 3-way merge of "
+            + "'vsys switch' covers (repeatable; default /etc).")
+    List<String> merge = new ArrayList<>();
+
     @Option(names = "--timeout", paramLabel = "SEC", description = "Wait at most SEC seconds for a server (default: ${DEFAULT-VALUE}).")
     int timeout = 10;
 
@@ -97,9 +105,14 @@ final class CreateCommand implements Callable<Integer> {
         r.cwdFallback = cwdFallback;
         r.hostfiles = hostfiles;
         r.timeoutSeconds = timeout;
+        r.layer = layer;
+        r.merge = merge;
         SystemRecord rec = new Create(main.installation, main.debugSink()).run(r);
         for (FsEntry fs : rec.filesystems()) {
             main.out.println(rec.name() + ": " + fs.path() + " <- " + fs.source() + " (" + String.join(",", fs.options()) + ")");
+        }
+        if (rec.layered()) {
+            main.out.println(rec.name() + ": persistent layer " + new org.vsys.core.Layer(main.installation, rec.name()).upper(rec.layer().gen()));
         }
         main.out.println(rec.name() + ": ready; run commands with " + main.installation.link(rec.name()));
         return 0;

@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
             RestoreCommand.class, RefreshCommand.class,
             CheckCommand.class, ApplyCommand.class,
             SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
+            DiffCommand.class, ResetCommand.class,
             PullCommand.class, PublishCommand.class, ServeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -23,6 +23,16 @@ final class RollbackCommand implements Callable<Integer> {
         main.requireRoot("rollback");
         Views views = new Views(main.installation, main.debugSink());
         String sys = views.system(name).name();
+        org.vsys.config.SystemRecord rec = views.system(sys);
+        if (rec.layered() && rec.layer().prev() != null) {
+            // a layered system returns to the generation its last switch left, with that generation's lower tree
+            String prev = rec.layer().prev();
+            String commit = org.vsys.config.SystemRecord.LayerSpec.commitOf(prev);
+            Path dir = views.switchTo(sys, commit, true, prev);
+            main.out.println(sys + ": rolled back to " + (commit == null ? "its live mount" : "commit " + commit + " (" + dir + ")")
+                    + " with the layer as it was (generation " + prev + ")");
+            return 0;
+        }
         String target = views.rollbackTarget(sys);
         Path dir = views.switchTo(sys, target, true);
         main.out.println(sys + ": rolled back to commit " + target + " (" + dir + ")");

@@ -34,21 +34,35 @@ final class RunCommand implements Callable<Integer> {
     /** Starts R/bin/bin with VSYS=NAME, inheriting standard I/O; returns its exit status. */
     static int launch(Installation inst, String name, List<String> args) throws VsysException {
         Names.check(name);
+        return start(inst, name, name, args);
+    }
+
+    /**
+     * Starts R/bin/bin with the caller's own environment: the launcher takes the system from VSYS, else from
+     * ~/.vsys, else from default= of vsys.conf (it reads those as the caller's hostile input, not this JVM).
+     */
+    static int launchSelected(Installation inst, List<String> args) throws VsysException {
+        return start(inst, null, "shell", args);
+    }
+
+    private static int start(Installation inst, String name, String what, List<String> args) throws VsysException {
         if (!java.nio.file.Files.isExecutable(inst.launcher())) {
-            throw new VsysException(ExitCode.UNSUPPORTED, name, "the launcher " + inst.launcher() + " is not installed");
+            throw new VsysException(ExitCode.UNSUPPORTED, what, "the launcher " + inst.launcher() + " is not installed");
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(inst.launcher().toString());
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-        pb.environment().put("VSYS", name);
+        if (name != null) {
+            pb.environment().put("VSYS", name);
+        }
         try {
             return pb.start().waitFor();
         } catch (java.io.IOException e) {
-            throw new VsysException(ExitCode.UNSUPPORTED, name, "cannot start the launcher: " + e.getMessage(), e);
+            throw new VsysException(ExitCode.UNSUPPORTED, what, "cannot start the launcher: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new VsysException(ExitCode.INTERNAL, name, "interrupted");
+            throw new VsysException(ExitCode.INTERNAL, what, "interrupted");
         }
     }
 }

@@ -33,6 +33,10 @@ final class SnapshotCommand implements Callable<Integer> {
     @Option(names = "--list", description = "List the system's commits, newest first, instead of taking one.")
     boolean list;
 
+    @Option(names = "--with-layer", description = "A layered system: commit its tree with the layer's changes (R/NAME as the system sees it); "
+            + "the commit's parent is the commit the layer lies over (else the latest).")
+    boolean withLayer;
+
     @Override
     public Integer call() throws Exception {
         main.requireRoot("snapshot");
@@ -45,13 +49,20 @@ final class SnapshotCommand implements Callable<Integer> {
         if (rec.state() != SystemRecord.State.READY) {
             throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word());
         }
-        Path src = main.installation.systemDir(rec.name());
+        if (withLayer && !rec.layered()) {
+            throw new VsysException(ExitCode.USAGE, name, "has no layer; --with-layer applies to a system made with --layer persistent");
+        }
+        // a layered system's own source is at R/.lower/NAME; R/NAME is the overlay (tree + layer)
+        Path src = rec.layered() && !withLayer ? new org.vsys.core.Layer(main.installation, rec.name()).lowerMount()
+                : main.installation.systemDir(rec.name());
         if (!MountTable.read().isMountPoint(src.toString())) {
             throw new VsysException(ExitCode.UNHEALTHY, name, src + " is not mounted (see 'vsys status', 'vsys remount')");
         }
+        String base = withLayer ? views.currentCommit(rec) : null;
         PrintWriter progress = System.console() != null ? new PrintWriter(System.err, true) : null;
         int threads = Integer.getInteger("vsys.snapshotThreads", Math.max(2, Runtime.getRuntime().availableProcessors() + 1));
-        Snapshot.Result r = new Snapshot(views.store()).run(rec.name(), src, rec.root().source().toString(), threads, progress);
+        Snapshot.Result r = new Snapshot(views.store()).withParent(base).run(rec.name(), src,
+                rec.root().source().toString(), threads, progress);
         main.out.println(r.summary(rec.name()));
         return 0;
     }

@@ -55,6 +55,14 @@ final class SwitchCommand implements Callable<Integer> {
         Path dir = views.switchTo(sys, target, true);
         main.out.println(sys + ": " + (dir == null ? "runs from its live mount" : "runs from commit " + target + " (" + dir
                 + "; checkout " + views.lastCheckoutMillis() + " ms)"));
+        org.vsys.layer.Merge.Result m = views.lastMerge();
+        if (m != null) {
+            for (org.vsys.layer.Merge.Conflict c : m.conflicts) {
+                main.out.println(sys + ": conflict " + c);
+            }
+            main.out.println(sys + ": layer merged: " + m.conflicts.size() + " conflicts, " + m.keptLocal + " local entries kept, "
+                    + m.dropped + " dropped for upstream's");
+        }
         return 0;
     }
 }

@@ -50,6 +50,52 @@ public final class SystemRecord {
 
     /** The value of {@code origin=} in the records of systems and aliases that {@code vsys apply} made. */
     public static final String DECLARED = "declared";
+    /** layer=persistent and its keys, or null (layer=none). */
+    private final LayerSpec layer;
+
+    /**
+     * A persistent local layer: {@code layer=persistent}; {@code layer.gen=} the generation
+     * directory under {@code R/.layer/NAME} holding the upper and work directories;
+     * {@code layer.lower=} the checkout the layer lies over (null: the system's mounted source,
+     * {@code R/.lower/NAME}); {@code layer.merge=} the paths the 3-way merge of a switch covers;
+     * {@code layer.prev=} the generation the last switch left (what rollback returns to), or null.
+     * A generation is named {@code live.N} or {@code COMMIT.N} after the tree it lies over.
+     */
+    public record LayerSpec(String gen, String lower, List<String> merge, String prev) {
+        public static final List<String> DEFAULT_MERGE = List.of("/etc");
+
+        public LayerSpec {
+            merge = List.copyOf(merge);
+        }
+
+        /** Over lower tree {@code l} (null: the mounted source) in generation {@code g}, coming from the current one. */
+        public LayerSpec withGen(String g, String l) {
+            return new LayerSpec(g, l, merge, gen);
+        }
+
+        /** The tree a generation lies over: null for {@code live.N}, else the commit. */
+        public static String commitOf(String g) {
+            int dot = g.lastIndexOf('.');
+            String base = dot < 0 ? g : g.substring(0, dot);
+            return base.equals("live") ? null : base;
+        }
+
+        /** A generation name: {@code [a-z0-9][a-z0-9.-]{0,79}}. */
+        public static boolean validGen(String g) {
+            return g != null && g.matches("[a-z0-9][a-z0-9.-]{0,79}") && !g.contains("..");
+        }
+
+        /** Null when every merge path is absolute, normalised, without commas or spaces; else the problem. */
+        public static String mergeProblem(List<String> paths) {
+            for (String m : paths) {
+                if (!m.startsWith("/") || m.equals("/") || m.endsWith("/") || m.contains("//") || m.contains("/./")
+                        || m.contains("/../") || m.endsWith("/..") || m.endsWith("/.") || m.chars().anyMatch(c -> c <= ' ' || c == ',')) {
+                    return "merge path '" + Names.display(m) + "' is not an absolute normalised path below /";
+                }
+            }
+            return null;
+        }
+    }
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
             String users, String groups, boolean cwdFallback, String hostfiles) {
@@ -63,8 +109,14 @@ public final class SystemRecord {
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
             String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin) {
+        this(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, null);
+    }
+
+    public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
+            String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin, LayerSpec layer) {
         this.view = view;
         this.origin = origin;
+        this.layer = layer;
         this.name = name;
         this.state = state;
         this.created = created;
@@ -121,7 +173,20 @@ public final class SystemRecord {
     }
 
     public SystemRecord withState(State s) {
-        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin);
+        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, layer);
+    }
+
+    /** The persistent layer, or null. */
+    public LayerSpec layer() {
+        return layer;
+    }
+
+    public boolean layered() {
+        return layer != null;
+    }
+
+    public SystemRecord withLayer(LayerSpec l) {
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, l);
     }
 
     /** origin=, or null (a system made by hand). */
@@ -136,13 +201,13 @@ public final class SystemRecord {
 
     /** The same record with origin= set to {@code o} (null: none). */
     public SystemRecord withOrigin(String o) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, o);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, o, layer);
     }
 
     /** The same record with what the launcher alone reads (users, groups, cwd_fallback, hostfiles) from {@code o}. */
     public SystemRecord withAccess(SystemRecord o) {
         return new SystemRecord(name, state, created, filesystems, setuid, o.users, o.groups, o.cwdFallback, o.hostfiles,
-                view, origin);
+                view, origin, layer);
     }
 
     public String view() {
@@ -151,7 +216,7 @@ public final class SystemRecord {
 
     /** The same record running from dir (absolute), or from its live mount when dir is null. */
     public SystemRecord withView(String dir) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, origin);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, origin, layer);
     }
 
     public byte[] toBytes() {
@@ -174,6 +239,16 @@ public final class SystemRecord {
         }
         if (origin != null) {
             w.put("origin", origin);
+        }
+        if (layer != null) {
+            w.put("layer", "persistent").put("layer.gen", layer.gen());
+            if (layer.lower() != null) {
+                w.put("layer.lower", layer.lower());
+            }
+            w.put("layer.merge", String.join(",", layer.merge()));
+            if (layer.prev() != null) {
+                w.put("layer.prev", layer.prev());
+            }
         }
         return w.toBytes();
     }
@@ -310,7 +385,39 @@ public final class SystemRecord {
         }
         return new SystemRecord(name, state, rf.get("created", ""), fss, yesNo("setuid", rf.get("setuid")), users,
                 groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where),
-                originOf(rf.get("origin"), where));
+                originOf(rf.get("origin"), where), layerOf(rf, where));
+    }
+
+    private static LayerSpec layerOf(RecordFile rf, String where) throws RecordFormatException {
+        String mode = rf.get("layer", "none");
+        if (mode.equals("none")) {
+            return null;
+        }
+        if (!mode.equals("persistent")) {
+            throw new RecordFormatException(where + ": layer: expected none or persistent");
+        }
+        String gen = rf.get("layer.gen");
+        if (!LayerSpec.validGen(gen)) {
+            throw new RecordFormatException(where + ": layer.gen: missing or not a generation name");
+        }
+        String lower = rf.get("layer.lower");
+        if (lower != null) {
+            viewOf(lower, where + ": layer.lower");
+        }
+        String m = rf.get("layer.merge", "/etc");
+        List<String> merge = m.isEmpty() ? List.of() : List.of(m.split(",", -1));
+        String p = LayerSpec.mergeProblem(merge);
+        if (p != null) {
+            throw new RecordFormatException(where + ": layer.merge: " + p);
+        }
+        if (rf.get("view") != null) {
+            throw new RecordFormatException(where + ": view and layer together (a layered system names its checkout in layer.lower)");
+        }
+        String prev = rf.get("layer.prev");
+        if (prev != null && !LayerSpec.validGen(prev)) {
+            throw new RecordFormatException(where + ": layer.prev: not a generation name");
+        }
+        return new LayerSpec(gen, lower, merge, prev);
     }
 
     static String originOf(String v, String where) throws RecordFormatException {

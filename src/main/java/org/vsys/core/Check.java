@@ -204,7 +204,7 @@ public final class Check {
             if (rec == null || rec.state() != SystemRecord.State.READY) {
                 continue;
             }
-            SystemMounts sm = new SystemMounts(inst, n, debug);
+            SystemMounts sm = new SystemMounts(inst, rec, debug);
             List<String> missing = new ArrayList<>();
             for (FsEntry fs : rec.filesystems()) {
                 if (table.at(sm.target(fs).toString()) == null) {

@@ -114,6 +114,29 @@ public final class Create {
         return file;
     }
 
+    /** The layer asked for: null for none; generation {@code live.1} over the mounted source. */
+    static SystemRecord.LayerSpec layerOf(CreateRequest r) throws VsysException {
+        String mode = r.layer == null ? "none" : r.layer;
+        if (mode.equals("session")) {
+            throw usage("--layer session", "not supported yet (a throw-away layer per launch needs the launcher); use persistent or none");
+        }
+        if (!mode.equals("none") && !mode.equals("persistent")) {
+            throw usage("--layer " + Names.display(mode), "expected none or persistent");
+        }
+        if (mode.equals("none")) {
+            if (!r.merge.isEmpty()) {
+                throw usage("--merge", "only applies with --layer persistent");
+            }
+            return null;
+        }
+        List<String> merge = r.merge.isEmpty() ? SystemRecord.LayerSpec.DEFAULT_MERGE : r.merge;
+        String p = SystemRecord.LayerSpec.mergeProblem(merge);
+        if (p != null) {
+            throw usage("--merge", p);
+        }
+        return new SystemRecord.LayerSpec("live.1", null, merge, null);
+    }
+
     MountContext context(String name, GlobalConfig cfg, int timeout) {
         return new MountContext(name, inst, cfg, timeout, debug);
     }
@@ -158,6 +181,7 @@ public final class Create {
         }
         Map<String, SourceUrl> items = new LinkedHashMap<>();
         List<String[]> extra = new ArrayList<>();
+        SystemRecord.LayerSpec layer = layerOf(r);
         for (String m : r.mounts) {
             String[] kv = split(m, "--mount");
             String path = SourceUrl.systemPath(kv[0]);
@@ -311,7 +335,7 @@ public final class Create {
             Transport.of(fs.source().kind()).check(fs, ctx);
         }
         return new SystemRecord(name, SystemRecord.State.CREATING, SystemRecord.now(), ordered, r.suid,
-                r.users == null ? "" : r.users, r.groups == null ? "" : r.groups, r.cwdFallback, hostfiles);
+                r.users == null ? "" : r.users, r.groups == null ? "" : r.groups, r.cwdFallback, hostfiles, null, null, layer);
     }
 
     /** Creates the system; returns its record (state ready). */
@@ -335,7 +359,8 @@ public final class Create {
         String name = rec.name();
         ViewHelper view = new ViewHelper(inst, debug);
         MountContext ctx = context(name, records.config(), timeoutSeconds);
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        SystemMounts mounts = new SystemMounts(inst, rec, debug);
+        Layer layer = new Layer(inst, name);
         {
             checkFree(name);
             Deque<Undo> undo = new ArrayDeque<>();
@@ -356,18 +381,28 @@ public final class Create {
                 Map<String, Long> helpers = new LinkedHashMap<>();
                 undo.push(() -> {
                     mounts.unmountAll(dir.toString(), true);
+                    if (rec.layered()) {
+                        mounts.unmountAll(layer.lowerMount().toString(), true);
+                        layer.removeLowerMount();
+                    }
                     mounts.stopHelpers();
                     mounts.writeHelpers(Map.of());
                 });
                 for (FsEntry fs : rec.filesystems()) {
                     if (!fs.path().equals("/")) {
                         mounts.checkMountPoint(fs);
+                    } else if (rec.layered()) {
+                        layer.makeLowerMount();
                     }
                     Path target = mounts.target(fs);
                     long pid = Transport.of(fs.source().kind()).mount(fs, target, ctx);
                     if (pid > 0) {
                         helpers.put(target.toString(), pid);
                         mounts.writeHelpers(helpers);
+                    }
+                    if (fs.path().equals("/") && rec.layered()) {
+                        layer.mount(rec, debug); // the file systems below / go on the overlay
+                        Steps.reach("create.layer");
                     }
                     Steps.reach("create.mounted");
                 }

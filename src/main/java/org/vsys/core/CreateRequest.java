@@ -25,4 +25,8 @@ public final class CreateRequest {
     public boolean cwdFallback;
     public String hostfiles;
     public int timeoutSeconds = 10;
+    /** none (default), persistent; session is refused (not built). */
+    public String layer;
+    /** The paths the merge of a switch covers (layer.merge=); empty: /etc. */
+    public List<String> merge = new ArrayList<>();
 }

@@ -55,7 +55,6 @@ public final class Destroy {
     /** {@link #run} under the lock the caller holds (after {@link Recovery}), with all its checks. */
     public List<Processes.Holder> destroyLocked(String name, boolean force) throws VsysException {
         ViewHelper view = new ViewHelper(inst, debug);
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
         {
             AliasRecord alias = records.alias(name);
             if (alias != null) {
@@ -66,6 +65,7 @@ public final class Destroy {
             if (rec == null) {
                 throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
             }
+            SystemMounts mounts = new SystemMounts(inst, rec, debug);
             // safety first: everything we are about to touch must be what vsys made
             Path dir = mounts.dir();
             // a mount point in mountinfo is the directory vsys mounted on; only an unmounted path is
@@ -92,6 +92,9 @@ public final class Destroy {
                 for (org.vsys.config.FsEntry fs : rec.filesystems()) {
                     ours.add(mounts.target(fs).toString());
                 }
+                if (rec.layered()) {
+                    ours.add(dir.toString()); // the overlay
+                }
                 List<String> only = HandMadeMounts.onlyHere(dir.toString(), ours);
                 if (!only.isEmpty()) {
                     throw new VsysException(ExitCode.UNSAFE, name, "mounted by hand inside the system and nowhere else: "
@@ -113,6 +116,10 @@ public final class Destroy {
             }
             Steps.reach("destroy.released");
             mounts.unmountAll(dir.toString(), force);
+            Layer layer = new Layer(inst, name);
+            if (rec.layered()) {
+                mounts.unmountAll(layer.lowerMount().toString(), force);
+            }
             Steps.reach("destroy.unmounted");
             mounts.stopHelpers();
             mounts.writeHelpers(Map.of());
@@ -123,6 +130,9 @@ public final class Destroy {
             }
             Steps.reach("destroy.unlinked");
             mounts.removeDir();
+            if (rec.layered()) {
+                layer.removeLowerMount(); // the upper R/.layer/NAME stays (vsys reset, or remove it by hand)
+            }
             mounts.removeLocalTmpIfEmpty();
             records.removeSystem(name);
             Steps.reach("destroy.removed");

@@ -57,7 +57,7 @@ public final class Health {
         List<String[]> targets = new ArrayList<>(recs.size());
         List<Object[]> probes = new ArrayList<>(recs.size());
         for (SystemRecord rec : recs) {
-            SystemMounts sm = new SystemMounts(inst, rec.name(), Debug.off());
+            SystemMounts sm = new SystemMounts(inst, rec, Debug.off());
             String[] mps = new String[rec.filesystems().size()];
             Object[] ps = new Object[mps.length];
             for (int k = 0; k < mps.length; k++) {
@@ -91,7 +91,11 @@ public final class Health {
                 } else if (p != null) {
                     responsive = await((Process) p, deadline);
                 }
-                FsState st = new FsState(fs.path(), fs.source().toString(), mp, m != null, m == null ? null : m.fsType(),
+                boolean mounted = m != null;
+                if (k == 0 && rec.layered() && !new Layer(inst, rec.name()).mounted(table, rec)) {
+                    mounted = false; // the root file system of a layered system is whole with its overlay at R/NAME only
+                }
+                FsState st = new FsState(fs.path(), fs.source().toString(), mp, mounted, m == null ? null : m.fsType(),
                         responsive);
                 fss.add(st);
                 if (problem == null && !st.mounted()) {

@@ -128,7 +128,7 @@ public final class Recovery {
      */
     public void takeDown(SystemRecord rec) throws VsysException {
         String name = rec.name();
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
         boolean mounted = MountTable.read().isMountPoint(dir.toString());
         if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -144,6 +144,8 @@ public final class Recovery {
             view.run(name, "release", name);
         }
         mounts.unmountAll(dir.toString(), true);
+        Layer layer = new Layer(inst, name);
+        mounts.unmountAll(layer.lowerMount().toString(), true);
         mounts.stopHelpers();
         mounts.writeHelpers(Map.of());
         Links.removeIfOurs(inst.link(name));
@@ -152,6 +154,7 @@ public final class Recovery {
             records.removeAlias(a.name());
         }
         mounts.removeDir();
+        layer.removeLowerMount();
         mounts.removeLocalTmpIfEmpty();
         records.removeSystem(name);
         debug.line(name + ": taken down");

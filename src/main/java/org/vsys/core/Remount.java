@@ -30,7 +30,6 @@ public final class Remount {
         records.ensureLayout();
         ViewHelper view = new ViewHelper(inst, debug);
         view.requirePresent(name);
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             Recovery.atStart(inst, debug);
             SystemRecord rec = records.system(name);
@@ -43,6 +42,7 @@ public final class Remount {
             if (rec.state() != SystemRecord.State.READY) {
                 throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word() + "; destroy it and create it again");
             }
+            SystemMounts mounts = new SystemMounts(inst, rec, debug);
             Health.SystemState st = Health.check(inst, rec, probeMillis);
             List<FsEntry> redo = new ArrayList<>();
             for (int i = 0; i < rec.filesystems().size(); i++) {

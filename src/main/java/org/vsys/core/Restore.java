@@ -88,7 +88,7 @@ public final class Restore {
         return inst.stateDir().resolve(name + ".restoring");
     }
 
-    static void mark(Installation inst, String name) throws VsysException {
+    public static void mark(Installation inst, String name) throws VsysException {
         Path m = marker(inst, name);
         try {
             if (!Files.isDirectory(inst.stateDir(), LinkOption.NOFOLLOW_LINKS)) {
@@ -100,7 +100,7 @@ public final class Restore {
         }
     }
 
-    static void unmark(Installation inst, String name) {
+    public static void unmark(Installation inst, String name) {
         try {
             org.vsys.config.RecordFile.removeDurably(marker(inst, name));
         } catch (IOException e) {
@@ -119,6 +119,8 @@ public final class Restore {
 
     private List<String> restoreOneMarked(String name, ViewHelper view, int timeoutSeconds, long probeMillis) throws VsysException {
         List<String> done = new ArrayList<>();
+        // a marker left by a killed remount, reset or switch: the view may be older than the mounts
+        boolean interrupted = Files.exists(marker(inst, name), LinkOption.NOFOLLOW_LINKS);
         SystemRecord rec = records.system(name);
         if (rec == null) {
             return done; // destroyed meanwhile
@@ -126,7 +128,7 @@ public final class Restore {
         if (rec.state() != SystemRecord.State.READY) {
             throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word() + " (an interrupted operation that could not be finished; see vsys check)");
         }
-        SystemMounts mounts = new SystemMounts(inst, name, debug);
+        SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
         MountTable table = MountTable.read();
         if (!table.isMountPoint(dir.toString())) {
@@ -170,7 +172,7 @@ public final class Restore {
             mounts.remount(redo, ctx, "restore.unmounted", fs -> done.add("mounted " + fs.path()));
             Steps.reach("restore.mounted");
         }
-        if (!redo.isEmpty() || !st.namespace()) {
+        if (!redo.isEmpty() || !st.namespace() || interrupted) {
             view.run(name, "shared-up");
             view.run(name, "prepare", name);
             done.add("view prepared");

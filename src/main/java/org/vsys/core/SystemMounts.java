@@ -14,6 +14,7 @@ import java.util.Optional;
 
 import org.vsys.config.FsEntry;
 import org.vsys.config.RecordFile;
+import org.vsys.config.SystemRecord;
 import org.vsys.linux.Errno;
 import org.vsys.linux.Posix;
 import org.vsys.linux.PosixException;
@@ -25,19 +26,34 @@ public final class SystemMounts {
     private final Installation inst;
     private final String name;
     private final Debug debug;
+    /** The record when the system has a persistent layer (its root file system is then at R/.lower/NAME), else null. */
+    private final SystemRecord layered;
 
     public SystemMounts(Installation inst, String name, Debug debug) {
         this.inst = inst;
         this.name = name;
         this.debug = debug;
+        this.layered = null;
+    }
+
+    /** The mounts of the system of {@code rec}, with its layer if it has one. */
+    public SystemMounts(Installation inst, SystemRecord rec, Debug debug) {
+        this.inst = inst;
+        this.name = rec.name();
+        this.debug = debug;
+        this.layered = rec.layered() ? rec : null;
     }
 
     public Path dir() {
         return inst.systemDir(name);
     }
 
+    /** Where {@code fs} is mounted: R/NAME/PATH; the root file system of a layered system at R/.lower/NAME. */
     public Path target(FsEntry fs) {
-        return fs.path().equals("/") ? dir() : dir().resolve(fs.path().substring(1));
+        if (fs.path().equals("/")) {
+            return layered != null ? new Layer(inst, name).lowerMount() : dir();
+        }
+        return dir().resolve(fs.path().substring(1));
     }
 
     /**
@@ -236,14 +252,43 @@ public final class SystemMounts {
 
     /**
      * Mounts the filesystems of {@code redo} (in record order) again: first each is taken down,
-     * deepest first and lazily, its sshfs helper stopped, then step {@code unmountedStep} is
-     * reached, then each is mounted anew and {@code mounted} told. The helper pid file follows
-     * every change, so a kill at any point leaves it true.
+     * deepest first and lazily, its sshfs helper stopped (for the root file system of a layered
+     * system, the overlay at R/NAME first), then step {@code unmountedStep} is reached, then each
+     * is mounted anew (the overlay right after the root file system) and {@code mounted} told.
+     * The helper pid file follows every change, so a kill at any point leaves it true.
      */
     public void remount(List<FsEntry> redo, org.vsys.mount.MountContext ctx, String unmountedStep,
             java.util.function.Consumer<FsEntry> mounted) throws VsysException {
+        boolean root = redo.stream().anyMatch(f -> f.path().equals("/"));
+        remount(redo, root && layered != null, ctx, unmountedStep, () -> { }, mounted);
+    }
+
+    /** Something done while a layered system's overlay is down (reset, the swap of a switch). */
+    @FunctionalInterface
+    public interface WhileDown {
+        void run() throws VsysException;
+    }
+
+    /**
+     * Takes down the overlay of a layered system with the file systems mounted on it, runs
+     * {@code whileDown}, then mounts the overlay of {@code rec} (its layer as it is now: a new
+     * generation or lower tree) and those file systems again. The root file system stays mounted.
+     */
+    public void remountLayer(SystemRecord rec, org.vsys.mount.MountContext ctx, WhileDown whileDown) throws VsysException {
+        if (!rec.layered()) {
+            throw new IllegalArgumentException(name + " has no layer");
+        }
+        List<FsEntry> nested = new ArrayList<>(rec.filesystems().subList(1, rec.filesystems().size()));
+        new SystemMounts(inst, rec, debug).remount(nested, true, ctx, "layer.unmounted", whileDown, fs -> { });
+    }
+
+    private void remount(List<FsEntry> redo, boolean overlay, org.vsys.mount.MountContext ctx, String unmountedStep,
+            WhileDown whileDown, java.util.function.Consumer<FsEntry> mounted) throws VsysException {
         Map<String, Long> helpers = new LinkedHashMap<>(helpers());
         for (int i = redo.size() - 1; i >= 0; i--) {
+            if (overlay && redo.get(i).path().equals("/")) {
+                unmountAll(dir().toString(), true);
+            }
             String mp = target(redo.get(i)).toString();
             unmountAll(mp, true);
             Long pid = helpers.remove(mp);
@@ -251,11 +296,23 @@ public final class SystemMounts {
                 stopHelper(mp, pid);
             }
         }
+        if (overlay) {
+            unmountAll(dir().toString(), true);
+        }
         writeHelpers(helpers);
         Steps.reach(unmountedStep);
+        whileDown.run();
+        Layer layer = new Layer(inst, name);
+        boolean overlayUp = !overlay;
         for (FsEntry fs : redo) {
+            if (!overlayUp && !fs.path().equals("/")) {
+                layer.mount(layered, debug);
+                overlayUp = true;
+            }
             if (!fs.path().equals("/")) {
                 checkMountPoint(fs);
+            } else if (layered != null) {
+                layer.makeLowerMount();
             }
             Path target = target(fs);
             long pid = org.vsys.mount.Transport.of(fs.source().kind()).mount(fs, target, ctx);
@@ -264,6 +321,9 @@ public final class SystemMounts {
                 writeHelpers(helpers);
             }
             mounted.accept(fs);
+        }
+        if (!overlayUp) {
+            layer.mount(layered, debug);
         }
     }
 

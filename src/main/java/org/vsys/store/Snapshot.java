@@ -109,6 +109,14 @@ public final class Snapshot {
      * Snapshots {@code source} as a new commit of {@code system}. {@code progress} (may be null)
      * gets a status line every half second.
      */
+    private String parentOverride;
+
+    /** The commit the next run names as its parent (and compares against), instead of the system's latest. */
+    public Snapshot withParent(String commit) {
+        this.parentOverride = commit;
+        return this;
+    }
+
     public Result run(String system, Path source, String sourceWord, int threads, PrintWriter progress) throws VsysException {
         long t0 = System.nanoTime();
         store.ensureLayout();
@@ -116,7 +124,10 @@ public final class Snapshot {
             store.clearTmp();
             List<String> commits = store.commits(system);
             Commit prev = null;
-            if (!commits.isEmpty()) {
+            if (parentOverride != null) {
+                result.parent = parentOverride;
+                prev = store.commit(result.parent);
+            } else if (!commits.isEmpty()) {
                 result.parent = commits.get(commits.size() - 1);
                 prev = store.commit(result.parent);
             }

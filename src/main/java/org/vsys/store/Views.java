@@ -62,9 +62,9 @@ public final class Views {
         return rec;
     }
 
-    /** The commit a record runs from, or null when it runs live. */
+    /** The commit a record runs from (its view=, or the lower tree of its layer), or null when it runs live. */
     public String currentCommit(SystemRecord rec) {
-        String v = rec.view();
+        String v = rec.layered() ? rec.layer().lower() : rec.view();
         if (v == null) {
             return null;
         }
@@ -145,6 +145,21 @@ public final class Views {
      * {@code prepare}: run vsys-view prepare (false only in unit tests without the helper).
      */
     public Path switchTo(String rawName, String commit, boolean prepare) throws VsysException {
+        return switchTo(rawName, commit, prepare, null);
+    }
+
+    /** What the 3-way merge of the last switchTo of a layered system did (null: none, or a rollback). */
+    public org.vsys.layer.Merge.Result lastMerge() {
+        return lastMerge;
+    }
+
+    private org.vsys.layer.Merge.Result lastMerge;
+
+    /**
+     * {@link #switchTo(String, String, boolean)}; {@code layerGen} (rollback of a layered system):
+     * run with that kept generation of the layer as it is, instead of a merged new one.
+     */
+    public Path switchTo(String rawName, String commit, boolean prepare, String layerGen) throws VsysException {
         String name = Names.check(rawName);
         system(name);
         Path dir = null;
@@ -169,6 +184,10 @@ public final class Views {
                 if (rec.state() != SystemRecord.State.READY) {
                     throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word());
                 }
+                if (rec.layered()) {
+                    switchLayered(rec, dir, commit, prepare, layerGen);
+                    return dir;
+                }
                 records.write(rec.withView(dir == null ? null : dir.toString()));
                 Steps.reach("switch.record");
                 if (prepare) {
@@ -179,6 +198,42 @@ public final class Views {
             }
         }
         return dir;
+    }
+
+    /**
+     * The switch of a layered system, under both locks: the new generation is prepared aside (the
+     * old one and the running overlay untouched: a crash here leaves the old deployment), the
+     * record names it and its lower tree in one atomic write (the commit point), then the overlay
+     * at R/NAME is mounted anew and the view prepared (a crash after the record: the restore
+     * marker makes the next vsys mount what the record says).
+     */
+    private void switchLayered(SystemRecord rec, Path dir, String commit, boolean prepare, String layerGen) throws VsysException {
+        String name = rec.name();
+        org.vsys.core.Layer layer = new org.vsys.core.Layer(inst, name);
+        Path newLower = dir != null ? dir : layer.lowerMount();
+        String gen = layerGen;
+        lastMerge = null;
+        if (gen == null) {
+            org.vsys.layer.Layers.Generation g = new org.vsys.layer.Layers(inst, debug).prepare(rec, newLower, commit);
+            gen = g.gen();
+            lastMerge = g.merge();
+        }
+        SystemRecord next = rec.withLayer(rec.layer().withGen(gen, dir == null ? null : dir.toString()));
+        org.vsys.core.Restore.mark(inst, name);
+        try {
+            records.write(next);
+            Steps.reach("switch.record");
+            if (prepare) {
+                org.vsys.mount.MountContext ctx = new org.vsys.mount.MountContext(name, inst, records.config(), 10, debug);
+                new org.vsys.core.SystemMounts(inst, next, debug).remountLayer(next, ctx, () -> { });
+                Steps.reach("switch.mounted");
+                ViewHelper view = new ViewHelper(inst, debug);
+                view.run(name, "shared-up");
+                view.run(name, "prepare", name);
+            }
+        } finally {
+            org.vsys.core.Restore.unmark(inst, name);
+        }
     }
 
     /** The parent of the commit the system runs from. */

@@ -1,0 +1,41 @@
+package org.vsys.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.vsys.layer.Layers;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(mixinStandardHelpOptions = true, name = "reset", usageHelpWidth = 100,
+        description = {"Drop the persistent layer's changes: all of them, or those at and below each PATH (inside the system).",
+            "Refused while processes run inside unless --force; a symlink in the layer is removed, never followed."})
+final class ResetCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The system (made with --layer persistent).")
+    String name;
+
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "PATH", description = "Absolute paths inside the system (default: everything).")
+    List<String> paths = new ArrayList<>();
+
+    @Option(names = "--force", description = "Reset even while processes run inside (they see their files change).")
+    boolean force;
+
+    @Option(names = "--timeout", paramLabel = "SEC", description = "Wait at most SEC seconds for a server when mounting again (default: ${DEFAULT-VALUE}).")
+    int timeout = 10;
+
+    @Override
+    public Integer call() throws Exception {
+        main.requireRoot("reset");
+        long n = new Layers(main.installation, main.debugSink()).reset(name, paths, force, timeout);
+        main.out.println(name + ": layer reset" + (paths.isEmpty() ? "" : " under " + String.join(" ", paths)) + ": " + n
+                + " entries removed");
+        return 0;
+    }
+}
