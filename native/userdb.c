@@ -105,14 +105,13 @@ static int each_line(const char *buf, size_t len, int max,
 	return 0;
 }
 
-static int passwd_line(struct span *f, int n, const void *key, void *out)
+/* Fill *u from a matching line (its own frame: the large copy is only made
+ * for the line that matches). */
+__attribute__((noinline)) static int fill_user(const struct span *f, unsigned uid, unsigned gid,
+					      struct userdb_user *u)
 {
-	struct userdb_user *u = out, tmp;
-	unsigned uid, gid;
+	struct userdb_user tmp;
 
-	if (n != 7 || f[0].n == 0 || !parse_id(f[2], &uid) || uid != *(const uid_t *)key ||
-	    !parse_id(f[3], &gid))
-		return 0;
 	if (!copy_span(tmp.name, sizeof tmp.name, f[0], "") ||
 	    !copy_span(tmp.home, sizeof tmp.home, f[5], "/") ||
 	    !copy_span(tmp.shell, sizeof tmp.shell, f[6], "/bin/sh"))
@@ -121,6 +120,16 @@ static int passwd_line(struct span *f, int n, const void *key, void *out)
 	tmp.gid = (gid_t)gid;
 	*u = tmp;
 	return 1;
+}
+
+static int passwd_line(struct span *f, int n, const void *key, void *out)
+{
+	unsigned uid, gid;
+
+	if (n != 7 || f[0].n == 0 || !parse_id(f[2], &uid) || uid != *(const uid_t *)key ||
+	    !parse_id(f[3], &gid))
+		return 0;
+	return fill_user(f, uid, gid, out);
 }
 
 int userdb_passwd_find(const char *buf, size_t len, uid_t uid, struct userdb_user *out)

@@ -216,6 +216,40 @@ pam_bed_stack ""
 expect ssh "the default $PD is down" host
 pam_bed_conf
 
+# --- the launcher's record attacks, through the module: hostile records bound over PA's record and
+# over vsys.conf in the private namespace only (the machine's files are not touched) ---------------
+REC=$VSYS_R/etc/systems/$PA
+hostile_record() {   # hostile_record WHAT WANT-LINE MODIFIER: a copy of PA's record, changed, bound over it
+    local what=$1 line=$2 modify=$3 out rc
+    rm -f "$PAM_DIR/rec"; cp "$REC" "$PAM_DIR/rec"; chmod 0644 "$PAM_DIR/rec"
+    $modify "$PAM_DIR/rec"
+    pam_bed_in mount --bind "$PAM_DIR/rec" "$REC" || { nok "bind a hostile record"; return; }
+    set_choice $PA
+    pam_bed_stack ""
+    expect ssh "$what" host
+    pam_bed_stack "on_error=refuse"
+    out=$(login ssh 2>&1); rc=$?
+    if [ $rc != 0 ] && [ "$(grep '^vsys: ' <<<"$out")" = "$line" ]; then
+        ok "ssh: $what [on_error=refuse]: refused: $line"
+    else
+        nok "ssh: $what [on_error=refuse]" "exit $rc: $out"
+    fi
+    pam_bed_in umount "$REC"
+    no_choice
+}
+group_writable() { chmod 0664 "$1"; }
+user_owned() { chown "$U" "$1"; }
+not_ready() { sed -i 's/^state=ready$/state=creating/' "$1"; }
+corrupt() { printf 'version=1\nname=%s\nname=%s\n' $PA $PA >"$1"; }
+hostile_record "$PA's record writable by group" "vsys: $REC: unsafe: writable by group or others" group_writable
+hostile_record "$PA's record owned by $U" "vsys: $REC: unsafe: not owned by root" user_owned
+hostile_record "$PA's record state=creating" "vsys: $PA: not ready (state is creating, not ready)" not_ready
+hostile_record "$PA's record corrupt (a key twice)" "vsys: $REC: corrupt record: line 3: duplicate key name" corrupt
+pam_bed_conf "link=namespace" "link=kmod"
+set_choice $PA; pam_bed_stack ""
+expect ssh "vsys.conf corrupt (link twice)" host
+pam_bed_conf; no_choice
+
 # --- a session opened twice in one process -------------------------------------------------------
 set_choice $PA
 pam_bed_stack ""
