@@ -152,6 +152,20 @@ check "with 'dpkg-statoverride --add root root 0755 /OS/bin/bin' a reinstall lea
     test "$(mode_of /OS/bin/bin)" = "755 root root"
 c "dpkg-statoverride --remove /OS/bin/bin"
 
+# --- purge keeps the snapshot store when the admin asked for it -------------------------------
+c "mkdir -p /srv/tiny/etc && echo 'PRETTY_NAME=\"tiny\"' >/srv/tiny/etc/os-release"
+c "vsys -c $NAME-s dir:/srv/tiny && vsys snapshot $NAME-s && vsys -d $NAME-s" >"$WORK/snapshot.log" 2>&1 ||
+    cat "$WORK/snapshot.log"
+check "a snapshot made the store /OS/.store" c "test -d /OS/.store/objects"
+c "touch /OS/etc/keep-store-on-purge && dpkg -P vsys" >"$WORK/purge-keep.log" 2>&1
+check "with /OS/etc/keep-store-on-purge, a purge keeps /OS/.store and says so" \
+    sh -c "test -d /OS/.store/objects && grep -qx 'vsys: kept the snapshot store /OS/.store: /OS/etc/keep-store-on-purge exists' '$WORK/purge-keep.log'"
+check "... and removes the launcher" test ! -e /OS/bin/bin
+check "... the command" test ! -e /usr/bin/vsys
+check "... and the conffile" test ! -e /OS/etc/vsys.conf
+check "... and the package is purged" sh -c "case \$(dpkg-query -W -f='\${db:Status-Status}' vsys 2>/dev/null) in ''|not-installed) ;; *) exit 1 ;; esac"
+c "dpkg -i $(deb vsys "$V2" amd64) && rm /OS/etc/keep-store-on-purge" >"$WORK/reinstall.log" 2>&1 || tail -5 "$WORK/reinstall.log"
+
 # --- purge: nothing of vsys is left ------------------------------------------------------------
 t=$(now)
 if c "dpkg -P vsys vsyslink-dkms" >"$WORK/purge.log" 2>&1; then ok "dpkg -P vsys vsyslink-dkms ($(elapsed "$t") s)"
