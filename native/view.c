@@ -1239,6 +1239,8 @@ static void cmd_prepare(const char *name)
 	close(done[0]);
 	if (read(ready[0], &c, 1) != 1) {
 		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+			exit(1); /* the child said why, in one line */
 		die("prepare %s: building the namespace failed", name);
 	}
 
@@ -1356,8 +1358,8 @@ static void cmd_refresh(const char *name)
 /* Bind the new host file copies over their targets in the system's tree
  * rootfd with no moment where a reader sees anything but a host file: the
  * new copy goes beneath the current bind (MOVE_MOUNT_BENEATH, kernel >= 6.5),
- * which is then detached by its fd. Older kernels: the new copy goes on top,
- * the earlier one stays beneath until the system is prepared again. */
+ * which is then detached by its fd. Older kernels: the old binds are
+ * detached first, then the new copy is bound (a short window). */
 static void rebind_host_files(const char *name, int rootfd, struct pending_bind *binds, size_t nb)
 {
 	struct tree_guard g;
@@ -1378,11 +1380,27 @@ static void rebind_host_files(const char *name, int rootfd, struct pending_bind 
 			snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
 			if (umount2(self, MNT_DETACH) < 0)
 				die_errno("detach the old bind on %s/%s", name, binds[i].rel);
-		} else if (move_mount(binds[i].tree, "", fd, "",
-				      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-			die_errno("bind on %s/%s", name, binds[i].rel);
+			close(fd);
+			close(binds[i].tree);
+			continue;
 		}
-		close(fd);
+		if (errno != EINVAL && is_mount_root_fd(fd))
+			die_errno("bind beneath %s/%s", name, binds[i].rel);
+		/* kernel < 6.5: nothing goes beneath, and nothing can go on a copy
+		 * whose file was replaced (useradd's rename): detach the old copies
+		 * first (a short moment with the system's own file) */
+		while (fd >= 0 && is_mount_root_fd(fd)) {
+			snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+			if (umount2(self, MNT_DETACH) < 0)
+				die_errno("detach the old bind on %s/%s", name, binds[i].rel);
+			close(fd);
+			fd = bind_target(name, rootfd, &g, &binds[i]);
+		}
+		if (fd >= 0 && move_mount(binds[i].tree, "", fd, "",
+					  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			die_errno("bind on %s/%s", name, binds[i].rel);
+		if (fd >= 0)
+			close(fd);
 		close(binds[i].tree);
 	}
 }
