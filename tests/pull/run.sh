@@ -299,6 +299,7 @@ check "pull into /OS over HTTP ($(tail -1 "$W/out"))" test $rc = 0
 kill "$(cat "$W/nginx.pid")" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; NGINX_PID=
 ip netns del "$NS" 2>/dev/null
 rm -rf --one-file-system "$SRC" "$WWW"
+check "the SSH remote host is down" sh -c "! '$TOP/tests/remote/remote.sh' status '$REMOTE' >/dev/null 2>&1"
 check "the web server is down, its namespace and the source store gone" \
     sh -c "! kill -0 $(cat "$W/nginx.pid" 2>/dev/null || echo 999999) 2>/dev/null && ! ip netns list | grep -q '^$NS\b' && [ ! -e '$SRC' ]"
 vsys switch "$SYS" "${C2:0:12}" >"$W/out" 2>&1; rc=$?
