@@ -125,7 +125,7 @@ stage_packages() {
         install)  echo openjdk-17-jdk-headless maven gcc make libc6-dev mandoc sshfs fuse3 util-linux \
                        mount iproute2 procps psmisc openssh-server openssh-client debootstrap \
                        ca-certificates passwd ;;
-        it)       echo coreutils findutils gawk file acl busybox-static strace ;;
+        it)       echo coreutils findutils gawk file acl busybox-static strace systemd man-db ;;
         launcher) echo gcc make libc6-dev strace gdb busybox-static clang afl++ libclang-rt-14-dev ;;
         vm)       echo qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common \
                        libnfs-utils cpio xz-utils zstd kmod ;;

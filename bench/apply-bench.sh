@@ -100,7 +100,7 @@ total=$(ls "$R/etc/systems" | wc -l)
 say "removal of the $N systems (apply of the emptied directory)"
 find "$DECL" -maxdepth 1 -name '*.conf' -delete
 t0=$(now)
-"$VSYS" apply --dir "$DECL" >/dev/null
+"$VSYS" apply --dir "$DECL" >"$WORK/remove.out" || say "removal: not every system was removed: $(tail -n 1 "$WORK/remove.out")"
 t1=$(now)
 REMOVE_MS=$(ms "$t0" "$t1")
 

@@ -45,6 +45,7 @@ void vsys_entry_init(struct vsys_entry *e)
 	memset(e, 0, offsetof(struct vsys_entry, conf));
 	e->rootfd = -1;
 	e->err[0] = '\0';
+	e->root_checked = 0;
 	(void)record_config(NULL, &e->config, err, sizeof err);
 }
 
@@ -651,6 +652,11 @@ int vsys_enter(struct vsys_entry *e)
 
 	if (e->rootfd < 0)
 		return fail(e, "internal: vsys_enter before vsys_load");
+	if (!e->root_checked && vsys_check_root(e) < 0) {
+		close(e->rootfd);
+		e->rootfd = -1;
+		return -1;
+	}
 	switch (e->config.link) {
 	case LINK_NAMESPACE:
 		r = enter_namespace(e);
@@ -746,8 +752,10 @@ int vsys_check_root(struct vsys_entry *e)
 		r = fail_errno(e, "/");
 	else if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
 		r = fail(e, "refused in a chroot: the root directory is not the host's");
-	else
+	else {
+		e->root_checked = 1;
 		r = 0;
+	}
 	close(ns);
 	return r;
 }

@@ -69,6 +69,7 @@ struct vsys_entry {
 	struct record conf, rec;
 
 	char err[VSYS_ERR_MAX];        /* the reason of the last failed step */
+	int root_checked;              /* vsys_check_root passed */
 };
 
 /* [either] Empty entry: rootfd -1, vsys.conf defaults (audit=yes). */
@@ -151,8 +152,10 @@ int vsys_audit(const struct vsys_entry *e, const char *name, const char *prefix,
 size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const char *prefix,
 			 char *const *argv, const char *refused, char *line, size_t cap);
 
-/* [root] Enter the system: namespace mode setns(R/.ns/SYSTEM) and chdir("/");
- * kmod mode the per-process link and chroot. Closes e->rootfd. */
+/* [root] Enter the system: first vsys_check_root unless it already passed
+ * (every front end is refused in a chroot: su -l in a jail must not leave
+ * it), then namespace mode setns(R/.ns/SYSTEM) and chdir("/"); kmod mode the
+ * per-process link and chroot. Closes e->rootfd. */
 int vsys_enter(struct vsys_entry *e);
 
 /* [root -> caller] setgroups, setresgid, setresuid to the caller, then prove

@@ -405,7 +405,7 @@ log_start() { # xexec log mode and its arguments after the socket path
 	rm -f "$W/log"
 	"$XEXEC" "$mode" "$LOGSOCK" "$@" >"$W/log" 2>&1 &
 	logpid=$!
-	for _ in $(seq 50); do grep -q ready "$W/log" && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -qs ready "$W/log" && break; sleep 0.1; done
 	PRE=("${LOGPRE[@]}")
 }
 log_end() { PRE=(); wait $logpid; rm -f "$LOGSOCK"; OUT=$(grep -v '^ready' "$W/log"); }
@@ -896,7 +896,7 @@ umount -R -l "$J$R" && umount -l "$J/usr" && unset 'UNDO[-1]' && unset 'UNDO[-1]
 mkdir -p "$W/fuse"
 "$XEXEC" fusestall "$W/fuse" 12 >"$W/fuse.log" 2>&1 &
 fusepid=$!
-for _ in $(seq 50); do grep -q ready "$W/fuse.log" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -qs ready "$W/fuse.log" && break; sleep 0.1; done
 if grep -q ready "$W/fuse.log"; then
 	t0=$(date +%s%N)
 	timeout 8 "$XEXEC" -u $U1 -c $H1/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SA" /bin/echo not-stalled \
@@ -921,7 +921,8 @@ umount -l "$W/fuse" 2>/dev/null
 chmod 755 "$W/getent-probe"
 mkdir -p "$W/nopw" && chmod 777 "$W/nopw"
 if cc -std=gnu11 -O1 -D_GNU_SOURCE -DVSYS_ROOT="\"$R\"" -DVSYS_GETENT="\"$W/getent-probe\"" -I"$NATIVE" \
-	-o "$W/probe-launcher" $(ls "$NATIVE"/*.c | grep -v /view.c) 2>"$W/cc.err"; then
+	-o "$W/probe-launcher" $(for f in launcher enter userdb kmod_link record names util; do
+		[ -e "$NATIVE/$f.c" ] && echo "$NATIVE/$f.c"; done) 2>"$W/cc.err"; then
 	cp -a "$R/bin/bin" "$W/bin.before-probe"
 	UNDO+=("install -m 4755 -o root -g root $W/bin.before-probe $R/bin/bin")
 	install -m 4755 -o root -g root "$W/probe-launcher" "$R/bin/bin"

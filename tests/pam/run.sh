@@ -14,29 +14,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib/common.sh"
 . "$ROOT/tests/pam/sshd-bed.sh"
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-nok() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
-finish() { echo "pam: $PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; exit $?; }
-skip_or_fail() {
-    if [ "${CI:-}" = true ]; then nok "requirement: $1"; else echo "skip - $1"; fi
-    finish
-}
+STAGE=pam
+. "$ROOT/tests/lib/stage.sh"
 
-is_root || skip_or_fail "must run as root"
-[ -x "$VSYS_PREFIX/bin/vsys" ] && [ -u "$VSYS_R/bin/bin" ] || skip_or_fail "vsys is not installed (./install.sh)"
-id -u "$VSYS_IT_USER" >/dev/null 2>&1 && id -u "$VSYS_IT_USER2" >/dev/null 2>&1 ||
-    skip_or_fail "test users missing (make_test_users)"
+require_installed_vsys
 apt_ensure openssh-server openssh-client pamtester libpam0g-dev || skip_or_fail "cannot install sshd/pamtester"
-# VSYS_PAM_MODULE: test that build of the module instead of the tree's
-PAM_MODULE=${VSYS_PAM_MODULE:-$ROOT/native/build/pam_vsys.so}
-if [ -z "${VSYS_PAM_MODULE:-}" ]; then
-    make -s -C "$ROOT/native" VSYS_ROOT="$VSYS_R" pam >/dev/null || { nok "make -C native pam"; finish; }
-fi
-TREE=/var/cache/vsys/rootfs-bookworm-gcc
-[ -f "$TREE/etc/debian_version" ] || "$ROOT/tests/remote/remote.sh" tree >/dev/null || skip_or_fail "no cached tree $TREE"
-SYS_VERSION=$(cat "$TREE/etc/debian_version")
-HOST_VERSION=$(cat /etc/debian_version)
+# VSYS_PAM_MODULE: test that build instead of the tree's
+PAM_MODULE=$(built_module "${VSYS_PAM_MODULE:-}" pam pam_vsys.so) || { nok "make -C native pam"; finish; }
+use_cached_tree
 
 U=$VSYS_IT_USER
 UHOME=$(getent passwd "$U" | cut -d: -f6)
@@ -47,8 +32,6 @@ PC=x14-pc   # the default
 PD=x14-pd   # not prepared (down)
 SAVED=
 
-# vsys, again while another vsys on this machine holds the lock too long (exit 14)
-vsys_try() { local i rc; for i in 1 2 3 4 5; do vsys "$@"; rc=$?; [ $rc = 14 ] || return $rc; sleep 3; done; return $rc; }
 cleanup() {
     pam_bed_down
     local s

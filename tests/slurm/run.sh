@@ -11,28 +11,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib/common.sh"
 . "$ROOT/tests/slurm/cluster.sh"
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-nok() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
-finish() { echo "slurm: $PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; exit $?; }
-skip_or_fail() {
-    if [ "${CI:-}" = true ]; then nok "requirement: $1"; else echo "skip - $1"; fi
-    finish
-}
+STAGE=slurm
+. "$ROOT/tests/lib/stage.sh"
 
-is_root || skip_or_fail "must run as root"
-[ -x "$VSYS_PREFIX/bin/vsys" ] && [ -u "$VSYS_R/bin/bin" ] || skip_or_fail "vsys is not installed (./install.sh)"
-id -u "$VSYS_IT_USER" >/dev/null 2>&1 || skip_or_fail "test user $VSYS_IT_USER missing (make_test_users)"
+require_installed_vsys
 apt_ensure slurmctld slurmd slurm-client munge libslurm-dev || skip_or_fail "cannot install Slurm"
-# VSYS_SPANK_PLUGIN: test that build of the plugin instead of the tree's
-PLUGIN=${VSYS_SPANK_PLUGIN:-$ROOT/native/build/vsys_spank.so}
-if [ -z "${VSYS_SPANK_PLUGIN:-}" ]; then
-    make -s -C "$ROOT/native" VSYS_ROOT="$VSYS_R" spank >/dev/null || { nok "make -C native spank"; finish; }
-fi
-TREE=/var/cache/vsys/rootfs-bookworm-gcc
-[ -f "$TREE/etc/debian_version" ] || "$ROOT/tests/remote/remote.sh" tree >/dev/null || skip_or_fail "no cached tree $TREE"
-SYS_VERSION=$(cat "$TREE/etc/debian_version")
-HOST_VERSION=$(cat /etc/debian_version)
+# VSYS_SPANK_PLUGIN: test that build instead of the tree's
+PLUGIN=$(built_module "${VSYS_SPANK_PLUGIN:-}" spank vsys_spank.so) || { nok "make -C native spank"; finish; }
+use_cached_tree
 
 A=x14-sa        # open to everyone
 B=x14-sb        # users=$VSYS_IT_USER2 only: refused to $VSYS_IT_USER
@@ -41,8 +27,6 @@ WORK=/home/$VSYS_IT_USER/x14-slurm-work
 HIDDEN=/opt/x14-slurm-cwd   # a host directory that is not visible in the systems
 OUT=$(mktemp -d /tmp/x14-slurm-out.XXXXXX)
 
-# vsys, again while another vsys on this machine holds the lock too long (exit 14)
-vsys_try() { local i rc; for i in 1 2 3 4 5; do vsys "$@"; rc=$?; [ $rc = 14 ] || return $rc; sleep 3; done; return $rc; }
 cleanup() {
     slurm_down
     local s

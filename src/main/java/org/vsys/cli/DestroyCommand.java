@@ -23,6 +23,10 @@ final class DestroyCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Go on although processes use the system: busy mounts are detached lazily (MNT_DETACH).")
     boolean force;
 
+    @Option(names = "--remove-layer", description = "Also remove the system's persistent layer /OS/.layer/NAME (kept otherwise), "
+            + "unless processes still run on it.")
+    boolean removeLayer;
+
     @Override
     public Integer call() throws Exception {
         main.requireRoot("destroy");
@@ -32,6 +36,17 @@ final class DestroyCommand implements Callable<Integer> {
             main.err.println("vsys: " + name + ": destroyed; still running on its detached filesystems (not killed): "
                     + org.vsys.core.Processes.describe(left));
             main.err.flush();
+        }
+        if (removeLayer) {
+            if (!left.isEmpty()) {
+                main.err.println("vsys: " + name + ": layer kept: processes still run on it");
+                main.err.flush();
+                return 0;
+            }
+            long n = new org.vsys.layer.Layers(main.installation, main.debugSink()).removeLayer(name);
+            if (n > 0) {
+                main.out.println(name + ": layer removed (" + n + " entries)");
+            }
         }
         return 0;
     }

@@ -30,8 +30,10 @@ final class ServeCommand implements Callable<Integer> {
         if (!r.isAbsolute()) {
             throw new VsysException(ExitCode.USAGE, root, "not an absolute path");
         }
-        new Serve(r.resolve(".store")).run(System.in, System.out);
         System.out.flush();
+        try (java.io.FileOutputStream out = new java.io.FileOutputStream(java.io.FileDescriptor.out)) {
+            new Serve(r.resolve(".store")).run(System.in, out.getChannel());
+        }
         return 0;
     }
 }

@@ -430,7 +430,10 @@ public final class SystemRecord {
     }
 
     static String originOf(String v, String where) throws RecordFormatException {
-        if (v != null && (!v.startsWith(DECLARED + "/") || v.indexOf(' ') >= 0 || v.contains("/../") || v.endsWith("/.."))) {
+        // "declared" alone (no directory): declared, by an apply whose directory is not known; such a
+        // system is never removed by an apply, only taken over by one that declares it
+        if (v != null && !v.equals("declared")
+                && (!v.startsWith(DECLARED + "/") || v.indexOf(' ') >= 0 || v.contains("/../") || v.endsWith("/.."))) {
             throw new RecordFormatException(where + ": origin must be " + DECLARED + "DIR (an absolute path) when given");
         }
         return v;

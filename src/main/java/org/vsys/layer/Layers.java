@@ -151,6 +151,30 @@ public final class Layers {
         }
     }
 
+    /**
+     * Removes the kept layer {@code R/.layer/NAME} of a destroyed system (every generation), under
+     * the lock, never across a mount and never following a symlink. Exit 2 while a system of that
+     * name exists. Returns the number of entries removed (0: there was none).
+     */
+    public long removeLayer(String rawName) throws VsysException {
+        String name = Names.check(rawName);
+        try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
+            if (records.system(name) != null) {
+                throw new VsysException(ExitCode.USAGE, name, "exists; its layer is removed only after destroy");
+            }
+            Layer layer = new Layer(inst, name);
+            if (!Files.isDirectory(layer.home(), LinkOption.NOFOLLOW_LINKS)) {
+                return 0;
+            }
+            try {
+                Trees.requireNoMountBelow(layer.home());
+                return Trees.remove(Layer.layerBase(inst), layer.home());
+            } catch (IOException e) {
+                throw new VsysException(ExitCode.UNSAFE, name, "layer " + layer.home() + " not removed: " + e.getMessage());
+            }
+        }
+    }
+
     /** Exit 15 when a directory on the way to {@code rel} in the upper is a symlink (or the final entry is reached through one). */
     private static void checkNoSymlinkOnWay(String name, Path upper, Path rel) throws VsysException {
         Path p = upper;

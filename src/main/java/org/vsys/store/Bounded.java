@@ -26,7 +26,16 @@ final class Bounded extends FilterInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        int k = super.read(b, off, (int) Math.min(len, max - n + 1));
+        int k;
+        try {
+            k = super.read(b, off, (int) Math.min(len, max - n + 1));
+        } catch (PullSource.Refused e) {
+            throw e;
+        } catch (java.util.zip.ZipException e) {
+            throw new PullSource.Refused(ExitCode.BAD_SOURCE, rel + ": bad compressed data: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new PullSource.Refused(ExitCode.UNREACHABLE, rel + ": cannot read: " + e.getMessage(), e);
+        }
         if (k > 0) {
             n += k;
             if (n > max) {

@@ -22,7 +22,8 @@ import org.vsys.core.ExitCode;
 
 /**
  * A published store over HTTP(S) (JDK's java.net.http): GET BASE/rel, 404 = no such file, no
- * redirects. A request must answer within the timeout; a body that stalls for the timeout, or that
+ * redirects; gzip accepted (a server may compress the trees, whose hex ids halve), every size
+ * bound applied to the inflated bytes. A request must answer within the timeout; a body that stalls for the timeout, or that
  * comes slower than {@link #MIN_RATE} bytes/s on average once the timeout has passed, is cut off
  * (a slow source cannot hold a pull forever).
  */
@@ -63,7 +64,8 @@ final class HttpPullSource implements PullSource {
 
     @Override
     public InputStream open(String rel, long max) throws IOException {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/" + rel)).timeout(Duration.ofSeconds(timeoutSeconds)).GET().build();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/" + rel)).timeout(Duration.ofSeconds(timeoutSeconds))
+                .header("Accept-Encoding", "gzip").GET().build();
         HttpResponse<InputStream> r;
         try {
             r = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -88,14 +90,28 @@ final class HttpPullSource implements PullSource {
             r.body().close();
             throw new Refused(ExitCode.BAD_SOURCE, rel + ": the server answered HTTP " + code);
         }
-        long len = r.headers().firstValueAsLong("content-length").orElse(-1);
+        String enc = r.headers().firstValue("content-encoding").orElse("identity");
+        boolean gzip = enc.equalsIgnoreCase("gzip");
+        if (!gzip && !enc.equalsIgnoreCase("identity")) {
+            r.body().close();
+            throw new Refused(ExitCode.BAD_SOURCE, rel + ": the server sent it in an encoding not asked for (" + enc + ")");
+        }
+        long len = gzip ? -1 : r.headers().firstValueAsLong("content-length").orElse(-1);
         if (len > max) {
             r.body().close();
             throw new Refused(ExitCode.BAD_SOURCE, rel + ": larger than the " + max + " bytes it may have (" + len + " bytes offered)");
         }
         Watched w = new Watched(r.body(), rel);
         active.add(w);
-        return new Bounded(w, max, rel);
+        // a compressed answer (a server compressing trees on the fly) is bounded after inflating
+        try {
+            return new Bounded(gzip ? new java.util.zip.GZIPInputStream(w, 1 << 16) : w, max, rel);
+        } catch (Refused e) {
+            throw e;
+        } catch (IOException e) {
+            w.close();
+            throw new Refused(ExitCode.BAD_SOURCE, rel + ": bad compressed data: " + e.getMessage(), e);
+        }
     }
 
     private void watch() {

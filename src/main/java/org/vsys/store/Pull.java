@@ -11,7 +11,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -70,13 +69,15 @@ public final class Pull {
         public final AtomicLong trees = new AtomicLong();
         public boolean refMoved;
         public long millis;
+        public long syncMillis;
 
         public String summary(String system, String source) {
             return "pull: " + system + ": commit " + commit.substring(0, 12) + " from " + source + ": "
                     + (alreadyHad ? "already in the store" : fetchedObjects.get() + " objects fetched (" + fetchedBytes.get() + " bytes), "
                     + localObjects.get() + " rebuilt from local content (" + localBytes.get() + " bytes), " + presentObjects.get()
                     + " present, " + trees.get() + " trees")
-                    + "; " + (refMoved ? "refs/" + system + " moved to it" : "refs/" + system + " had it") + " (" + millis + " ms)";
+                    + "; " + (refMoved ? "refs/" + system + " moved to it" : "refs/" + system + " had it") + " (" + millis + " ms, "
+                    + syncMillis + " ms of it in syncfs)";
         }
     }
 
@@ -93,6 +94,9 @@ public final class Pull {
     private final List<String[]> added = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ExecutorService pool;
     private Store.Batch batch;
+
+    private static final ThreadLocal<byte[]> HEAP = ThreadLocal.withInitial(() -> new byte[1 << 17]);
+    private static final ThreadLocal<ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 17));
 
     public Pull(Store store, PullSource source, int threads) {
         this.store = store;
@@ -193,6 +197,7 @@ public final class Pull {
             throw new VsysException(ExitCode.INTERNAL, "pull", String.valueOf(e), e);
         }
         result.millis = (System.nanoTime() - t0) / 1_000_000;
+        result.syncMillis = store.syncMillis();
         return result;
     }
 
@@ -464,16 +469,20 @@ public final class Pull {
             throw bad(path + ": the source has no content " + ch.substring(0, 12) + " for it (a tree names a missing object)");
         }
         Path tmp = store.newTemp();
-        MessageDigest md = Hashing.sha256();
+        Hasher md = Hasher.create();
         long n = 0;
+        byte[] buf = HEAP.get();
+        ByteBuffer direct = DIRECT.get();
         try (InputStream src = in; FileChannel out = FileChannel.open(tmp, Store.newFile())) {
-            byte[] buf = new byte[1 << 16];
             int k;
             while ((k = src.read(buf, 0, buf.length)) >= 0) {
-                md.update(buf, 0, k);
-                ByteBuffer bb = ByteBuffer.wrap(buf, 0, k);
-                while (bb.hasRemaining()) {
-                    out.write(bb);
+                // one copy into a direct buffer: libcrypto hashes it and the write takes it without another
+                direct.clear();
+                direct.put(buf, 0, k).flip();
+                md.update(direct);
+                direct.position(0);
+                while (direct.hasRemaining()) {
+                    out.write(direct);
                 }
                 n += k;
                 result.fetchedBytes.addAndGet(k);

@@ -8,9 +8,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.vsys.core.ExitCode;
 
@@ -19,8 +18,8 @@ import org.vsys.core.ExitCode;
  * runs {@code vsys serve ROOT} there (ssh with the options vsys gives sshfs: BatchMode,
  * StrictHostKeyChecking, ConnectTimeout, ServerAlive; the identity and known hosts files given),
  * which answers requests for the store's files one at a time: {@code get REL MAX} is answered
- * {@code ok LEN} and LEN bytes, {@code none}, or {@code error WHY} ({@link Serve}). A few
- * connections run side by side so that several fetches are in flight.
+ * {@code ok LEN} and LEN bytes, {@code none}, or {@code error WHY} ({@link Serve}). Requests are
+ * pipelined on one connection (-Dvsys.pullSshConnections for more): several fetches in flight.
  */
 public final class SshPullSource implements PullSource {
     /** ssh settings: the identity and known hosts files (null: ssh's defaults). */
@@ -29,17 +28,17 @@ public final class SshPullSource implements PullSource {
 
     private final String url;
     private final List<String> command;
-    private final BlockingQueue<Conn> idle;
-    private final List<Conn> all = new ArrayList<>();
+    private final Conn[] conns;
+    private final AtomicLong next = new AtomicLong();
     private final int timeoutSeconds;
 
     private SshPullSource(String url, List<String> command, int connections, int timeoutSeconds) {
         this.url = url;
         this.command = command;
-        this.idle = new ArrayBlockingQueue<>(connections);
         this.timeoutSeconds = timeoutSeconds;
-        for (int i = 0; i < connections; i++) {
-            idle.add(new Conn());
+        this.conns = new Conn[Math.max(1, connections)];
+        for (int i = 0; i < conns.length; i++) {
+            conns[i] = new Conn();
         }
     }
 
@@ -77,100 +76,155 @@ public final class SshPullSource implements PullSource {
         if (root != null) {
             cmd.add(root);
         }
-        return new SshPullSource(url, cmd, Integer.getInteger("vsys.pullSshConnections", 4), timeoutSeconds);
+        return new SshPullSource(url, cmd, Integer.getInteger("vsys.pullSshConnections", 1), timeoutSeconds);
     }
 
-    /** One ssh child running vsys serve. */
+    /**
+     * One ssh child running vsys serve, pipelined: requests are written as they come (each gets a
+     * ticket), answers come back in the same order, and each caller reads its answer when the
+     * answers before it have been read. So one connection keeps several requests in flight.
+     */
     private final class Conn {
-        Process p;
-        InputStream in;
-        OutputStream out;
+        private Process p;
+        private volatile InputStream in;
+        private OutputStream out;
+        private long sent;
+        private long served;
+        private volatile String dead;
+        /** Held while a request is written (apart from the turns: a writer blocked on a full pipe must not stop readers). */
+        private final Object writing = new Object();
 
-        void start() throws Refused {
-            if (p != null && p.isAlive()) {
-                return;
+        /** Sends the request; returns its ticket. */
+        long send(String req) throws IOException {
+            synchronized (writing) {
+                return sendLocked(req);
             }
-            try {
-                ProcessBuilder pb = new ProcessBuilder(command);
-                pb.redirectError(ProcessBuilder.Redirect.PIPE);
-                pb.redirectInput(ProcessBuilder.Redirect.PIPE);
-                p = pb.start();
-                synchronized (all) {
-                    all.add(this);
+        }
+
+        private long sendLocked(String req) throws IOException {
+            if (dead != null) {
+                throw new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
+            }
+            if (p == null) {
+                try {
+                    ProcessBuilder pb = new ProcessBuilder(command);
+                    pb.redirectError(ProcessBuilder.Redirect.PIPE);
+                    p = pb.start();
+                } catch (IOException e) {
+                    throw new Refused(ExitCode.UNSUPPORTED, "cannot run ssh: " + e.getMessage(), e);
                 }
-                in = new BufferedInputStream(p.getInputStream(), 1 << 16);
+                in = new BufferedInputStream(p.getInputStream(), 1 << 17);
                 out = p.getOutputStream();
-            } catch (IOException e) {
-                throw new Refused(ExitCode.UNSUPPORTED, "cannot run ssh: " + e.getMessage(), e);
             }
-        }
-
-        void kill() {
-            if (p != null) {
-                p.destroyForcibly();
-                p = null;
-            }
-        }
-
-        /** What ssh said when the connection ended (its last line of stderr). */
-        String why() {
             try {
-                p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+                out.write(req.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (IOException e) {
+                throw fail(e.getMessage());
+            }
+            return sent++;
+        }
+
+        /** Waits until the answers before ticket have been read. */
+        synchronized void await(long ticket) throws IOException {
+            while (served != ticket && dead == null) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new Refused(ExitCode.INTERNAL, "interrupted", e);
+                }
+            }
+            if (dead != null) {
+                throw new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
+            }
+        }
+
+        /** The current answer has been read: the next caller's turn. */
+        synchronized void done() {
+            served++;
+            notifyAll();
+        }
+
+        /** Ends the connection: every caller waiting gets this reason. */
+        synchronized Refused fail(String why) {
+            if (dead == null) {
+                dead = why == null ? "connection closed" : why;
+                if (p != null) {
+                    String said = stderr();
+                    p.destroyForcibly();
+                    if (!said.isEmpty()) {
+                        dead = dead + " (" + said + ")";
+                    }
+                }
+                notifyAll();
+            }
+            return new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
+        }
+
+        /** The last line ssh wrote on its standard error, if it has ended. */
+        private String stderr() {
+            try {
+                if (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
+                    return "";
+                }
                 String err = new String(p.getErrorStream().readNBytes(8192), StandardCharsets.UTF_8).strip();
                 int nl = err.lastIndexOf('\n');
-                return (nl >= 0 ? err.substring(nl + 1) : err) + (p.isAlive() ? "" : " (exit " + p.exitValue() + ")");
+                return (nl >= 0 ? err.substring(nl + 1) : err) + " exit " + p.exitValue();
             } catch (IOException | InterruptedException e) {
-                return "connection closed";
+                return "";
             }
+        }
+
+        synchronized void close() {
+            if (p != null) {
+                try {
+                    out.close();
+                } catch (IOException e) {
+                    // ending it anyway
+                }
+                p.destroyForcibly();
+            }
+            dead = "closed";
+            notifyAll();
         }
     }
 
     @Override
     public InputStream open(String rel, long max) throws IOException {
-        Conn c;
+        Conn c = conns[(int) (next.getAndIncrement() % conns.length)];
+        long ticket = c.send("get " + rel + " " + max + "\n");
+        c.await(ticket);
+        String head;
         try {
-            c = idle.poll(timeoutSeconds * 4L, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Refused(ExitCode.INTERNAL, "interrupted", e);
-        }
-        if (c == null) {
-            throw new Refused(ExitCode.UNREACHABLE, url + ": no connection free within " + timeoutSeconds * 4 + " s");
-        }
-        boolean handedOut = false;
-        try {
-            c.start();
-            c.out.write(("get " + rel + " " + max + "\n").getBytes(StandardCharsets.US_ASCII));
-            c.out.flush();
-            String head = line(c.in);
-            if (head == null) {
-                throw new Refused(ExitCode.UNREACHABLE, url + ": " + c.why());
-            }
-            if (head.equals("none")) {
-                return null;
-            }
-            if (head.startsWith("error ")) {
-                throw new Refused(ExitCode.BAD_SOURCE, url + ": " + head.substring(6));
-            }
-            if (!head.matches("ok [0-9]{1,18}")) {
-                throw new Refused(ExitCode.BAD_SOURCE, url + ": not a vsys serve answer: " + head);
-            }
-            long len = Long.parseLong(head.substring(3));
-            if (len > max) {
-                throw new Refused(ExitCode.BAD_SOURCE, rel + ": larger than the " + max + " bytes it may have (" + len + " bytes offered)");
-            }
-            handedOut = true;
-            return new Body(c, len);
+            head = line(c.in);
         } catch (Refused e) {
+            c.fail(e.getMessage());
             throw e;
         } catch (IOException e) {
-            throw new Refused(ExitCode.UNREACHABLE, url + ": " + e.getMessage(), e);
-        } finally {
-            if (!handedOut) {
-                c.kill();
-                idle.add(c);
-            }
+            throw c.fail(e.getMessage());
         }
+        if (head == null) {
+            throw c.fail("connection closed");
+        }
+        if (head.equals("none")) {
+            c.done();
+            return null;
+        }
+        if (head.startsWith("error ")) {
+            c.done();
+            throw new Refused(ExitCode.BAD_SOURCE, url + ": " + head.substring(6));
+        }
+        if (!head.matches("ok [0-9]{1,18}")) {
+            c.fail("not a vsys serve answer");
+            throw new Refused(ExitCode.BAD_SOURCE, url + ": not a vsys serve answer: " + head);
+        }
+        long len = Long.parseLong(head.substring(3));
+        if (len > max) {
+            c.fail("answer too large");
+            throw new Refused(ExitCode.BAD_SOURCE, rel + ": larger than the " + max + " bytes it may have (" + len + " bytes offered)");
+        }
+        return new Body(c, len);
     }
 
     /** A header line (at most 4 KiB), or null at the end of the stream. */
@@ -182,7 +236,7 @@ public final class SshPullSource implements PullSource {
         return l;
     }
 
-    /** LEN bytes of an answer; closing it gives the connection back (drained) or ends it (when cut short). */
+    /** LEN bytes of an answer; closing it gives the turn to the next answer (or ends the connection when cut short). */
     private final class Body extends FilterInputStream {
         private final Conn c;
         private long left;
@@ -199,9 +253,14 @@ public final class SshPullSource implements PullSource {
             if (left == 0) {
                 return -1;
             }
-            int k = in.read(b, off, (int) Math.min(len, left));
+            int k;
+            try {
+                k = in.read(b, off, (int) Math.min(len, left));
+            } catch (IOException e) {
+                throw c.fail(e.getMessage());
+            }
             if (k < 0) {
-                throw new Refused(ExitCode.UNREACHABLE, url + ": connection closed amid a file: " + c.why());
+                throw c.fail("connection closed amid a file");
             }
             left -= k;
             return k;
@@ -220,9 +279,10 @@ public final class SshPullSource implements PullSource {
             }
             closed = true;
             if (left != 0) {
-                c.kill();
+                c.fail("a file was not read to its end");
+            } else {
+                c.done();
             }
-            idle.add(c);
         }
     }
 
@@ -233,18 +293,8 @@ public final class SshPullSource implements PullSource {
 
     @Override
     public void close() {
-        synchronized (all) {
-            for (Conn c : all) {
-                if (c.p != null) {
-                    try {
-                        c.out.close();
-                    } catch (IOException e) {
-                        // ending it anyway
-                    }
-                    c.kill();
-                }
-            }
+        for (Conn c : conns) {
+            c.close();
         }
     }
-
 }

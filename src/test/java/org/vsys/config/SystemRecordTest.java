@@ -110,4 +110,19 @@ class SystemRecordTest {
         assertThrows(RecordFormatException.class, () -> GlobalConfig.parse(RecordFile.parse("link=x\n".getBytes(StandardCharsets.UTF_8), "t")));
         assertThrows(RecordFormatException.class, () -> GlobalConfig.parse(RecordFile.parse("bind=rel\n".getBytes(StandardCharsets.UTF_8), "t")));
     }
+
+    @Test
+    void originOfDeclaredSystems() throws Exception {
+        SystemRecord d = sample().withOrigin(SystemRecord.declaredIn("/etc/vsys/systems.d"));
+        assertTrue(new String(d.toBytes(), StandardCharsets.UTF_8).endsWith("\norigin=declared:/etc/vsys/systems.d\n"));
+        assertEquals("declared:/etc/vsys/systems.d", roundTrip(d).origin());
+        assertTrue(roundTrip(d).declared());
+        assertFalse(roundTrip(sample()).declared(), "made by hand: no origin=");
+        assertEquals("declared:/etc/vsys/systems.d", roundTrip(d.withState(SystemRecord.State.DESTROYING)).origin());
+        assertEquals("systems/a: origin must be declared:DIR (an absolute path) when given", reject(GOOD + "origin=hand\n", "a"));
+        assertEquals("systems/a: origin must be declared:DIR (an absolute path) when given", reject(GOOD + "origin=declared:rel\n", "a"));
+        assertTrue(SystemRecord.parse(RecordFile.parse((GOOD + "origin=declared\n").getBytes(StandardCharsets.UTF_8), "t"), "a").declared());
+        AliasRecord a = new AliasRecord("w", "web1", SystemRecord.declaredIn("/d"));
+        assertEquals(a, AliasRecord.parse(RecordFile.parse(a.toBytes(), "t"), "w"));
+    }
 }

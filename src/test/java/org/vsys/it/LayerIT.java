@@ -179,6 +179,18 @@ class LayerIT {
         assertFalse(mi.contains(name), "no mount of " + name + " left");
         assertFalse(Files.exists(ItEnv.R.resolve(".lower").resolve(name)));
         assertEquals(before, TreeHash.of(tree), "the lower tree is unchanged");
+        // the kept layer is used again by a new system of that name, and goes with --remove-layer
+        insideOkAfterCreate(name, tree);
+        assertTrue(ItEnv.vsysOk("destroy", "--remove-layer", name).contains(name + ": layer removed"));
+        assertFalse(Files.exists(ItEnv.R.resolve(".layer").resolve(name), LinkOption.NOFOLLOW_LINKS));
+    }
+
+    void insideOkAfterCreate(String name, Path tree) {
+        ItEnv.vsysOk("create", name, "dir:" + tree, "--layer", "persistent");
+        insideOk(name, "sh", "-c", "echo again > /etc/vsys-again");
+        ItEnv.vsysOk("destroy", name);
+        ItEnv.vsysOk("create", name, "dir:" + tree, "--layer", "persistent");
+        assertEquals("again", insideOk(name, "cat", "/etc/vsys-again").strip(), "the kept layer is used again");
     }
 
     /** vsys restore (of every system: other systems on a shared test machine may fail theirs), checked for this one. */

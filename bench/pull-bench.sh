@@ -1,0 +1,173 @@
+#!/bin/bash
+# bench/pull-bench.sh: the pull figures of issue 18. Not part of the test suite.
+#
+#   [ROUNDS=N] [TREE=/path] bench/pull-bench.sh [--out FILE]
+#
+# As root. Starts the SSH remote of tests/remote/remote.sh (sshd in netns vsys-$REMOTE; it sees
+# this machine's filesystem) and, in that same network namespace, nginx from Debian with a config
+# of its own serving two published stores of the same tree: the vsys one (`vsys publish`) and an
+# OSTree archive repository (`ostree commit` of the tree). So all three peers cross the same veth:
+#   vsys pull http      whole commit into an empty store (the command, JVM start included)
+#   vsys pull ssh       the same through `vsys serve` (a key with command=)
+#   rsync -aH over ssh  the tree into an empty directory
+#   ostree pull         into an empty bare repository (archive -> bare, like vsys's store)
+# in ROUNDS (default 3) interleaved rounds; each figure is the median over rounds of its ratio
+# to the peer of the same round. Then once: a commit with 1% of the files (by count) given new
+# content, pulled into the store holding the first commit; bytes the web server sent (its access
+# log) against the bytes of the changed files, with rsync's and ostree's bytes for the same update.
+# TREE: default the remote's debootstrapped tree (gcc included). Markdown to stdout (or --out FILE).
+set -euo pipefail
+umask 022
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/tests/lib/common.sh"
+REMOTE=${REMOTE:-bpull}
+ROUNDS=${ROUNDS:-3}
+TREE=${TREE:-/var/cache/vsys/rootfs-bookworm-gcc}
+OUT=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --out) OUT=$2; shift 2 ;;
+        *) echo "usage: $0 [--out FILE]" >&2; exit 2 ;;
+    esac
+done
+is_root || { echo "$0: must run as root" >&2; exit 1; }
+apt_ensure nginx-light ostree rsync openssh-server openssh-client
+
+LIBDIR=${VSYS_TEST_LIBDIR:-$VSYS_PREFIX/share/vsys/lib}
+LIBEXEC=$VSYS_PREFIX/lib/vsys
+W=$(mktemp -d /var/tmp/vsys-pullbench.XXXXXX)
+chmod 0755 "$W"
+mkdir -p "$W/lib"; cp "$LIBDIR"/*.jar "$W/lib/"
+cat >"$W/vsysr" <<EOF
+#!/bin/sh
+root=\$1; shift
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dvsys.root="\$root" -Dvsys.libexec="$LIBEXEC" -cp "$W/lib/*" org.vsys.cli.Main "\$@"
+EOF
+chmod 0755 "$W/vsysr"
+NGINX_PID=
+cleanup() {
+    set +e
+    [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null
+    "$TOP/tests/remote/remote.sh" down "$REMOTE" >/dev/null 2>&1
+    rm -rf --one-file-system "$W"
+}
+trap cleanup EXIT
+say() { echo "pull-bench: $*" >&2; }
+secs() { local t0; t0=$(date +%s.%N); "$@" >/dev/null 2>"$W/last.err" || { cat "$W/last.err" >&2; return 1; }; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# --- the source: a vsys root whose store has TREE as commit 1 ------------------------------------
+make_root() { install -d -m 0755 "$1" "$1/bin" "$1/etc" "$1/etc/systems" "$1/etc/aliases"; }
+SRC=$W/src-root; make_root "$SRC"
+cp -a "$TREE" "$W/tree" 2>/dev/null || cp -a "$TREE/." "$W/tree"
+printf '%s\n' '# vsys system record' version=1 name=src state=ready created=2026-12-03T00:00:00Z "fs=/ dir:$W/tree ro" \
+    setuid=no users= groups= cwd_fallback=no hostfiles=passwd >"$SRC/etc/systems/src"
+snap() {
+    install -d -m 0755 "$SRC/src"
+    unshare -m --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$W/tree" "$SRC/src" \
+        "$W/vsysr" "$SRC" snapshot src >/dev/null
+    "$W/vsysr" "$SRC" snapshot --list src | head -1 | cut -d' ' -f1
+}
+say "snapshot of $TREE into the source store"
+C1=$(snap)
+FILES=$(find "$W/tree" -type f | wc -l)
+BYTES=$(find "$W/tree" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+WWW=$W/www; mkdir -p "$WWW"
+"$W/vsysr" "$SRC" publish src "$WWW/vsys" >/dev/null
+say "ostree commit of the tree into an archive repository"
+ostree init --repo="$WWW/ostree" --mode=archive
+# ostree refuses device files: commit from a private mount namespace with an empty tmpfs over /dev
+ost_commit() {
+    unshare -m --propagation private sh -c 'mount -t tmpfs none "$1/dev" && exec ostree commit --repo="$2" --branch=b --tree=dir="$1" --no-xattrs >/dev/null' \
+        sh "$W/tree" "$WWW/ostree"
+}
+ost_commit
+
+# --- the remote: sshd and nginx in one netns ------------------------------------------------------
+"$TOP/tests/remote/remote.sh" up "$REMOTE" >/dev/null
+RD=/run/vsys-remote/$REMOTE
+RIP=$(cat "$RD/ip")
+ssh-keygen -q -t ed25519 -N '' -C pull-bench-serve -f "$W/serve_key"
+echo "command=\"$W/vsysr $SRC serve\",restrict $(cat "$W/serve_key.pub")" >>"$RD/authorized_keys"
+mkdir -p "$W/nginx"
+cat >"$W/nginx.conf" <<EOF
+worker_processes 2;
+pid $W/nginx.pid;
+error_log $W/nginx/error.log;
+events { worker_connections 512; }
+http {
+    log_format bytes '\$uri \$status \$body_bytes_sent';
+    access_log $W/nginx/access.log bytes;
+    client_body_temp_path $W/nginx/body; proxy_temp_path $W/nginx/proxy; fastcgi_temp_path $W/nginx/fcgi;
+    uwsgi_temp_path $W/nginx/uwsgi; scgi_temp_path $W/nginx/scgi;
+    default_type application/octet-stream;
+    sendfile on; tcp_nopush on; keepalive_requests 100000;
+    gzip_types application/octet-stream;
+    server { listen $RIP:80; root $WWW; location ~ \\.tree\$ { gzip on; } }
+}
+EOF
+ip netns exec "vsys-$REMOTE" nginx -c "$W/nginx.conf" -p "$W/nginx"
+for _ in $(seq 50); do [ -s "$W/nginx.pid" ] && break; sleep 0.1; done
+log_bytes() { awk -v p="$1" 'index($1, p) == 1 { s += $3 } END { print s + 0 }' "$W/nginx/access.log"; }
+log_reset() { : >"$W/nginx/access.log"; }
+SSHOPT=(-F "$RD/ssh_config")
+
+# --- whole pulls, interleaved rounds -----------------------------------------------------------
+declare -a T_HTTP T_SSH T_RSYNC T_OST
+for r in $(seq "$ROUNDS"); do
+    say "round $r of $ROUNDS"
+    rm -rf "$W/d-http" "$W/d-ssh" "$W/d-rsync" "$W/d-ost"; make_root "$W/d-http"; make_root "$W/d-ssh"
+    sync
+    T_RSYNC[r]=$(secs rsync -aH --numeric-ids -e "ssh ${SSHOPT[*]}" "root@$RIP:$W/tree/" "$W/d-rsync/")
+    T_HTTP[r]=$(secs "$W/vsysr" "$W/d-http" pull d "http://$RIP/vsys" src)
+    ostree init --repo="$W/d-ost" --mode=bare
+    ostree remote add --repo="$W/d-ost" --no-gpg-verify r "http://$RIP/ostree"
+    sync
+    T_OST[r]=$(secs ostree pull --repo="$W/d-ost" r b)
+    T_SSH[r]=$(secs "$W/vsysr" "$W/d-ssh" pull d "ssh://root@$RIP" src --identity "$W/serve_key" --known-hosts "$RD/known_hosts")
+    say "  rsync ${T_RSYNC[r]} s, vsys http ${T_HTTP[r]} s, ostree ${T_OST[r]} s, vsys ssh ${T_SSH[r]} s"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratios() {  # ratios A-array-name B-array-name: the per-round ratios
+    local -n a=$1 b=$2; local r
+    for r in $(seq "$ROUNDS"); do awk -v x="${a[r]}" -v y="${b[r]}" 'BEGIN { printf "%.2f\n", x / y }'; done
+}
+
+# --- 1%-changed commit ---------------------------------------------------------------------------
+say "1%-changed commit"
+mapfile -t ALL < <(find "$W/tree" -type f -size +0 ! -path '*/dev/*' | sort)
+N1=$(( (${#ALL[@]} + 99) / 100 ))
+CHANGED=0
+for i in $(seq 0 $((N1 - 1))); do
+    f=${ALL[$(( i * 100 ))]}
+    sz=$(stat -c %s "$f")
+    head -c "$sz" /dev/urandom >"$f"   # new content, same size
+    CHANGED=$((CHANGED + sz))
+done
+C2=$(snap)
+"$W/vsysr" "$SRC" publish src "$WWW/vsys" >/dev/null
+ost_commit
+log_reset
+T_INC=$(secs "$W/vsysr" "$W/d-http" pull d "http://$RIP/vsys" src)
+INC_VSYS=$(log_bytes /vsys/)
+INC_CONTENT=$(log_bytes /vsys/content/)
+log_reset
+T_OINC=$(secs ostree pull --repo="$W/d-ost" r b)
+INC_OST=$(log_bytes /ostree/)
+RS=$(rsync -aH --numeric-ids --stats -e "ssh ${SSHOPT[*]}" "root@$RIP:$W/tree/" "$W/d-rsync/" | awk '/^Total bytes received/ { gsub(",", "", $4); print $4 }')
+
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
+{
+    echo "### Pull ($(date -u +%Y-%m-%d), $ROUNDS rounds, $FILES files, $((BYTES / 1000000)) MB: $TREE)"
+    echo
+    echo "| figure | vsys | peer | ratio (median of rounds) | rounds | target |"
+    echo "|---|---|---|---|---|---|"
+    echo "| whole pull over HTTP vs rsync -aH over ssh | $(median "${T_HTTP[@]:1}") s | $(median "${T_RSYNC[@]:1}") s | $(median $(ratios T_HTTP T_RSYNC))x | $(ratios T_HTTP T_RSYNC | tr '\n' ' ') | <= 1.0x |"
+    echo "| whole pull over HTTP vs ostree pull (same nginx) | $(median "${T_HTTP[@]:1}") s | $(median "${T_OST[@]:1}") s | $(median $(ratios T_HTTP T_OST))x | $(ratios T_HTTP T_OST | tr '\n' ' ') | <= 1.0x |"
+    echo "| whole pull over ssh (vsys serve) vs rsync -aH over ssh | $(median "${T_SSH[@]:1}") s | $(median "${T_RSYNC[@]:1}") s | $(median $(ratios T_SSH T_RSYNC))x | $(ratios T_SSH T_RSYNC | tr '\n' ' ') | <= 1.0x |"
+    echo "| 1%-changed pull ($N1 files): bytes fetched vs changed bytes | $INC_VSYS B ($INC_CONTENT of content) | $CHANGED B | $(ratio "$INC_VSYS" "$CHANGED")x | 1 | <= 1.1x |"
+    echo "| same update: ostree pull bytes / rsync bytes received | $INC_OST B / $RS B | $CHANGED B | $(ratio "$INC_OST" "$CHANGED")x / $(ratio "$RS" "$CHANGED")x | 1 | - |"
+    echo "| same update: vsys pull time / ostree pull time | $T_INC s | $T_OINC s | $(ratio "$T_INC" "$T_OINC")x | 1 | - |"
+    echo
+} >"$W/report.md"
+if [ -n "$OUT" ]; then cat "$W/report.md" >>"$OUT"; fi
+cat "$W/report.md"
