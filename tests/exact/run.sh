@@ -43,6 +43,9 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$TOP/tests/lib/common.sh"
+STAGE=exact
+ROOT=$TOP
+. "$TOP/tests/lib/stage.sh"   # vsys_try, ok, nok
 
 R=$VSYS_R
 NAME=x11-exact
@@ -60,8 +63,8 @@ skip() {
 	say "exact: skipped: $*"; say "exact: 0 passed, 0 failed"; exit 0
 }
 cleanup() {
-	[ "$MADE" = 1 ] && vsys -d "$NAME" >/dev/null 2>&1
-	[ "${MADEB:-0}" = 1 ] && vsys -d "$NAME"b >/dev/null 2>&1
+	[ "$MADE" = 1 ] && vsys_try -d "$NAME" >/dev/null 2>&1
+	[ "${MADEB:-0}" = 1 ] && vsys_try -d "$NAME"b >/dev/null 2>&1
 	[ -n "$W" ] && rm -rf "$W"
 	[ -n "${UW:-}" ] && rm -rf "$UW"
 }
@@ -98,8 +101,8 @@ EOF
 mkdir -p "$W/lib" "$W/run"
 
 # the vsys system
-if [ -e "$R/etc/systems/$NAME" ]; then vsys -d "$NAME" >/dev/null 2>&1; fi
-vsys -c "$NAME" "dir:$TREE" >/dev/null 2>"$W/create.err" || die "vsys -c $NAME dir:$TREE: $(cat "$W/create.err")"
+if [ -e "$R/etc/systems/$NAME" ]; then vsys_try -d "$NAME" >/dev/null 2>&1; fi
+vsys_try -c "$NAME" "dir:$TREE" >/dev/null 2>"$W/create.err" || die "vsys -c $NAME dir:$TREE: $(cat "$W/create.err")"
 MADE=1
 
 # the user's working directory
@@ -188,8 +191,6 @@ say "# $(elapsed "$t0") s"
 # ---- a real build: GNU hello -------------------------------------------------
 BTREE=/var/cache/vsys/rootfs-bookworm-build
 SRC=/var/cache/vsys/src-hello
-ok() { PASS=$((PASS + 1)); say "ok   $1"; }
-bad() { FAIL=$((FAIL + 1)); say "FAIL $1"; [ -n "${2:-}" ] && say "     $2"; }
 build_tree() {   # debootstrap once, in a temporary directory renamed into place
 	local tmp
 	[ -x "$BTREE/usr/bin/make" ] && [ -x "$BTREE/usr/bin/gcc" ] && return 0
@@ -215,12 +216,13 @@ fetch_hello() {   # apt-get source --download-only, with a deb-src list of its o
 if [ "${VSYS_EXACT_BUILD:-1}" = 0 ]; then
 	say "# the hello build: skipped (VSYS_EXACT_BUILD=0)"
 elif ! build_tree; then
-	bad "a tree with build-essential at $BTREE" "debootstrap failed: /var/cache/vsys/debootstrap-build.log"
+	nok "a tree with build-essential at $BTREE" "debootstrap failed: /var/cache/vsys/debootstrap-build.log"
 elif ! fetch_hello; then
-	bad "apt-get source hello into $SRC" "the download failed"
+	nok "apt-get source hello into $SRC" "the download failed"
 else
 	t1=$(now)
-	vsys -c "${NAME}b" "dir:$BTREE" >/dev/null 2>"$W/create.err" || die "vsys -c ${NAME}b: $(cat "$W/create.err")"
+	[ -e "$R/etc/systems/${NAME}b" ] && vsys_try -d "${NAME}b" >/dev/null 2>&1
+	vsys_try -c "${NAME}b" "dir:$BTREE" >/dev/null 2>"$W/create.err" || die "vsys -c ${NAME}b: $(cat "$W/create.err")"
 	MADEB=1
 	ORIG=$(ls "$SRC"/hello_*.orig.tar.gz | head -1)
 	cp "$ORIG" "$UW/hello.orig.tar.gz" && chown "$U:" "$UW/hello.orig.tar.gz"   # the user's download
@@ -240,17 +242,17 @@ else
 	if [ "$sbr" = 0 ] && [ "$vbr" = 0 ] && [ "$sb" = "$vb" ] && grep -q "check rc=0" <<<"$vb"; then
 		ok "hello: configure, make, make check: same test results and same ./hello behaviour [$(grep -E '^# (TOTAL|PASS)' <<<"$vb" | tr '\n' ' ')]"
 	else
-		bad "hello: configure, make, make check" "schroot rc=$sbr: $(echo $sb | cut -c1-300) / vsys rc=$vbr: $(echo $vb | cut -c1-300)"
+		nok "hello: configure, make, make check" "schroot rc=$sbr: $(echo $sb | cut -c1-300) / vsys rc=$vbr: $(echo $vb | cut -c1-300)"
 	fi
 	if [ -n "$vp" ] && [ "$sp" = "$vp" ]; then
 		ok "hello: the absolute paths in config.status are those of the schroot build ($(wc -w <<<"$vp") paths)"
 	else
-		bad "hello: the absolute paths in config.status" "schroot: $(echo $sp | cut -c1-300) / vsys: $(echo $vp | cut -c1-300)"
+		nok "hello: the absolute paths in config.status" "schroot: $(echo $sp | cut -c1-300) / vsys: $(echo $vp | cut -c1-300)"
 	fi
 	if [ -z "$vpriv" ]; then
 		ok "hello: no vsys-private name in config.status, config.log, Makefile"
 	else
-		bad "hello: vsys-private names recorded in: $vpriv"
+		nok "hello: vsys-private names recorded in: $vpriv"
 	fi
 	if cmp -s "$W/hello.schroot" "$UW/hello/hello"; then
 		say "# hello: the two binaries are byte-identical"
