@@ -106,12 +106,43 @@ class BadArgumentsIT {
         check(p);
     }
 
+    /**
+     * {@code vsys shell} without a name is no missing argument: the launcher chooses ($VSYS,
+     * ~/.vsys, default=). With none of them it refuses with one line of its own and exit 125,
+     * and changes nothing. Run as a process of its own: the launcher writes to the real stderr.
+     */
+    @Test
+    void shellWithoutASelection() throws Exception {
+        cases++;
+        String before = TeardownIT.state();
+        Path home = Files.createTempDirectory("vsys-rel-home");
+        Path out = Files.createTempFile("vsys-rel-out", ".txt");
+        Path err = Files.createTempFile("vsys-rel-err", ".txt");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(Rig.vsysCommand("org.vsys.cli.Main", "shell"));
+            pb.environment().remove("VSYS");
+            pb.environment().put("HOME", home.toString());
+            pb.redirectInput(new File("/dev/null")).redirectOutput(out.toFile()).redirectError(err.toFile());
+            Process p = pb.start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "vsys shell did not finish in 60 s");
+            List<String> lines = Files.readAllLines(err, StandardCharsets.UTF_8);
+            assertEquals(125, p.exitValue(), "vsys shell without a selection: " + lines);
+            assertEquals(1, lines.size(), "vsys shell without a selection: not one line: " + lines);
+            assertTrue(lines.get(0).startsWith("vsys: "), "vsys shell without a selection: " + lines);
+            assertEquals(before, TeardownIT.state(), "vsys shell without a selection changed the state");
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+            Files.deleteIfExists(home);
+        }
+    }
+
     @Test
     void missingArgumentsAndUnknownOptions() throws Exception {
         List<String> p = new ArrayList<>();
         for (String[] a : List.of(new String[] {}, new String[] {"create"}, new String[] {"-c"}, new String[] {"alias"},
                 new String[] {"alias", "bdx"}, new String[] {"-a", "bdx"}, new String[] {"unalias"}, new String[] {"destroy"},
-                new String[] {"-d"}, new String[] {"remount"}, new String[] {"run"}, new String[] {"shell"},
+                new String[] {"-d"}, new String[] {"remount"}, new String[] {"run"},
                 new String[] {"--bogus"}, new String[] {"bogus-command"}, new String[] {"create", "--bogus", "bdx", "dir:" + tree},
                 new String[] {"destroy", "--bogus", "bd1"}, new String[] {"destroy", "-f", "bd1"}, new String[] {"list", "--bogus"},
                 new String[] {"status", "--bogus"}, new String[] {"restore", "--bogus"}, new String[] {"restore", "extra"},
