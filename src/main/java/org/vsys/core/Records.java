@@ -95,6 +95,22 @@ public final class Records {
         }
     }
 
+    /**
+     * The record of the system a command names (never an alias): exit 2 for a bad name or an
+     * alias, 5 when there is no such system, 13 when its record is malformed.
+     */
+    public SystemRecord existingSystem(String rawName) throws VsysException {
+        String name = Names.check(rawName);
+        SystemRecord rec = system(name);
+        if (rec == null) {
+            if (aliasExists(name)) {
+                throw new VsysException(ExitCode.USAGE, name, "is an alias; name its system");
+            }
+            throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
+        }
+        return rec;
+    }
+
     public AliasRecord alias(String name) throws VsysException {
         Path p = inst.aliasRecord(name);
         try {

@@ -40,14 +40,8 @@ public final class Layers {
 
     /** The record of a layered system: exit 5 if none, 2 for an alias or a system without a layer. */
     public SystemRecord layered(String rawName) throws VsysException {
-        String name = Names.check(rawName);
-        SystemRecord rec = records.system(name);
-        if (rec == null) {
-            if (records.aliasExists(name)) {
-                throw new VsysException(ExitCode.USAGE, name, "is an alias; name its system");
-            }
-            throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
-        }
+        SystemRecord rec = records.existingSystem(rawName);
+        String name = rec.name();
         if (!rec.layered()) {
             throw new VsysException(ExitCode.USAGE, name, "has no layer (create it with --layer persistent)");
         }

@@ -51,15 +51,7 @@ public final class Views {
 
     /** The system's record; exit 5 when there is none, 2 for an alias. */
     public SystemRecord system(String rawName) throws VsysException {
-        String name = Names.check(rawName);
-        SystemRecord rec = records.system(name);
-        if (rec == null) {
-            if (records.aliasExists(name)) {
-                throw new VsysException(ExitCode.USAGE, name, "is an alias; name its system");
-            }
-            throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
-        }
-        return rec;
+        return records.existingSystem(rawName);
     }
 
     /** The commit a record runs from (its view=, or the lower tree of its layer), or null when it runs live. */
