@@ -5,8 +5,8 @@ import java.util.concurrent.Callable;
 import org.vsys.core.ExitCode;
 import org.vsys.core.Lock;
 import org.vsys.core.VsysException;
-import org.vsys.store.Gc;
-import org.vsys.store.Views;
+import org.vsys.core.Gc;
+import org.vsys.core.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -11,8 +11,8 @@ import org.vsys.core.ExitCode;
 import org.vsys.core.VsysException;
 import org.vsys.mount.MountTable;
 import org.vsys.store.Commit;
-import org.vsys.store.Snapshot;
-import org.vsys.store.Views;
+import org.vsys.core.Snapshot;
+import org.vsys.core.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 
 import org.vsys.core.ExitCode;
 import org.vsys.core.VsysException;
-import org.vsys.store.Views;
+import org.vsys.core.Views;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

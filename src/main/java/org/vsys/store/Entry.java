@@ -26,9 +26,9 @@ public final class Entry {
     public List<byte[][]> xattrs = List.of();
     public byte[] name;
     /** Walk-only: device and inode of the source (not stored). */
-    transient long dev;
-    transient long ino;
-    transient long nlink;
+    public transient long dev;
+    public transient long ino;
+    public transient long nlink;
 
     public String key() {
         return Escape.of(name);

@@ -21,7 +21,7 @@ import org.vsys.linux.PosixException;
 import org.vsys.linux.StoreCalls;
 
 /** Reads a file's metadata into an {@link Entry} (one lstat, one llistxattr) and puts it back on a file. */
-final class Metadata {
+public final class Metadata {
     private static final String ATTRS = "unix:mode,uid,gid,size,lastModifiedTime,ino,dev,nlink,rdev";
     static final int S_IFMT = 0170000;
     /** Devices whose filesystem answered ENOTSUP to llistxattr: not asked again (sshfs). */
@@ -33,7 +33,7 @@ final class Metadata {
     private static final int STATX_NEEDED = 0x35f;
 
     /** The entry for p (not following a symlink); name from the listing's bytes. */
-    Entry read(Path p, byte[] name) throws IOException {
+    public Entry read(Path p, byte[] name) throws IOException {
         if (StoreCalls.canLstat()) {
             byte[] cp = RawPaths.cpath(p);
             byte[] b = STATX.get();
@@ -167,7 +167,7 @@ final class Metadata {
      * in that order: chown clears setuid bits and file capabilities, so it comes first; the mtime
      * comes last. atime is set to the mtime.
      */
-    static void apply(Path p, Entry e) throws IOException {
+    public static void apply(Path p, Entry e) throws IOException {
         byte[] cp = RawPaths.cpath(p);
         try {
             StoreCalls.lchown(cp, e.uid, e.gid);

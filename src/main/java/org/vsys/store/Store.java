@@ -151,7 +151,7 @@ public final class Store {
     }
 
     /** A tree object for a snapshot to compare with (its lines parsed when looked up). */
-    Tree.Index treeIndex(String id) throws IOException {
+    public Tree.Index treeIndex(String id) throws IOException {
         try {
             return new Tree.Index(read(id, TREE));
         } catch (IllegalArgumentException e) {
@@ -384,7 +384,7 @@ public final class Store {
         return Files.exists(c, LinkOption.NOFOLLOW_LINKS) ? c : null;
     }
 
-    static Set<StandardOpenOption> newFile() {
+    public static Set<StandardOpenOption> newFile() {
         return Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
 }

@@ -42,7 +42,7 @@ public final class Tree {
      * a line is parsed when the snapshot looks its name up (every line at most once), straight
      * from the bytes where it is in the common form, else by {@link Entry#parse} (same result).
      */
-    static final class Index {
+    public static final class Index {
         private final byte[] b;
         private final Map<String, Integer> lines;
         private final int count;
@@ -88,12 +88,12 @@ public final class Tree {
         }
 
         /** The number of lines (entries). */
-        int size() {
+        public int size() {
             return count;
         }
 
         /** The entry named key (escaped, as {@link Entry#key}), or null. */
-        Entry get(String key) {
+        public Entry get(String key) {
             Integer at = lines.get(key);
             if (at == null) {
                 return null;

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vsys.linux.StoreCalls;
+import org.vsys.core.Snapshot;
+import org.vsys.core.Gc;
 
 /** The store on local trees (no root needed: everything keeps the current user's ids). */
 class StoreTest {

@@ -21,11 +21,11 @@ import org.vsys.linux.StoreCalls;
  * URI, exact for any name), type and mode, uid, gid, size, mtime in ns, xattrs, link target,
  * SHA-256 of the content. The root's own line has path ".".
  */
-final class TreeDump {
+public final class TreeDump {
     private TreeDump() {
     }
 
-    static List<String> of(Path root) throws IOException {
+    public static List<String> of(Path root) throws IOException {
         List<Path> paths;
         try (Stream<Path> s = Files.walk(root)) {
             paths = new ArrayList<>(s.toList());

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vsys.linux.StoreCalls;
+import org.vsys.core.Snapshot;
 
 /**
  * The nothing-changed path of a snapshot: a directory whose entries all stat as in the previous

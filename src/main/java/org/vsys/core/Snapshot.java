@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,6 +25,15 @@ import org.vsys.core.ExitCode;
 import org.vsys.core.Lock;
 import org.vsys.core.Steps;
 import org.vsys.core.VsysException;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Escape;
+import org.vsys.store.Hasher;
+import org.vsys.store.Hashing;
+import org.vsys.store.Metadata;
+import org.vsys.store.RawPaths;
+import org.vsys.store.Store;
+import org.vsys.store.Tree;
 
 /**
  * One snapshot: walks the source tree, stores every file not already known, writes the trees and

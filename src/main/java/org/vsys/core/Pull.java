@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +28,14 @@ import org.vsys.core.ExitCode;
 import org.vsys.core.Lock;
 import org.vsys.core.Steps;
 import org.vsys.core.VsysException;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Escape;
+import org.vsys.store.Hasher;
+import org.vsys.store.Hashing;
+import org.vsys.store.Metadata;
+import org.vsys.store.Store;
+import org.vsys.store.Tree;
 
 /**
  * {@code vsys pull}: copies one commit of another store into this one, fetching only what this

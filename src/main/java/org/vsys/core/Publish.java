@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -16,6 +16,9 @@ import java.util.Set;
 import org.vsys.core.ExitCode;
 import org.vsys.core.Lock;
 import org.vsys.core.VsysException;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Store;
 
 /**
  * {@code vsys publish NAME DIR}: the commits of system NAME laid out in DIR as plain files that
