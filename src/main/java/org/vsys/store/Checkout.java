@@ -160,7 +160,7 @@ public final class Checkout {
                         forks = new ArrayList<>();
                         later = new ArrayList<>();
                     }
-                    Entry full = Entry.parse(new String(t, pos, eol - pos, java.nio.charset.StandardCharsets.US_ASCII));
+                    Entry full = e.full();
                     forks.add(new FillTask(e.fd, full.ref, depth + 1, objDirs));
                     later.add(new Object[] {e.fd, full});
                 }
@@ -197,10 +197,10 @@ public final class Checkout {
                 if (err == 0) {
                     links.increment();
                 } else if (err == StoreCalls.ENOENT) {
-                    throw new IOException("file object " + e.full(t, from, to).objectId() + " is missing");
+                    throw new IOException("file object " + e.full().objectId() + " is missing");
                 } else {
                     // EMLINK: the object has 65000 links already; this one gets a copy
-                    Entry full = e.full(t, from, to);
+                    Entry full = e.full();
                     Path p = RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name);
                     Files.copy(store.object(full.objectId(), Store.FILE), p);
                     Metadata.apply(p, full);
@@ -211,7 +211,7 @@ public final class Checkout {
                 e.fd = StoreCalls.mkdirOpen(dirFd, e.cname, 0700);
                 if (depth >= PARALLEL_DEPTH) {
                     try {
-                        Entry full = e.xattrs ? e.full(t, from, to) : null;
+                        Entry full = e.xattrs ? e.full() : null;
                         fill(e.fd, e.treeId(), depth + 1, objDirs);
                         if (full != null) {
                             dirMeta(e.fd, full);
@@ -258,11 +258,13 @@ public final class Checkout {
     }
 
     /**
-     * One line of a tree object, parsed straight from its bytes for the checkout (the format of
-     * {@link Entry#line()}): no Strings, the object's file name in objects/XX as NUL-terminated
-     * bytes. A line with xattrs (rare) is parsed again by Entry.parse where they are needed.
+     * One line of a tree object as the checkout needs it, from {@link TreeLine}'s parse of its
+     * bytes: no Strings, the object's file name in objects/XX and the entry's name as
+     * NUL-terminated bytes, the ref checked for the kind. A line with xattrs (rare) is made an
+     * Entry ({@link #full}) where they are needed.
      */
     static final class Line {
+        private final TreeLine words = new TreeLine();
         char kind;
         int mode;
         int uid;
@@ -283,30 +285,19 @@ public final class Checkout {
         byte[] target;
         long rdev;
         int fd = -1;
-        private int p;
-        private int end;
 
         void parse(byte[] b, int from, int to) {
+            TreeLine w = words.parse(b, from, to);
             buf = b;
-            p = from;
-            end = to;
             fd = -1;
-            kind = (char) b[p++];
-            if ("fdlcbps".indexOf(kind) < 0 || b[p++] != ' ') {
-                throw new IllegalArgumentException("bad kind");
-            }
-            mode = (int) number(8);
-            uid = (int) number(10);
-            gid = (int) number(10);
-            sec = 0;
-            while (b[p] != '.') {
-                sec = sec * 10 + digit(b[p++], 10);
-            }
-            p++;
-            nsec = (int) number(10);
-            number(10); // size
-            int ref = p;
-            int refEnd = word();
+            kind = w.kind;
+            mode = w.mode;
+            uid = w.uid;
+            gid = w.gid;
+            sec = w.sec;
+            nsec = w.nsec;
+            int ref = w.refFrom();
+            int refEnd = w.refTo();
             switch (kind) {
                 case 'f' -> {
                     if (refEnd - ref < 65 || b[ref + 64] != ':') {
@@ -325,7 +316,7 @@ public final class Checkout {
                     hex(ref, 64);
                     refAt = ref;
                 }
-                case 'l' -> target = unescape(ref, refEnd);
+                case 'l' -> target = Escape.parse(b, ref, refEnd, true);
                 case 'c', 'b' -> {
                     rdev = 0;
                     for (int i = ref; i < refEnd; i++) {
@@ -335,18 +326,9 @@ public final class Checkout {
                 default -> {
                 }
             }
-            int xa = p;
-            int xaEnd = word();
-            xattrs = !(xaEnd - xa == 1 && b[xa] == '-');
-            int nameAt = p;
-            prefixEnd = p - 1;
-            while (p < end && b[p] != ' ') {
-                p++;
-            }
-            if (p != end) {
-                throw new IllegalArgumentException("extra words");
-            }
-            cname = unescape(nameAt, end);
+            xattrs = w.hasXattrs();
+            prefixEnd = w.nameFrom() - 1;
+            cname = Escape.parse(b, w.nameFrom(), w.nameTo(), true);
             if (cname.length == 1) {
                 throw new IllegalArgumentException("empty name");
             }
@@ -356,32 +338,9 @@ public final class Checkout {
             return new String(buf, refAt, 64, java.nio.charset.StandardCharsets.US_ASCII);
         }
 
-        Entry full(byte[] t, int from, int to) {
-            return Entry.parse(new String(t, from, to - from, java.nio.charset.StandardCharsets.US_ASCII));
-        }
-
-        private long number(int radix) {
-            long v = 0;
-            int start = p;
-            while (p < end && buf[p] != ' ') {
-                v = v * radix + digit(buf[p++], radix);
-            }
-            if (p == start || p >= end) {
-                throw new IllegalArgumentException("bad number");
-            }
-            p++;
-            return v;
-        }
-
-        /** Skips one word and the space after it; returns the word's end. */
-        private int word() {
-            while (p < end && buf[p] != ' ') {
-                p++;
-            }
-            if (p >= end) {
-                throw new IllegalArgumentException("missing words");
-            }
-            return p++;
+        /** The line last parsed as an Entry. */
+        Entry full() {
+            return words.entry();
         }
 
         private void hex(int at, int n) {
@@ -396,30 +355,6 @@ public final class Checkout {
                 throw new IllegalArgumentException("bad digit");
             }
             return d;
-        }
-
-        /** The bytes of an escaped word (see Escape), NUL-terminated. */
-        private byte[] unescape(int from, int to) {
-            byte[] out = new byte[to - from + 1];
-            int n = 0;
-            for (int i = from; i < to; i++) {
-                byte c = buf[i];
-                if (c == '%') {
-                    if (i + 2 >= to) {
-                        throw new IllegalArgumentException("bad escape");
-                    }
-                    out[n++] = (byte) (digit(buf[i + 1], 16) * 16 + digit(buf[i + 2], 16));
-                    i += 2;
-                } else if (c > 0x20 && c < 0x7f) {
-                    out[n++] = c;
-                } else {
-                    throw new IllegalArgumentException("bad character");
-                }
-            }
-            if (n + 1 == out.length) {
-                return out;
-            }
-            return java.util.Arrays.copyOf(out, n + 1);
         }
     }
 
@@ -451,7 +386,7 @@ public final class Checkout {
         if (!e.xattrs) {
             StoreCalls.setMetaAt(dirFd, e.cname, e.uid, e.gid, e.mode, symlink, e.sec, e.nsec);
         } else {
-            Entry full = e.full(t, from, to);
+            Entry full = e.full();
             Metadata.apply(RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name), full);
         }
     }
