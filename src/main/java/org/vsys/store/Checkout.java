@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.vsys.linux.PosixException;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.DirFds;
+import org.vsys.linux.Errno;
 
 /**
  * A checkout: the tree of one commit under {@code checkouts/<commit>}, every regular file a hard
@@ -63,7 +65,7 @@ public final class Checkout {
         if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
             deleteTree(tmp);
         }
-        StoreCalls.setTopDir(RawPaths.cpath(store.checkouts()));
+        DirFds.get().setTopDir(RawPaths.cpath(store.checkouts()));
         Files.createDirectory(tmp);
         int[] objDirs = new int[256];
         java.util.Arrays.fill(objDirs, -1);
@@ -72,9 +74,9 @@ public final class Checkout {
                 Math.max(2, Runtime.getRuntime().availableProcessors())) : null;
         try {
             for (int i = 0; i < 256; i++) {
-                objDirs[i] = StoreCalls.openDir(StoreCalls.atCwd(), RawPaths.cpath(store.objects().resolve(String.format("%02x", i))));
+                objDirs[i] = DirFds.get().openDir(DirFds.AT_FDCWD, RawPaths.cpath(store.objects().resolve(String.format("%02x", i))));
             }
-            rootFd = StoreCalls.openDir(StoreCalls.atCwd(), RawPaths.cpath(tmp));
+            rootFd = DirFds.get().openDir(DirFds.AT_FDCWD, RawPaths.cpath(tmp));
             FillTask root = new FillTask(rootFd, c.root, 0, objDirs);
             if (fj != null) {
                 fj.invoke(root);
@@ -90,9 +92,9 @@ public final class Checkout {
             if (fj != null) {
                 fj.shutdownNow();
             }
-            StoreCalls.closeFd(rootFd);
+            DirFds.get().close(rootFd);
             for (int fd : objDirs) {
-                StoreCalls.closeFd(fd);
+                DirFds.get().close(fd);
             }
         }
         // no syncfs: a checkout is metadata only (links, directories), which ext4 and xfs journal
@@ -175,7 +177,7 @@ public final class Checkout {
                 }
             } finally {
                 for (Object[] l : later) {
-                    StoreCalls.closeFd((Integer) l[0]);
+                    DirFds.get().close((Integer) l[0]);
                 }
             }
         }
@@ -193,10 +195,10 @@ public final class Checkout {
     private void entry(int dirFd, Line e, int depth, int[] objDirs, byte[] t, int from, int to) throws IOException {
         switch (e.kind) {
             case 'f' -> {
-                int err = StoreCalls.link(objDirs[e.xx], e.object, dirFd, e.cname);
+                int err = DirFds.get().link(objDirs[e.xx], e.object, dirFd, e.cname);
                 if (err == 0) {
                     links.increment();
-                } else if (err == StoreCalls.ENOENT) {
+                } else if (err == Errno.ENOENT) {
                     throw new IOException("file object " + e.full().objectId() + " is missing");
                 } else {
                     // EMLINK: the object has 65000 links already; this one gets a copy
@@ -208,7 +210,7 @@ public final class Checkout {
                 }
             }
             case 'd' -> {
-                e.fd = StoreCalls.mkdirOpen(dirFd, e.cname, 0700);
+                e.fd = DirFds.get().mkdirOpen(dirFd, e.cname, 0700);
                 if (depth >= PARALLEL_DEPTH) {
                     try {
                         Entry full = e.xattrs ? e.full() : null;
@@ -216,11 +218,11 @@ public final class Checkout {
                         if (full != null) {
                             dirMeta(e.fd, full);
                         } else {
-                            StoreCalls.fchown(e.fd, e.uid, e.gid);
-                            StoreCalls.fmodeTimes(e.fd, e.mode, e.sec, e.nsec);
+                            DirFds.get().fchown(e.fd, e.uid, e.gid);
+                            DirFds.get().fmodeTimes(e.fd, e.mode, e.sec, e.nsec);
                         }
                     } finally {
-                        StoreCalls.closeFd(e.fd);
+                        DirFds.get().close(e.fd);
                     }
                 }
             }
@@ -231,11 +233,11 @@ public final class Checkout {
                 byte[] name = new byte[62 + SYMLINK_SUFFIX.length];
                 System.arraycopy(id, 2, name, 0, 62);
                 System.arraycopy(SYMLINK_SUFFIX, 0, name, 62, SYMLINK_SUFFIX.length);
-                if (StoreCalls.link(objDirs[xx], name, dirFd, e.cname) == 0) {
+                if (DirFds.get().link(objDirs[xx], name, dirFd, e.cname) == 0) {
                     links.increment();
                     symlinkLinks.increment();
                 } else {
-                    StoreCalls.symlink(e.target, dirFd, e.cname);
+                    DirFds.get().symlink(e.target, dirFd, e.cname);
                     otherMeta(dirFd, e, t, from, to, true);
                 }
             }
@@ -247,7 +249,7 @@ public final class Checkout {
                     default -> 0140000;
                 };
                 try {
-                    StoreCalls.mknod(dirFd, e.cname, type | e.mode, e.rdev);
+                    DirFds.get().mknod(dirFd, e.cname, type | e.mode, e.rdev);
                 } catch (PosixException x) {
                     throw new IOException(Escape.of(java.util.Arrays.copyOf(e.cname, e.cname.length - 1))
                             + ": cannot make the special file: " + x.getMessage(), x);
@@ -374,17 +376,17 @@ public final class Checkout {
 
     /** Owner, xattrs, mode, mtime of an open directory, in the order of Metadata.apply. */
     private static void dirMeta(int fd, Entry e) throws PosixException {
-        StoreCalls.fchown(fd, e.uid, e.gid);
+        DirFds.get().fchown(fd, e.uid, e.gid);
         for (byte[][] x : e.xattrs) {
-            StoreCalls.fsetxattr(fd, x[0], x[1]);
+            Xattrs.get().set(fd, x[0], x[1]);
         }
-        StoreCalls.fmodeTimes(fd, e.mode, e.mtimeSec, e.mtimeNsec);
+        DirFds.get().fmodeTimes(fd, e.mode, e.mtimeSec, e.mtimeNsec);
     }
 
     /** Metadata of a symlink or special file in dirFd (xattrs, rare, through /proc/self/fd). */
     private static void otherMeta(int dirFd, Line e, byte[] t, int from, int to, boolean symlink) throws IOException {
         if (!e.xattrs) {
-            StoreCalls.setMetaAt(dirFd, e.cname, e.uid, e.gid, e.mode, symlink, e.sec, e.nsec);
+            DirFds.get().setMeta(dirFd, e.cname, e.uid, e.gid, e.mode, symlink, e.sec, e.nsec);
         } else {
             Entry full = e.full();
             Metadata.apply(RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name), full);

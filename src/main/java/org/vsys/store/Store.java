@@ -23,7 +23,7 @@ import org.vsys.base.ExitCode;
 import org.vsys.config.Lock;
 import org.vsys.base.VsysException;
 import org.vsys.linux.PosixException;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Inodes;
 
 /**
  * The content-addressed store {@code R/.store} (the hacktree layout):
@@ -249,7 +249,7 @@ public final class Store {
     public void sync() throws IOException {
         long t0 = System.nanoTime();
         try {
-            StoreCalls.syncfs(StoreCalls.cstr(dir.toString().getBytes(StandardCharsets.UTF_8)));
+            Inodes.get().syncfs(Inodes.cstr(dir.toString().getBytes(StandardCharsets.UTF_8)));
         } catch (PosixException e) {
             throw new IOException("syncfs " + dir + ": " + e.getMessage(), e);
         } finally {

@@ -13,8 +13,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.vsys.linux.Xattrs;
 
-import org.vsys.linux.StoreCalls;
 
 /**
  * One line per entry of a tree, for comparing a checkout with its source: path bytes (through the
@@ -57,11 +57,11 @@ public final class TreeDump {
             sb.append(" rdev=").append(a.get("rdev"));
         }
         byte[] cp = RawPaths.cpath(p);
-        List<byte[]> names = StoreCalls.listXattrs(cp);
+        List<byte[]> names = Xattrs.get().list(cp);
         if (names != null) {
             names.sort(Arrays::compareUnsigned);
             for (byte[] n : names) {
-                sb.append(" x:").append(Escape.of(n)).append('=').append(Escape.of(StoreCalls.getXattr(cp, n)));
+                sb.append(" x:").append(Escape.of(n)).append('=').append(Escape.of(Xattrs.get().get(cp, n)));
             }
         }
         if (Files.isSymbolicLink(p)) {

@@ -25,8 +25,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vsys.linux.StoreCalls;
 import org.vsys.core.Snapshot;
+import org.vsys.linux.Inodes;
 
 /**
  * The nothing-changed path of a snapshot: a directory whose entries all stat as in the previous
@@ -52,7 +52,7 @@ class UnchangedSnapshotTest {
         Files.writeString(deep.resolve("twin"), "content\n");
         Files.writeString(src.resolve("a/other/x/y"), "y\n");
         Files.createSymbolicLink(deep.resolve("link"), Path.of("file"));
-        StoreCalls.mknod(RawPaths.cpath(deep.resolve("fifo")), 0010644, 0);
+        Inodes.get().mknod(RawPaths.cpath(deep.resolve("fifo")), 0010644, 0);
         Files.setLastModifiedTime(deep.resolve("file"), FileTime.from(Instant.ofEpochSecond(1_600_000_000L, 5)));
         restoreDirTimes();
     }
@@ -135,13 +135,13 @@ class UnchangedSnapshotTest {
     @Test
     void ownerChangeDeepDown() throws Exception {
         assumeTrue(root(), "chown needs root");
-        changes("uid/gid", () -> StoreCalls.lchown(RawPaths.cpath(deep.resolve("twin")), 1234, 5678));
+        changes("uid/gid", () -> Inodes.get().lchown(RawPaths.cpath(deep.resolve("twin")), 1234, 5678));
     }
 
     @Test
     void ownerChangeOfASymlink() throws Exception {
         assumeTrue(root(), "chown needs root");
-        changes("symlink owner", () -> StoreCalls.lchown(RawPaths.cpath(deep.resolve("link")), 1234, 5678));
+        changes("symlink owner", () -> Inodes.get().lchown(RawPaths.cpath(deep.resolve("link")), 1234, 5678));
     }
 
     @Test
@@ -158,7 +158,7 @@ class UnchangedSnapshotTest {
             Instant t = Files.getLastModifiedTime(deep.resolve("link"), java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
             Files.delete(deep.resolve("link"));
             Files.createSymbolicLink(deep.resolve("link"), Path.of("twin"));
-            StoreCalls.setTimes(RawPaths.cpath(deep.resolve("link")), t.getEpochSecond(), t.getNano(), t.getEpochSecond(), t.getNano());
+            Inodes.get().setTimes(RawPaths.cpath(deep.resolve("link")), t.getEpochSecond(), t.getNano(), t.getEpochSecond(), t.getNano());
         });
     }
 
@@ -172,7 +172,7 @@ class UnchangedSnapshotTest {
     void specialFileReplaced() throws Exception {
         changes("fifo mode", () -> {
             Files.delete(deep.resolve("fifo"));
-            StoreCalls.mknod(RawPaths.cpath(deep.resolve("fifo")), 0010600, 0);
+            Inodes.get().mknod(RawPaths.cpath(deep.resolve("fifo")), 0010600, 0);
         });
     }
 
