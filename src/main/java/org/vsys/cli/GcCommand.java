@@ -6,7 +6,7 @@ import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.Lock;
 import org.vsys.core.Gc;
-import org.vsys.core.Views;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

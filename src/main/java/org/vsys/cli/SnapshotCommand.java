@@ -12,7 +12,7 @@ import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 import org.vsys.store.Commit;
 import org.vsys.core.Snapshot;
-import org.vsys.core.Views;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

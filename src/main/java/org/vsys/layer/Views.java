@@ -1,4 +1,4 @@
-package org.vsys.core;
+package org.vsys.layer;
 
 import java.io.IOException;
 import java.nio.file.Files;
