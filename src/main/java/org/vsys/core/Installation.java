@@ -114,8 +114,34 @@ public final class Installation {
         return aliases().resolve(name);
     }
 
+    /**
+     * Where the system's tree is mounted on the host: {@code R/.private/NAME} when that directory
+     * exists (a restricted system, docs/DESIGN.md "Restricted systems"), else {@code R/NAME}. Code
+     * that holds the record uses {@link #systemDir(String, boolean)}.
+     */
     public Path systemDir(String name) {
+        Path p = privateDir(name);
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : openDir(name);
+    }
+
+    /** The mount point the record calls for: {@code R/.private/NAME} if restricted, else {@code R/NAME}. */
+    public Path systemDir(String name, boolean restricted) {
+        return restricted ? privateDir(name) : openDir(name);
+    }
+
+    /** {@code R/NAME}: an open system's tree (readable by every user, the seed's path). */
+    public Path openDir(String name) {
         return root.resolve(name);
+    }
+
+    /** {@code R/.private}: root's 0700 directory holding the restricted systems' trees. */
+    public Path privateRoot() {
+        return root.resolve(".private");
+    }
+
+    /** {@code R/.private/NAME}: a restricted system's tree (users= or groups= set). */
+    public Path privateDir(String name) {
+        return privateRoot().resolve(name);
     }
 
     public Path nsDir() {

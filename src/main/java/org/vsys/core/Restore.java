@@ -136,12 +136,7 @@ public final class Restore {
                 throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
             }
             if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-                } catch (IOException e) {
-                    throw new VsysException(ExitCode.INTERNAL, dir.toString(), "cannot create: " + e.getMessage(), e);
-                }
+                    mounts.makeDir();
                 done.add("made " + dir);
             }
         }
