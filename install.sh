@@ -110,7 +110,7 @@ uninstall() {
     for x in "$R/.var" "$R/.state" "$R/.ns"; do
         [ -d "$x" ] && find "$x" -depth -mindepth 1 -type d -empty -xdev -delete 2>/dev/null || true
     done
-    for x in "$R/.root" "$R/.var" "$R/.state" "$R/.ns" "$R/etc/systems" "$R/etc/aliases" "$R/etc" "$R/bin" "$R" \
+    for x in "$R/.root" "$R/.var" "$R/.state" "$R/.ns" "$R/.private" "$R/etc/systems" "$R/etc/aliases" "$R/etc" "$R/bin" "$R" \
              "$LIBDIR" "$PREFIX/share/vsys" "$LIBEXEC" "$PAMDIR"; do
         [ -d "$x" ] && rmdir -- "$x" 2>/dev/null || true
     done
