@@ -287,30 +287,41 @@ static void make_source_shared(int srcfd, const char *path)
 		die("%s: mount %llu not in /proc/self/mountinfo", path, want);
 }
 
-/* Read and check R/etc/vsys.conf; absent = defaults. Returns NULL if absent. */
+/* The path of the vsys.conf in use: VSYS_CONF, or when it does not exist
+ * VSYS_CONF_OLD (util.h). */
+static const char *conf_path(void)
+{
+	struct stat st;
+	if (lstat(VSYS_CONF, &st) < 0 && errno == ENOENT)
+		return VSYS_CONF_OLD;
+	return VSYS_CONF;
+}
+
+/* Read and check vsys.conf (conf_path); absent = defaults. Returns NULL if absent. */
 static const struct record *read_conf(void)
 {
 	static char buf[RECORD_MAX_SIZE + 2];
+	const char *path = conf_path();
 	char err[256];
 	struct stat st;
 	ssize_t n;
-	int fd = open(R "/etc/vsys.conf", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return NULL;
-		die_errno(R "/etc/vsys.conf");
+		die_errno("%s", path);
 	}
 	if (fstat(fd, &st) < 0)
-		die_errno(R "/etc/vsys.conf");
+		die_errno("%s", path);
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-		die(R "/etc/vsys.conf: not a root-owned regular file writable only by root");
+		die("%s: not a root-owned regular file writable only by root", path);
 	n = read_all(fd, buf, sizeof buf);
 	if (n < 0)
-		die_errno(R "/etc/vsys.conf");
+		die_errno("%s", path);
 	close(fd);
 	if (record_parse(&conf_rec, buf, (size_t)n, err, sizeof err) < 0)
-		die(R "/etc/vsys.conf: %s", err);
+		die("%s: %s", path, err);
 	return &conf_rec;
 }
 

@@ -20,7 +20,10 @@ export LC_ALL=C
 R=${VSYS_ROOT:-/OS}
 # the link mode under test: link= of R/etc/vsys.conf (namespace or kmod); the
 # namespace-specific checks (nsenter into R/.ns/NAME) run only in namespace mode
-LINK_MODE=${LINK_MODE:-$(sed -n 's/^link=//p' "$R/etc/vsys.conf" 2>/dev/null | tail -n 1)}
+# the vsys.conf the launcher reads (native/util.h): /etc/vsys/vsys.conf for R=/OS while it
+# exists, else R/etc/vsys.conf
+if [ "$R" = /OS ] && [ -e /etc/vsys/vsys.conf ]; then CONF_IN_USE=/etc/vsys/vsys.conf; else CONF_IN_USE=$R/etc/vsys.conf; fi
+LINK_MODE=${LINK_MODE:-$(sed -n 's/^link=//p' "$CONF_IN_USE" 2>/dev/null | tail -n 1)}
 LINK_MODE=${LINK_MODE:-namespace}
 HERE=$(cd "$(dirname "$0")" && pwd)
 NATIVE=$(cd "$HERE/.." && pwd)
@@ -428,7 +431,7 @@ expect "one audit record (authpriv.info): user, system, cwd, command" audit_ok
 # bind= below a system directory (/srv/...): bound inside each prepared namespace
 mkdir -p /srv/vlt-proj "$W/trees/a/srv/vlt-proj" && echo shared-proj >/srv/vlt-proj/f &&
 	UNDO+=("rm -rf /srv/vlt-proj")
-CONF=$R/etc/vsys.conf
+CONF=$CONF_IN_USE
 if [ -e "$CONF" ]; then cp -a "$CONF" "$W/conf.bind"; else : >"$W/conf.bind"; fi
 UNDO+=("cp -a $W/conf.bind $CONF.lt && mv -f $CONF.lt $CONF; [ -s $W/conf.bind ] || rm -f $CONF")
 { cat "$W/conf.bind"; echo "bind=/srv/vlt-proj"; } >"$CONF.lt" && chmod 644 "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
@@ -668,7 +671,7 @@ flock -u 9
 exec 9>&-
 
 # global configuration (an existing vsys.conf is put back at once)
-CONF=$R/etc/vsys.conf
+CONF=$CONF_IN_USE
 if [ -e "$CONF" ]; then
 	cp -a "$CONF" "$W/conf.saved"
 	UNDO+=("cp -a $W/conf.saved $CONF.lt && mv -f $CONF.lt $CONF")
@@ -693,6 +696,26 @@ if [ ! -e /sys/module/vsyslink ]; then
 	refused "link=kmod without the module" "kmod link mode: module not loaded"
 fi
 unset 'UNDO[-1]'
+# issue 16: /etc/vsys/vsys.conf is the configuration; R/etc/vsys.conf only while it is absent
+if [ "$CONF" = /etc/vsys/vsys.conf ]; then
+	OLDC=$R/etc/vsys.conf
+	if [ -e "$OLDC" ]; then cp -a "$OLDC" "$W/oldconf.saved"; else : >"$W/oldconf.saved"; fi
+	UNDO+=("if [ -s $W/oldconf.saved ]; then cp -a $W/oldconf.saved $OLDC; else rm -f $OLDC; fi")
+	printf 'link=namespace\nlink=kmod\n' >"$OLDC.lt" && chmod 644 "$OLDC.lt" && mv -f "$OLDC.lt" "$OLDC"
+	L "$R/bin/$SA" /bin/echo conf-ok
+	expect "16: a corrupt R/etc/vsys.conf is ignored while /etc/vsys/vsys.conf exists" eq "$RC:$OUT" "0:conf-ok"
+	chmod g+w /etc/vsys
+	L "$R/bin/$SA" "${TOUCH[@]}"
+	chmod g-w /etc/vsys
+	refused "16: /etc/vsys group-writable (the trust chain to vsys.conf)" "/etc/vsys: unsafe: writable by group or others"
+	mv /etc/vsys/vsys.conf "$W/conf.moved" && UNDO+=("mv -f $W/conf.moved /etc/vsys/vsys.conf")
+	L "$R/bin/$SA" "${TOUCH[@]}"
+	mv -f "$W/conf.moved" /etc/vsys/vsys.conf && unset 'UNDO[-1]'
+	refused "16: without /etc/vsys/vsys.conf, R/etc/vsys.conf is read (an older install's)" \
+		"$OLDC: corrupt record: line 2: duplicate key link"
+	if [ -s "$W/oldconf.saved" ]; then cp -a "$W/oldconf.saved" "$OLDC"; else rm -f "$OLDC"; fi
+	unset 'UNDO[-1]'
+fi
 
 # planted launchers
 cp "$R/bin/bin" $H1/vlt-work/$SA && chown $U1 $H1/vlt-work/$SA

@@ -76,7 +76,30 @@ public final class Installation {
         return root.resolve("etc");
     }
 
+    /**
+     * The vsys.conf in use: {@link #confFile()}, or when that does not exist the
+     * {@code R/etc/vsys.conf} of an older install (as the C programs read it).
+     */
     public Path conf() {
+        Path p = confFile();
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : oldConf();
+    }
+
+    /**
+     * Where the admin's vsys.conf belongs: the system property {@code vsys.conf}, else
+     * {@code /etc/vsys/vsys.conf} for the root {@code /OS} and {@code R/etc/vsys.conf} for any
+     * other root (a test suite's private one), as native/Makefile compiles it.
+     */
+    public Path confFile() {
+        String p = System.getProperty("vsys.conf");
+        if (p != null && !p.isEmpty()) {
+            return Path.of(p);
+        }
+        return root.toString().equals(DEFAULT_ROOT) ? Path.of("/etc/vsys/vsys.conf") : oldConf();
+    }
+
+    /** {@code R/etc/vsys.conf}: where installs before 2026-12 kept vsys.conf. */
+    public Path oldConf() {
         return etc().resolve("vsys.conf");
     }
 

@@ -79,6 +79,16 @@ class ApplyIT {
         return Rig.vsys(args);
     }
 
+    /** An apply of the declarations paused at {@code step} and killed there (kill -9). */
+    void killedAt(String step) throws Exception {
+        Path d = Files.createTempDirectory("vsys-apply-kill-");
+        Process p = Rig.pauseAt(step, d, "apply", "--dir", decl.toString());
+        Rig.kill9(p);
+        Files.deleteIfExists(d.resolve("out"));
+        Files.deleteIfExists(d.resolve("err"));
+        Files.delete(d);
+    }
+
     Rig.Result applyOk() {
         Rig.Result r = apply();
         assertEquals(0, r.code(), r.toString());
@@ -218,12 +228,7 @@ class ApplyIT {
         declare("ap-chg", "source=dir:" + treeB + "\n");
         declare("ap-n1", "source=dir:" + treeA + "\naliases=ap-n1a\n");
         declare("ap-n2", "source=dir:" + treeB + "\n");
-        Path d = Files.createTempDirectory("vsys-apply-kill-");
-        Process p = Rig.pauseAt(step, d, "apply", "--dir", decl.toString());
-        Rig.kill9(p);
-        Files.deleteIfExists(d.resolve("out"));
-        Files.deleteIfExists(d.resolve("err"));
-        Files.delete(d);
+        killedAt(step);
         Rig.Result r = apply();
         assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
         Rig.assertConsistent("after kill -9 at " + step + " and apply");
@@ -272,12 +277,7 @@ class ApplyIT {
         declare("ap-m", "source=dir:" + treeA + "\n");
         applyOk();
         declare("ap-m", "source=dir:" + treeA + "\ngroups=root\n");
-        Path d = Files.createTempDirectory("vsys-apply-kill-");
-        Process p = Rig.pauseAt(step, d, "apply", "--dir", decl.toString());
-        Rig.kill9(p);
-        Files.deleteIfExists(d.resolve("out"));
-        Files.deleteIfExists(d.resolve("err"));
-        Files.delete(d);
+        killedAt(step);
         Rig.Result r = apply();
         assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
         Rig.assertConsistent("after kill -9 at " + step + " and apply");
