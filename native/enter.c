@@ -185,22 +185,26 @@ static int open_dir_at(struct vsys_entry *e, int dirfd, const char *name, const 
 {
 	const char *why;
 	int fd = open_checked_at(dirfd, name, S_IFDIR, 0, NULL, &why);
+	int en = why ? EPERM : errno;
 
-	if (fd < 0)
-		return fail(e, "%s: %s", path, why ? why : strerror(errno));
+	if (fd < 0) {
+		fail(e, "%s: %s", path, why ? why : strerror(en));
+		errno = en; /* ENOENT: it does not exist (read_conf) */
+		return -1;
+	}
 	return fd;
 }
 
-/* Open R component by component from "/". */
-static int open_root(struct vsys_entry *e)
+/* Open the absolute directory dir component by component from "/". */
+static int open_dirs(struct vsys_entry *e, const char *dir)
 {
-	char buf[sizeof R], path[sizeof R];
+	char buf[PATH_MAX], path[PATH_MAX];
 	char *save = NULL, *comp;
 	int fd = open_dir_at(e, AT_FDCWD, "/", "/");
 
 	if (fd < 0)
 		return -1;
-	xstrlcpy(buf, R, sizeof buf);
+	xstrlcpy(buf, dir, sizeof buf);
 	path[0] = '\0';
 	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
 		int nfd;
@@ -213,6 +217,11 @@ static int open_root(struct vsys_entry *e)
 		fd = nfd;
 	}
 	return fd;
+}
+
+static int open_root(struct vsys_entry *e)
+{
+	return open_dirs(e, R);
 }
 
 /* Read the record file name in dirfd into rec: 0, 1 if it does not exist,
@@ -245,6 +254,34 @@ static int read_record(struct vsys_entry *e, int dirfd, const char *name, const 
 	return 0;
 }
 
+/* vsys.conf into e->conf, checked: VSYS_CONF, every directory on the way and
+ * the file root's and not group/other writable (opened by fds from "/"); when
+ * it does not exist, VSYS_CONF_OLD in R/etc (etc: its fd). 0 read, 1 neither
+ * exists (defaults), -1 unsafe or corrupt. */
+static int read_conf(struct vsys_entry *e, int etc)
+{
+	char err[256];
+	int r = 1, dir;
+
+	if (strcmp(VSYS_CONF, VSYS_CONF_OLD) != 0) {
+		dir = open_dirs(e, VSYS_CONF_DIR);
+		if (dir >= 0) {
+			r = read_record(e, dir, "vsys.conf", VSYS_CONF, &e->conf);
+			close(dir);
+			if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
+				return fail(e, VSYS_CONF ": corrupt record: %s", err);
+			if (r <= 0)
+				return r;
+		} else if (errno != ENOENT) {
+			return -1;
+		}
+	}
+	r = read_record(e, etc, "vsys.conf", VSYS_CONF_OLD, &e->conf);
+	if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
+		return fail(e, VSYS_CONF_OLD ": corrupt record: %s", err);
+	return r;
+}
+
 static int load_records(struct vsys_entry *e, int rfd)
 {
 	char path[PATH_MAX], err[256];
@@ -256,10 +293,7 @@ static int load_records(struct vsys_entry *e, int rfd)
 	close(fd);
 	if ((etc = open_dir_at(e, rfd, "etc", R "/etc")) < 0)
 		return -1;
-	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
-	if (r < 0 || (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)) {
-		if (r == 0)
-			fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
+	if (read_conf(e, etc) < 0) {
 		close(etc);
 		return -1;
 	}
@@ -312,7 +346,6 @@ out:
 
 int vsys_load_config(struct vsys_entry *e)
 {
-	char err[256];
 	int rfd, etc, r;
 
 	if ((rfd = open_root(e)) < 0)
@@ -321,13 +354,9 @@ int vsys_load_config(struct vsys_entry *e)
 	close(rfd);
 	if (etc < 0)
 		return -1;
-	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
+	r = read_conf(e, etc);
 	close(etc);
-	if (r < 0)
-		return -1;
-	if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
-		return fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 int vsys_load(struct vsys_entry *e, const char *name)

@@ -9,6 +9,14 @@
 #ifndef VSYS_ROOT
 #define VSYS_ROOT "/OS"
 #endif
+/* The directory of vsys.conf (native/Makefile): /etc/vsys for /OS. When
+ * VSYS_CONF_DIR/vsys.conf does not exist, VSYS_ROOT/etc/vsys.conf (where
+ * installs before 2026-12 kept it) is read instead. */
+#ifndef VSYS_CONF_DIR
+#define VSYS_CONF_DIR "/etc/vsys"
+#endif
+#define VSYS_CONF VSYS_CONF_DIR "/vsys.conf"
+#define VSYS_CONF_OLD VSYS_ROOT "/etc/vsys.conf"
 
 /* Exit status used by die(); each program sets it at the start of main(). */
 extern int die_status;

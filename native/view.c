@@ -287,30 +287,41 @@ static void make_source_shared(int srcfd, const char *path)
 		die("%s: mount %llu not in /proc/self/mountinfo", path, want);
 }
 
-/* Read and check R/etc/vsys.conf; absent = defaults. Returns NULL if absent. */
+/* The path of the vsys.conf in use: VSYS_CONF, or when it does not exist
+ * VSYS_CONF_OLD (util.h). */
+static const char *conf_path(void)
+{
+	struct stat st;
+	if (lstat(VSYS_CONF, &st) < 0 && errno == ENOENT)
+		return VSYS_CONF_OLD;
+	return VSYS_CONF;
+}
+
+/* Read and check vsys.conf (conf_path); absent = defaults. Returns NULL if absent. */
 static const struct record *read_conf(void)
 {
 	static char buf[RECORD_MAX_SIZE + 2];
+	const char *path = conf_path();
 	char err[256];
 	struct stat st;
 	ssize_t n;
-	int fd = open(R "/etc/vsys.conf", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return NULL;
-		die_errno(R "/etc/vsys.conf");
+		die_errno("%s", path);
 	}
 	if (fstat(fd, &st) < 0)
-		die_errno(R "/etc/vsys.conf");
+		die_errno("%s", path);
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-		die(R "/etc/vsys.conf: not a root-owned regular file writable only by root");
+		die("%s: not a root-owned regular file writable only by root", path);
 	n = read_all(fd, buf, sizeof buf);
 	if (n < 0)
-		die_errno(R "/etc/vsys.conf");
+		die_errno("%s", path);
 	close(fd);
 	if (record_parse(&conf_rec, buf, (size_t)n, err, sizeof err) < 0)
-		die(R "/etc/vsys.conf: %s", err);
+		die("%s: %s", path, err);
 	return &conf_rec;
 }
 
@@ -625,6 +636,26 @@ static const struct system_info *record_info(const char *name)
 	return &info;
 }
 
+/* Where the system's tree is mounted on the host: R/.private/NAME (root's,
+ * 0700, so no user reaches it by any path) for a restricted system, one with
+ * users= or groups= in its record, else R/NAME (docs/DESIGN.md "Restricted
+ * systems"). A restricted one must be a mount: vsys moves a tree there when
+ * users= is set, and an interrupted move must not make an empty directory the
+ * system's "/". */
+static int restricted(const struct system_info *info)
+{
+	return (info->users && *info->users) || (info->groups && *info->groups);
+}
+
+static void system_dir(const char *name, char *buf, size_t size)
+{
+	int restricted_ = restricted(record_info(name));
+
+	xsnprintf(buf, size, restricted_ ? R "/.private/%s" : R "/%s", name);
+	if (restricted_ && !is_mountpoint(buf))
+		die("%s: %s is not mounted (its record restricts it: vsys check --repair)", name, buf);
+}
+
 #define MAX_HOSTFILES 32
 #define MAX_BINDS 128
 
@@ -777,7 +808,8 @@ static size_t live_submount_copies(const char *name, struct pending_bind *binds,
 	size_t pl, nt = 0, nb = 0, i;
 	FILE *f;
 
-	xsnprintf(prefix, sizeof prefix, R "/%s/", name);
+	system_dir(name, prefix, sizeof prefix - 1);
+	strcat(prefix, "/");
 	pl = strlen(prefix);
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -1066,7 +1098,7 @@ static void build_namespace(const char *name, const char *hostfiles, int viewfd)
 	/* The system's tree: copied here, after the namespace became a slave, so
 	 * the copy is a slave too (never a peer of the host's mount). */
 	if (viewfd < 0) {
-		xsnprintf(path, sizeof path, R "/%s", name);
+		system_dir(name, path, sizeof path);
 		systree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		if (systree < 0)
 			die_errno("open_tree %s", path);
@@ -1210,7 +1242,7 @@ static void cmd_prepare(const char *name)
 	check_name(name);
 	if (!is_mountpoint(NS_DIR) || !is_mountpoint(ROOT_TREE "/proc"))
 		die("prepare %s: the shared tree is not up (vsys-view shared-up)", name);
-	xsnprintf(sys, sizeof sys, R "/%s", name);
+	system_dir(name, sys, sizeof sys);
 	if (lstat(sys, &st) < 0)
 		die_errno("%s", sys);
 	if (!S_ISDIR(st.st_mode))
@@ -1222,6 +1254,9 @@ static void cmd_prepare(const char *name)
 	xsnprintf(var, sizeof var, VAR_DIR "/%s", name);
 	ensure_dir(VAR_DIR, 0755);
 	ensure_dir(var, 0755);
+	/* a restricted system's /var/tmp is its users' only: no path of the host to it */
+	if (chmod(var, restricted(info) ? 0700 : 0755) < 0)
+		die_errno("%s", var);
 	xsnprintf(var, sizeof var, VAR_DIR "/%s/tmp", name);
 	ensure_dir(var, 01777);
 
