@@ -117,7 +117,7 @@ int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, siz
 		close(fd);
 		return fail_to(err, errlen, "~/%s: larger than %d bytes", file, VSYS_SELECTION_MAX);
 	}
-	n = read_sized(fd, buf, sizeof buf, st.st_size);
+	n = read_all(fd, buf, sizeof buf, st.st_size);
 	close(fd);
 	if (n < 0)
 		return fail_to(err, errlen, "~/%s: %s", file,
@@ -236,7 +236,7 @@ static int read_record(struct vsys_entry *e, int dirfd, const char *name, const 
 		close(fd);
 		return fail(e, "%s: corrupt record: larger than %d bytes", path, RECORD_MAX_SIZE);
 	}
-	n = read_sized(fd, buf, sizeof buf, st.st_size);
+	n = read_all(fd, buf, sizeof buf, st.st_size);
 	close(fd);
 	if (n < 0)
 		return fail(e, "%s: %s", path, strerror(errno));
