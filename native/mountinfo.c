@@ -30,7 +30,7 @@ int mountinfo_escape(char *dst, size_t n, const char *path)
 
 	for (; *path; path++) {
 		unsigned char c = (unsigned char)*path;
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+		if (c <= ' ' || c == 0x7f || c == '\\') {
 			if (o + 4 >= n)
 				return -1;
 			dst[o++] = '\\';

@@ -25,7 +25,9 @@ int mountinfo_parse(char *line, struct mountinfo_entry *e);
 void mountinfo_unescape(char *s);
 
 /* Escape a path as the kernel does in mountinfo (space, tab, newline and
- * backslash as \ooo) into dst (size n). Returns 0, or -1 when it does not fit. */
+ * backslash as \ooo), and also every other control character (so that a
+ * path with \v or \r reads back whole) into dst (size n). Returns 0, or -1
+ * when it does not fit. */
 int mountinfo_escape(char *dst, size_t n, const char *path);
 
 /* One line of R/.var/shared-made: "ID WAS MP\n", a host mount that
