@@ -98,6 +98,7 @@ struct pending_bind {
 };
 
 int open_view(const char *name, const char *view);
+int system_tree_copy(const char *name, const struct system_info *info, int slave);
 size_t host_file_copies(const char *hostfiles, struct pending_bind *binds, size_t max);
 size_t system_binds_collect(const char *name, const struct system_info *info,
 			    struct pending_bind *binds, size_t max, int slave);

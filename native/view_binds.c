@@ -55,6 +55,38 @@ static void make_slave(int tree, const char *what)
 		die_errno("mount_setattr %s", what);
 }
 
+/* A detached copy of the system's tree: R/NAME (slave: made a slave here,
+ * in the host's namespace; in a new namespace that is already a slave, the
+ * copy is one too, never a peer of the host's mount), or its view=
+ * directory read-only, nosuid, nodev. */
+int system_tree_copy(const char *name, const struct system_info *info, int slave)
+{
+	struct mount_attr attr;
+	char path[4096];
+	int tree, viewfd;
+
+	if (!info->view) {
+		xsnprintf(path, sizeof path, R "/%s", name);
+		tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (tree < 0)
+			die_errno("open_tree %s", path);
+		if (slave)
+			make_slave(tree, name);
+		return tree;
+	}
+	viewfd = open_view(name, info->view);
+	tree = open_tree(viewfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		die_errno("%s: open_tree of its view", name);
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	attr.propagation = MS_PRIVATE;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+		die_errno("%s: make its view read-only", name);
+	close(viewfd);
+	return tree;
+}
+
 /* Detached read-only copies of the host's /etc files named in hostfiles
  * (those that exist as regular files), with their targets. Returns the count. */
 size_t host_file_copies(const char *hostfiles, struct pending_bind *binds, size_t max)

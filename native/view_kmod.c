@@ -234,35 +234,6 @@ static int kmod_targets_write(const char *cmd)
 	return e;
 }
 
-/* The system's tree, detached: a slave of R/NAME, or its view read-only. */
-static int kmod_tree_copy(const char *name, const struct system_info *info)
-{
-	struct mount_attr attr;
-	char sys[4096];
-	int tree;
-
-	memset(&attr, 0, sizeof attr);
-	if (info->view) {
-		int vfd = open_view(name, info->view);
-		tree = open_tree(vfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-						 AT_EMPTY_PATH);
-		if (tree < 0)
-			die_errno("%s: open_tree of its view", name);
-		close(vfd);
-		attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		attr.propagation = MS_PRIVATE;
-	} else {
-		xsnprintf(sys, sizeof sys, R "/%s", name);
-		tree = open_tree(AT_FDCWD, sys, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (tree < 0)
-			die_errno("open_tree %s", sys);
-		attr.propagation = MS_SLAVE;
-	}
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-		die_errno("%s: mount_setattr", name);
-	return tree;
-}
-
 /* The tree on R/.root/.os/NAME (made below the read-only bind, in the raw
  * directory raw); a tree already there stays beneath the new one until
  * release: no moment without a tree. Returns an O_PATH fd of it. */
@@ -338,7 +309,7 @@ static void kmod_prepare(const char *name)
 	check_system_dir(name);
 	info = record_info(name);
 	ensure_var_dirs(name);
-	tree = kmod_tree_copy(name, info);
+	tree = system_tree_copy(name, info, 1);
 	nb = system_binds_collect(name, info, binds, NELEM(binds), 1);
 	raw = kmod_raw_root();
 	sysfd = kmod_attach_tree(name, raw, tree);

@@ -120,36 +120,6 @@ static void enter_slave_namespace(void)
 		die_errno("make / a slave");
 }
 
-/* A detached copy of the system's tree (R/NAME, or its view= directory
- * read-only, nosuid, nodev), made after the namespace became a slave, so
- * the copy is a slave too (never a peer of the host's mount). */
-static int system_tree_copy(const char *name, const struct system_info *info)
-{
-	struct mount_attr attr;
-	char path[4096];
-	int tree, viewfd;
-
-	if (!info->view) {
-		xsnprintf(path, sizeof path, R "/%s", name);
-		tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (tree < 0)
-			die_errno("open_tree %s", path);
-		return tree;
-	}
-	/* the caller's fd is of the host's namespace: open it again in ours */
-	viewfd = open_view(name, info->view);
-	tree = open_tree(viewfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-	if (tree < 0)
-		die_errno("%s: open_tree of its view", name);
-	memset(&attr, 0, sizeof attr);
-	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	attr.propagation = MS_PRIVATE;
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-		die_errno("%s: make its view read-only", name);
-	close(viewfd);
-	return tree;
-}
-
 /* The bind= paths of the shared tree: copies of their R/.root mounts. */
 static size_t tree_bind_copies(struct pending_bind *binds, size_t max)
 {
@@ -276,7 +246,7 @@ static void build_namespace(const char *name, const struct system_info *info)
 	size_t nb;
 
 	enter_slave_namespace();
-	systree = system_tree_copy(name, info);
+	systree = system_tree_copy(name, info, 0);
 	nb = system_binds_collect(name, info, binds, NELEM(binds), 0);
 	nb += tree_bind_copies(binds + nb, NELEM(binds) - nb);
 	local_part_copies(parts);
