@@ -11,6 +11,12 @@
  *   refresh NAME       re-bind the host files (hostfiles=) inside the prepared
  *                      namespace, for the commands already running too (a file
  *                      bind pins the inode: useradd's rename is not seen before)
+ *
+ * (as in namespace mode; kmod mode: view_kmod.c). main() reads link= of
+ * R/etc/vsys.conf, takes that mode's struct link_ops (view.h) and calls the
+ * one operation the command names. This file: main, the config and records,
+ * and the steps both modes share on the host side (directories, propagation,
+ * the shared tree's binds); view_binds.c: the binds of one system's tree.
  */
 #include "mountinfo.h"
 #include "names.h"
