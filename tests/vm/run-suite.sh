@@ -59,7 +59,7 @@ fi
 if [ -r "$PROJECT/tests/lib/common.sh" ]; then
   . "$PROJECT/tests/lib/common.sh"
   apt_ensure qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils cpio xz-utils \
-    kmod debootstrap openssh-server openssh-client sshfs || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
+    kmod autofs debootstrap openssh-server openssh-client sshfs || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
 fi
 
 # 1. the guest kernel
