@@ -3,7 +3,8 @@
 # Declarations with mode=on-demand (an NFS system from the suite's server, a dir: system), `vsys apply`
 # writes their autofs entries (R/etc/automap/NAME) and the program map answers for them; the guest's own
 # automount runs with a master map of this step (/run, never /etc/auto.master) for R/.auto, timeout 4 s:
-#   - apply: entries written, the 1 trigger mount only (nothing mounted by vsys), a second apply does nothing
+#   - apply: entries written, the 1 trigger mount only (nothing mounted by vsys); the plan itself (nothing to
+#     do, changes, removal) is ApplyIT's, on the host
 #   - first access of R/.auto/NAME mounts it through the kernel automounter (NFS and dir)
 #   - idle: unmounted after the timeout; the next access mounts it again
 #   - busy (a process with its cwd inside): not unmounted past the timeout; once it is gone, unmounted
@@ -35,14 +36,12 @@ mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
 nmounts() { wc -l < /proc/mounts; }
 
 n0=$(nmounts)
-expect_vs "vsys apply of 2 on-demand declarations" 0 apply --dir "$D"
+VS_TIMEOUT=300 expect_vs "vsys apply of 2 on-demand declarations" 0 apply --dir "$D"
 check "entries written for both" test -s "$R/etc/automap/gnfs" -a -s "$R/etc/automap/gdir"
 check "the entry of gnfs is an NFS mount of fileserver:/" grep -qx -- '-fstype=nfs,ro,nosuid,nodev,vers=4.1 fileserver:/' "$R/etc/automap/gnfs"
 check "the program map answers gnfs" sh -c "'$LIBEXEC/vsys-automap' gnfs | grep -q 'fileserver:/'"
-check_fails "the program map refuses a bad key" '^$' "$LIBEXEC/vsys-automap" ../etc/passwd
+check "the program map refuses a bad key, printing nothing" sh -c "out=\$('$LIBEXEC/vsys-automap' ../etc/passwd); [ \$? != 0 ] && [ -z \"\$out\" ]"
 check "vsys apply mounted nothing" test "$(nmounts)" = "$n0"
-expect_vs "a second apply does nothing" 0 apply --dir "$D"
-check "  and says so" grep -q 'nothing to do' $VS_OUT
 
 echo "$R/.auto program:$LIBEXEC/vsys-automap --timeout=$TMO" > "$MASTER"
 mkdir -p "$R/.auto"
@@ -54,7 +53,7 @@ n1=$(nmounts)
 check "idle on-demand systems add only the trigger to the mount table" test "$n1" = $((n0 + 1))
 
 t=$(ts); out=$(cat "$R/.auto/gnfs/etc/debian_version" 2>&1); el1=$(el "$t")
-check "first access of $R/.auto/gnfs reads the server's file ($out, ${el1}s)" test -n "$out" -a -f "$TREE/etc/debian_version"
+check "first access of $R/.auto/gnfs reads the server's file ($out, ${el1}s)" test "$out" = "$(cat "$TREE/etc/debian_version")"
 check "  mounted by the automounter over NFS" sh -c "awk -v m='$R/.auto/gnfs' '\$2 == m && \$3 ~ /^nfs/' /proc/mounts | grep -q fileserver:/"
 check "  read-only" sh -c "! touch '$R/.auto/gnfs/vsys-autofs-write' 2>/dev/null"
 check "first access of $R/.auto/gdir (dir: source) mounts it" test -f "$R/.auto/gdir/etc/debian_version" -a "$(mounted "$R/.auto/gdir")" = 1
@@ -88,13 +87,13 @@ rm -f /run/g-c.*
 mkdir -p /run/g-plain
 for round in 1 2 3; do
   expired "$R/.auto/gnfs" 30 >/dev/null
-  t=$(ts); mount -t nfs -o ro,vers=4.1 fileserver:/ /run/g-plain && cat /run/g-plain/etc/debian_version > /dev/null; p=$(el "$t")
+  t=$(ts); mount -t nfs -o ro,nosuid,nodev,vers=4.1 fileserver:/ /run/g-plain && cat /run/g-plain/etc/debian_version > /dev/null; p=$(el "$t")
   umount /run/g-plain
-  t=$(ts); cat "$R/.auto/gnfs/etc/debian_version" > /dev/null; a=$(el "$t")
+  t=$(ts); cat "$R/.auto/gnfs/etc/debian_version" > /dev/null || { nok "round $round: first access failed"; break; }; a=$(el "$t")
   echo "# round $round: plain mount+read ${p}s, autofs first access ${a}s"
   echo "$p $a" >> /run/g-pairs
 done
-pm=$(cut -d' ' -f1 /run/g-pairs | sort -n | sed -n 2p); am=$(cut -d' ' -f2 /run/g-pairs | sort -n | sed -n 2p)
+[ -s /run/g-pairs ] && pm=$(cut -d' ' -f1 /run/g-pairs | sort -n | sed -n 2p); am=$(cut -d' ' -f2 /run/g-pairs | sort -n | sed -n 2p)
 figure "autofs_first_access_nfs_guest $am s against mount(8)+read $pm s: $(awk -v a="$am" -v p="$pm" 'BEGIN{printf "%.2f", a/p}')x (medians of 3 paired rounds; target <= 1.10x)"
 rm -f /run/g-pairs
 
