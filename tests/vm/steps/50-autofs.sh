@@ -24,6 +24,7 @@ cleanup() {
   if [ -n "$APID" ]; then kill -TERM "$APID" 2>/dev/null; for i in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.2; done; fi
   umount -l "$R/.auto/gnfs" "$R/.auto/gdir" 2>/dev/null; umount -l "$R/.auto" 2>/dev/null
   rm -rf "$D" "$R/etc/automap" "$R/etc/auto.vsys"
+  cp "$ALOG" "$VM_OUT/automount.log" 2>/dev/null
 }
 BUSY=; trap cleanup EXIT
 command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
@@ -54,7 +55,8 @@ check "idle on-demand systems add only the trigger to the mount table" test "$n1
 
 t=$(ts); out=$(cat "$R/.auto/gnfs/etc/debian_version" 2>&1); el1=$(el "$t")
 check "first access of $R/.auto/gnfs reads the server's file ($out, ${el1}s)" test "$out" = "$(cat "$TREE/etc/debian_version")"
-check "  mounted by the automounter over NFS" sh -c "awk -v m='$R/.auto/gnfs' '\$2 == m && \$3 ~ /^nfs/' /proc/mounts | grep -q fileserver:/"
+check "  mounted by the automounter over NFS" sh -c "awk -v m='$R/.auto/gnfs' '\$2 == m && \$3 ~ /^nfs/' /proc/mounts | grep -q fileserver:/" \
+  || { echo "# automount's log:"; tail -n 40 "$ALOG" | sed 's/^/#   /'; }
 check "  read-only" sh -c "! touch '$R/.auto/gnfs/vsys-autofs-write' 2>/dev/null"
 check "first access of $R/.auto/gdir (dir: source) mounts it" test -f "$R/.auto/gdir/etc/debian_version" -a "$(mounted "$R/.auto/gdir")" = 1
 check_fails "an unknown key is not found" 'No such file' ls "$R/.auto/nosuch"

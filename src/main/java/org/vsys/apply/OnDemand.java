@@ -13,13 +13,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 import org.vsys.config.Names;
 import org.vsys.config.RecordFile;
 import org.vsys.config.SourceUrl;
 import org.vsys.core.CreateRequest;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
-import org.vsys.core.VsysException;
 
 /**
  * Systems declared {@code mode=on-demand}: served to the kernel automounter (autofs) through a
