@@ -59,7 +59,8 @@ check "first access of $R/.auto/gnfs reads the server's file ($out, ${el1}s)" te
 check "  mounted by the automounter over NFS" sh -c "awk -v m='$R/.auto/gnfs' '\$2 == m && \$3 ~ /^nfs/' /proc/mounts | grep -q fileserver:/" \
   || { echo "# automount's log:"; tail -n 40 "$ALOG" | sed 's/^/#   /'; }
 check "  read-only" sh -c "! touch '$R/.auto/gnfs/vsys-autofs-write' 2>/dev/null"
-check "first access of $R/.auto/gdir (dir: source) mounts it" test -f "$R/.auto/gdir/etc/debian_version" -a "$(mounted "$R/.auto/gdir")" = 1
+reached() { test -f "$R/.auto/$1/etc/debian_version" && test "$(mounted "$R/.auto/$1")" = 1; }   # access, then one mount
+check "first access of $R/.auto/gdir (dir: source) mounts it" reached gdir
 check_fails "an unknown key is not found" 'No such file' ls "$R/.auto/nosuch"
 check "  and mounts nothing" test "$(mounted "$R/.auto/nosuch")" = 0
 
@@ -70,7 +71,7 @@ expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the sec
 }
 s=$(expired "$R/.auto/gnfs" 30) && ok "idle gnfs unmounted by autofs after the timeout (${s}s more)" || nok "idle gnfs still mounted 30 s later"
 expired "$R/.auto/gdir" 10 >/dev/null && ok "idle gdir unmounted too" || nok "idle gdir still mounted"
-check "the next access mounts gnfs again" test -f "$R/.auto/gnfs/etc/debian_version" -a "$(mounted "$R/.auto/gnfs")" = 1
+check "the next access mounts gnfs again" reached gnfs
 
 (cd "$R/.auto/gnfs/etc" && exec sleep 60) & BUSY=$!
 sleep $((TMO * 3))
