@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
-import org.vsys.config.RecordFile;
 import org.vsys.config.SourceUrl;
 import org.vsys.core.CreateRequest;
 
@@ -155,10 +155,10 @@ public final class OnDemand {
                 Files.createDirectory(d);
             }
             Files.createDirectories(mountPoint(inst));
-            RecordFile.writeAtomic(d.resolve(name), fileText(origin, entry));
+            AtomicFile.write(d.resolve(name), fileText(origin, entry));
             Path master = inst.etc().resolve("auto.vsys");
             if (!Files.exists(master, LinkOption.NOFOLLOW_LINKS)) {
-                RecordFile.writeAtomic(master, masterLine(inst).getBytes(StandardCharsets.UTF_8));
+                AtomicFile.write(master, masterLine(inst).getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot write the autofs entry: " + e.getMessage(), e);
@@ -177,7 +177,7 @@ public final class OnDemand {
      */
     static void unserve(Installation inst, String name) throws VsysException {
         try {
-            RecordFile.removeDurably(dir(inst).resolve(name));
+            AtomicFile.removeDurably(dir(inst).resolve(name));
         } catch (NoSuchFileException e) {
             // gone already
         } catch (IOException e) {
