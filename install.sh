@@ -8,6 +8,7 @@
 #   PREFIX/bin/vsys                      shell wrapper around the JVM
 #   PREFIX/share/vsys/lib/*.jar          the Java distribution
 #   PREFIX/lib/vsys/vsys-view            view helper, 0755 root, NOT setuid
+#   PREFIX/lib/vsys/vsys-automap         autofs program map of the on-demand systems
 #   PREFIX/lib/security/pam_vsys.so      PAM session module, 0644 (pam_vsys(8)); NOT enabled
 #   PREFIX/lib/vsys/vsys_spank.so        Slurm SPANK plugin, 0644 (vsys-slurm(8)); NOT enabled
 #                                        (each only when built: libpam0g-dev / libslurm-dev installed)
@@ -92,7 +93,7 @@ uninstall() {
         done <"$MANIFEST"
         rm -f -- "$MANIFEST"
     fi
-    rm -f -- "$PREFIX/bin/vsys" "$LIBEXEC/vsys-view" "$COMPL" "$PAMDIR/pam_vsys.so" "$LIBEXEC/vsys_spank.so"
+    rm -f -- "$PREFIX/bin/vsys" "$LIBEXEC/vsys-view" "$LIBEXEC/vsys-automap" "$COMPL" "$PAMDIR/pam_vsys.so" "$LIBEXEC/vsys_spank.so"
     [ -d "$LIBDIR" ] && find "$LIBDIR" -maxdepth 1 -type f \( -name '*.jar' -o -name vsys.jsa \) -delete
     # R: only the files install or vsys made, then empty directories
     rm -f -- "$R/bin/bin" "$R/etc/.lock"
@@ -180,6 +181,9 @@ for j in "$LIBDIR"/*.jar; do   # jars of an older version
     [ -n "${want[$(basename "$j")]:-}" ] || { rm -f -- "$j"; say "removed old $(basename "$j")"; }
 done
 inst 0755 "$VIEW" "$LIBEXEC/vsys-view"
+# the autofs program map of the on-demand systems (R/.auto; vsys-systems.d(5))
+sed "s|^R=/OS$|R=$R|" "$SRC/OS/lib/vsys-automap" > "$SRC/target/vsys-automap"
+inst 0755 "$SRC/target/vsys-automap" "$LIBEXEC/vsys-automap"
 # the front ends other programs load (built by make when their headers are installed); installed,
 # never enabled: the admin adds the pam.d / plugstack.conf line (pam_vsys(8), vsys-slurm(8))
 for m in "pam_vsys.so $PAMDIR libpam0g-dev" "vsys_spank.so $LIBEXEC libslurm-dev"; do

@@ -1,10 +1,10 @@
 #!/bin/bash
 # tests/vm/run-suite.sh: the whole VM suite in one command (NFS through the guest kernel, vsys over NFS).
 #
-#   tests/vm/run-suite.sh [STEP...]      default: every executable tests/vm/steps/[0-9]*.sh, in name order,
-#                                        then every executable kmod/tests/[0-9]*.sh (the kernel module's guest
-#                                        steps; VM_SUITE_KMOD=0 leaves them out; its benchmark *bench* only
-#                                        with VM_SUITE_KMOD_BENCH=1)
+#   tests/vm/run-suite.sh [STEP...]      default: every executable tests/vm/steps/[0-9]*.sh, in name order: one
+#                                        numbered series, one boot (NN-kmod-*: the kernel module's steps,
+#                                        VM_SUITE_KMOD=0 leaves them out; the benchmarks *bench* only with
+#                                        VM_SUITE_BENCH=1, or VM_SUITE_KMOD_BENCH=1 as before)
 #
 # 1. tests/vm/vm.sh prepare (Debian's kernel, headers, vmlinux, initramfs; cached)
 # 2. an NFS server (tests/nfs/nfs-server.sh) in network namespace vsys-nfs-vmsuitePID: the cached Debian tree with
@@ -46,13 +46,12 @@ trap cleanup EXIT; trap 'say interrupted; exit 130' INT; trap 'exit 143' TERM
 if [ $# -gt 0 ]; then STEPS=("$@")
 else
   STEPS=()
-  for s in "$HERE"/steps/[0-9]*.sh; do [ -x "$s" ] && STEPS+=("$s"); done
-  if [ "${VM_SUITE_KMOD:-1}" = 1 ]; then
-    for s in "$PROJECT"/kmod/tests/[0-9]*.sh; do
-      case ${s##*/} in *bench*) [ "${VM_SUITE_KMOD_BENCH:-0}" = 1 ] || continue;; esac
-      [ -x "$s" ] && STEPS+=("$s")
-    done
-  fi
+  BENCH=${VM_SUITE_BENCH:-${VM_SUITE_KMOD_BENCH:-0}}
+  for s in "$HERE"/steps/[0-9]*.sh; do
+    case ${s##*/} in *bench*) [ "$BENCH" = 1 ] || continue;; esac
+    case ${s##*/} in *-kmod-*) [ "${VM_SUITE_KMOD:-1}" = 1 ] || continue;; esac
+    [ -x "$s" ] && STEPS+=("$s")
+  done
 fi
 [ ${#STEPS[@]} -gt 0 ] || { say "no steps"; exit 1; }
 
@@ -60,7 +59,7 @@ fi
 if [ -r "$PROJECT/tests/lib/common.sh" ]; then
   . "$PROJECT/tests/lib/common.sh"
   apt_ensure qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils cpio xz-utils \
-    kmod debootstrap openssh-server openssh-client sshfs || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
+    kmod autofs debootstrap openssh-server openssh-client sshfs || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
 fi
 
 # 1. the guest kernel
@@ -68,7 +67,7 @@ fi
 
 # the kernel module and its test programs, built on the host (the kmod steps build only what is missing or older
 # than its source: under TCG a module build takes minutes). A failed build is left to the steps to report.
-if printf '%s\n' "${STEPS[@]}" | grep -q '/kmod/tests/' && [ -f "$PROJECT/kmod/Makefile" ]; then
+if printf '%s\n' "${STEPS[@]}" | grep -q -- '-kmod-' && [ -f "$PROJECT/kmod/Makefile" ]; then
   make -s -C "$PROJECT/kmod" > /tmp/vsys-vmsuite-kmod-build.$$ 2>&1 || { say "host build of kmod failed (the kmod steps will say more):"; tail -n 5 /tmp/vsys-vmsuite-kmod-build.$$; }
   rm -f /tmp/vsys-vmsuite-kmod-build.$$
 fi

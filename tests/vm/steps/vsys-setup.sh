@@ -35,6 +35,19 @@ check "vsys is installed" command -v vsys || { finish; exit; }
 # The guest reads the host's installation over 9p with cache=loose: an ./install.sh on the host during the run
 # (other work on the machine) deletes and rewrites the jars under the guest's feet (seen: NoClassDefFoundError in
 # the middle of the step). So the step runs on a copy, taken once, bound over the installed paths.
+# The suite tests the tree it runs from: where the installed files differ from this tree's build (another
+# ./install.sh on the machine meanwhile), the copy gets the tree's (its jars, vsys-view, vsys-automap). Equal
+# files are left as installed, so the installed class-data archive stays valid (CI installs from the tree).
+tree_build() {   # tree_build INSTALLED_DIR COPY
+  local f n
+  for f in target/dist/lib/*.jar native/build/vsys-view OS/lib/vsys-automap; do
+    [ -f "$f" ] || continue
+    n=$(basename "$f")
+    case $1 in */lib/vsys) case $n in *.jar) continue;; esac;; *) case $n in *.jar) ;; *) continue;; esac;; esac
+    cmp -s "$f" "$2/$n" && continue
+    cp "$f" "$2/$n" && echo "# $1/$n differs from this tree's build (another install meanwhile?): the tree's is used"
+  done
+}
 snapshot_install() {
   local bin lib d c i a
   bin=$(command -v vsys); lib=$(sed -n "s/.*-cp '\([^']*\)\/\*'.*/\1/p" "$bin" | head -n 1)
@@ -45,6 +58,7 @@ snapshot_install() {
       a=$(ls -l --time-style=+%s.%N "$d"); rm -rf "$c"; mkdir -p "$c"; cp -a "$d/." "$c/" && [ "$a" = "$(ls -l --time-style=+%s.%N "$d")" ] && break
       sleep 5
     done
+    tree_build "$d" "$c"
     mount --bind "$c" "$d" || return 1
   done
   cp -a "$bin" /run/vsys-install.bin && mount --bind /run/vsys-install.bin "$bin"

@@ -80,9 +80,14 @@ public final class Apply {
         records.ensureLayout();
         try (Lock lock = Lock.take(inst.lockFile(), Lock.defaultTimeoutSeconds())) {
             long t0 = System.nanoTime();
-            Recovery.atStart(inst, debug);
+            // one pass over the records for recovery and the plan (recovery that changed something: read again)
+            records.readAll();
+            if (Recovery.atStart(inst, debug, records)) {
+                records.forget();
+            }
             long t1 = System.nanoTime();
-            Plan plan = Plan.compute(inst, decls, debug);
+            Plan plan = Plan.compute(inst, records, decls, debug);
+            records.forget();
             debug.line("apply: recovery " + (t1 - t0) / 1_000_000 + " ms, plan " + (System.nanoTime() - t1) / 1_000_000 + " ms");
             Steps.reach("apply.planned");
             List<Result> results = new ArrayList<>();
@@ -97,6 +102,21 @@ public final class Apply {
                     Steps.reach("apply.removed");
                 }
             }
+            String origin = SystemRecord.declaredIn(decls.dir().toString());
+            for (Plan.Step s : plan.steps()) {
+                if (s.kind() == Plan.Kind.UNSERVE) {
+                    results.add(attempt(s, () -> {
+                        OnDemand.unserve(inst, s.name());
+                        return null;
+                    }));
+                } else if (s.kind() == Plan.Kind.SERVE && !failed(results, s.name())) {
+                    results.add(attempt(s, () -> {
+                        OnDemand.serve(inst, s.name(), origin, s.system());
+                        return null;
+                    }));
+                }
+            }
+            Steps.reach("apply.served");
             for (Plan.Step s : plan.steps()) {
                 switch (s.kind()) {
                     case CHANGE:
@@ -146,6 +166,11 @@ public final class Apply {
             }
             return new Outcome(plan, results);
         }
+    }
+
+    /** Whether a step on {@code name} already failed (an on-demand system whose eager one is busy is not served). */
+    private static boolean failed(List<Result> results, String name) {
+        return results.stream().anyMatch(r -> !r.ok() && r.step().name().equals(name));
     }
 
     /** A record-only change: what the launcher reads is rewritten; the host files bound again when they changed. */

@@ -32,8 +32,11 @@ public final class Declaration {
     private final CreateRequest request;
     private final List<String> aliases;
     private final RecordFile rf;
+    private final String autofsEntry;
 
-    private Declaration(String name, String file, CreateRequest request, List<String> aliases, RecordFile rf) {
+    private Declaration(String name, String file, CreateRequest request, List<String> aliases, RecordFile rf,
+            String autofsEntry) {
+        this.autofsEntry = autofsEntry;
         this.name = name;
         this.file = file;
         this.request = request;
@@ -120,11 +123,10 @@ public final class Declaration {
             throw new Problem(name, at(file, n) + "name=" + Names.display(n.value()) + " is not the file's name " + name);
         }
         RecordFile.Entry mode = rf.entry("mode");
-        if (mode != null && !mode.value().equals("eager")) {
-            throw new Problem(name, at(file, mode) + (mode.value().equals("on-demand")
-                    ? "mode=on-demand (autofs) is not supported by this vsys yet; use mode=eager"
-                    : "mode must be eager"));
+        if (mode != null && !mode.value().equals("eager") && !mode.value().equals("on-demand")) {
+            throw new Problem(name, at(file, mode) + "mode must be eager or on-demand");
         }
+        boolean onDemand = mode != null && mode.value().equals("on-demand");
         CreateRequest r = new CreateRequest();
         r.name = name;
         RecordFile.Entry src = rf.entry("source");
@@ -206,7 +208,23 @@ public final class Declaration {
                 aliases.add(x);
             }
         }
-        return new Declaration(name, file, r, List.copyOf(aliases), rf);
+        Declaration d = new Declaration(name, file, r, List.copyOf(aliases), rf, null);
+        if (!onDemand) {
+            return d;
+        }
+        if (!aliases.isEmpty()) {
+            throw new Problem(name, at(file, a) + "aliases= of an on-demand system are not supported yet");
+        }
+        try {
+            return new Declaration(name, file, r, List.of(), rf, OnDemand.entry(r, true));
+        } catch (VsysException e) {
+            throw new Problem(name, d.locate(e) + e.what() + ": " + e.why());
+        }
+    }
+
+    /** The autofs map entry of a {@code mode=on-demand} system, or null for an eager one. */
+    public String autofsEntry() {
+        return autofsEntry;
     }
 
     /** {@code FILE:LINE: } of an entry. */

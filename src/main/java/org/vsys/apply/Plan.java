@@ -44,7 +44,11 @@ public final class Plan {
         /** a record left by an interrupted operation: finished or undone first (only seen by --dry-run). */
         RECOVER,
         /** declared, but it cannot be applied (a name clash, a corrupt record): left as it is. */
-        CONFLICT;
+        CONFLICT,
+        /** declared on demand, its autofs entry missing or different: write it ({@link OnDemand}). */
+        SERVE,
+        /** an autofs entry written from this directory, no longer declared on demand: remove it. */
+        UNSERVE;
 
         public String word() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -54,7 +58,7 @@ public final class Plan {
     /**
      * One step. {@code desired} is the record to make (CREATE, CHANGE); {@code recreate} says a
      * CHANGE takes the system down and creates it again (its filesystems or setuid differ);
-     * {@code system} is the system of an ALIAS or UNALIAS.
+     * {@code system} is the system of an ALIAS or UNALIAS, the autofs map entry of a SERVE.
      */
     public record Step(Kind kind, String name, String detail, SystemRecord desired, SystemRecord current,
             boolean recreate, String system, int timeoutSeconds) {
@@ -84,7 +88,11 @@ public final class Plan {
 
     /** The plan for {@code decls} against the installation as it is now. */
     public static Plan compute(Installation inst, Declarations decls, Debug debug) {
-        Records records = new Records(inst);
+        return compute(inst, new Records(inst), decls, debug);
+    }
+
+    /** {@link #compute(Installation, Declarations, Debug)} reading the records through {@code records}. */
+    public static Plan compute(Installation inst, Records records, Declarations decls, Debug debug) {
         MountTable table = MountTable.read();
         Set<String> mountPoints = new HashSet<>(table.mounts().size() * 2);
         for (MountTable.Mount m : table.mounts()) {
@@ -105,9 +113,12 @@ public final class Plan {
         @SuppressWarnings("unchecked")
         List<Step>[] stepsOf = new List[all.size()];
         String[] problemOf = new String[all.size()];
+        Map<String, OnDemand.Served> served = OnDemand.served(inst);
         java.util.stream.IntStream.range(0, all.size()).parallel().forEach(i -> {
             List<Step> out = new ArrayList<>(2);
-            problemOf[i] = one(inst, records, create, all.get(i), origin, mountPoints, aliasesBySystem, out);
+            Declaration d = all.get(i);
+            problemOf[i] = d.autofsEntry() != null ? onDemand(records, d, origin, served.get(d.name()), out)
+                    : one(inst, records, create, d, origin, mountPoints, aliasesBySystem, out);
             stepsOf[i] = out;
         });
         for (int i = 0; i < all.size(); i++) {
@@ -133,7 +144,44 @@ public final class Plan {
                 steps.add(new Step(Kind.REMOVE, n, "no longer declared in " + decls.dir(), null, rec, false, null, 10));
             }
         }
+        for (OnDemand.Served e : served.values()) {
+            if (origin.equals(e.origin()) && !decls.mentions(e.name())) {
+                steps.add(new Step(Kind.UNSERVE, e.name(), "no longer declared in " + decls.dir()
+                        + " (a mount autofs holds stays until idle)", null, null, false, null, 10));
+            }
+        }
         return new Plan(steps, problems);
+    }
+
+    /** The steps of an on-demand declaration: its autofs entry written, or left (a record of the name first removed if ours). */
+    private static String onDemand(Records records, Declaration d, String origin, OnDemand.Served have, List<Step> steps) {
+        String name = d.name();
+        int timeout = d.request().timeoutSeconds;
+        try {
+            SystemRecord rec = records.system(name);
+            AliasRecord ar = rec == null ? records.alias(name) : null;
+            if (rec != null && origin.equals(rec.origin())) {
+                steps.add(new Step(Kind.REMOVE, name, "declared on demand now: the eager system is taken down", null, rec,
+                        false, null, timeout));
+            } else if (rec != null || ar != null) {
+                steps.add(new Step(Kind.CONFLICT, name, "the name is taken by a " + (rec != null ? "system" : "alias")
+                        + " not declared here; not served on demand", null, null, false, null, timeout));
+                return null;
+            }
+        } catch (VsysException e) {
+            steps.add(new Step(Kind.CONFLICT, name, e.why() + "; left as it is (vsys check)", null, null, false, null, timeout));
+            return null;
+        }
+        if (have != null && !origin.equals(have.origin())) {
+            steps.add(new Step(Kind.CONFLICT, name, "served on demand from " + have.origin() + "; left", null, null, false,
+                    null, timeout));
+        } else if (have != null && have.entry().equals(d.autofsEntry())) {
+            steps.add(new Step(Kind.LEAVE, name, "on demand, as declared", null, null, false, null, timeout));
+        } else {
+            steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): " : "on demand, entry changed: ")
+                    + d.autofsEntry(), null, null, false, d.autofsEntry(), timeout));
+        }
+        return null;
     }
 
     /** The steps of one declaration into {@code steps}; returns its problem, or null. */

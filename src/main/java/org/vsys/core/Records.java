@@ -30,6 +30,35 @@ public final class Records {
         this.inst = inst;
     }
 
+    /** The records read by {@link #readAll}, while the caller holds the lock (null: every call reads). */
+    private volatile java.util.concurrent.ConcurrentHashMap<String, Object> read;
+
+    /**
+     * Reads every system record once, on every core, and answers {@link #system} from that pass
+     * until {@link #forget}: one pass shared by recovery and a plan under one lock (apply). A write
+     * or removal through this object forgets its name; a caller whose other objects change records
+     * calls {@link #forget}.
+     */
+    public void readAll() {
+        java.util.concurrent.ConcurrentHashMap<String, Object> m = new java.util.concurrent.ConcurrentHashMap<>();
+        systemNames().parallelStream().forEach(n -> {
+            try {
+                SystemRecord r = readSystem(n);
+                if (r != null) {
+                    m.put(n, r);
+                }
+            } catch (VsysException e) {
+                m.put(n, e);
+            }
+        });
+        read = m;
+    }
+
+    /** Back to reading the files on every call. */
+    public void forget() {
+        read = null;
+    }
+
     public Installation installation() {
         return inst;
     }
@@ -85,6 +114,18 @@ public final class Records {
 
     /** The system record, or null when there is none; exit 13 when it is malformed. */
     public SystemRecord system(String name) throws VsysException {
+        java.util.Map<String, Object> m = read;
+        if (m != null) {
+            Object o = m.get(name);
+            if (o instanceof VsysException e) {
+                throw e;
+            }
+            return (SystemRecord) o;
+        }
+        return readSystem(name);
+    }
+
+    private SystemRecord readSystem(String name) throws VsysException {
         Path p = inst.systemRecord(name);
         try {
             // no separate exists(): the read's own lstat says when there is no record
@@ -172,6 +213,7 @@ public final class Records {
     }
 
     public void write(SystemRecord r) throws VsysException {
+        forget();
         write(inst.systemRecord(r.name()), r.toBytes());
     }
 
@@ -188,6 +230,7 @@ public final class Records {
     }
 
     public void removeSystem(String name) throws VsysException {
+        forget();
         remove(inst.systemRecord(name));
     }
 

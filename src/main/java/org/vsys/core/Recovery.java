@@ -58,8 +58,13 @@ public final class Recovery {
     private final Debug debug;
 
     public Recovery(Installation inst, Debug debug) {
+        this(inst, debug, new Records(inst));
+    }
+
+    /** Recovery reading the records through {@code records} (one pass shared with the caller, {@link Records#readAll}). */
+    public Recovery(Installation inst, Debug debug, Records records) {
         this.inst = inst;
-        this.records = new Records(inst);
+        this.records = records;
         this.debug = debug;
     }
 
@@ -68,10 +73,17 @@ public final class Recovery {
      * standard error (a command that finds leftovers says what it did about them).
      */
     public static void atStart(Installation inst, Debug debug) {
-        for (Action a : new Recovery(inst, debug).run()) {
+        atStart(inst, debug, new Records(inst));
+    }
+
+    /** {@link #atStart(Installation, Debug)} through {@code records}; returns whether it did anything. */
+    public static boolean atStart(Installation inst, Debug debug, Records records) {
+        List<Action> done = new Recovery(inst, debug, records).run();
+        for (Action a : done) {
             System.err.println("vsys: " + a.name() + ": " + a.what());
         }
         System.err.flush();
+        return !done.isEmpty();
     }
 
     /** The actions needed, without doing them (for {@code check}). */

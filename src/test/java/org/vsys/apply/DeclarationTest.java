@@ -24,6 +24,18 @@ class DeclarationTest {
     }
 
     @Test
+    void onDemandGivesTheAutofsEntry() throws Exception {
+        assertEquals(null, parse("source=dir:/srv/web\n").autofsEntry());
+        assertEquals("-fstype=nfs,ro,nosuid,nodev,vers=4.1 fileserver:/srv/web",
+                parse("source=nfs://fileserver/srv/web\nnfs.version=4.1\nmode=on-demand\n").autofsEntry());
+        assertEquals("-fstype=bind,ro,nosuid,nodev :/srv/web", parse("source=dir:/srv/web\nmode=on-demand\n").autofsEntry());
+        assertEquals("/ -fstype=nfs,rw,nodev,soft fs:/r /proj -fstype=nfs,ro,nodev fs:/proj",
+                parse("source=nfs://fs/r\noptions=rw,soft\nmount=/proj nfs://fs/proj ro\nsuid=yes\nmode=on-demand\n")
+                        .autofsEntry());
+        assertTrue(problem("source=nfs://fs/r\noptions=a b\nmode=on-demand\n").startsWith("d/web.conf:"));
+    }
+
+    @Test
     void everyKeyBecomesWhatCreateTakes() throws Exception {
         Declaration d = parse("# comment\nname=web\nsource=nfs://srv/export/web\noptions=rw,vers=4.2\n"
                 + "mount=/proj ssh://u@h/proj ro,reconnect\nmount=/data dir:/srv/data\nsuid=yes\ndev=no\n"
@@ -72,7 +84,11 @@ class DeclarationTest {
         assertEquals("d/web.conf:2: timeout must be between 1 and 3600 seconds", problem("source=dir:/x\ntimeout=0\n"));
         assertEquals("d/web.conf:2: alias web is the system's own name", problem("source=dir:/x\naliases=web\n"));
         assertTrue(problem("source=dir:/x\naliases=bin\n").startsWith("d/web.conf:2: alias 'bin': "));
-        assertTrue(problem("source=dir:/x\nmode=on-demand\n").startsWith("d/web.conf:2: mode=on-demand"));
+        assertEquals("d/web.conf:2: mode must be eager or on-demand", problem("source=dir:/x\nmode=lazy\n"));
+        assertEquals("d/web.conf:1: ssh://h/x: mode=on-demand takes nfs:// and dir: sources (autofs mounts them)",
+                problem("source=ssh://h/x\nmode=on-demand\n"));
+        assertEquals("d/web.conf:3: aliases= of an on-demand system are not supported yet",
+                problem("source=dir:/x\nmode=on-demand\naliases=w\n"));
         assertEquals("d/web.conf:2: key 'source' given twice", problem("source=dir:/x\nsource=dir:/y\n"));
         assertEquals("d/web.conf: last line not terminated by a newline (truncated?)", problem("source=dir:/x"));
     }

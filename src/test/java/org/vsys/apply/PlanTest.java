@@ -1,6 +1,7 @@
 package org.vsys.apply;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -69,6 +70,28 @@ class PlanTest {
 
     Plan.Step step(Plan p, String name) {
         return p.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void onDemandIsServedLeftChangedAndUnserved() throws Exception {
+        declare("od", "source=dir:" + srcA + "\nmode=on-demand\n");
+        record("was", srcA, "", here());
+        declare("was", "source=dir:" + srcA + "\nmode=on-demand\n");
+        record("hand", srcA, "", null);
+        declare("hand", "source=dir:" + srcA + "\nmode=on-demand\n");
+        Plan p = plan();
+        assertEquals(List.of("conflict hand", "serve od", "remove was", "serve was"), steps(p));
+        assertEquals("-fstype=bind,ro,nosuid,nodev :" + srcA, step(p, "od").system());
+        OnDemand.serve(inst, "od", here(), step(p, "od").system());
+        OnDemand.serve(inst, "other", "declared:/elsewhere", "-fstype=bind,ro :/x");
+        assertEquals("leave od", steps(plan()).get(1));
+        declare("od", "source=dir:" + srcB + "\nmode=on-demand\n");
+        assertEquals("serve od", steps(plan()).get(1));
+        Files.delete(decl.resolve("od.conf"));
+        List<String> after = steps(plan());
+        assertTrue(after.contains("unserve od"), after.toString());
+        assertFalse(after.contains("unserve other"), after.toString());
+        assertTrue(Files.readString(inst.etc().resolve("auto.vsys")).contains(inst.root() + "/.auto program:"));
     }
 
     @Test

@@ -136,6 +136,31 @@ class ApplyIT {
     }
 
     @Test
+    void onDemandIsServedToAutofsNotMounted() throws Exception {
+        declare("ap-od", "source=dir:" + treeA + "\nmode=on-demand\n");
+        declare("ap-e", "source=dir:" + treeB + "\n");
+        Rig.Result r = applyOk();
+        assertTrue(r.out().contains("serve    ap-od: on demand (autofs): -fstype=bind,ro,nosuid,nodev :" + treeA), r.out());
+        Path entry = Rig.R.resolve("etc/automap/ap-od");
+        assertEquals("# origin=declared:" + decl + "\n-fstype=bind,ro,nosuid,nodev :" + treeA + "\n", Files.readString(entry));
+        assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-od")), "no record: nothing of it is mounted or prepared");
+        assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.readString(Path.of("/proc/self/mountinfo")).lines().noneMatch(l -> l.contains("/ap-od ")),
+                "nothing mounted for the on-demand system");
+        assertTrue(Files.readString(Rig.R.resolve("etc/auto.vsys")).contains(Rig.R.resolve(".auto") + " program:"));
+        assertEquals("apply: nothing to do (2 systems as declared)\n", applyOk().out());
+        declare("ap-e", "source=dir:" + treeB + "\nmode=on-demand\n");
+        r = applyOk();
+        assertTrue(r.out().contains("remove   ap-e") && r.out().contains("serve    ap-e"), r.out());
+        assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-e")), "the eager system is taken down");
+        Files.delete(decl.resolve("ap-od.conf"));
+        Files.delete(decl.resolve("ap-e.conf"));
+        r = applyOk();
+        assertTrue(r.out().contains("unserve  ap-od"), r.out());
+        assertFalse(Files.exists(entry), "the entry goes with its declaration");
+    }
+
+    @Test
     void everyKindOfChange() throws Exception {
         threeSystems();
         applyOk();

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Guest step: the launcher side (native/kmod_link.c, driven by linkbench):
 # detection, enter, refusals, inheritance after the privilege drop.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../../kmod/tests/lib.sh"
 LB=$KT/linkbench
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 

@@ -3,7 +3,7 @@
 # the kmod mode (set link + chroot, native/kmod_link.c), the namespace mode
 # (setns into a prepared namespace) and chroot(8), at 1 and at 1000 systems,
 # and the cost of tracking on fork+exit.  Prints ratios only (TCG guest).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../../kmod/tests/lib.sh"
 LB=$KT/linkbench
 ROUNDS=${KMOD_BENCH_ROUNDS:-7} M=${KMOD_BENCH_LAUNCHES:-20}
 

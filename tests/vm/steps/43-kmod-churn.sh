@@ -1,7 +1,7 @@
 #!/bin/bash
 # Guest step: 100 000 short processes with a link come and go; the tracked
 # count returns to its baseline and every one was tracked and dropped.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../../kmod/tests/lib.sh"
 N=${KMOD_CHURN:-100000}
 V=$R/.root/.vsys
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Guest step: build, insmod, exercise, rmmod, twice; rmmod is refused while
 # the filesystem is mounted and while a process holds a link.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../../kmod/tests/lib.sh"
 
 loaded && rmmod vsyslink
 if build; then ok "build"; else fail "build"; summary; exit 1; fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Guest step: the per-process link's behaviour.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../../kmod/tests/lib.sh"
 
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 V=$R/.root/.vsys

@@ -14,7 +14,7 @@
 # Runs as root in the guest, cwd = the project; the module from kmod/ (built on
 # the host by tests/vm/run-suite.sh). Everything is undone at the end (the
 # module is unloaded if this step loaded it, vsys.conf restored).
-P=$(cd "$(dirname "$0")/../.." && pwd)
+P=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$P" || exit 1
 . "$P/tests/vm/steps/lib.sh"
 R=/OS; SYS=kmsys

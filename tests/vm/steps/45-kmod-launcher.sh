@@ -13,9 +13,9 @@
 # A numbered step, so tests/vm/run-suite.sh runs it in CI after the module's
 # own steps (about 110 s of the TCG guest; the suite's guest bound is sized for
 # it). Alone:
-#   tests/vm/vm.sh run kmod/tests/50-launcher.sh      (or kmod/tests/vm-run.sh)
+#   tests/vm/vm.sh run tests/vm/steps/45-kmod-launcher.sh      (or kmod/tests/vm-run.sh)
 set -u
-P=$(cd "$(dirname "$0")/../.." && pwd)
+P=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$P" || exit 1
 R=/OS
 VIEW=$P/native/build/vsys-view

@@ -1,0 +1,110 @@
+#!/bin/bash
+# On demand with autofs (issue 15), on the guest's Debian kernel with Debian's automount daemon.
+# Declarations with mode=on-demand (an NFS system from the suite's server, a dir: system), `vsys apply`
+# writes their autofs entries (R/etc/automap/NAME) and the program map answers for them; the guest's own
+# automount runs with a master map of this step (/run, never /etc/auto.master) for R/.auto, timeout 4 s:
+#   - apply: entries written, the 1 trigger mount only (nothing mounted by vsys); the plan itself (nothing to
+#     do, changes, removal) is ApplyIT's, on the host
+#   - first access of R/.auto/NAME mounts it through the kernel automounter (NFS and dir)
+#   - idle: unmounted after the timeout; the next access mounts it again
+#   - busy (a process with its cwd inside): not unmounted past the timeout; once it is gone, unmounted
+#   - 20 concurrent first accesses: all succeed, one mount
+#   - an unknown key and a bad key: no mount, nothing asked of any server
+#   - an entry removed: after the idle mount goes, the name is not found
+# Figures: first access over NFS (automount) against a plain mount(8) of the same export, paired rounds.
+. "$(dirname "$0")/lib.sh"
+R=/OS
+export PATH=/usr/local/sbin:/usr/local/bin:$PATH
+. "$(dirname "$0")/vsys-setup.sh"
+TMO=4
+D=/run/g-decl; MASTER=/run/g-auto.master; ALOG=/run/g-automount.log; APID=
+LIBEXEC=$(sed -n 's/.*-Dvsys.libexec=\([^ ]*\).*/\1/p' "$(command -v vsys)" | head -n 1)
+cleanup() {
+  [ -n "$BUSY" ] && kill "$BUSY" 2>/dev/null
+  if [ -n "$APID" ]; then kill -TERM "$APID" 2>/dev/null; for i in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.2; done; fi
+  umount -l "$R/.auto/gnfs" "$R/.auto/gdir" 2>/dev/null; umount -l "$R/.auto" 2>/dev/null
+  rm -rf "$D" "$R/etc/automap" "$R/etc/auto.vsys"
+}
+BUSY=; trap cleanup EXIT
+command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
+check "the program map is installed ($LIBEXEC/vsys-automap)" test -x "$LIBEXEC/vsys-automap" || { finish; exit; }
+TREE=/var/cache/vsys/rootfs-bookworm-gcc
+mkdir -p "$D"
+printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$D/gnfs.conf"
+printf '%s\n' "source=dir:$TREE" 'mode=on-demand' > "$D/gdir.conf"
+mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
+nmounts() { wc -l < /proc/mounts; }
+
+n0=$(nmounts)
+VS_TIMEOUT=300 expect_vs "vsys apply of 2 on-demand declarations" 0 apply --dir "$D"
+check "entries written for both" test -s "$R/etc/automap/gnfs" -a -s "$R/etc/automap/gdir"
+check "the entry of gnfs is an NFS mount of fileserver:/" grep -qx -- '-fstype=nfs,ro,nosuid,nodev,vers=4.1 fileserver:/' "$R/etc/automap/gnfs"
+check "the program map answers gnfs" sh -c "'$LIBEXEC/vsys-automap' gnfs | grep -q 'fileserver:/'"
+check "the program map refuses a bad key, printing nothing" sh -c "out=\$('$LIBEXEC/vsys-automap' ../etc/passwd); [ \$? != 0 ] && [ -z \"\$out\" ]"
+check "vsys apply mounted nothing" test "$(nmounts)" = "$n0"
+
+echo "$R/.auto program:$LIBEXEC/vsys-automap --timeout=$TMO" > "$MASTER"
+mkdir -p "$R/.auto"
+# its own session: accesses from the daemon's process group never trigger a mount (autofs "oz mode")
+setsid automount -f -d -t "$TMO" -p /run/g-automount.pid "$MASTER" > "$ALOG" 2>&1 & APID=$!
+for i in $(seq 100); do [ "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts)" ] && break; sleep 0.2; done
+check "automount serves $R/.auto (one autofs trigger mount)" test "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts | wc -l)" = 1 \
+  || { tail -n 20 "$ALOG"; finish; exit; }
+n1=$(nmounts)
+check "idle on-demand systems add only the trigger to the mount table" test "$n1" = $((n0 + 1))
+
+t=$(ts); out=$(cat "$R/.auto/gnfs/etc/debian_version" 2>&1); el1=$(el "$t")
+check "first access of $R/.auto/gnfs reads the server's file ($out, ${el1}s)" test "$out" = "$(cat "$TREE/etc/debian_version")"
+check "  mounted by the automounter over NFS" sh -c "awk -v m='$R/.auto/gnfs' '\$2 == m && \$3 ~ /^nfs/' /proc/mounts | grep -q fileserver:/" \
+  || { echo "# automount's log:"; tail -n 40 "$ALOG" | sed 's/^/#   /'; }
+check "  read-only" sh -c "! touch '$R/.auto/gnfs/vsys-autofs-write' 2>/dev/null"
+reached() { test -f "$R/.auto/$1/etc/debian_version" && test "$(mounted "$R/.auto/$1")" = 1; }   # access, then one mount
+check "first access of $R/.auto/gdir (dir: source) mounts it" reached gdir
+check_fails "an unknown key is not found" 'No such file' ls "$R/.auto/nosuch"
+check "  and mounts nothing" test "$(mounted "$R/.auto/nosuch")" = 0
+
+expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the seconds
+  local t0; t0=$(ts)
+  for i in $(seq $(($2 * 5))); do [ "$(mounted "$1")" = 0 ] && { el "$t0"; return 0; }; sleep 0.2; done
+  return 1
+}
+s=$(expired "$R/.auto/gnfs" 30) && ok "idle gnfs unmounted by autofs after the timeout (${s}s more)" || nok "idle gnfs still mounted 30 s later"
+expired "$R/.auto/gdir" 10 >/dev/null && ok "idle gdir unmounted too" || nok "idle gdir still mounted"
+check "the next access mounts gnfs again" reached gnfs
+
+(cd "$R/.auto/gnfs/etc" && exec sleep 60) & BUSY=$!
+sleep $((TMO * 3))
+check "busy gnfs (a process's cwd inside) is still mounted $((TMO * 3)) s later" test "$(mounted "$R/.auto/gnfs")" = 1
+kill "$BUSY"; wait "$BUSY" 2>/dev/null; BUSY=
+s=$(expired "$R/.auto/gnfs" 30) && ok "  once the process is gone, it is unmounted (${s}s)" || nok "  still mounted after the process went"
+
+expired "$R/.auto/gdir" 10 >/dev/null
+dmounts() { grep -c "): mounted .* on $R/.auto/gdir\$" "$ALOG"; }   # mount(bind): mounted SRC type bind on MP
+m0=$(dmounts)
+pids=(); for i in $(seq 20); do stat -c %i "$R/.auto/gdir/etc/hostname" > /run/g-c.$i 2>&1 & pids+=($!); done
+bad=0; for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+check "20 concurrent first accesses of gdir all succeed" test "$bad" = 0
+check "  one mount" test "$(mounted "$R/.auto/gdir")" = 1
+check "  the daemon mounted it once" test $(($(dmounts) - m0)) = 1
+rm -f /run/g-c.*
+
+# figure: first access over NFS against a plain mount(8) of the same export (paired, alternating)
+mkdir -p /run/g-plain
+for round in 1 2 3; do
+  expired "$R/.auto/gnfs" 30 >/dev/null
+  t=$(ts); mount -t nfs -o ro,nosuid,nodev,vers=4.1 fileserver:/ /run/g-plain && cat /run/g-plain/etc/debian_version > /dev/null; p=$(el "$t")
+  umount /run/g-plain
+  t=$(ts); cat "$R/.auto/gnfs/etc/debian_version" > /dev/null || { nok "round $round: first access failed"; break; }; a=$(el "$t")
+  echo "# round $round: plain mount+read ${p}s, autofs first access ${a}s"
+  echo "$p $a" >> /run/g-pairs
+done
+[ -s /run/g-pairs ] && pm=$(cut -d' ' -f1 /run/g-pairs | sort -n | sed -n 2p); am=$(cut -d' ' -f2 /run/g-pairs | sort -n | sed -n 2p)
+cp "$ALOG" "$VM_OUT/automount.log"
+figure "autofs_first_access_nfs_guest $am s against mount(8)+read $pm s: $(awk -v a="$am" -v p="$pm" 'BEGIN{printf "%.2f", a/p}')x (medians of 3 paired rounds; target <= 1.10x)"
+rm -f /run/g-pairs
+
+# removal: the entry goes (the plan and apply of it are ApplyIT's, on the host); without it the key is unknown
+rm "$R/etc/automap/gdir"
+expired "$R/.auto/gdir" 30 >/dev/null
+check_fails "gdir without its entry is not found" 'No such file' ls "$R/.auto/gdir"
+finish
