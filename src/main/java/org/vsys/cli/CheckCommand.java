@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.vsys.core.Check;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -2,8 +2,8 @@ package org.vsys.cli;
 
 import java.util.concurrent.Callable;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
 import org.vsys.store.Fsck;
 import org.vsys.store.Store;
 

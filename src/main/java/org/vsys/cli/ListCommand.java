@@ -4,10 +4,10 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
 import org.vsys.core.Listing;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -3,8 +3,8 @@ package org.vsys.cli;
 import java.util.concurrent.Callable;
 
 import org.vsys.config.Names;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.store.Pull;
 import org.vsys.store.PullSource;
 import org.vsys.store.SshPullSource;

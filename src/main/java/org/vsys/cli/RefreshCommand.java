@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.vsys.config.Names;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
 import org.vsys.core.Records;
 import org.vsys.core.ViewHelper;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.vsys.config.Names;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.vsys.config.SystemRecord;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 import org.vsys.store.Commit;
 import org.vsys.store.Snapshot;

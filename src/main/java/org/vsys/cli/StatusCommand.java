@@ -8,12 +8,12 @@ import java.util.concurrent.Callable;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 import org.vsys.core.Health;
-import org.vsys.core.Installation;
+import org.vsys.config.Installation;
 import org.vsys.core.Processes;
 import org.vsys.core.Records;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.vsys.base.Debug;
 import org.vsys.config.FsEntry;
+import org.vsys.config.Installation;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountTable;
 

@@ -18,7 +18,7 @@ import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.Installation;
+import org.vsys.config.Installation;
 import org.vsys.core.Records;
 
 /**

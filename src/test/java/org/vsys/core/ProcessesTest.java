@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vsys.testing.Cmd;
 
+import org.vsys.config.Installation;
+
 class ProcessesTest {
 
     static Installation inst(Path root) {

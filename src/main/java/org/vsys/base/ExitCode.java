@@ -1,4 +1,4 @@
-package org.vsys.core;
+package org.vsys.base;
 
 /**
  * The one table of exit codes of {@code vsys} (docs/DESIGN.md). Shown by {@code --help} and in

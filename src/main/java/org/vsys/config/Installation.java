@@ -1,13 +1,10 @@
-package org.vsys.core;
+package org.vsys.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.function.IntSupplier;
-
-import org.vsys.mount.MountTable;
 
 /**
  * Where things are (docs/DESIGN.md "Paths"): the OS root R from the system property
@@ -134,21 +131,6 @@ public final class Installation {
     /** The kmod link mode's table of linked processes ("TGID NAME" lines) in the vsyslink mount. */
     public Path kmodProcs() {
         return root.resolve(".root").resolve(".vsys").resolve("procs");
-    }
-
-    /**
-     * True if the view helper has prepared NAME, in either link mode: its namespace file exists
-     * (namespace mode) or its tree is mounted at {@link #kmodTree} (kmod mode). Decided from names
-     * and the mount table only: nothing under a possibly dead mount is looked at.
-     */
-    public boolean isPrepared(MountTable table, String name) {
-        return Files.exists(nsFile(name), LinkOption.NOFOLLOW_LINKS)
-                || table.at(kmodTree(name).toString()) != null;
-    }
-
-    /** True if the namespace or kmod tree of NAME is mounted (a prepared, usable view). */
-    public boolean isViewMounted(MountTable table, String name) {
-        return table.at(nsFile(name).toString()) != null || table.at(kmodTree(name).toString()) != null;
     }
 
     public Path stateDir() {

@@ -1,4 +1,4 @@
-package org.vsys.core;
+package org.vsys.base;
 
 import java.io.PrintWriter;
 

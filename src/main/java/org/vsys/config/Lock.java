@@ -1,7 +1,9 @@
-package org.vsys.core;
+package org.vsys.config;
 
 import java.nio.file.Path;
 
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.linux.Posix;
 import org.vsys.linux.PosixException;
 

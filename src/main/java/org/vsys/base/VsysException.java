@@ -1,4 +1,4 @@
-package org.vsys.core;
+package org.vsys.base;
 
 /**
  * A failure the user can act on. It prints as exactly one line, {@code vsys: <what>: <why>}, and

@@ -1,4 +1,4 @@
-package org.vsys.core;
+package org.vsys.base;
 
 /**
  * Named points in every state change, for the crash and fault tests: with the environment variable

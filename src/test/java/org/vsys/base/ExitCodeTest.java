@@ -1,4 +1,4 @@
-package org.vsys.core;
+package org.vsys.base;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 class ExitCodeTest {
 
