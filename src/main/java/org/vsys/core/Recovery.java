@@ -11,13 +11,13 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
-import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountTable;
 
@@ -103,7 +103,11 @@ public final class Recovery {
         for (int i = 0; i < read.length; i++) {
             String n = names.get(i);
             SystemRecord rec = read[i];
-            if (rec == null || rec.state() == SystemRecord.State.READY) {
+            if (rec != null && rec.state() == SystemRecord.State.READY) {
+                out.addAll(placement(rec, act));
+                continue;
+            }
+            if (rec == null) {
                 continue;
             }
             String what = (rec.state() == SystemRecord.State.CREATING ? "interrupted create" : "interrupted destroy")
@@ -131,6 +135,28 @@ public final class Recovery {
     }
 
     /**
+     * A ready system whose tree is at the other place than its record calls for ({@code R/NAME}
+     * against {@code R/.private/NAME}): users=/groups= changed, or a vsys died while moving it.
+     */
+    private List<Action> placement(SystemRecord rec, boolean act) {
+        Path other = inst.systemDir(rec.name(), !rec.restricted());
+        if (!Files.exists(other, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        String what = other + " left (the record " + (rec.restricted() ? "restricts" : "no longer restricts")
+                + " it: its tree belongs at " + inst.systemDir(rec.name(), rec.restricted()) + ")";
+        if (!act) {
+            return List.of(new Action(rec.name(), what, null, false));
+        }
+        try {
+            new SystemMounts(inst, rec, debug).place();
+            return List.of(new Action(rec.name(), what, "moved", true));
+        } catch (VsysException e) {
+            return List.of(new Action(rec.name(), what, "FAILED: " + e.why(), false));
+        }
+    }
+
+    /**
      * Takes a system down completely: release its view, unmount everything under {@code R/<name>}
      * (lazily: no process can enter a system that is not ready, and a lazy unmount never waits for
      * a dead server), stop its helpers, remove its links and aliases, rmdir its directory and
@@ -140,15 +166,8 @@ public final class Recovery {
         String name = rec.name();
         SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
-        boolean mounted = MountTable.read().isMountPoint(dir.toString());
-        if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
-        }
         List<AliasRecord> aliases = records.aliasesOf(name);
-        Links.checkOursOrAbsent(inst.link(name));
-        for (AliasRecord a : aliases) {
-            Links.checkOursOrAbsent(inst.link(a.name()));
-        }
+        Ours.check(inst, dir, name, aliases, "left alone");
         ViewHelper view = new ViewHelper(inst, debug);
         if (MountTable.read().isPrepared(inst, name)) {
             view.run(name, "release", name);
@@ -158,11 +177,7 @@ public final class Recovery {
         mounts.unmountAll(layer.lowerMount().toString(), true);
         mounts.stopHelpers();
         mounts.writeHelpers(Map.of());
-        Links.removeIfOurs(inst.link(name));
-        for (AliasRecord a : aliases) {
-            Links.removeIfOurs(inst.link(a.name()));
-            records.removeAlias(a.name());
-        }
+        Ours.removeLinks(inst, records, name, aliases);
         mounts.removeDir();
         layer.removeLowerMount();
         mounts.removeLocalTmpIfEmpty();
@@ -315,7 +330,7 @@ public final class Recovery {
 
     private static void removeFile(Path p) throws VsysException {
         try {
-            RecordFile.removeDurably(p);
+            AtomicFile.removeDurably(p);
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, p.toString(), "cannot remove: " + e.getMessage(), e);
         }
