@@ -3,7 +3,7 @@ package org.vsys.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import org.vsys.store.Views;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
