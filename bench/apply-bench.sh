@@ -15,22 +15,21 @@
 set -euo pipefail
 umask 022
 PROG=bench/apply-bench.sh
+. "$(dirname "$0")/lib.sh"
 N=1000
 SAMPLE=20
 ROUNDS=11
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
     case $1 in
         --systems) N=$2; shift 2 ;;
         --sample) SAMPLE=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown option '$1' (see --help)" ;;
+        -h|--help) bench_usage 15; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-[ "$(id -u)" = 0 ] || die "must run as root"
-VSYS=${VSYS_CMD:-$(command -v vsys || true)}
+need_root
+VSYS=$(bench_vsys)
 [ -n "$VSYS" ] && [ -x "$VSYS" ] || die "no vsys (install vsys or set VSYS_CMD)"
 R=$(sed -n 's/.*-Dvsys\.root=\([^ ]*\).*/\1/p' "$VSYS" | head -n1)
 R=${R:-/OS}
@@ -60,11 +59,8 @@ cleanup() {
     fi
     exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_cleanup_on_exit cleanup
 
-now() { date +%s.%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

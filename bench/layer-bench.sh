@@ -18,34 +18,31 @@
 set -euo pipefail
 umask 022
 PROG=bench/layer-bench.sh
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 TREE=/var/cache/vsys/rootfs-bookworm-gcc
 ROUNDS=7
 OUT=
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
     case $1 in
         --tree) TREE=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown option '$1' (see --help)" ;;
+        -h|--help) bench_usage 18; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-[ "$(id -u)" = 0 ] || die "must run as root"
+need_root
 [ -x "$TREE/usr/bin/gcc" ] || die "$TREE has no gcc (bench/../tests/remote/remote.sh tree)"
-VSYS=${VSYS_CMD:-$(command -v vsys)}
+VSYS=$(bench_vsys)
 WORK=$(mktemp -d /tmp/bl-bench.XXXXXX) # /tmp: shared with the systems (their /var/tmp is their own)
-LB=$WORK/launchbench
-gcc -O2 -o "$LB" "$SRC/bench/launchbench.c"
+LB=$(bench_launchbench "$WORK")
 P=bl-plain-$$ L=bl-layer-$$ SP=bl-sp-$$ SL=bl-sl-$$
 cleanup() {
     for n in $P $L $SP $SL; do "$VSYS" -d "$n" >/dev/null 2>&1 || "$VSYS" destroy --force "$n" >/dev/null 2>&1 || true; done
     for n in $L $SL; do [ -d /OS/.layer/$n ] && rm -rf --one-file-system "/OS/.layer/$n"; done
     rm -rf --one-file-system "$WORK"
 }
-trap cleanup EXIT
+bench_cleanup_on_exit cleanup
 out() { if [ -n "$OUT" ]; then cat >> "$OUT"; else cat; fi; }
 [ -z "$OUT" ] || : > "$OUT"
 cd /   # the launcher needs a working directory visible in the systems

@@ -18,8 +18,8 @@
 # TREE: default the remote's debootstrapped tree (gcc included). Markdown to stdout (or --out FILE).
 set -euo pipefail
 umask 022
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-. "$TOP/tests/lib/common.sh"
+PROG=bench/pull-bench.sh
+. "$(dirname "$0")/lib.sh"
 REMOTE=${REMOTE:-bpull}
 ROUNDS=${ROUNDS:-3}
 TREE=${TREE:-/var/cache/vsys/rootfs-bookworm-gcc}
@@ -27,10 +27,11 @@ OUT=
 while [ $# -gt 0 ]; do
     case $1 in
         --out) OUT=$2; shift 2 ;;
-        *) echo "usage: $0 [--out FILE]" >&2; exit 2 ;;
+        -h|--help) bench_usage 18; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-is_root || { echo "$0: must run as root" >&2; exit 1; }
+need_root
 apt_ensure nginx-light ostree rsync openssh-server openssh-client
 
 LIBDIR=${VSYS_TEST_LIBDIR:-$VSYS_PREFIX/share/vsys/lib}
@@ -51,8 +52,7 @@ cleanup() {
     "$TOP/tests/remote/remote.sh" down "$REMOTE" >/dev/null 2>&1
     rm -rf --one-file-system "$W"
 }
-trap cleanup EXIT
-say() { echo "pull-bench: $*" >&2; }
+bench_cleanup_on_exit cleanup
 secs() { local t0; t0=$(date +%s.%N); "$@" >/dev/null 2>"$W/last.err" || { cat "$W/last.err" >&2; return 1; }; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
 
 # --- the source: a vsys root whose store has TREE as commit 1 ------------------------------------

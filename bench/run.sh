@@ -24,8 +24,8 @@ set -euo pipefail
 umask 022
 
 PROG=bench/run.sh
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=$SRC/bench
+. "$(dirname "$0")/lib.sh"
+SRC=$TOP
 OUT=$SRC/docs/BENCHMARKS.md
 QUICK=0
 MAXSYS=
@@ -35,20 +35,17 @@ CACHE_TREE=/var/cache/vsys/rootfs-bookworm-gcc
 R=/OS
 BUSER=vsysbench
 
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
-
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) QUICK=1; shift ;;
         --out) [ $# -ge 2 ] || die "--out needs a file"; OUT=$2; shift 2 ;;
         --systems) [ $# -ge 2 ] || die "--systems needs a number"; MAXSYS=$2; shift 2 ;;
         --create-budget) [ $# -ge 2 ] || die "--create-budget needs seconds"; CREATE_BUDGET=$2; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown option '$1' (see --help)" ;;
+        -h|--help) bench_usage 24; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-[ "$(id -u)" = 0 ] || die "must run as root (chroot, mounts, vsys -c)"
+need_root "chroot, mounts, vsys -c"
 case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 cd /   # the launcher runs commands in the caller's cwd: / exists in every system
 
@@ -90,7 +87,7 @@ MOUNTED_N=0                     # extra bind mounts currently made under $WORK/m
 USER_MADE=0
 : >"$CREATED"
 
-VSYS=${VSYS_CMD:-$(command -v vsys || true)}   # VSYS_CMD: another vsys wrapper (for testing the harness)
+VSYS=$(bench_vsys)   # VSYS_CMD: another vsys wrapper (for testing the harness)
 destroy_all() {   # destroy our systems, newest first; appends timing to $WORK/destroy.times
     local n
     [ -s "$CREATED" ] && [ -n "$VSYS" ] || return 0
@@ -124,12 +121,9 @@ cleanup() {
     fi
     exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_cleanup_on_exit cleanup
 
-LB=$WORK/launchbench
-gcc -O2 -Wall -o "$LB" "$BENCH/launchbench.c" || die "cannot build bench/launchbench.c"
+LB=$(bench_launchbench "$WORK")
 
 # --- 2. the tree -----------------------------------------------------------------------------------
 TREE=$WORK/tree

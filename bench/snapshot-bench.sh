@@ -27,7 +27,9 @@
 # The Markdown goes to stdout, or is appended to FILE with --out.
 set -euo pipefail
 umask 022
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+PROG=bench/snapshot-bench.sh
+. "$(dirname "$0")/lib.sh"
+SRC=$TOP
 VSYS=${VSYS:-/usr/local/bin/vsys}
 REMOTE=${REMOTE:-bsnap}
 NAME=bench-snap
@@ -38,11 +40,12 @@ OUT=
 while [ $# -gt 0 ]; do
     case $1 in
         --out) OUT=$2; shift 2 ;;
-        *) echo "usage: $0 [--out FILE]" >&2; exit 2 ;;
+        -h|--help) bench_usage 26; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-[ "$(id -u)" = 0 ] || { echo "$0: must run as root" >&2; exit 1; }
-command -v ostree >/dev/null && command -v rsync >/dev/null || { echo "$0: needs ostree and rsync" >&2; exit 1; }
+need_root
+command -v ostree >/dev/null && command -v rsync >/dev/null || die "needs ostree and rsync"
 
 ROUNDS=${ROUNDS:-3}
 CO_REPS=${CO_REPS:-5}
@@ -60,7 +63,7 @@ cleanup() {
     rm -rf --one-file-system "$WORK"
     "$SRC/tests/remote/remote.sh" down $REMOTE >/dev/null 2>&1
 }
-trap cleanup EXIT
+bench_cleanup_on_exit cleanup
 
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 now() { date +%s%N; }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -16,7 +14,6 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -27,9 +24,10 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.vsys.base.ExitCode;
-import org.vsys.cli.Main;
 import org.vsys.config.Installation;
 import org.vsys.mount.MountTable;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.Rig;
 
 /**
  * A local tree through the whole lifecycle, for real, as root: create, alias, list, status, busy
@@ -46,20 +44,15 @@ class LocalTreeIT {
     static Installation inst;
     static TreeMap<String, String> treeHashes;
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result vsys(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(inst, new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
+    static Cmd.Result vsys(String... args) {
+        return Rig.vsysAt(inst, args);
     }
 
     static int sh(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).inheritIO().start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd));
-        return p.exitValue();
+        Cmd.Result r = Cmd.of(cmd).timeoutSeconds(120).run();
+        System.out.print(r.out());
+        System.err.print(r.err());
+        return r.exit();
     }
 
     @BeforeAll
@@ -121,8 +114,8 @@ class LocalTreeIT {
     @Test
     @Order(1)
     void createAliasListStatusDestroy() throws Exception {
-        Result c = vsys("-c", "lt1", "dir:" + tree, "--mount", "/opt=" + tree.resolve("usr"), "--rw", "/opt");
-        assertEquals(0, c.code(), c.err());
+        Cmd.Result c = vsys("-c", "lt1", "dir:" + tree, "--mount", "/opt=" + tree.resolve("usr"), "--rw", "/opt");
+        assertEquals(0, c.exit(), c.err());
         Path sys = root.resolve("lt1");
         assertEquals("local tree", Files.readString(sys.resolve("etc/os-release")).split("\"")[1]);
         assertTrue(Files.exists(sys.resolve("opt/bin/tool")));
@@ -135,30 +128,30 @@ class LocalTreeIT {
         MountTable.Mount m = MountTable.read().at(sys.toString());
         assertTrue(m.options().contains("ro") && m.options().contains("nosuid") && m.options().contains("nodev"), m.options());
 
-        assertEquals(0, vsys("-a", "lt1a", "lt1").code());
-        Result l = vsys("list");
+        assertEquals(0, vsys("-a", "lt1a", "lt1").exit());
+        Cmd.Result l = vsys("list");
         assertTrue(l.out().contains("lt1a") && l.out().contains("alias"), l.out());
-        Result st = vsys("status", "lt1a", "--json");
-        assertEquals(0, st.code(), st.out() + st.err());
+        Cmd.Result st = vsys("status", "lt1a", "--json");
+        assertEquals(0, st.exit(), st.out() + st.err());
         assertTrue(st.out().contains("\"healthy\": true"));
 
         // busy: a process with its cwd inside; nothing changes
-        Process p = new ProcessBuilder("sleep", "60").directory(sys.resolve("etc").toFile()).start();
+        Process p = Cmd.of("sleep", "60").dir(sys.resolve("etc")).start();
         try {
-            Result busy = vsys("-d", "lt1");
-            assertEquals(ExitCode.BUSY.code(), busy.code(), busy.err());
+            Cmd.Result busy = vsys("-d", "lt1");
+            assertEquals(ExitCode.BUSY.code(), busy.exit(), busy.err());
             assertTrue(busy.err().contains("pid " + p.pid()), busy.err());
             assertTrue(MountTable.read().isMountPoint(sys.toString()));
             assertTrue(Files.exists(root.resolve("etc/systems/lt1")));
         } finally {
             p.destroyForcibly().waitFor();
         }
-        Result alias = vsys("-d", "lt1a");
-        assertEquals(ExitCode.USAGE.code(), alias.code());
+        Cmd.Result alias = vsys("-d", "lt1a");
+        assertEquals(ExitCode.USAGE.code(), alias.exit());
         assertTrue(alias.err().contains("use 'vsys unalias lt1a'"));
 
-        Result d = vsys("-d", "lt1");
-        assertEquals(0, d.code(), d.err());
+        Cmd.Result d = vsys("-d", "lt1");
+        assertEquals(0, d.exit(), d.err());
         assertFalse(Files.exists(sys, LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(root.resolve("bin/lt1"), LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(root.resolve("bin/lt1a"), LinkOption.NOFOLLOW_LINKS));
@@ -166,22 +159,22 @@ class LocalTreeIT {
         assertFalse(Files.exists(root.resolve("etc/systems/lt1")));
         assertTrue(MountTable.read().atOrUnder(sys.toString()).isEmpty());
         assertEquals(treeHashes, hashes(tree));
-        assertEquals(ExitCode.NO_SUCH.code(), vsys("-d", "lt1").code(), "destroy twice");
+        assertEquals(ExitCode.NO_SUCH.code(), vsys("-d", "lt1").exit(), "destroy twice");
     }
 
     @Test
     @Order(2)
     void failedCreateLeavesNothing() throws Exception {
-        Result r = vsys("-c", "lt2", tree.toString(), "--mount", "/missing=" + tree);
-        assertEquals(ExitCode.BAD_SOURCE.code(), r.code(), r.err());
+        Cmd.Result r = vsys("-c", "lt2", tree.toString(), "--mount", "/missing=" + tree);
+        assertEquals(ExitCode.BAD_SOURCE.code(), r.exit(), r.err());
         assertEquals(1, r.err().strip().split("\n").length);
         assertFalse(Files.exists(root.resolve("lt2"), LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(root.resolve("etc/systems/lt2")));
         assertFalse(Files.exists(root.resolve("bin/lt2"), LinkOption.NOFOLLOW_LINKS));
         assertTrue(MountTable.read().atOrUnder(root.resolve("lt2").toString()).isEmpty());
 
-        Result esc = vsys("-c", "lt3", tree.toString(), "--mount", "/escape/tmp2=" + tree);
-        assertEquals(ExitCode.UNSAFE.code(), esc.code(), "a symlink in the tree never redirects a mount: " + esc.err());
+        Cmd.Result esc = vsys("-c", "lt3", tree.toString(), "--mount", "/escape/tmp2=" + tree);
+        assertEquals(ExitCode.UNSAFE.code(), esc.exit(), "a symlink in the tree never redirects a mount: " + esc.err());
         assertFalse(Files.exists(root.resolve("lt3"), LinkOption.NOFOLLOW_LINKS));
         assertEquals(treeHashes, hashes(tree));
     }
@@ -189,14 +182,14 @@ class LocalTreeIT {
     @Test
     @Order(3)
     void remountAfterAnUnmountBehindItsBack() throws Exception {
-        assertEquals(0, vsys("-c", "lt4", tree.toString(), "--mount", "/opt=" + tree.resolve("usr")).code());
+        assertEquals(0, vsys("-c", "lt4", tree.toString(), "--mount", "/opt=" + tree.resolve("usr")).exit());
         assertEquals(0, sh("umount", root.resolve("lt4/opt").toString()));
-        Result st = vsys("status", "lt4");
-        assertEquals(ExitCode.UNHEALTHY.code(), st.code(), st.out());
+        Cmd.Result st = vsys("status", "lt4");
+        assertEquals(ExitCode.UNHEALTHY.code(), st.exit(), st.out());
         assertTrue(st.err().contains("/opt is not mounted"));
-        assertEquals(0, vsys("remount", "lt4").code());
-        assertEquals(0, vsys("status", "lt4").code());
-        assertEquals(0, vsys("-d", "lt4").code());
+        assertEquals(0, vsys("remount", "lt4").exit());
+        assertEquals(0, vsys("status", "lt4").exit());
+        assertEquals(0, vsys("-d", "lt4").exit());
     }
 
     static <T extends Throwable> void assertThrows(Class<T> type, org.junit.jupiter.api.function.Executable e) {
@@ -206,8 +199,8 @@ class LocalTreeIT {
     @Test
     @Order(4)
     void listOfNothingAfterwards() {
-        Result l = vsys("list", "--json");
-        assertEquals(0, l.code());
+        Cmd.Result l = vsys("list", "--json");
+        assertEquals(0, l.exit());
         assertEquals("[]", l.out().strip());
         assertTrue(List.of(root.toFile().list()).stream().noneMatch(n -> n.startsWith("lt")));
     }

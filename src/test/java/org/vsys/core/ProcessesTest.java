@@ -11,6 +11,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vsys.testing.Cmd;
 
 import org.vsys.config.Installation;
 
@@ -37,7 +38,7 @@ class ProcessesTest {
     @Test
     void aProcessLinkedToTheSystemIsAHolder(@TempDir Path r) throws IOException {
         // this JVM's own pid is skipped by using(); a child shell stands in for the process inside
-        Process p = new ProcessBuilder("sleep", "30").start();
+        Process p = Cmd.of("sleep", "30").start();
         try {
             Files.createDirectories(r.resolve(".ns"));
             Files.createDirectories(r.resolve(".root/.vsys"));
@@ -60,7 +61,7 @@ class ProcessesTest {
         }
         Path deep = Files.createDirectories(r.resolve("sys7/home/u/src"));
         Files.createDirectories(r.resolve("sys70"));
-        Process p = new ProcessBuilder("sleep", "30").directory(deep.toFile()).start();
+        Process p = Cmd.of("sleep", "30").dir(deep).start();
         try {
             List<List<Processes.Holder>> h = Processes.using(inst(r), names);
             assertEquals(1, h.get(7).size(), h.get(7).toString());

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.vsys.linux.Xattrs;
 import org.vsys.linux.Inodes;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.ItEnv;
 
 /**
  * The store through the installed vsys on local trees (dir: sources): checkout identical to the
@@ -47,7 +49,7 @@ class SnapshotIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        Sh.requireRootAndVsys();
+        ItEnv.requireRootAndVsys();
         tearDown();
         Files.createDirectories(BASE);
         makeTree(BASE.resolve("a"), 1);
@@ -55,15 +57,15 @@ class SnapshotIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        Sh.destroyQuietly(A);
-        Sh.destroyQuietly(B);
+        ItEnv.destroyQuietly(A);
+        ItEnv.destroyQuietly(B);
         for (String s : List.of(A, B)) {
-            Files.deleteIfExists(Sh.R.resolve(".store/refs").resolve(s));
+            Files.deleteIfExists(ItEnv.R.resolve(".store/refs").resolve(s));
         }
-        if (Files.exists(Sh.R.resolve(".store"))) {
-            Sh.vsys("gc");
+        if (Files.exists(ItEnv.R.resolve(".store"))) {
+            ItEnv.vsys("gc");
         }
-        Sh.run("rm", "-rf", "--one-file-system", BASE.toString());
+        Cmd.of("rm", "-rf", "--one-file-system", BASE.toString()).dir(Path.of("/")).timeoutSeconds(600).run();
     }
 
     /** A small OS-like tree with every kind of entry the store keeps. */
@@ -100,7 +102,7 @@ class SnapshotIT {
         byte[] cap = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         cap[0] = 1;
         Xattrs.get().set(RawPaths.cpath(root.resolve("usr/lib/lib2.so")), "security.capability".getBytes(), cap);
-        if (Sh.run("setfacl", "-m", "u:65534:r", root.resolve("etc/ssl").toString()).exit() != 0) {
+        if (Cmd.of("setfacl", "-m", "u:65534:r", root.resolve("etc/ssl").toString()).dir(Path.of("/")).timeoutSeconds(600).run().exit() != 0) {
             // under CI an ACL must be part of the tree (.ci/run installs acl); by hand, say so and go on
             org.junit.jupiter.api.Assertions.assertNotEquals("true", System.getenv("CI"),
                     "setfacl failed (package acl missing?): the ACL case of the snapshot test would not run");
@@ -121,8 +123,8 @@ class SnapshotIT {
         Files.createDirectories(root.resolve("usr/lib64"));
         for (String prog : List.of("sh", "cat", "sleep")) {
             Path real = Path.of("/bin", prog).toRealPath();
-            Sh.run("cp", "-L", "--preserve=mode", real.toString(), root.resolve("usr/bin/" + prog).toString());
-            for (String line : Sh.run("ldd", real.toString()).out().split("\n")) {
+            Cmd.of("cp", "-L", "--preserve=mode", real.toString(), root.resolve("usr/bin/" + prog).toString()).dir(Path.of("/")).timeoutSeconds(600).run();
+            for (String line : Cmd.of("ldd", real.toString()).dir(Path.of("/")).timeoutSeconds(600).run().out().split("\n")) {
                 Matcher m = Pattern.compile("(/\\S+)").matcher(line);
                 while (m.find()) {
                     Path lib = Path.of(m.group(1));
@@ -130,7 +132,7 @@ class SnapshotIT {
                     Path dst = root.resolve("usr").resolve(rel);
                     if (!Files.exists(dst)) {
                         Files.createDirectories(dst.getParent());
-                        Sh.run("cp", "-L", "--preserve=mode", lib.toString(), dst.toString());
+                        Cmd.of("cp", "-L", "--preserve=mode", lib.toString(), dst.toString()).dir(Path.of("/")).timeoutSeconds(600).run();
                     }
                 }
             }
@@ -138,7 +140,7 @@ class SnapshotIT {
     }
 
     static String create(String name, Path src) {
-        return Sh.vsysOk("create", name, "dir:" + src);
+        return ItEnv.vsysOk("create", name, "dir:" + src);
     }
 
     static long[] counts(String out) {
@@ -154,7 +156,7 @@ class SnapshotIT {
     }
 
     static Path checkout(String name) throws IOException {
-        for (String l : Files.readAllLines(Sh.R.resolve("etc/systems").resolve(name))) {
+        for (String l : Files.readAllLines(ItEnv.R.resolve("etc/systems").resolve(name))) {
             if (l.startsWith("view=")) {
                 return Paths.get(l.substring(5));
             }
@@ -167,7 +169,7 @@ class SnapshotIT {
     void snapshotSwitchRollbackGc() throws Exception {
         Path src = BASE.resolve("a");
         create(A, src);
-        String first = Sh.vsysOk("snapshot", A);
+        String first = ItEnv.vsysOk("snapshot", A);
         long[] c1 = counts(first);
         long regular;
         try (Stream<Path> w = Files.walk(src)) {
@@ -175,22 +177,22 @@ class SnapshotIT {
         }
         assertEquals(regular - 1, c1[0], "every file read once (the hard link not again): " + first);
         String id1 = commitOf(first);
-        assertTrue(Sh.vsysOk("snapshot", "--list", A).startsWith(id1));
-        String sw = Sh.vsysOk("switch", A, "--snapshot");
+        assertTrue(ItEnv.vsysOk("snapshot", "--list", A).startsWith(id1));
+        String sw = ItEnv.vsysOk("switch", A, "--snapshot");
         Path co1 = checkout(A);
         assertTrue(co1 != null && co1.toString().contains(id1), sw);
         // the checkout is metadata-identical to the source: types, modes, uid, gid, size, mtime,
         // xattrs (ACL and file capability included), link targets, device numbers, content hashes
         assertEquals(TreeDump.of(src).subList(1, TreeDump.of(src).size()), TreeDump.of(co1).subList(1, TreeDump.of(co1).size()));
         assertEquals(TreeDump.line(src), TreeDump.line(co1));
-        assertEquals(0, Sh.vsys("fsck").exit());
+        assertEquals(0, ItEnv.vsys("fsck").exit());
 
         // 1 content change, 1 mode-only change: only the changed file's bytes are read
         Files.writeString(src.resolve("etc/os-release"), "PRETTY_NAME=\"changed\"\n");
         long changed = Files.size(src.resolve("etc/os-release"));
         Inodes.get().chmod(RawPaths.cpath(src.resolve("usr/lib/lib7.so")), 0600);
         long lib7 = Files.size(src.resolve("usr/lib/lib7.so"));
-        String second = Sh.vsysOk("snapshot", A);
+        String second = ItEnv.vsysOk("snapshot", A);
         long[] c2 = counts(second);
         assertEquals(1, c2[0], second);
         assertEquals(changed, c2[1], "bytes read from the source: " + second);
@@ -198,20 +200,18 @@ class SnapshotIT {
         assertTrue(second.contains("rebuilt 1 files, " + lib7 + " bytes"), second);
         String id2 = commitOf(second);
         assertNotEquals(id1, id2);
-        String third = Sh.vsysOk("snapshot", A);
+        String third = ItEnv.vsysOk("snapshot", A);
         assertEquals(0, counts(third)[1], "nothing changed: nothing read: " + third);
         assertTrue(third.contains("nothing changed"), third);
 
         // a process that uses the old tree keeps it
         // one process with its cwd in the old checkout, one launched inside the system before the switch
-        Process old = new ProcessBuilder("sh", "-c", "cd " + co1 + "/etc && while :; do cat os-release; sleep 0.2; done")
-                .redirectErrorStream(true).start();
+        Process old = Cmd.of("sh", "-c", "cd " + co1 + "/etc && while :; do cat os-release; sleep 0.2; done").start();
         Path log = BASE.resolve("inside.log");
-        Process inside = new ProcessBuilder(Sh.R.resolve("bin").resolve(A).toString(), "sh", "-c",
-                "while :; do cat /etc/os-release; sleep 0.2; done").directory(Path.of("/").toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process inside = Cmd.of(ItEnv.R.resolve("bin").resolve(A).toString(), "sh", "-c",
+                "while :; do cat /etc/os-release; sleep 0.2; done").dir(Path.of("/")).mergeErr().start(log, null);
         try {
-            Sh.vsysOk("switch", A, "--snapshot");
+            ItEnv.vsysOk("switch", A, "--snapshot");
             Path co2 = checkout(A);
             assertTrue(co2.toString().contains(id2));
             assertEquals("PRETTY_NAME=\"changed\"\n", Files.readString(co2.resolve("etc/os-release")));
@@ -226,17 +226,17 @@ class SnapshotIT {
                         "the old process keeps the old tree: " + seen);
             }
             // rollback restores the old commit
-            String rb = Sh.vsysOk("rollback", A);
+            String rb = ItEnv.vsysOk("rollback", A);
             assertTrue(rb.contains(id1), rb);
             assertEquals(co1, checkout(A));
             launcherSees(A, "snapshot test");
             // gc --keep 1 with the system on the old commit and a process in the old checkout
-            Sh.vsysOk("switch", A, "--snapshot");
-            String gc = Sh.vsysOk("gc", "--keep", "1");
+            ItEnv.vsysOk("switch", A, "--snapshot");
+            String gc = ItEnv.vsysOk("gc", "--keep", "1");
             assertTrue(Files.isDirectory(co1), "the checkout in use survives gc: " + gc);
             assertTrue(gc.contains("in use by processes"), gc);
-            assertEquals(0, Sh.vsys("fsck").exit());
-            Sh.vsysOk("switch", A, id1.substring(0, 8));
+            assertEquals(0, ItEnv.vsys("fsck").exit());
+            ItEnv.vsysOk("switch", A, id1.substring(0, 8));
             assertEquals(co1, checkout(A));
         } finally {
             inside.destroyForcibly();
@@ -244,9 +244,9 @@ class SnapshotIT {
             old.destroyForcibly();
             old.waitFor(10, TimeUnit.SECONDS);
         }
-        Sh.vsysOk("switch", A, "--live");
+        ItEnv.vsysOk("switch", A, "--live");
         assertEquals(null, checkout(A));
-        assertFalse(Files.readAllLines(Sh.R.resolve("etc/systems").resolve(A)).stream().anyMatch(l -> l.startsWith("view=")));
+        assertFalse(Files.readAllLines(ItEnv.R.resolve("etc/systems").resolve(A)).stream().anyMatch(l -> l.startsWith("view=")));
     }
 
     /**
@@ -254,7 +254,7 @@ class SnapshotIT {
      * live mount: the record and checkout checks above stand, this one is skipped.
      */
     static void launcherSees(String name, String text) {
-        Sh.Result r = Sh.run(Sh.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release");
+        Cmd.Result r = Cmd.of(ItEnv.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release").dir(Path.of("/")).timeoutSeconds(600).run();
         if (!viewSupport()) {
             return;
         }
@@ -262,21 +262,21 @@ class SnapshotIT {
     }
 
     static boolean viewSupport() {
-        return Sh.run("grep", "-aq", "open_tree of its view", Sh.env("VSYS_IT_VIEW_HELPER", "/usr/local/lib/vsys/vsys-view")).exit() == 0;
+        return Cmd.of("grep", "-aq", "open_tree of its view", ItEnv.env("VSYS_IT_VIEW_HELPER", "/usr/local/lib/vsys/vsys-view")).dir(Path.of("/")).timeoutSeconds(600).run().exit() == 0;
     }
 
     @Test
     @org.junit.jupiter.api.Order(2)
     void overlappingTreesAreStoredOnce() throws Exception {
         Path b = BASE.resolve("b");
-        Sh.run("cp", "-a", BASE.resolve("a").toString(), b.toString());
+        Cmd.of("cp", "-a", BASE.resolve("a").toString(), b.toString()).dir(Path.of("/")).timeoutSeconds(600).run();
         // b differs from a in 10 of its 200 libraries
         for (int i = 100; i < 110; i++) {
             Files.write(b.resolve("usr/lib/lib" + i + ".so"), ("other " + i).getBytes());
         }
         create(B, b);
         long before = objectBytes();
-        String out = Sh.vsysOk("snapshot", B);
+        String out = ItEnv.vsysOk("snapshot", B);
         long grew = objectBytes() - before;
         long unique = 0;
         for (int i = 100; i < 110; i++) {
@@ -288,7 +288,7 @@ class SnapshotIT {
     }
 
     static long objectBytes() throws IOException {
-        try (Stream<Path> s = Files.walk(Sh.R.resolve(".store/objects"))) {
+        try (Stream<Path> s = Files.walk(ItEnv.R.resolve(".store/objects"))) {
             return s.filter(Files::isRegularFile).mapToLong(p -> {
                 try {
                     return Files.size(p);
@@ -303,44 +303,44 @@ class SnapshotIT {
     @org.junit.jupiter.api.Order(3)
     void killDuringSnapshotAndGc() throws Exception {
         Path b = BASE.resolve("b");
-        if (!Files.exists(Sh.R.resolve("etc/systems").resolve(B))) {
-            Sh.run("cp", "-a", BASE.resolve("a").toString(), b.toString());
+        if (!Files.exists(ItEnv.R.resolve("etc/systems").resolve(B))) {
+            Cmd.of("cp", "-a", BASE.resolve("a").toString(), b.toString()).dir(Path.of("/")).timeoutSeconds(600).run();
             create(B, b);
         }
         for (int i = 0; i < 50; i++) {
             Files.write(b.resolve("usr/lib/new" + i + ".so"), ("new content " + i).getBytes());
         }
-        Sh.killAt("snapshot.batch", "snapshot", B);
-        Sh.Result f = Sh.vsys("fsck");
+        ItEnv.killAt("snapshot.batch", "snapshot", B);
+        Cmd.Result f = ItEnv.vsys("fsck");
         assertEquals(0, f.exit(), "fsck after kill -9 in snapshot: " + f);
         Files.write(b.resolve("usr/lib/after.so"), "after".getBytes());
-        Sh.killAt("snapshot.commit", "snapshot", B);
-        f = Sh.vsys("fsck");
+        ItEnv.killAt("snapshot.commit", "snapshot", B);
+        f = ItEnv.vsys("fsck");
         assertEquals(0, f.exit(), "fsck after kill -9 at the commit: " + f);
-        String done = Sh.vsysOk("snapshot", B);
+        String done = ItEnv.vsysOk("snapshot", B);
         assertTrue(done.contains("commit"), done);
         // killed after its last batch: the resume index has every file, none is read again
         assertEquals(0, counts(done)[0], "files read again after the kill at the commit: " + done);
         assertTrue(done.contains("files known from an interrupted snapshot"), done);
-        assertFalse(Files.exists(Sh.R.resolve(".store/resume").resolve(B)), "resume index removed at the commit");
+        assertFalse(Files.exists(ItEnv.R.resolve(".store/resume").resolve(B)), "resume index removed at the commit");
         // gc killed in the middle of removing objects
-        Files.deleteIfExists(Sh.R.resolve(".store/refs").resolve(B));
-        Sh.destroyQuietly(B);
-        Sh.killAt("gc.sweeping", "gc");
-        f = Sh.vsys("fsck");
+        Files.deleteIfExists(ItEnv.R.resolve(".store/refs").resolve(B));
+        ItEnv.destroyQuietly(B);
+        ItEnv.killAt("gc.sweeping", "gc");
+        f = ItEnv.vsys("fsck");
         assertEquals(0, f.exit(), "fsck after kill -9 in gc: " + f);
-        String again = Sh.vsysOk("snapshot", A);
+        String again = ItEnv.vsysOk("snapshot", A);
         assertTrue(again.contains(" entries"), again);
-        Sh.vsysOk("gc");
-        assertEquals(0, Sh.vsys("fsck").exit());
+        ItEnv.vsysOk("gc");
+        assertEquals(0, ItEnv.vsys("fsck").exit());
     }
 
     @Test
     @org.junit.jupiter.api.Order(4)
     void fsckReportsDamage() throws Exception {
         Path co = null;
-        String id = Sh.vsysOk("snapshot", "--list", A).substring(0, 64);
-        Sh.vsysOk("switch", A, id);
+        String id = ItEnv.vsysOk("snapshot", "--list", A).substring(0, 64);
+        ItEnv.vsysOk("switch", A, id);
         co = checkout(A);
         // damage one object through its checkout link (what a write to the hard link would do)
         Path f = co.resolve("usr/lib/lib5.so");
@@ -351,15 +351,15 @@ class SnapshotIT {
                 ch.write(ByteBuffer.wrap(new byte[] {(byte) (orig.length > 0 ? orig[0] ^ 1 : 1)}), 0);
             }
             Files.setLastModifiedTime(f, t);
-            Sh.Result r = Sh.vsys("fsck");
+            Cmd.Result r = ItEnv.vsys("fsck");
             assertEquals(13, r.exit(), r.toString());
             assertTrue(r.err().contains("damaged"), r.toString());
         } finally {
             Files.write(f, orig);
             Files.setLastModifiedTime(f, t);
         }
-        assertEquals(0, Sh.vsys("fsck").exit());
-        Sh.vsysOk("switch", A, "--live");
+        assertEquals(0, ItEnv.vsys("fsck").exit());
+        ItEnv.vsysOk("switch", A, "--live");
     }
 
     static Map<String, String> none() {

@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.ItEnv;
+import org.vsys.testing.ExitCodes;
+import org.vsys.testing.LocalTree;
+import org.vsys.testing.RemoteFixture;
+import org.vsys.testing.OsState;
 
 /**
  * Issue 2, bad input: every case gives exactly one line {@code vsys: <what>: <why>} on stderr,
@@ -67,25 +73,12 @@ class BadInputIT {
 
     static Cmd.Result expectRefused(int code, String... args) {
         List<String> names = List.of(args);
-        String before = Snapshot.takeFor(names);
+        String before = OsState.takeFor(names);
         Cmd.Result r = ItEnv.vsys(args);
         assertEquals(code, r.exit(), () -> "exit code " + code + " expected: " + r);
-        LifecycleIT.assertOneErrorLine(r);
-        assertUnchanged(before, Snapshot.takeFor(names), r);
+        ItEnv.assertOneErrorLine(r);
+        OsState.assertUnchanged(before, OsState.takeFor(names), r);
         return r;
-    }
-
-    /** Equal snapshots, else a failure that shows the lines that differ. */
-    static void assertUnchanged(String before, String after, Cmd.Result r) {
-        if (before.equals(after)) {
-            return;
-        }
-        List<String> b = List.of(before.split("\n"));
-        List<String> a = List.of(after.split("\n"));
-        StringBuilder d = new StringBuilder();
-        b.stream().filter(l -> !a.contains(l)).forEach(l -> d.append("\n  - ").append(l));
-        a.stream().filter(l -> !b.contains(l)).forEach(l -> d.append("\n  + ").append(l));
-        org.junit.jupiter.api.Assertions.fail("changed on disk after: " + r + d);
     }
 
     static Stream<Arguments> badNames() {
@@ -209,13 +202,13 @@ class BadInputIT {
                 new String[] {"alias", "it-bad-user", EXISTING},
                 new String[] {"unalias", EXISTING_ALIAS},
                 new String[] {"remount", EXISTING})) {
-            String before = Snapshot.takeFor(List.of(args));
+            String before = OsState.takeFor(List.of(args));
             List<String> argv = new ArrayList<>(List.of(ItEnv.VSYS));
             argv.addAll(List.of(args));
             Cmd.Result r = Cmd.asUser(ItEnv.USER, argv.toArray(String[]::new)).dir(java.nio.file.Paths.get("/")).run();
             assertEquals(ExitCodes.NOT_ROOT, r.exit(), r::toString);
-            LifecycleIT.assertOneErrorLine(r);
-            assertUnchanged(before, Snapshot.takeFor(List.of(args)), r);
+            ItEnv.assertOneErrorLine(r);
+            OsState.assertUnchanged(before, OsState.takeFor(List.of(args)), r);
         }
     }
 }

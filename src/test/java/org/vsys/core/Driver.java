@@ -1,4 +1,4 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;

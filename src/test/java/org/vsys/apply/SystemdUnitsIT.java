@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.apply;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 import org.junit.jupiter.api.Test;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.ItEnv;
 
 /**
  * The systemd units of vsys apply as install.sh installs them: {@code systemd-analyze verify}

@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,14 +18,14 @@ import java.util.stream.Stream;
  * mounts is not needed for the trees we hash) its relative path, mode, uid, gid, and the content
  * of regular files or the target of symlinks.
  */
-final class TreeHash {
+public final class TreeHash {
     private TreeHash() {
     }
 
-    record Result(String sha256, long entries, long bytes) {
+    public record Result(String sha256, long entries, long bytes) {
     }
 
-    static Result of(Path root) {
+    public static Result of(Path root) {
         try {
             MessageDigest all = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];

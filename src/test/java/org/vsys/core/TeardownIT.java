@@ -1,19 +1,16 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +25,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.vsys.mount.MountTable;
+import org.vsys.testing.Rig;
+import org.vsys.testing.Cmd;
 
 /**
  * Adversarial teardown: every scenario of issue 6, each with and without {@code --force} where it
@@ -76,8 +75,8 @@ class TeardownIT {
         Files.writeString(home.resolve("notes.txt"), "a user's notes\n");
         Files.writeString(home.resolve(".config/rc"), "x=1\n");
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-        if (Rig.Sh.run(10, "id", "-u", "vsys-it").code() == 0) {
-            Rig.Sh.ok(10, "chown", "-R", "vsys-it:", home.toString());
+        if (Cmd.of("id", "-u", "vsys-it").timeoutSeconds(10).mergeErr().run().exit() == 0) {
+            Cmd.of("chown", "-R", "vsys-it:", home.toString()).timeoutSeconds(10).mergeErr().ok();
         }
         guarded = Rig.hashes(List.of(tree, rwTree, remoteTree, hostFiles, home));
         remoteUp();
@@ -86,10 +85,10 @@ class TeardownIT {
     static void remoteUp() throws Exception {
         Path script = Rig.project.resolve("tests/remote/remote.sh");
         Rig.require(Files.isExecutable(Path.of("/usr/bin/sshfs")), "sshfs");
-        Rig.Result st = Rig.Sh.run(30, script.toString(), "status", REMOTE);
-        if (st.code() != 0) {
-            Rig.Result r = Rig.Sh.run(900, script.toString(), "up", REMOTE);
-            Rig.require(r.code() == 0, "the SSH remote starts: " + r);
+        Cmd.Result st = Cmd.of(script.toString(), "status", REMOTE).timeoutSeconds(30).mergeErr().run();
+        if (st.exit() != 0) {
+            Cmd.Result r = Cmd.of(script.toString(), "up", REMOTE).timeoutSeconds(900).mergeErr().run();
+            Rig.require(r.exit() == 0, "the SSH remote starts: " + r);
         }
         Path d = Path.of("/run/vsys-remote", REMOTE);
         String ip = Files.readString(d.resolve("ip")).strip();
@@ -103,7 +102,7 @@ class TeardownIT {
             return;
         }
         Rig.cleanAll();
-        Rig.Sh.run(60, Rig.project.resolve("tests/remote/remote.sh").toString(), "down", REMOTE);
+        Cmd.of(Rig.project.resolve("tests/remote/remote.sh").toString(), "down", REMOTE).timeoutSeconds(60).mergeErr().run();
         System.err.println("TeardownIT: " + scenarios + " scenarios");
         Rig.removeTree(tree);
         Rig.removeTree(rwTree);
@@ -137,43 +136,17 @@ class TeardownIT {
 
     // ---- helpers ----------------------------------------------------------------------
 
-    /** What vsys's state is: directory listings, link targets, record bytes, mounts under R with ids. */
-    static String state() throws Exception {
-        StringBuilder b = new StringBuilder();
-        for (String d : List.of("", "bin", "etc/systems", "etc/aliases", ".ns")) {
-            Path dir = d.isEmpty() ? Rig.R : Rig.R.resolve(d);
-            for (String n : Rig.list(dir)) {
-                Path p = dir.resolve(n);
-                b.append(p);
-                if (Files.isSymbolicLink(p)) {
-                    b.append(" -> ").append(Files.readSymbolicLink(p));
-                } else if (d.startsWith("etc/") && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    b.append(' ').append(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
-                }
-                b.append('\n');
-            }
-        }
-        String shared = Rig.R.resolve(".root") + "/";
-        for (MountTable.Mount m : MountTable.read().atOrUnder(Rig.R.toString())) {
-            if (m.mountPoint().startsWith(shared)) {
-                continue; // the shared tree: host mounts under /home, /tmp, /dev come and go there (propagation)
-            }
-            b.append(m.id()).append(' ').append(m.mountPoint()).append(' ').append(m.fsType()).append('\n');
-        }
-        return b.toString();
-    }
-
     static String[] destroyArgs(boolean force, String name) {
         return force ? new String[] {"destroy", "--force", name} : new String[] {"destroy", name};
     }
 
     /** A refusal: the exit code, one line on stderr containing {@code why}, and the state as it was. */
-    static void assertRefused(int code, String why, String stateBefore, Rig.Result r) throws Exception {
-        assertEquals(code, r.code(), r.toString());
+    static void assertRefused(int code, String why, String stateBefore, Cmd.Result r) throws Exception {
+        assertEquals(code, r.exit(), r.toString());
         assertEquals(1, r.errLines().size(), "one line: " + r);
         assertTrue(r.err().startsWith("vsys: "), r.err());
         assertTrue(r.err().contains(why), "'" + why + "' in " + r.err());
-        assertEquals(stateBefore, state(), "a refusal changes nothing");
+        assertEquals(stateBefore, Rig.state(), "a refusal changes nothing");
     }
 
     static void assertGone(String name) {
@@ -184,12 +157,7 @@ class TeardownIT {
     }
 
     static Process spawn(Path cwd, String... cmd) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(new File("/dev/null"))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
-        if (cwd != null) {
-            pb.directory(cwd.toFile());
-        }
-        Process p = pb.start();
+        Process p = Cmd.of(cmd).dir(cwd).start();
         procs.add(p);
         return p;
     }
@@ -231,14 +199,14 @@ class TeardownIT {
     static String launch(String name, String... cmd) {
         List<String> a = new ArrayList<>(List.of(Rig.R.resolve("bin").resolve(name).toString()));
         a.addAll(List.of(cmd));
-        Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, a.toArray(new String[0]));
-        return r.code() + " " + r.out().strip();
+        Cmd.Result r = Cmd.of(a.toArray(new String[0])).dir(Path.of("/")).timeoutSeconds(60).mergeErr().run();
+        return r.exit() + " " + r.out().strip();
     }
 
     /** Takes R/NAME away behind vsys's back: view released, mounts detached lazily. */
     static void loseMounts(String name) {
-        Rig.Sh.ok(60, Rig.libexec.resolve("vsys-view").toString(), "release", name);
-        Rig.Sh.ok(60, "umount", "-l", Rig.R.resolve(name).toString());
+        Cmd.of(Rig.libexec.resolve("vsys-view").toString(), "release", name).timeoutSeconds(60).mergeErr().ok();
+        Cmd.of("umount", "-l", Rig.R.resolve(name).toString()).timeoutSeconds(60).mergeErr().ok();
     }
 
     // ---- a process with its cwd, an open file, or running inside ------------------------
@@ -249,14 +217,14 @@ class TeardownIT {
         createLocal("td1");
         Process p = spawn(Rig.R.resolve("td1/data"), "sleep", "120");
         Thread.sleep(200);
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td1"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td1"));
         if (!force) {
             assertRefused(11, "pid " + p.pid(), st, r);
             p.destroyForcibly().waitFor();
             Rig.vsysOk("destroy", "td1");
         } else {
-            assertEquals(0, r.code(), r.toString());
+            assertEquals(0, r.exit(), r.toString());
             assertTrue(p.isAlive(), "a lazy detach leaves the process alone");
         }
         assertGone("td1");
@@ -268,12 +236,12 @@ class TeardownIT {
         createLocal("td2");
         Process p = spawn(Path.of("/"), "sh", "-c", "exec 3<" + Rig.R.resolve("td2/opt/a.txt") + "; exec sleep 120");
         Thread.sleep(300);
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td2"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td2"));
         if (!force) {
             assertRefused(11, "has " + Rig.R.resolve("td2/opt/a.txt") + " open", st, r);
         } else {
-            assertEquals(0, r.code(), r.toString());
+            assertEquals(0, r.exit(), r.toString());
         }
         p.destroyForcibly().waitFor();
         Rig.vsys("destroy", "td2");
@@ -286,14 +254,14 @@ class TeardownIT {
         createLocal("td3");
         Process p = spawn(Path.of("/"), Rig.R.resolve("bin/td3").toString(), "sleep", "120");
         awaitInside(p);
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td3"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td3"));
         if (!force) {
             assertRefused(11, "runs inside the system", st, r);
             p.destroyForcibly().waitFor();
             Rig.vsysOk("destroy", "td3");
         } else {
-            assertEquals(0, r.code(), r.toString());
+            assertEquals(0, r.exit(), r.toString());
             assertTrue(p.isAlive(), "the process inside keeps its namespace");
         }
         assertGone("td3");
@@ -302,24 +270,24 @@ class TeardownIT {
     @ParameterizedTest(name = "an unprivileged user's shell inside, force={0}")
     @ValueSource(booleans = {false, true})
     void anUnprivilegedUsersProcessInside(boolean force) throws Exception {
-        Rig.require(Rig.Sh.run(10, "id", "-u", "vsys-it").code() == 0, "the test user vsys-it (test.sh makes it)");
+        Rig.require(Cmd.of("id", "-u", "vsys-it").timeoutSeconds(10).mergeErr().run().exit() == 0, "the test user vsys-it (test.sh makes it)");
         createLocal("td23");
-        String gid = Rig.Sh.ok(10, "id", "-g", "vsys-it").strip();
+        String gid = Cmd.of("id", "-g", "vsys-it").timeoutSeconds(10).mergeErr().ok().strip();
         // through the setuid launcher, as the user, with its cwd in its home
         Process p = spawn(home, "setpriv", "--reuid=vsys-it", "--regid=" + gid, "--init-groups", "--",
                 Rig.R.resolve("bin/td23").toString(), "sh", "-c", "exec sleep 120");
         awaitInside(p);
-        assertEquals(Rig.Sh.ok(10, "id", "-u", "vsys-it").strip(),
+        assertEquals(Cmd.of("id", "-u", "vsys-it").timeoutSeconds(10).mergeErr().ok().strip(),
                 Files.readAllLines(Path.of("/proc/" + p.pid() + "/status")).stream().filter(l -> l.startsWith("Uid:"))
                         .findFirst().orElseThrow().split("\\s+")[1], "it runs as the user");
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td23"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td23"));
         if (!force) {
             assertRefused(11, "runs inside the system", st, r);
             p.destroyForcibly().waitFor();
             Rig.vsysOk("destroy", "td23");
         } else {
-            assertEquals(0, r.code(), r.toString());
+            assertEquals(0, r.exit(), r.toString());
             // detached, not killed, and named
             assertTrue(p.isAlive(), "--force does not kill the process inside");
             assertTrue(r.err().contains("pid " + p.pid()), r.err());
@@ -335,8 +303,8 @@ class TeardownIT {
         Process p = spawn(Rig.R.resolve("td4/opt/sub"), "sleep", "120");
         Process q = spawn(Path.of("/"), Rig.R.resolve("bin/td4a").toString(), "sleep", "120");
         awaitInside(q);
-        String st = state();
-        Rig.Result r = Rig.vsys("destroy", "td4");
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys("destroy", "td4");
         assertRefused(11, "and 1 more", st, r);
         p.destroyForcibly().waitFor();
         q.destroyForcibly().waitFor();
@@ -352,9 +320,9 @@ class TeardownIT {
     void bindMountMadeByHandInside(String what, boolean force) throws Exception {
         createLocal("td5");
         Path src = what.equals("home") ? home : hostFiles;
-        Rig.Sh.ok(30, "mount", "--bind", src.toString(), Rig.R.resolve("td5/mnt").toString());
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td5"));
-        assertEquals(0, r.code(), "a bind of a host directory is safe to unmount: " + r);
+        Cmd.of("mount", "--bind", src.toString(), Rig.R.resolve("td5/mnt").toString()).timeoutSeconds(30).mergeErr().ok();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td5"));
+        assertEquals(0, r.exit(), "a bind of a host directory is safe to unmount: " + r);
         assertGone("td5");
         assertTrue(Files.exists(src.resolve(what.equals("home") ? "notes.txt" : "sub/data")));
     }
@@ -364,17 +332,17 @@ class TeardownIT {
     void tmpfsMountedByHandInside(boolean force) throws Exception {
         createLocal("td6");
         Path mnt = Rig.R.resolve("td6/mnt");
-        Rig.Sh.ok(30, "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt.toString());
+        Cmd.of("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt.toString()).timeoutSeconds(30).mergeErr().ok();
         Files.writeString(mnt.resolve("precious"), "only here\n");
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td6"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td6"));
         if (!force) {
             assertRefused(15, "mounted by hand inside the system and nowhere else: " + mnt + " (tmpfs)", st, r);
             assertEquals("only here\n", Files.readString(mnt.resolve("precious")));
-            Rig.Sh.ok(30, "umount", mnt.toString());
+            Cmd.of("umount", mnt.toString()).timeoutSeconds(30).mergeErr().ok();
             Rig.vsysOk("destroy", "td6");
         } else {
-            assertEquals(0, r.code(), r.toString());
+            assertEquals(0, r.exit(), r.toString());
         }
         assertGone("td6");
     }
@@ -382,7 +350,7 @@ class TeardownIT {
     @Test
     void aLostNestedMountIsNoObstacle() throws Exception {
         createLocal("td7");
-        Rig.Sh.ok(30, "umount", Rig.R.resolve("td7/opt").toString());
+        Cmd.of("umount", Rig.R.resolve("td7/opt").toString()).timeoutSeconds(30).mergeErr().ok();
         Rig.vsysOk("destroy", "td7");
         assertGone("td7");
     }
@@ -401,11 +369,11 @@ class TeardownIT {
             default -> remoteTree;
         };
         Files.createSymbolicLink(Rig.R.resolve("td8"), to);
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td8"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td8"));
         assertRefused(15, "is not a directory (a symlink or file was put there); nothing changed", st, r);
-        Rig.Result c = Rig.vsys("check", "--repair");
-        assertEquals(13, c.code(), "check reports the planted symlink and repairs nothing through it: " + c);
+        Cmd.Result c = Rig.vsys("check", "--repair");
+        assertEquals(13, c.exit(), "check reports the planted symlink and repairs nothing through it: " + c);
         assertTrue(Files.isSymbolicLink(Rig.R.resolve("td8")));
         Files.delete(Rig.R.resolve("td8"));
         Rig.vsysOk("destroy", "td8");
@@ -424,8 +392,8 @@ class TeardownIT {
             Files.createSymbolicLink(inside.resolve("data/sub/to-remote"), remoteTree);
             Files.createSymbolicLink(inside.resolve("mnt/to-host"), hostFiles);
             String h = Rig.hash(t);
-            Rig.Result r = Rig.vsys(destroyArgs(force, "td9"));
-            assertEquals(0, r.code(), r.toString());
+            Cmd.Result r = Rig.vsys(destroyArgs(force, "td9"));
+            assertEquals(0, r.exit(), r.toString());
             assertGone("td9");
             assertEquals(h, Rig.hash(t), "the system's own tree, symlinks and all, is as it was");
         } finally {
@@ -438,15 +406,15 @@ class TeardownIT {
     void aTreeWithSymlinksToRoot(boolean force) throws Exception {
         create("td10", "dir:" + tree);
         assertEquals("0 ID=vsys-rel-td", launch("td10", "cat", "/etc/os-release"));
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td10"));
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td10"));
+        assertEquals(0, r.exit(), r.toString());
         assertGone("td10");
     }
 
     @Test
     void aNestedMountPointThatIsASymlinkInTheTree() throws Exception {
-        String st = state();
-        Rig.Result r = Rig.vsys("create", "td11", "dir:" + tree, "--mount", "/evil/etc=" + rwTree);
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys("create", "td11", "dir:" + tree, "--mount", "/evil/etc=" + rwTree);
         assertRefused(15, "goes through a symlink in the system's tree", st, r);
     }
 
@@ -458,8 +426,8 @@ class TeardownIT {
         createSsh("td12");
         assertEquals("0 ID=vsys-rel-remote", launch("td12", "cat", "/etc/os-release"));
         assertTrue(Files.isSymbolicLink(Rig.R.resolve("td12/data/to-root")));
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td12"));
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td12"));
+        assertEquals(0, r.exit(), r.toString());
         assertGone("td12");
     }
 
@@ -469,19 +437,19 @@ class TeardownIT {
         createSsh("td13");
         try {
             // every process of the remote's network namespace: the listener and the sessions
-            String pids = Rig.Sh.ok(30, "ip", "netns", "pids", "vsys-" + REMOTE).strip();
+            String pids = Cmd.of("ip", "netns", "pids", "vsys-" + REMOTE).timeoutSeconds(30).mergeErr().ok().strip();
             assertFalse(pids.isEmpty());
             for (String pid : pids.split("\\s+")) {
-                Rig.Sh.run(10, "kill", "-9", pid);
+                Cmd.of("kill", "-9", pid).timeoutSeconds(10).mergeErr().run();
             }
             long t0 = System.nanoTime();
-            Rig.Result r = Rig.vsys(destroyArgs(force, "td13"));
+            Cmd.Result r = Rig.vsys(destroyArgs(force, "td13"));
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertEquals(0, r.code(), r.toString());
+            assertEquals(0, r.exit(), r.toString());
             assertTrue(ms < 60_000, "a dead server does not hang destroy: " + ms + " ms");
             assertGone("td13");
         } finally {
-            Rig.Sh.run(120, Rig.project.resolve("tests/remote/remote.sh").toString(), "down", REMOTE);
+            Cmd.of(Rig.project.resolve("tests/remote/remote.sh").toString(), "down", REMOTE).timeoutSeconds(120).mergeErr().run();
             remoteUp();
         }
     }
@@ -494,11 +462,11 @@ class TeardownIT {
         Path d = Files.createTempDirectory("vsys-td14-");
         Process p = Rig.pauseAt("create.mounted", d, a.toArray(new String[0]));
         Rig.kill9(p);
-        Rig.Result r = Rig.vsys("check", "--repair");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("check", "--repair");
+        assertEquals(0, r.exit(), r.toString());
         assertGone("td14");
         Thread.sleep(500);
-        String ps = Rig.Sh.ok(10, "ps", "-eo", "args");
+        String ps = Cmd.of("ps", "-eo", "args").timeoutSeconds(10).mergeErr().ok();
         assertFalse(ps.contains("sshfs") && ps.contains(Rig.R.resolve("td14").toString()), "no sshfs of td14 left: " + ps);
         Files.deleteIfExists(d.resolve("out"));
         Files.deleteIfExists(d.resolve("err"));
@@ -521,7 +489,7 @@ class TeardownIT {
             Thread.sleep(10);
         }
         // past its checks: swap the directory for a symlink to the host files
-        Rig.Sh.ok(30, "umount", "-l", Rig.R.resolve("td15").toString());
+        Cmd.of("umount", "-l", Rig.R.resolve("td15").toString()).timeoutSeconds(30).mergeErr().ok();
         Files.delete(Rig.R.resolve("td15"));
         Files.createSymbolicLink(Rig.R.resolve("td15"), hostFiles);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
@@ -530,7 +498,7 @@ class TeardownIT {
         assertTrue(err.contains("vsys: " + Rig.R.resolve("td15") + ": is not a directory; left alone"), err);
         assertTrue(Files.isSymbolicLink(Rig.R.resolve("td15")), "the planted symlink is left alone");
         assertTrue(MountTable.read().at(hostFiles.toString()) == null, "nothing mounted or unmounted through it");
-        Rig.Result c = Rig.vsys("check");
+        Cmd.Result c = Rig.vsys("check");
         assertTrue(c.out().contains("td15: interrupted destroy (state=destroying)"), "the half-done destroy is noticed: " + c);
         Files.delete(Rig.R.resolve("td15"));
         Rig.vsysOk("check", "--repair");
@@ -581,8 +549,8 @@ class TeardownIT {
         createLocal("td17");
         loseMounts("td17");
         Files.writeString(Rig.R.resolve("td17/keep-me"), "someone's file\n");
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td17"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td17"));
         assertRefused(15, "is not mounted and not empty", st, r);
         assertEquals("someone's file\n", Files.readString(Rig.R.resolve("td17/keep-me")));
         Files.delete(Rig.R.resolve("td17/keep-me"));
@@ -597,8 +565,8 @@ class TeardownIT {
     void destroyOfAnAlias(boolean force) throws Exception {
         createLocal("td18");
         Rig.vsysOk("alias", "td18a", "td18");
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td18a"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td18a"));
         assertRefused(2, "is an alias of td18; use 'vsys unalias td18a'", st, r);
         assertEquals("0 ID=vsys-rel-td", launch("td18a", "cat", "/etc/os-release"));
     }
@@ -608,8 +576,8 @@ class TeardownIT {
     void destroyTwice(boolean force) throws Exception {
         createLocal("td19");
         Rig.vsysOk(destroyArgs(force, "td19"));
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td19"));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td19"));
         assertRefused(5, "no such system", st, r);
     }
 
@@ -617,8 +585,8 @@ class TeardownIT {
     @CsvSource({"never-made,false", "never-made,true", "bin,false", "etc,true", ".root,false", "../etc,true"})
     void destroyOfANameNeverCreated(String name, boolean force) throws Exception {
         createLocal("td20");
-        String st = state();
-        Rig.Result r = Rig.vsys(destroyArgs(force, name));
+        String st = Rig.state();
+        Cmd.Result r = Rig.vsys(destroyArgs(force, name));
         assertRefused(name.equals("never-made") ? 5 : 3, name.equals("never-made") ? "no such system" : "", st, r);
     }
 
@@ -635,17 +603,17 @@ class TeardownIT {
             Thread.sleep(10);
         }
         // the destroy waits for the lock, then finds a ready system and takes it down
-        Rig.Result r = Rig.vsys(destroyArgs(force, "td21"));
+        Cmd.Result r = Rig.vsys(destroyArgs(force, "td21"));
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), Files.readString(d.resolve("err")));
-        assertEquals(0, r.code(), r.toString());
+        assertEquals(0, r.exit(), r.toString());
         assertGone("td21");
         // and the other way round: the creator killed, then the destroy (which finds the leftover)
         Process q = Rig.pauseAt("create.mounted", d, "create", "td21", "dir:" + tree);
         Rig.kill9(q);
-        String st = state();
-        Rig.Result r2 = Rig.vsys(destroyArgs(force, "td21"));
-        assertEquals(5, r2.code(), "the interrupted create is rolled back first, then there is no such system: " + r2);
+        String st = Rig.state();
+        Cmd.Result r2 = Rig.vsys(destroyArgs(force, "td21"));
+        assertEquals(5, r2.exit(), "the interrupted create is rolled back first, then there is no such system: " + r2);
         assertGone("td21");
         assertFalse(st.isEmpty());
         for (String f : List.of("out", "err")) {
@@ -660,8 +628,8 @@ class TeardownIT {
         assertEquals("0 a user's notes", launch("td22", "cat", home.resolve("notes.txt").toString()));
         Process p = spawn(Path.of("/"), Rig.R.resolve("bin/td22").toString(), "sh", "-c", "cd " + home + " && exec sleep 120");
         awaitInside(p);
-        Rig.Result r = Rig.vsys("destroy", "--force", "td22");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("destroy", "--force", "td22");
+        assertEquals(0, r.exit(), r.toString());
         assertGone("td22");
         assertEquals("a user's notes\n", new String(Files.readAllBytes(home.resolve("notes.txt")), StandardCharsets.UTF_8));
     }

@@ -1,11 +1,9 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -15,7 +13,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vsys.cli.Main;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
@@ -24,6 +21,8 @@ import org.vsys.base.Debug;
 import org.vsys.config.Installation;
 import org.vsys.core.Records;
 import org.vsys.core.Recovery;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.Rig;
 
 /**
  * Recovery of what a killed vsys left, on a scratch root without mounts (no root needed): an
@@ -52,14 +51,8 @@ class RecoveryTest {
         return r;
     }
 
-    record Out(int code, String out, String err) {
-    }
-
-    Out run(Installation i, String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Main.run(i, new PrintWriter(o, true), new PrintWriter(e, true), args);
-        return new Out(code, o.toString(), e.toString());
+    Cmd.Result run(Installation i, String... args) {
+        return Rig.vsysAt(i, args);
     }
 
     @Test
@@ -128,8 +121,8 @@ class RecoveryTest {
     void restoreAndCheckNeedRootAndSayWhyInOneLine() {
         Installation user = new Installation(tmp.resolve("OS"), tmp.resolve("libexec-missing"), () -> 1000);
         for (String[] a : List.of(new String[] {"restore"}, new String[] {"check"}, new String[] {"check", "--repair"})) {
-            Out r = run(user, a);
-            assertEquals(6, r.code(), r.err());
+            Cmd.Result r = run(user, a);
+            assertEquals(6, r.exit(), r.err());
             assertEquals(1, r.err().strip().split("\n").length, r.err());
             assertTrue(r.err().startsWith("vsys: " + a[0] + ": must be run as root"), r.err());
         }
@@ -137,15 +130,15 @@ class RecoveryTest {
 
     @Test
     void checkReportsAMissingLauncherAndHelper() throws Exception {
-        Out r = run(inst, "check");
-        assertEquals(13, r.code(), r.err());
+        Cmd.Result r = run(inst, "check");
+        assertEquals(13, r.exit(), r.err());
         assertTrue(r.out().contains("the launcher is not installed"), r.out());
         assertTrue(r.out().contains("the view helper is missing"), r.out());
         assertEquals(1, r.err().strip().split("\n").length, r.err());
-        Out h = run(inst, "check", "--help");
-        assertEquals(0, h.code());
+        Cmd.Result h = run(inst, "check", "--help");
+        assertEquals(0, h.exit());
         assertTrue(h.out().contains("--repair"));
-        Out rh = run(inst, "restore", "--help");
+        Cmd.Result rh = run(inst, "restore", "--help");
         assertTrue(rh.out().contains("--timeout"));
     }
 }

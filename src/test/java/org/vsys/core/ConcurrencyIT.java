@@ -1,9 +1,8 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +16,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.vsys.testing.Rig;
+import org.vsys.testing.Cmd;
 
 /**
  * 100 operations from 10 parallel processes (create, alias, unalias, destroy, destroy --force,
@@ -66,14 +67,8 @@ class ConcurrencyIT {
         long seed = Long.getLong("vsys.concurrency.seed", System.nanoTime());
         System.err.println("ConcurrencyIT: seed " + seed);
         for (int w = 0; w < WORKERS; w++) {
-            ProcessBuilder pb = new ProcessBuilder(Rig.vsysCommand("org.vsys.reliability.Driver", Long.toString(seed + w),
-                    Integer.toString(OPS), t1.toString(), t2.toString()));
-            pb.environment().remove("VSYS_PAUSE_AT");
-            pb.environment().remove("VSYS_FAULT_AT");
-            pb.redirectInput(new File("/dev/null"));
-            pb.redirectOutput(dir.resolve("w" + w + ".out").toFile());
-            pb.redirectError(dir.resolve("w" + w + ".err").toFile());
-            ps.add(pb.start());
+            ps.add(Rig.javaCmd(Driver.class.getName(), Long.toString(seed + w), Integer.toString(OPS), t1.toString(), t2.toString())
+                    .start(dir.resolve("w" + w + ".out"), dir.resolve("w" + w + ".err")));
         }
         TreeMap<String, Integer> codes = new TreeMap<>();
         List<String> bad = new ArrayList<>();
@@ -104,11 +99,11 @@ class ConcurrencyIT {
         assertEquals(WORKERS * OPS, ops);
         assertTrue(bad.isEmpty(), String.join("\n", bad));
         Rig.assertConsistent("after " + ops + " concurrent operations");
-        Rig.Result c = Rig.vsys("check");
-        assertEquals(0, c.code(), c.toString());
+        Cmd.Result c = Rig.vsys("check");
+        assertEquals(0, c.exit(), c.toString());
         for (String n : Rig.list(Rig.R.resolve("etc/systems"))) {
-            Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, Rig.R.resolve("bin").resolve(n).toString(), "cat", "/etc/os-release");
-            assertEquals(0, r.code(), n + ": " + r);
+            Cmd.Result r = Cmd.of(Rig.R.resolve("bin").resolve(n).toString(), "cat", "/etc/os-release").dir(Path.of("/")).timeoutSeconds(60).mergeErr().run();
+            assertEquals(0, r.exit(), n + ": " + r);
         }
         for (int w = 0; w < WORKERS; w++) {
             Files.deleteIfExists(dir.resolve("w" + w + ".out"));
@@ -130,14 +125,8 @@ class ConcurrencyIT {
         System.err.println("ConcurrencyIT (kills): seed " + seed);
         List<Process> ps = new ArrayList<>();
         for (int w = 0; w < WORKERS; w++) {
-            ProcessBuilder pb = new ProcessBuilder(Rig.vsysCommand("org.vsys.reliability.Driver", Long.toString(seed + w),
-                    Integer.toString(OPS), t1.toString(), t2.toString()));
-            pb.environment().remove("VSYS_PAUSE_AT");
-            pb.environment().remove("VSYS_FAULT_AT");
-            pb.redirectInput(new File("/dev/null"));
-            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            ps.add(pb.start());
+            ps.add(Rig.javaCmd(Driver.class.getName(), Long.toString(seed + w), Integer.toString(OPS), t1.toString(), t2.toString())
+                    .start());
         }
         int killed = 0;
         for (int k = 0; k < 3; k++) {
@@ -155,10 +144,10 @@ class ConcurrencyIT {
             }
         }
         System.err.println("ConcurrencyIT (kills): " + killed + " workers killed");
-        Rig.Result fix = Rig.vsys("check", "--repair");
-        assertEquals(0, fix.code(), fix.toString());
+        Cmd.Result fix = Rig.vsys("check", "--repair");
+        assertEquals(0, fix.exit(), fix.toString());
         Rig.assertConsistent("after killed workers and check --repair");
-        Rig.Result again = Rig.vsys("check");
+        Cmd.Result again = Rig.vsys("check");
         assertEquals("no problems found", again.out().strip(), again.toString());
         Files.deleteIfExists(dir);
     }

@@ -1,4 +1,4 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,19 +19,19 @@ import java.util.List;
  * (so it differs from the Debian remote), and the directories a system is expected to have.
  * Lives under /var/tmp (not /tmp: /tmp is shared into every system).
  */
-final class LocalTree implements AutoCloseable {
-    static final String OS_RELEASE_ID = "vsys-local-tree";
-    static final List<String> APPLETS = List.of("sh", "ash", "cat", "echo", "env", "id", "pwd", "ls", "sleep", "true",
+public final class LocalTree implements AutoCloseable {
+    public static final String OS_RELEASE_ID = "vsys-local-tree";
+    public static final List<String> APPLETS = List.of("sh", "ash", "cat", "echo", "env", "id", "pwd", "ls", "sleep", "true",
             "false", "kill", "tr", "test", "[", "readlink", "stat", "head", "grep", "touch", "mkdir", "rm", "sed",
             "wc", "uname", "printf", "cut", "sort", "ps", "mount", "whoami", "groups", "mkfifo", "timeout");
 
-    final Path root;
+    public final Path root;
 
     private LocalTree(Path root) {
         this.root = root;
     }
 
-    static LocalTree create(String label) {
+    public static LocalTree create(String label) {
         Path busybox = Paths.get("/bin/busybox");
         ItEnv.require(Files.isExecutable(busybox) && isStatic(busybox),
                 "a static busybox at /bin/busybox (apt-get install busybox-static)");
@@ -110,7 +110,7 @@ final class LocalTree implements AutoCloseable {
     /** Removes the tree; refuses if anything is mounted inside it. */
     @Override
     public void close() {
-        for (String m : Snapshot.mountPointsUnder(root)) {
+        for (String m : OsState.mountPointsUnder(root)) {
             System.err.println("LocalTree: not removing " + root + ": " + m + " is mounted in it");
             return;
         }

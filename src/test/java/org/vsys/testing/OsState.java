@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,12 +21,12 @@ import java.util.stream.Stream;
  * with their bytes) and the private state directories, and the mount table entries under /OS or
  * of network filesystems. Two snapshots are equal when a failed command changed nothing.
  */
-final class Snapshot {
-    private Snapshot() {
+public final class OsState {
+    private OsState() {
     }
 
     /** Names of /OS that are vsys's own infrastructure, never a system. */
-    static final Set<String> INFRA = Set.of("bin", "etc", "systems", "aliases", "vsys.conf", ".root", ".ns", ".var",
+    public static final Set<String> INFRA = Set.of("bin", "etc", "systems", "aliases", "vsys.conf", ".root", ".ns", ".var",
             ".state", ".lock");
 
     /**
@@ -35,7 +35,7 @@ final class Snapshot {
      * systems come and go meanwhile, so lines about names that are neither infrastructure, nor
      * test systems ({@code it-*}), nor named in {@code args} are left out.
      */
-    static String takeFor(Collection<String> args) {
+    public static String takeFor(Collection<String> args) {
         String all = take();
         if (ItEnv.CI) {
             return all;
@@ -51,7 +51,7 @@ final class Snapshot {
     }
 
     /** The system/alias name a snapshot line is about, or null. */
-    static String systemNameOf(String line) {
+    public static String systemNameOf(String line) {
         String p = line.split(" ", 2)[0];
         for (String dir : List.of("/OS/bin/", "/OS/etc/systems/", "/OS/etc/aliases/", "/OS/.ns/", "/OS/.var/",
                 "/OS/.state/", "/OS/")) {
@@ -72,7 +72,7 @@ final class Snapshot {
         return null;
     }
 
-    static String take() {
+    public static String take() {
         List<String> lines = new ArrayList<>();
         Path r = ItEnv.R;
         list(r, lines, false);
@@ -88,7 +88,7 @@ final class Snapshot {
     }
 
     /** The mount table lines that concern vsys: mount point, type and source. */
-    static List<String> mounts() {
+    public static List<String> mounts() {
         List<String> out = new ArrayList<>();
         try {
             for (String l : Files.readAllLines(Paths.get("/proc/self/mountinfo"))) {
@@ -112,7 +112,7 @@ final class Snapshot {
     }
 
     /** Mount points at or below dir, from the host mount table. */
-    static List<String> mountPointsUnder(Path dir) {
+    public static List<String> mountPointsUnder(Path dir) {
         List<String> out = new ArrayList<>();
         String d = dir.toString();
         try {
@@ -145,7 +145,7 @@ final class Snapshot {
         }
     }
 
-    static String describe(Path p, boolean hashFiles) throws IOException {
+    public static String describe(Path p, boolean hashFiles) throws IOException {
         Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
         StringBuilder b = new StringBuilder(p.toString()).append(' ')
                 .append(Integer.toOctalString((Integer) a.get("mode"))).append(' ')
@@ -158,7 +158,7 @@ final class Snapshot {
         return b.toString();
     }
 
-    static String sha256(Path p) throws IOException {
+    public static String sha256(Path p) throws IOException {
         try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
@@ -169,5 +169,18 @@ final class Snapshot {
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** Equal snapshots, else a failure that shows the lines that differ. */
+    public static void assertUnchanged(String before, String after, Cmd.Result r) {
+        if (before.equals(after)) {
+            return;
+        }
+        List<String> b = List.of(before.split("\n"));
+        List<String> a = List.of(after.split("\n"));
+        StringBuilder d = new StringBuilder();
+        b.stream().filter(l -> !a.contains(l)).forEach(l -> d.append("\n  - ").append(l));
+        a.stream().filter(l -> !b.contains(l)).forEach(l -> d.append("\n  + ").append(l));
+        org.junit.jupiter.api.Assertions.fail("changed on disk after: " + r + d);
     }
 }

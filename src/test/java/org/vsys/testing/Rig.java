@@ -1,9 +1,8 @@
-package org.vsys.reliability;
+package org.vsys.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -16,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assumptions;
 import org.vsys.cli.Main;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
@@ -44,31 +43,25 @@ import org.vsys.mount.MountTable;
  * systems may be using), small local trees, a fake home and host files to hash, vsys run in this
  * JVM or as a separate JVM (to be killed), and the consistency rules every scenario ends with.
  */
-final class Rig {
-    static final boolean CI = "true".equals(System.getenv("CI"));
-    static final Path BASE = Path.of("/var/lib/vsys-rel");
-    static final Path R = BASE.resolve("OS");
-    static final Set<String> INFRA = Set.of("bin", "etc", ".root", ".ns", ".var", ".state");
-    static Path project;
-    static Path libexec;
-    static Installation inst;
-    static java.nio.channels.FileLock suiteLock;
+public final class Rig {
+    public static final Path BASE = Path.of("/var/lib/vsys-rel");
+    public static final Path R = BASE.resolve("OS");
+    public static final Set<String> INFRA = Set.of("bin", "etc", ".root", ".ns", ".var", ".state");
+    public static Path project;
+    public static Path libexec;
+    public static Installation inst;
+    public static java.nio.channels.FileLock suiteLock;
 
     private Rig() {
     }
 
-    static void require(boolean cond, String what) {
-        if (cond) {
-            return;
-        }
-        if (CI) {
-            fail("reliability test requirement missing under CI=true: " + what);
-        }
-        Assumptions.abort("requirement missing: " + what);
+    /** Skip (workstation) or fail (CI=true) unless cond holds. */
+    public static void require(boolean cond, String what) {
+        ItEnv.require(cond, what);
     }
 
     /** Builds the helpers for the private root (make caches them) and makes the root's layout. */
-    static synchronized void setUp() throws Exception {
+    public static synchronized void setUp() throws Exception {
         require(Installation.procEuid() == 0, "the reliability tests run as root");
         project = Path.of(System.getProperty("vsys.basedir", ".")).toAbsolutePath();
         require(Files.exists(project.resolve("native/Makefile")), "native/ sources");
@@ -83,8 +76,8 @@ final class Rig {
         // one suite at a time on this machine (the private root is shared by path): held until exit
         suiteLock = java.nio.channels.FileChannel.open(BASE.resolve(".suite.lock"), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE).lock();
-        Sh.ok(300, "make", "-s", "-C", project.resolve("native").toString(), "B=" + libexec, "VSYS_ROOT=" + R,
-                libexec.resolve("vsys-view").toString(), libexec.resolve("vsys-launcher").toString());
+        Cmd.of("make", "-s", "-C", project.resolve("native").toString(), "B=" + libexec, "VSYS_ROOT=" + R,
+                libexec.resolve("vsys-view").toString(), libexec.resolve("vsys-launcher").toString()).timeoutSeconds(300).mergeErr().ok();
         for (Path d : List.of(R, R.resolve("bin"), R.resolve("etc"))) {
             Files.createDirectories(d);
             Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -94,24 +87,24 @@ final class Rig {
         cleanAll();
     }
 
-    static void installLauncher() throws IOException {
+    public static void installLauncher() throws IOException {
         Path l = R.resolve("bin/bin");
         Path tmp = R.resolve("bin/.bin.new");
         Files.copy(libexec.resolve("vsys-launcher"), tmp, StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Sh.ok(30, "chmod", "4755", tmp.toString());
+        Cmd.of("chmod", "4755", tmp.toString()).timeoutSeconds(30).mergeErr().ok();
         Files.move(tmp, l, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Takes down every system of the private root and repairs the rest; fails if anything stays. */
-    static void cleanAll() {
+    public static void cleanAll() {
         Records recs = new Records(inst);
         for (String a : recs.aliasNames()) {
             vsys("unalias", a);
         }
         for (String n : recs.systemNames()) {
-            Result r = vsys("destroy", "--force", n);
-            if (r.code() != 0) {
+            Cmd.Result r = vsys("destroy", "--force", n);
+            if (r.exit() != 0) {
                 System.err.println("cleanup: destroy " + n + ": " + r);
             }
         }
@@ -127,7 +120,7 @@ final class Rig {
         if (!left.isEmpty()) {
             // last resort for a test that failed half way: lazily detach what is left (never rm)
             for (int i = left.size() - 1; i >= 0; i--) {
-                Sh.run(30, "umount", "-l", left.get(i));
+                Cmd.of("umount", "-l", left.get(i)).timeoutSeconds(30).mergeErr().run();
             }
             vsys("check", "--repair");
         }
@@ -135,39 +128,30 @@ final class Rig {
 
     // ---- running vsys -------------------------------------------------------------------
 
-    record Result(int code, String out, String err) {
-        List<String> errLines() {
-            List<String> l = new ArrayList<>();
-            for (String s : err.split("\n")) {
-                if (!s.isBlank()) {
-                    l.add(s);
-                }
-            }
-            return l;
-        }
-
-        @Override
-        public String toString() {
-            return "exit " + code + "\n  stdout: " + out.strip() + "\n  stderr: " + err.strip();
-        }
+    /** vsys in this JVM (Main.run with the private installation). */
+    public static Cmd.Result vsys(String... args) {
+        return vsysAt(inst, args);
     }
 
-    /** vsys in this JVM (Main.run with the private installation). */
-    static Result vsys(String... args) {
+    /** vsys in this JVM (Main.run) with installation i. */
+    public static Cmd.Result vsysAt(Installation i, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.run(inst, new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
+        long t0 = System.nanoTime();
+        int code = Main.run(i, new PrintWriter(out, true), new PrintWriter(err, true), args);
+        List<String> argv = new ArrayList<>(List.of("vsys"));
+        argv.addAll(List.of(args));
+        return new Cmd.Result(argv, code, out.toString(), err.toString(), Duration.ofNanos(System.nanoTime() - t0));
     }
 
-    static Result vsysOk(String... args) {
-        Result r = vsys(args);
-        assertEquals(0, r.code(), () -> "vsys " + String.join(" ", args) + ": " + r);
+    public static Cmd.Result vsysOk(String... args) {
+        Cmd.Result r = vsys(args);
+        assertEquals(0, r.exit(), () -> "vsys " + String.join(" ", args) + ": " + r);
         return r;
     }
 
     /** The command line of vsys as a separate JVM for the private root. */
-    static List<String> vsysCommand(String mainClass, String... args) {
+    public static List<String> vsysCommand(String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-Dvsys.root=" + R, "-Dvsys.libexec=" + libexec, "-Dvsys.lockTimeout=120", "-cp", System.getProperty("java.class.path"), mainClass));
@@ -175,40 +159,26 @@ final class Rig {
         return cmd;
     }
 
+    /** mainClass (vsys's or a test driver's) as a separate JVM for the private root, without this JVM's pause and fault hooks. */
+    public static Cmd javaCmd(String mainClass, String... args) {
+        return Cmd.of(vsysCommand(mainClass, args)).unsetEnv("VSYS_PAUSE_AT").unsetEnv("VSYS_FAULT_AT");
+    }
+
     /** Starts vsys as its own process; output to files in dir. */
-    static Process start(Map<String, String> env, Path out, Path err, String... args) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(vsysCommand("org.vsys.cli.Main", args));
-        pb.environment().remove("VSYS_PAUSE_AT");
-        pb.environment().remove("VSYS_FAULT_AT");
-        pb.environment().putAll(env);
-        pb.redirectInput(new File("/dev/null"));
-        pb.redirectOutput(out.toFile());
-        pb.redirectError(err.toFile());
-        return pb.start();
+    public static Process start(Map<String, String> env, Path out, Path err, String... args) throws IOException {
+        return javaCmd("org.vsys.cli.Main", args).env(env).start(out, err);
     }
 
     /** vsys as its own process, to the end. */
-    static Result vsysProc(Map<String, String> env, String... args) throws Exception {
-        Path o = Files.createTempFile("vsys-rel-out", ".txt");
-        Path e = Files.createTempFile("vsys-rel-err", ".txt");
-        try {
-            Process p = start(env, o, e, args);
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-                fail("vsys " + String.join(" ", args) + " did not finish in 180 s");
-            }
-            return new Result(p.exitValue(), Files.readString(o), Files.readString(e));
-        } finally {
-            Files.deleteIfExists(o);
-            Files.deleteIfExists(e);
-        }
+    public static Cmd.Result vsysProc(Map<String, String> env, String... args) throws Exception {
+        return javaCmd("org.vsys.cli.Main", args).env(env).timeoutSeconds(180).run();
     }
 
     /**
      * Starts vsys with VSYS_PAUSE_AT=step and waits until it says it paused there. Returns the
      * process (paused) or null when it ended before reaching the step (its output in the message).
      */
-    static Process pauseAt(String step, Path dir, String... args) throws Exception {
+    public static Process pauseAt(String step, Path dir, String... args) throws Exception {
         Path o = dir.resolve("out");
         Path e = dir.resolve("err");
         Process p = start(Map.of("VSYS_PAUSE_AT", step), o, e, args);
@@ -229,7 +199,7 @@ final class Rig {
     }
 
     /** SIGKILL to vsys alone (as {@code kill -9 PID}): the helpers it started (sshfs) live on. */
-    static void kill9(Process p) throws InterruptedException {
+    public static void kill9(Process p) throws InterruptedException {
         p.destroyForcibly();
         p.waitFor(30, TimeUnit.SECONDS);
     }
@@ -240,7 +210,7 @@ final class Rig {
      * A small OS tree (static busybox, os-release, data files) made fresh under BASE. Its files are
      * owned by root; {@code data/} has a few files of each kind to hash.
      */
-    static Path tree(String label) throws IOException {
+    public static Path tree(String label) throws IOException {
         Path t = BASE.resolve("trees").resolve(label);
         if (Files.exists(t, LinkOption.NOFOLLOW_LINKS)) {
             removeTree(t);
@@ -269,11 +239,11 @@ final class Rig {
     }
 
     /** rm -rf of a test tree, refusing if anything is mounted in it, never crossing filesystems. */
-    static void removeTree(Path t) {
+    public static void removeTree(Path t) {
         for (MountTable.Mount m : MountTable.read().atOrUnder(t.toString())) {
             fail("not removing " + t + ": " + m.mountPoint() + " is mounted in it");
         }
-        Sh.run(60, "rm", "-rf", "--one-file-system", t.toString());
+        Cmd.of("rm", "-rf", "--one-file-system", t.toString()).timeoutSeconds(60).mergeErr().run();
     }
 
     // ---- hashes -------------------------------------------------------------------------
@@ -282,7 +252,7 @@ final class Rig {
      * SHA-256 over a whole tree: per entry (sorted, symlinks not followed, not descending into
      * other mounts) its relative path, type, mode, uid, gid, size, and content or link target.
      */
-    static String hash(Path root) {
+    public static String hash(Path root) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             List<Path> paths;
@@ -315,7 +285,7 @@ final class Rig {
     }
 
     /** Hashes of several trees, by path. */
-    static Map<Path, String> hashes(List<Path> roots) {
+    public static Map<Path, String> hashes(List<Path> roots) {
         Map<Path, String> m = new LinkedHashMap<>();
         for (Path p : roots) {
             m.put(p, hash(p));
@@ -330,7 +300,7 @@ final class Rig {
      * its view prepared and its link; aliases of existing systems with links; links only for
      * records; no mount, directory or ns bind under R that no record accounts for; no temporary file.
      */
-    static List<String> inconsistencies() {
+    public static List<String> inconsistencies() {
         List<String> out = new ArrayList<>();
         Records recs = new Records(inst);
         MountTable table = MountTable.read();
@@ -417,14 +387,14 @@ final class Rig {
         return out;
     }
 
-    static void assertConsistent(String when) {
+    public static void assertConsistent(String when) {
         List<String> p = inconsistencies();
         if (!p.isEmpty()) {
             fail(when + ": inconsistent state: " + String.join("; ", p));
         }
     }
 
-    static List<String> list(Path dir) {
+    public static List<String> list(Path dir) {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return out;
@@ -443,47 +413,29 @@ final class Rig {
         return out;
     }
 
-    /** Running external commands. */
-    static final class Sh {
-        private Sh() {
-        }
-
-        static Result run(int seconds, String... cmd) {
-            return runIn(null, seconds, cmd);
-        }
-
-        static Result runIn(Path dir, int seconds, String... cmd) {
-            try {
-                Path o = Files.createTempFile("vsys-rel-sh", ".out");
-                try {
-                    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(o.toFile())
-                            .redirectInput(new File("/dev/null"));
-                    if (dir != null) {
-                        pb.directory(dir.toFile());
-                    }
-                    Process p = pb.start();
-                    if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-                        p.destroyForcibly().waitFor();
-                        return new Result(-1, Files.readString(o), "timed out");
-                    }
-                    return new Result(p.exitValue(), Files.readString(o), "");
-                } finally {
-                    Files.deleteIfExists(o);
+    /** What vsys's state is: directory listings, link targets, record bytes, mounts under R with ids. */
+    public static String state() throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (String d : List.of("", "bin", "etc/systems", "etc/aliases", ".ns")) {
+            Path dir = d.isEmpty() ? Rig.R : Rig.R.resolve(d);
+            for (String n : Rig.list(dir)) {
+                Path p = dir.resolve(n);
+                b.append(p);
+                if (Files.isSymbolicLink(p)) {
+                    b.append(" -> ").append(Files.readSymbolicLink(p));
+                } else if (d.startsWith("etc/") && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    b.append(' ').append(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
                 }
-            } catch (IOException e) {
-                throw new AssertionError("cannot run " + String.join(" ", cmd) + ": " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
+                b.append('\n');
             }
         }
-
-        static String ok(int seconds, String... cmd) {
-            Result r = run(seconds, cmd);
-            if (r.code() != 0) {
-                throw new AssertionError(String.join(" ", cmd) + ": " + r);
+        String shared = Rig.R.resolve(".root") + "/";
+        for (MountTable.Mount m : MountTable.read().atOrUnder(Rig.R.toString())) {
+            if (m.mountPoint().startsWith(shared)) {
+                continue; // the shared tree: host mounts under /home, /tmp, /dev come and go there (propagation)
             }
-            return r.out();
+            b.append(m.id()).append(' ').append(m.mountPoint()).append(' ').append(m.fsType()).append('\n');
         }
+        return b.toString();
     }
 }

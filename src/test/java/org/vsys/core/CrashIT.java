@@ -1,4 +1,4 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.vsys.testing.Rig;
+import org.vsys.testing.Cmd;
 
 /**
  * {@code kill -9} of vsys at every step of create, alias, unalias, destroy, restore and remount
@@ -78,8 +80,8 @@ class CrashIT {
     }
 
     static String launch(String name) {
-        Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, Rig.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release");
-        return r.code() + " " + r.out().strip();
+        Cmd.Result r = Cmd.of(Rig.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release").dir(Path.of("/")).timeoutSeconds(60).mergeErr().run();
+        return r.exit() + " " + r.out().strip();
     }
 
     @ParameterizedTest
@@ -87,11 +89,11 @@ class CrashIT {
     void createKilled(String step) throws Exception {
         killAt(step, "create", "cr1", "dir:" + tree, "--mount", "/opt=" + tree2.resolve("data"), "--rw", "/opt");
         // the next command: a create of the same name undoes the half-made one and succeeds
-        Rig.Result r = Rig.vsys("create", "cr1", "dir:" + tree2);
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("create", "cr1", "dir:" + tree2);
+        assertEquals(0, r.exit(), r.toString());
         Rig.assertConsistent("after create killed at " + step + " and a new create");
         assertEquals("0 ID=vsys-rel-crash2", launch("cr1"));
-        assertEquals(0, Rig.vsys("check").code(), () -> Rig.vsys("check").toString());
+        assertEquals(0, Rig.vsys("check").exit(), () -> Rig.vsys("check").toString());
     }
 
     @ParameterizedTest
@@ -99,11 +101,11 @@ class CrashIT {
     void createKilledThenCheckRepair(String step) throws Exception {
         Rig.vsysOk("create", "cr0", "dir:" + tree);
         killAt(step, "create", "cr2", "dir:" + tree, "--mount", "/opt=" + tree2.resolve("data"));
-        Rig.Result c = Rig.vsys("check");
-        assertEquals(13, c.code(), c.toString());
+        Cmd.Result c = Rig.vsys("check");
+        assertEquals(13, c.exit(), c.toString());
         assertTrue(c.out().contains("cr2: interrupted create (state=creating)"), c.out());
-        Rig.Result fix = Rig.vsys("check", "--repair");
-        assertEquals(0, fix.code(), fix.toString());
+        Cmd.Result fix = Rig.vsys("check", "--repair");
+        assertEquals(0, fix.exit(), fix.toString());
         assertTrue(fix.out().contains("cr2: interrupted create (state=creating); repaired: rolled back"), fix.out());
         assertAbsent("cr2");
         Rig.assertConsistent("after check --repair");
@@ -119,8 +121,8 @@ class CrashIT {
         Rig.vsysOk("create", "de2", "dir:" + tree2);
         killAt(step, "destroy", "de1");
         // the next command: another system's alias; it completes the interrupted destroy first
-        Rig.Result r = Rig.vsysProc(Map.of(), "alias", "de2a", "de2");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsysProc(Map.of(), "alias", "de2a", "de2");
+        assertEquals(0, r.exit(), r.toString());
         if (step.equals("destroy.start")) {
             assertTrue(r.err().isEmpty(), "nothing to recover: " + r.err());
             assertEquals("0 ID=vsys-rel-crash1", launch("de1a"), "a destroy killed before its first change changed nothing");
@@ -144,8 +146,8 @@ class CrashIT {
         } else {
             killAt(step, "alias", "al1a", "al1");
         }
-        Rig.Result r = Rig.vsys("create", "al2", "dir:" + tree2);
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("create", "al2", "dir:" + tree2);
+        assertEquals(0, r.exit(), r.toString());
         Rig.assertConsistent("after alias killed at " + step);
         if (step.equals("alias.start")) {
             assertFalse(Files.exists(Rig.R.resolve("etc/aliases/al1a")));
@@ -164,15 +166,15 @@ class CrashIT {
         Files.delete(Rig.R.resolve("bin/rt1"));
         killAt(step, "restore");
         if (!step.equals("restore.start")) {
-            Rig.Result c = Rig.vsys("check");
+            Cmd.Result c = Rig.vsys("check");
             assertTrue(c.out().contains("rt1: interrupted restore or remount"), c.out());
         }
-        Rig.Result r = Rig.vsys("restore");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("restore");
+        assertEquals(0, r.exit(), r.toString());
         Rig.assertConsistent("after restore killed at " + step + " and a second restore");
         assertEquals("0 ID=vsys-rel-crash1", launch("rt1"));
         assertEquals("0 ID=vsys-rel-crash2", launch("rt2"));
-        Rig.Result again = Rig.vsys("restore");
+        Cmd.Result again = Rig.vsys("restore");
         assertEquals("rt1: ok, nothing to do\nrt2: ok, nothing to do", again.out().strip());
     }
 
@@ -180,15 +182,15 @@ class CrashIT {
     @ValueSource(strings = {"remount.unmounted"})
     void remountKilled(String step) throws Exception {
         Rig.vsysOk("create", "rm1", "dir:" + tree, "--mount", "/opt=" + tree2.resolve("data"));
-        Rig.Sh.ok(30, "umount", Rig.R.resolve("rm1/opt").toString());
+        Cmd.of("umount", Rig.R.resolve("rm1/opt").toString()).timeoutSeconds(30).mergeErr().ok();
         killAt(step, "remount", "rm1");
-        Rig.Result c = Rig.vsys("check");
-        assertEquals(13, c.code(), "a killed remount leaves a ready system with a lost mount: check sees it: " + c);
+        Cmd.Result c = Rig.vsys("check");
+        assertEquals(13, c.exit(), "a killed remount leaves a ready system with a lost mount: check sees it: " + c);
         assertTrue(c.out().contains("rm1: interrupted restore or remount"), c.out());
         assertTrue(c.out().contains("rm1: filesystems not mounted: /opt"), c.out());
         // the next command finishes the remount
-        Rig.Result r = Rig.vsysProc(Map.of(), "alias", "rm1a", "rm1");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsysProc(Map.of(), "alias", "rm1a", "rm1");
+        assertEquals(0, r.exit(), r.toString());
         assertTrue(r.err().contains("vsys: rm1: interrupted restore or remount: completed: mounted /opt, view prepared"), r.err());
         Rig.assertConsistent("after remount killed at " + step + " and the next command");
     }

@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.layer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -19,6 +19,11 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.ItEnv;
+import org.vsys.testing.LocalTree;
+import org.vsys.testing.RemoteFixture;
+import org.vsys.testing.TreeHash;
 
 /**
  * The persistent layer (vsys create --layer persistent) through the installed vsys and the real
@@ -150,7 +155,7 @@ class LayerIT {
         Files.createDirectories(outside);
         Files.writeString(outside.resolve("victim"), "keep");
         insideOk(name, "ln", "-s", outside.toString(), "/etc/vsys-evil");
-        Process sleeper = new ProcessBuilder(ItEnv.launcher(name), "sleep", "60").directory(new java.io.File("/")).start();
+        Process sleeper = Cmd.of(ItEnv.launcher(name), "sleep", "60").dir(Path.of("/")).start();
         try {
             waitInside(name);
             Cmd.Result busy = ItEnv.vsys("reset", name, "/etc/vsys-added");

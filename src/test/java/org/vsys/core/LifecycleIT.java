@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +15,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.ItEnv;
+import org.vsys.testing.ExitCodes;
+import org.vsys.testing.LocalTree;
+import org.vsys.testing.RemoteFixture;
+import org.vsys.testing.OsState;
+import org.vsys.testing.TreeHash;
 
 /**
  * Issue 2: create / alias / list / status / remount / destroy against the SSH remote and a local
@@ -93,23 +100,23 @@ class LifecycleIT {
         TreeHash.Result before = TreeHash.of(remote.tree);
         assertTrue(before.entries() > 1000, "the remote tree looks like a Debian tree: " + before);
 
-        Cmd.Result c = ItEnv.vsys(concat(new String[] {"create", SSH, remote.url}, remote.sshOptions()));
+        Cmd.Result c = ItEnv.vsys(ItEnv.concat(new String[] {"create", SSH, remote.url}, remote.sshOptions()));
         assertEquals(0, c.exit(), c::toString);
         assertCreated(SSH);
         Path mnt = ItEnv.R.resolve(SSH);
         assertEquals("debian", osReleaseId(mnt.resolve("etc/os-release")));
         assertEquals(Files.readString(remote.tree.resolve("etc/debian_version")),
                 Files.readString(mnt.resolve("etc/debian_version")));
-        assertTrue(Snapshot.mounts().stream().anyMatch(m -> m.startsWith(mnt + " fuse.sshfs")),
-                "an sshfs mount at " + mnt + " in " + Snapshot.mounts());
+        assertTrue(OsState.mounts().stream().anyMatch(m -> m.startsWith(mnt + " fuse.sshfs")),
+                "an sshfs mount at " + mnt + " in " + OsState.mounts());
 
         lifecycleMiddle(SSH, SSH_ALIAS);
 
         Cmd.Result d = ItEnv.vsys("destroy", SSH);
         assertEquals(0, d.exit(), d::toString);
         assertDestroyed(SSH, SSH_ALIAS);
-        assertTrue(Snapshot.mounts().stream().noneMatch(m -> m.startsWith(mnt.toString())),
-                "no mount left at " + mnt + ": " + Snapshot.mounts());
+        assertTrue(OsState.mounts().stream().noneMatch(m -> m.startsWith(mnt.toString())),
+                "no mount left at " + mnt + ": " + OsState.mounts());
         assertEquals(before, TreeHash.of(remote.tree), "every file of the remote is identical after destroy");
     }
 
@@ -125,14 +132,14 @@ class LifecycleIT {
             // the process is inside once the launcher has exec'd sleep
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(
                     () -> !p.isAlive() || ItEnv.inOtherMountNamespace(p.pid()));
-            assertTrue(p.isAlive(), () -> "the sleeper runs: " + readQuietly(out));
-            String before = Snapshot.takeFor(List.of(BUSY));
+            assertTrue(p.isAlive(), () -> "the sleeper runs: " + ItEnv.readQuietly(out));
+            String before = OsState.takeFor(List.of(BUSY));
             Cmd.Result d = ItEnv.vsys("destroy", BUSY);
             assertEquals(ExitCodes.BUSY, d.exit(), d::toString);
-            assertOneErrorLine(d);
+            ItEnv.assertOneErrorLine(d);
             assertTrue(d.err().contains(String.valueOf(p.pid())),
                     "says which process holds it (pid " + p.pid() + "): " + d.err());
-            BadInputIT.assertUnchanged(before, Snapshot.takeFor(List.of(BUSY)), d);
+            OsState.assertUnchanged(before, OsState.takeFor(List.of(BUSY)), d);
         } finally {
             p.destroyForcibly();
             p.waitFor();
@@ -205,18 +212,12 @@ class LifecycleIT {
         assertFalse(Files.exists(ItEnv.R.resolve("etc/systems").resolve(name)), "system record gone");
         assertFalse(Files.exists(ItEnv.R.resolve("etc/aliases").resolve(alias)), "alias record gone");
         assertFalse(Files.exists(ItEnv.R.resolve(name), LinkOption.NOFOLLOW_LINKS), "mount point removed");
-        assertTrue(Snapshot.mountPointsUnder(ItEnv.R.resolve(name)).isEmpty(), "nothing mounted");
+        assertTrue(OsState.mountPointsUnder(ItEnv.R.resolve(name)).isEmpty(), "nothing mounted");
         Cmd.Result l = ItEnv.vsys("list");
         assertEquals(0, l.exit(), l::toString);
         assertFalse(l.out().contains(name), "list no longer shows " + name + ": " + l.out());
         Cmd.Result s = ItEnv.vsys("status", name);
         assertEquals(ExitCodes.NO_SUCH, s.exit(), s::toString);
-    }
-
-    static void assertOneErrorLine(Cmd.Result r) {
-        List<String> lines = r.errLines();
-        assertEquals(1, lines.size(), () -> "exactly one line on stderr: " + r);
-        assertTrue(lines.get(0).startsWith("vsys: "), () -> "the line starts with 'vsys: ': " + r);
     }
 
     static String osReleaseId(Path f) {
@@ -228,18 +229,4 @@ class LifecycleIT {
         }
     }
 
-    static String[] concat(String[] a, String[] b) {
-        String[] r = new String[a.length + b.length];
-        System.arraycopy(a, 0, r, 0, a.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
-    }
-
-    static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "";
-        }
-    }
 }

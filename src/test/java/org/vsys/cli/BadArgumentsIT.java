@@ -1,21 +1,21 @@
-package org.vsys.reliability;
+package org.vsys.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.vsys.testing.Rig;
+import org.vsys.testing.Cmd;
 
 /**
  * Bad input to every command: missing, empty, overlong, non-UTF-8 and shell-metacharacter
@@ -59,13 +59,13 @@ class BadArgumentsIT {
     /** Runs one bad command line and checks the rules; returns a problem or null. */
     static String bad(String... args) throws Exception {
         cases++;
-        String before = TeardownIT.state();
-        Rig.Result r = Rig.vsys(args);
+        String before = Rig.state();
+        Cmd.Result r = Rig.vsys(args);
         String what = "vsys " + String.join(" ", args).replace("\n", "\\n");
         if (what.length() > 120) {
             what = what.substring(0, 120) + "...";
         }
-        if (r.code() == 0) {
+        if (r.exit() == 0) {
             return what + ": exit 0";
         }
         if (r.errLines().size() != 1 || !r.err().startsWith("vsys: ")) {
@@ -74,7 +74,7 @@ class BadArgumentsIT {
         if (r.err().length() > 400) {
             return what + ": an error line of " + r.err().length() + " characters";
         }
-        String after = TeardownIT.state();
+        String after = Rig.state();
         if (!before.equals(after)) {
             return what + ": the state changed:\n--- before\n" + before + "--- after\n" + after;
         }
@@ -114,25 +114,17 @@ class BadArgumentsIT {
     @Test
     void shellWithoutASelection() throws Exception {
         cases++;
-        String before = TeardownIT.state();
+        String before = Rig.state();
         Path home = Files.createTempDirectory("vsys-rel-home");
-        Path out = Files.createTempFile("vsys-rel-out", ".txt");
-        Path err = Files.createTempFile("vsys-rel-err", ".txt");
         try {
-            ProcessBuilder pb = new ProcessBuilder(Rig.vsysCommand("org.vsys.cli.Main", "shell"));
-            pb.environment().remove("VSYS");
-            pb.environment().put("HOME", home.toString());
-            pb.redirectInput(new File("/dev/null")).redirectOutput(out.toFile()).redirectError(err.toFile());
-            Process p = pb.start();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "vsys shell did not finish in 60 s");
-            List<String> lines = Files.readAllLines(err, StandardCharsets.UTF_8);
-            assertEquals(125, p.exitValue(), "vsys shell without a selection: " + lines);
+            Cmd.Result r = Rig.javaCmd("org.vsys.cli.Main", "shell").unsetEnv("VSYS").env("HOME", home.toString())
+                    .timeoutSeconds(60).run();
+            List<String> lines = r.err().lines().toList();
+            assertEquals(125, r.exit(), "vsys shell without a selection: " + lines);
             assertEquals(1, lines.size(), "vsys shell without a selection: not one line: " + lines);
             assertTrue(lines.get(0).startsWith("vsys: "), "vsys shell without a selection: " + lines);
-            assertEquals(before, TeardownIT.state(), "vsys shell without a selection changed the state");
+            assertEquals(before, Rig.state(), "vsys shell without a selection changed the state");
         } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
             Files.deleteIfExists(home);
         }
     }
@@ -174,22 +166,18 @@ class BadArgumentsIT {
     @Test
     void nonUtf8BytesOnARealCommandLine() throws Exception {
         List<String> p = new ArrayList<>();
-        String before = TeardownIT.state();
+        String before = Rig.state();
         String java = String.join(" ", Rig.vsysCommand("org.vsys.cli.Main").stream().map(s -> "'" + s + "'").toList());
         for (String args : List.of("destroy $'\\xff\\xfe'", "create $'bd\\xff' dir:" + tree, "alias $'\\xc3\\x28' bd1",
                 "status $'\\xed\\xa0\\x80'", "create bdx $'dir:/tmp/\\xff'")) {
             cases++;
-            Path err = Files.createTempFile("vsys-bad", ".err");
-            Process pr = new ProcessBuilder("bash", "-c", "exec " + java + " " + args).redirectInput(new File("/dev/null"))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
-            assertTrue(pr.waitFor(120, TimeUnit.SECONDS));
-            List<String> lines = Files.readAllLines(err, StandardCharsets.ISO_8859_1).stream().filter(l -> !l.isBlank()).toList();
-            if (pr.exitValue() == 0 || lines.size() != 1 || !lines.get(0).startsWith("vsys: ")) {
-                p.add(args + ": exit " + pr.exitValue() + ", stderr " + lines);
+            Cmd.Result r = Cmd.of("bash", "-c", "exec " + java + " " + args).timeoutSeconds(120).run();
+            List<String> lines = r.errLines();
+            if (r.exit() == 0 || lines.size() != 1 || !lines.get(0).startsWith("vsys: ")) {
+                p.add(args + ": exit " + r.exit() + ", stderr " + lines);
             }
-            Files.delete(err);
         }
-        assertEquals(before, TeardownIT.state());
+        assertEquals(before, Rig.state());
         check(p);
     }
 

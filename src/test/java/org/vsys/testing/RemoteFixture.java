@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,15 +11,15 @@ import java.time.Duration;
  * the cached Debian tree. If test.sh already started it (its files are in /run/vsys-remote/NAME)
  * it is used as it is; otherwise the fixture starts it and stops it again in {@link #close()}.
  */
-final class RemoteFixture implements AutoCloseable {
-    final String name;
-    final String ip;
+public final class RemoteFixture implements AutoCloseable {
+    public final String name;
+    public final String ip;
     /** e.g. ssh://root@10.201.x.y/var/cache/vsys/rootfs-bookworm-gcc */
-    final String url;
-    final Path identity;
-    final Path knownHosts;
+    public final String url;
+    public final Path identity;
+    public final Path knownHosts;
     /** The remote's tree on this machine's disk (what sshd serves). */
-    final Path tree;
+    public final Path tree;
     private final boolean owned;
 
     private RemoteFixture(String name, boolean owned) throws IOException {
@@ -33,11 +33,11 @@ final class RemoteFixture implements AutoCloseable {
         this.tree = Paths.get(url.substring(url.indexOf('/', "ssh://".length())));
     }
 
-    static RemoteFixture up() {
+    public static RemoteFixture up() {
         return up(ItEnv.REMOTE);
     }
 
-    static RemoteFixture up(String name) {
+    public static RemoteFixture up(String name) {
         Path script = ItEnv.BASEDIR.resolve("tests/remote/remote.sh");
         Path d = Paths.get("/run/vsys-remote", name);
         boolean running = Files.exists(d.resolve("url"))
@@ -57,12 +57,12 @@ final class RemoteFixture implements AutoCloseable {
     }
 
     /** The URL of another path on the same remote. */
-    String url(String path) {
+    public String url(String path) {
         return "ssh://root@" + ip + path;
     }
 
     /** The options that make vsys use this remote's client key and known_hosts. */
-    String[] sshOptions() {
+    public String[] sshOptions() {
         return new String[] {"--identity", identity.toString(), "--known-hosts", knownHosts.toString()};
     }
 

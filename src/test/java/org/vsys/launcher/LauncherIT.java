@@ -1,4 +1,4 @@
-package org.vsys.it;
+package org.vsys.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,6 +26,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.ItEnv;
+import org.vsys.testing.LocalTree;
+import org.vsys.testing.RemoteFixture;
+import org.vsys.testing.OsState;
 
 /**
  * Issue 3, functional: the real unprivileged user runs the real installed launcher against
@@ -48,7 +53,7 @@ class LauncherIT {
         ItEnv.destroyQuietly(REM);
         Cmd.Result c = ItEnv.vsys("create", LOC, "dir:" + tree.root);
         assertEquals(0, c.exit(), c::toString);
-        c = ItEnv.vsys(LifecycleIT.concat(new String[] {"create", REM, remote.url}, remote.sshOptions()));
+        c = ItEnv.vsys(ItEnv.concat(new String[] {"create", REM, remote.url}, remote.sshOptions()));
         assertEquals(0, c.exit(), c::toString);
         // the caller's working directory, in its home (shared into every system)
         work = Paths.get("/home", ItEnv.USER, "it-work-" + UUID.randomUUID().toString().substring(0, 8));
@@ -101,7 +106,7 @@ class LauncherIT {
     }
 
     static void deleteTree(Path root) throws IOException {
-        if (!Snapshot.mountPointsUnder(root).isEmpty()) {
+        if (!OsState.mountPointsUnder(root).isEmpty()) {
             return;
         }
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
@@ -252,8 +257,8 @@ class LauncherIT {
             Process p1 = in(LOC, "sh", "-c", loop).start(o1, o1);
             Process p2 = in(REM, "sh", "-c", loop).start(o2, o2);
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !p1.isAlive() && !p2.isAlive());
-            assertEquals(0, p1.exitValue(), () -> LifecycleIT.readQuietly(o1));
-            assertEquals(0, p2.exitValue(), () -> LifecycleIT.readQuietly(o2));
+            assertEquals(0, p1.exitValue(), () -> ItEnv.readQuietly(o1));
+            assertEquals(0, p2.exitValue(), () -> ItEnv.readQuietly(o2));
             assertEquals(("ID=" + LocalTree.OS_RELEASE_ID + "\n").repeat(3), Files.readString(o1));
             assertEquals("ID=debian\n".repeat(3), Files.readString(o2));
         } finally {
@@ -298,7 +303,7 @@ class LauncherIT {
         try {
             Awaitility.await().atMost(Duration.ofSeconds(20))
                     .until(() -> !watcher.isAlive() || ItEnv.inOtherMountNamespace(watcher.pid()));
-            assertTrue(watcher.isAlive(), () -> "the watcher runs inside: " + LifecycleIT.readQuietly(out));
+            assertTrue(watcher.isAlive(), () -> "the watcher runs inside: " + ItEnv.readQuietly(out));
             Files.createDirectory(mp);
             Cmd.of("mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "vsys-it-tmpfs", mp.toString()).ok();
             mounted = true;
@@ -309,7 +314,7 @@ class LauncherIT {
             assertEquals(marker, okIn(LOC, "cat", mp + "/marker").strip());
             // and the shell that was already running
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !watcher.isAlive());
-            assertEquals(0, watcher.exitValue(), () -> LifecycleIT.readQuietly(out));
+            assertEquals(0, watcher.exitValue(), () -> ItEnv.readQuietly(out));
             assertEquals(marker, Files.readString(out).strip());
         } finally {
             watcher.destroyForcibly();
@@ -317,7 +322,7 @@ class LauncherIT {
             if (mounted) {
                 Cmd.of("umount", mp.toString()).run();
             }
-            if (Files.isDirectory(mp) && Snapshot.mountPointsUnder(mp).isEmpty()) {
+            if (Files.isDirectory(mp) && OsState.mountPointsUnder(mp).isEmpty()) {
                 Files.delete(mp);
             }
             Files.deleteIfExists(out);

@@ -1,4 +1,4 @@
-package org.vsys.reliability;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.vsys.mount.MountTable;
+import org.vsys.testing.Rig;
+import org.vsys.testing.Cmd;
 
 /**
  * {@code vsys restore} after everything was unmounted behind vsys's back (a simulated reboot),
@@ -54,8 +56,8 @@ class RestoreIT {
     }
 
     static String launch(String name) {
-        Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, Rig.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release");
-        return r.code() + " " + r.out().strip();
+        Cmd.Result r = Cmd.of(Rig.R.resolve("bin").resolve(name).toString(), "cat", "/etc/os-release").dir(Path.of("/")).timeoutSeconds(60).mergeErr().run();
+        return r.exit() + " " + r.out().strip();
     }
 
     /** The mounts under R, with their ids: equal lists mean nothing was mounted or unmounted. */
@@ -73,10 +75,10 @@ class RestoreIT {
     /** A reboot as far as vsys can tell: views released, system mounts detached, shared tree down. */
     static void simulateReboot(List<String> names) {
         for (String n : names) {
-            Rig.Sh.ok(60, Rig.libexec.resolve("vsys-view").toString(), "release", n);
-            Rig.Sh.ok(60, "umount", "-l", Rig.R.resolve(n).toString());
+            Cmd.of(Rig.libexec.resolve("vsys-view").toString(), "release", n).timeoutSeconds(60).mergeErr().ok();
+            Cmd.of("umount", "-l", Rig.R.resolve(n).toString()).timeoutSeconds(60).mergeErr().ok();
         }
-        Rig.Sh.ok(60, Rig.libexec.resolve("vsys-view").toString(), "shared-down");
+        Cmd.of(Rig.libexec.resolve("vsys-view").toString(), "shared-down").timeoutSeconds(60).mergeErr().ok();
     }
 
     @Test
@@ -89,21 +91,21 @@ class RestoreIT {
         Rig.assertConsistent("after create");
         assertEquals("0 ID=vsys-rel-restore1", launch("rs1"));
         assertEquals("0 ID=vsys-rel-restore2", launch("rs2a"));
-        assertEquals(0, Rig.vsys("check").code(), () -> Rig.vsys("check").toString());
+        assertEquals(0, Rig.vsys("check").exit(), () -> Rig.vsys("check").toString());
 
         simulateReboot(List.of("rs1", "rs2", "rs3"));
         Files.delete(Rig.R.resolve("bin/rs3"));
         Files.delete(Rig.R.resolve("bin/rs2a"));
         assertFalse(Rig.inconsistencies().isEmpty());
         assertNotEquals("0 ID=vsys-rel-restore1", launch("rs1"), "the launcher cannot enter a lost system");
-        Rig.Result chk = Rig.vsys("check");
-        assertEquals(13, chk.code(), chk.toString());
+        Cmd.Result chk = Rig.vsys("check");
+        assertEquals(13, chk.exit(), chk.toString());
         assertTrue(chk.out().contains("rs1: filesystems not mounted: /"), chk.out());
         assertTrue(chk.out().contains("rs2a: alias without its launcher link"), chk.out());
         assertEquals(1, chk.errLines().size(), chk.toString());
 
-        Rig.Result r = Rig.vsys("restore");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("restore");
+        assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("rs1: restored: mounted /, view prepared"), r.out());
         assertTrue(r.out().contains("rs2: restored: mounted /, mounted /opt, view prepared\n"), r.out());
         assertTrue(r.out().contains("rs2a: alias without its launcher link (interrupted alias or unalias): link made"), r.out());
@@ -119,24 +121,24 @@ class RestoreIT {
         List<String> listing = List.of(Rig.list(Rig.R).toString(), Rig.list(Rig.R.resolve("bin")).toString(),
                 Rig.list(Rig.R.resolve("etc/systems")).toString(), Rig.list(Rig.R.resolve(".ns")).toString());
         String recs = Files.readString(Rig.R.resolve("etc/systems/rs2"));
-        Rig.Result again = Rig.vsys("restore");
-        assertEquals(0, again.code(), again.toString());
+        Cmd.Result again = Rig.vsys("restore");
+        assertEquals(0, again.exit(), again.toString());
         assertEquals("rs1: ok, nothing to do\nrs2: ok, nothing to do\nrs3: ok, nothing to do", again.out().strip());
         assertEquals(m, mounts(), "a second restore mounts and unmounts nothing");
         assertEquals(listing, List.of(Rig.list(Rig.R).toString(), Rig.list(Rig.R.resolve("bin")).toString(),
                 Rig.list(Rig.R.resolve("etc/systems")).toString(), Rig.list(Rig.R.resolve(".ns")).toString()));
         assertEquals(recs, Files.readString(Rig.R.resolve("etc/systems/rs2")));
-        Rig.Result ok = Rig.vsys("check");
-        assertEquals(0, ok.code(), ok.toString());
+        Cmd.Result ok = Rig.vsys("check");
+        assertEquals(0, ok.exit(), ok.toString());
         assertEquals("no problems found", ok.out().strip());
     }
 
     @Test
     @Order(2)
     void aLostNestedMountAndARestoreInASeparateProcess() throws Exception {
-        Rig.Sh.ok(60, "umount", Rig.R.resolve("rs2/opt").toString());
-        Rig.Result r = Rig.vsysProc(Map.of(), "restore");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.of("umount", Rig.R.resolve("rs2/opt").toString()).timeoutSeconds(60).mergeErr().ok();
+        Cmd.Result r = Rig.vsysProc(Map.of(), "restore");
+        assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("rs2: restored: mounted /opt, view prepared"), r.out());
         assertTrue(r.out().contains("rs1: ok, nothing to do"), r.out());
         Rig.assertConsistent("after restore of /opt");
@@ -149,8 +151,8 @@ class RestoreIT {
         Path moved = t2.resolveSibling("restore2.moved");
         Files.move(t2, moved);
         try {
-            Rig.Result r = Rig.vsys("restore");
-            assertEquals(7, r.code(), r.toString());
+            Cmd.Result r = Rig.vsys("restore");
+            assertEquals(7, r.exit(), r.toString());
             assertTrue(r.out().contains("rs2: NOT restored: "), r.out());
             assertTrue(r.out().contains("rs1: restored"), r.out());
             assertTrue(r.out().contains("rs3: restored"), r.out());
@@ -159,8 +161,8 @@ class RestoreIT {
         } finally {
             Files.move(moved, t2);
         }
-        Rig.Result r = Rig.vsys("restore");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("restore");
+        assertEquals(0, r.exit(), r.toString());
         Rig.assertConsistent("after the second restore");
         assertEquals("0 ID=vsys-rel-restore2", launch("rs2"));
     }
@@ -175,12 +177,12 @@ class RestoreIT {
         }
         all.sort(java.util.Comparator.reverseOrder());
         for (String m : all) {
-            Rig.Sh.run(30, "umount", "-l", m);
+            Cmd.of("umount", "-l", m).timeoutSeconds(30).mergeErr().run();
         }
         assertTrue(MountTable.read().atOrUnder(Rig.R.toString()).isEmpty(), "everything under R is gone");
         assertTrue(Files.isRegularFile(Rig.R.resolve(".ns/rs1"), LinkOption.NOFOLLOW_LINKS), "a stale namespace file");
-        Rig.Result r = Rig.vsys("restore");
-        assertEquals(0, r.code(), r.toString());
+        Cmd.Result r = Rig.vsys("restore");
+        assertEquals(0, r.exit(), r.toString());
         Rig.assertConsistent("after restore from nothing");
         assertEquals("0 ID=vsys-rel-restore1", launch("rs1"));
         assertEquals("0 ID=vsys-rel-restore2", launch("rs2a"));
@@ -193,24 +195,24 @@ class RestoreIT {
         // a stray tmpfs under R, an empty stray directory, a link without record, a missing alias link
         Path stray = Rig.R.resolve("stray1");
         Files.createDirectory(stray);
-        Rig.Sh.ok(30, "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", stray.toString());
+        Cmd.of("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", stray.toString()).timeoutSeconds(30).mergeErr().ok();
         Files.createDirectory(Rig.R.resolve("empty1"));
         Files.createSymbolicLink(Rig.R.resolve("bin/ghost"), Path.of("bin"));
         Files.delete(Rig.R.resolve("bin/rs2a"));
         // a stray directory with a file in it stays (never deleted)
         Files.createDirectory(Rig.R.resolve("full1"));
         Files.writeString(Rig.R.resolve("full1/keep"), "keep\n");
-        Rig.Sh.ok(10, "chmod", "0755", Rig.R.resolve("bin/bin").toString());
-        Rig.Sh.ok(10, "chmod", "0666", Rig.R.resolve("etc/systems/rs3").toString());
+        Cmd.of("chmod", "0755", Rig.R.resolve("bin/bin").toString()).timeoutSeconds(10).mergeErr().ok();
+        Cmd.of("chmod", "0666", Rig.R.resolve("etc/systems/rs3").toString()).timeoutSeconds(10).mergeErr().ok();
         try {
-            Rig.Result c = Rig.vsys("check");
-            assertEquals(13, c.code(), c.toString());
+            Cmd.Result c = Rig.vsys("check");
+            assertEquals(13, c.exit(), c.toString());
             for (String s : List.of("stray1: mounts that belong to no record", "empty1: empty directory", "full1: directory",
                     "ghost: launcher link without a record", "rs2a: alias without its launcher link", "mode 4755", "rs3: system record")) {
                 assertTrue(c.out().contains(s), s + " in " + c.out());
             }
-            Rig.Result fix = Rig.vsys("check", "--repair");
-            assertEquals(13, fix.code(), "the launcher, rs3's record and full1 are the admin's: " + fix);
+            Cmd.Result fix = Rig.vsys("check", "--repair");
+            assertEquals(13, fix.exit(), "the launcher, rs3's record and full1 are the admin's: " + fix);
             assertTrue(fix.out().contains("stray1: mounts that belong to no record: " + stray + " (tmpfs); repaired: unmounted"), fix.out());
             assertTrue(fix.out().contains("empty1: empty directory " + Rig.R.resolve("empty1") + " without a record; repaired: removed"), fix.out());
             assertTrue(fix.out().contains("ghost: launcher link without a record; repaired: removed"), fix.out());
@@ -221,14 +223,14 @@ class RestoreIT {
             assertTrue(Files.isSymbolicLink(Rig.R.resolve("bin/rs2a")));
             assertFalse(Files.exists(Rig.R.resolve("bin/ghost"), LinkOption.NOFOLLOW_LINKS));
         } finally {
-            Rig.Sh.run(10, "chmod", "4755", Rig.R.resolve("bin/bin").toString());
+            Cmd.of("chmod", "4755", Rig.R.resolve("bin/bin").toString()).timeoutSeconds(10).mergeErr().run();
             Files.setPosixFilePermissions(Rig.R.resolve("etc/systems/rs3"), PosixFilePermissions.fromString("rw-r--r--"));
-            Rig.Sh.run(10, "umount", stray.toString());
+            Cmd.of("umount", stray.toString()).timeoutSeconds(10).mergeErr().run();
             Files.deleteIfExists(stray);
             Files.deleteIfExists(Rig.R.resolve("full1/keep"));
             Files.deleteIfExists(Rig.R.resolve("full1"));
         }
-        assertEquals(0, Rig.vsys("check").code(), () -> Rig.vsys("check").toString());
+        assertEquals(0, Rig.vsys("check").exit(), () -> Rig.vsys("check").toString());
         Rig.assertConsistent("after check --repair");
     }
 }

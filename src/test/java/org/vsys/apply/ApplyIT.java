@@ -1,4 +1,4 @@
-package org.vsys.reliability;
+package org.vsys.apply;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.vsys.testing.Cmd;
+import org.vsys.testing.Rig;
 
 /**
  * {@code vsys apply} against the private root of the reliability suite, with real mounts and
@@ -70,7 +72,7 @@ class ApplyIT {
         Files.writeString(decl.resolve(name + ".conf"), text);
     }
 
-    Rig.Result apply(String... more) {
+    Cmd.Result apply(String... more) {
         String[] args = new String[2 + more.length + 1];
         args[0] = "apply";
         args[1] = "--dir";
@@ -89,9 +91,9 @@ class ApplyIT {
         Files.delete(d);
     }
 
-    Rig.Result applyOk() {
-        Rig.Result r = apply();
-        assertEquals(0, r.code(), r.toString());
+    Cmd.Result applyOk() {
+        Cmd.Result r = apply();
+        assertEquals(0, r.exit(), r.toString());
         return r;
     }
 
@@ -99,8 +101,8 @@ class ApplyIT {
         String[] argv = new String[cmd.length + 1];
         argv[0] = Rig.R.resolve("bin").resolve(name).toString();
         System.arraycopy(cmd, 0, argv, 1, cmd.length);
-        Rig.Result r = Rig.Sh.runIn(Path.of("/"), 60, argv);
-        return r.code() + " " + r.out().strip();
+        Cmd.Result r = Cmd.of(argv).dir(Path.of("/")).timeoutSeconds(60).mergeErr().run();
+        return r.exit() + " " + r.out().strip();
     }
 
     static String osRelease(String name) {
@@ -116,11 +118,11 @@ class ApplyIT {
     @Test
     void fromNothingThenNothingToDo() throws Exception {
         threeSystems();
-        Rig.Result dry = apply("--dry-run");
-        assertEquals(0, dry.code(), dry.toString());
+        Cmd.Result dry = apply("--dry-run");
+        assertEquals(0, dry.exit(), dry.toString());
         assertTrue(dry.out().contains("create   ap-a: / <- dir:" + treeA + " [planned]"), dry.out());
         assertTrue(new org.vsys.core.Records(Rig.inst).systemNames().isEmpty(), "a dry run changes nothing");
-        Rig.Result r = applyOk();
+        Cmd.Result r = applyOk();
         assertTrue(r.out().contains("apply: 3 create, 1 alias"), r.out());
         Rig.assertConsistent("after apply");
         assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-a"));
@@ -129,9 +131,9 @@ class ApplyIT {
         assertEquals("0 alpha applyB", launch("ap-c", "cat", "/opt/a.txt"));
         assertTrue(Files.readString(Rig.R.resolve("etc/systems/ap-b")).contains("\norigin=declared:" + decl + "\n"));
         assertTrue(Files.readString(Rig.R.resolve("etc/aliases/ap-a1")).contains("\norigin=declared:" + decl + "\n"));
-        Rig.Result again = applyOk();
+        Cmd.Result again = applyOk();
         assertEquals("apply: nothing to do (3 systems as declared)\n", again.out());
-        Rig.Result json = apply("--json");
+        Cmd.Result json = apply("--json");
         assertTrue(json.out().contains("\"nothing_to_do\": true"), json.out());
     }
 
@@ -171,7 +173,7 @@ class ApplyIT {
         declare("ap-b", "source=dir:" + treeB + "\nusers=root,nobody\n");
         declare("ap-c", "source=dir:" + treeA + "\nmount=/opt dir:" + treeB.resolve("data") + " rw\n");
         Files.delete(decl.resolve("ap-b.conf"));
-        Rig.Result r = applyOk();
+        Cmd.Result r = applyOk();
         assertTrue(r.out().contains("change   ap-a: source of /: dir:" + treeA + " -> dir:" + treeB), r.out());
         assertTrue(r.out().contains("change   ap-c: options of /opt: ro -> rw"), r.out());
         assertTrue(r.out().contains("remove   ap-b: no longer declared"), r.out());
@@ -186,7 +188,7 @@ class ApplyIT {
         assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-hand"), "the hand-made system is left alone");
         // an access change alone rewrites the record
         declare("ap-a", "source=dir:" + treeB + "\naliases=ap-a2\nusers=nobody\n");
-        Rig.Result acc = applyOk();
+        Cmd.Result acc = applyOk();
         assertTrue(acc.out().contains("change   ap-a: users: '' -> 'nobody' [done]"), acc.out());
         assertEquals("125", osRelease("ap-a").substring(0, 3), "root is no longer let in");
         assertEquals("apply: nothing to do (2 systems as declared)\n", applyOk().out());
@@ -196,20 +198,19 @@ class ApplyIT {
     void aBusySystemIsLeftAndRemovedOnceIdle() throws Exception {
         declare("ap-busy", "source=dir:" + treeA + "\n");
         applyOk();
-        Process p = new ProcessBuilder(Rig.R.resolve("bin/ap-busy").toString(), "sleep", "60").directory(new File("/"))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = Cmd.of(Rig.R.resolve("bin/ap-busy").toString(), "sleep", "60").dir(Path.of("/")).start();
         try {
             Thread.sleep(500);
             Files.delete(decl.resolve("ap-busy.conf"));
-            Rig.Result r = apply();
-            assertEquals(11, r.code(), r.toString());
+            Cmd.Result r = apply();
+            assertEquals(11, r.exit(), r.toString());
             assertTrue(r.out().contains("remove   ap-busy: no longer declared in " + decl + " [left (busy): in use: pid"), r.out());
             assertTrue(r.err().contains("vsys: ap-busy: in use: pid " + p.pid()), r.err());
             assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-busy"), "still there and whole");
             // and a source change of a busy system also leaves it
             declare("ap-busy", "source=dir:" + treeB + "\n");
-            Rig.Result c = apply();
-            assertEquals(11, c.code(), c.toString());
+            Cmd.Result c = apply();
+            assertEquals(11, c.exit(), c.toString());
             assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-busy"));
             Files.delete(decl.resolve("ap-busy.conf"));
         } finally {
@@ -217,7 +218,7 @@ class ApplyIT {
             p.waitFor(30, TimeUnit.SECONDS);
         }
         Thread.sleep(200);
-        Rig.Result r = applyOk();
+        Cmd.Result r = applyOk();
         assertTrue(r.out().contains("remove   ap-busy: no longer declared in " + decl + " [done]"), r.out());
         Rig.assertConsistent("after the removal");
     }
@@ -230,8 +231,8 @@ class ApplyIT {
         declare("ap-a", "source=dir:" + treeA + "\nusers=root\n");
         declare("ap-b", "source=dir:" + treeB + "\nuser=root\n");
         declare("ap-z", "source=dir:/nonexistent/tree\n");
-        Rig.Result r = apply();
-        assertEquals(2, r.code(), r.toString());
+        Cmd.Result r = apply();
+        assertEquals(2, r.exit(), r.toString());
         assertTrue(r.err().contains("vsys: " + decl.resolve("ap-b.conf") + ":2: unknown key 'user'\n"), r.err());
         assertTrue(r.err().contains("vsys: " + decl.resolve("ap-z.conf") + ":1: dir:/nonexistent/tree: no such directory\n"), r.err());
         assertTrue(r.out().contains("change   ap-a: users: '' -> 'root' [done]"), r.out());
@@ -254,8 +255,8 @@ class ApplyIT {
         declare("ap-n1", "source=dir:" + treeA + "\naliases=ap-n1a\n");
         declare("ap-n2", "source=dir:" + treeB + "\n");
         killedAt(step);
-        Rig.Result r = apply();
-        assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
+        Cmd.Result r = apply();
+        assertEquals(0, r.exit(), "apply after kill -9 at " + step + ": " + r);
         Rig.assertConsistent("after kill -9 at " + step + " and apply");
         assertEquals("apply: nothing to do (3 systems as declared)\n", applyOk().out(), "converged after kill at " + step);
         assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-chg"));
@@ -265,8 +266,8 @@ class ApplyIT {
 
     /** What a user outside users= gets from reading {@code path} (cat as uid 65534): "code output". */
     static String readAsNobody(Path path) {
-        Rig.Result r = Rig.Sh.run(30, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", path.toString());
-        return r.code() + " " + r.out().strip();
+        Cmd.Result r = Cmd.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", path.toString()).timeoutSeconds(30).mergeErr().run();
+        return r.exit() + " " + r.out().strip();
     }
 
     @Test
@@ -286,7 +287,7 @@ class ApplyIT {
                 "a user outside users= cannot read R/.private/NAME");
         assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-r"), "the listed user (root) still runs in it");
         Rig.assertConsistent("after restricting");
-        assertEquals(0, Rig.vsys("refresh", "ap-r").code(), "prepared again from R/.private/NAME");
+        assertEquals(0, Rig.vsys("refresh", "ap-r").exit(), "prepared again from R/.private/NAME");
         assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-r"));
         declare("ap-r", "source=dir:" + treeA + "\n");
         applyOk();
@@ -303,8 +304,8 @@ class ApplyIT {
         applyOk();
         declare("ap-m", "source=dir:" + treeA + "\ngroups=root\n");
         killedAt(step);
-        Rig.Result r = apply();
-        assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
+        Cmd.Result r = apply();
+        assertEquals(0, r.exit(), "apply after kill -9 at " + step + ": " + r);
         Rig.assertConsistent("after kill -9 at " + step + " and apply");
         assertFalse(Files.exists(Rig.R.resolve("ap-m"), LinkOption.NOFOLLOW_LINKS), "no R/NAME after kill at " + step);
         assertTrue(readAsNobody(Rig.R.resolve(".private/ap-m/etc/os-release")).startsWith("1 "));
