@@ -36,6 +36,49 @@ static int key_repeatable(const char *key)
 	return strcmp(key, "fs") == 0 || strcmp(key, "bind") == 0 || strcmp(key, "mount") == 0;
 }
 
+/* The offset of the first byte of data that is not part of valid UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or
+ * len: the rule of Java's strict decoder, which reads the same records. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n, k;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return i;
+		/* the second byte's range excludes overlong forms, surrogates, > U+10FFFF */
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (i + n >= len || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (k = 2; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 int record_parse(struct record *r, const char *data, size_t len, char *err, size_t errlen)
 {
 	size_t pos = 0;
@@ -48,6 +91,8 @@ int record_parse(struct record *r, const char *data, size_t len, char *err, size
 		return fail(err, errlen, "contains a NUL byte");
 	if (len > 0 && data[len - 1] != '\n')
 		return fail(err, errlen, "last line not terminated (truncated?)");
+	if (utf8_invalid_at((const unsigned char *)data, len) != len)
+		return fail(err, errlen, "not valid UTF-8");
 	memcpy(r->text, data, len);
 	r->text[len] = '\0';
 
@@ -108,32 +153,67 @@ static int flag(const struct record *r, const char *key, int def)
 	return -1;
 }
 
-/* A comma list of names (users, groups): only name characters, ',' */
+static int word_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static int name_char(char c)
+{
+	return word_char(c) || c == '.' || c == '-';
+}
+
+/* One user or group name of a list: [A-Za-z0-9_][A-Za-z0-9._-]{0,31} and an
+ * optional trailing '$' (as SystemRecord.isListName) */
+static int list_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > 0 && s[n - 1] == '$')
+		n--;
+	if (n < 1 || n > 32 || !word_char(s[0]))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!name_char(s[i]))
+			return 0;
+	return 1;
+}
+
+/* A comma list whose every element passes ok(); "" is the empty list, an
+ * empty element (",a", "a,,b", "a,") is refused. */
+static int comma_list_ok(const char *v, int (*ok)(const char *, size_t))
+{
+	const char *p = v;
+
+	if (*p == '\0')
+		return 1;
+	for (;;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if (!ok(p, n))
+			return 0;
+		if (!c)
+			return 1;
+		p = c + 1;
+	}
+}
+
+/* A comma list of names (users, groups) */
 static int list_ok(const char *v)
 {
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (c <= ' ' || c == 0x7f || c == ':' || c == '/')
-			return 0;
-	}
-	return 1;
+	return comma_list_ok(v, list_name_ok);
+}
+
+/* A host file: [A-Za-z0-9_][A-Za-z0-9._-]*, at most 255 bytes (as
+ * SystemRecord.isHostFile) */
+static int hostfile_ok(const char *s, size_t n)
+{
+	return n > 0 && word_char(s[0]) && hostfile_name_ok(s, n);
 }
 
 static int hostfiles_ok(const char *v)
 {
-	const char *p = v;
-	if (strcmp(v, "none") == 0 || v[0] == '\0')
-		return 1;
-	while (*p) {
-		const char *c = strchr(p, ',');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		if (!hostfile_name_ok(p, n))
-			return 0;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return 1;
+	return strcmp(v, "none") == 0 || comma_list_ok(v, hostfile_ok);
 }
 
 int record_abs_path_ok(const char *p)

@@ -9,17 +9,17 @@ import java.util.concurrent.Future;
 import org.vsys.config.SystemRecord;
 import org.vsys.core.Aliases;
 import org.vsys.core.Create;
-import org.vsys.core.Debug;
+import org.vsys.base.Debug;
 import org.vsys.core.Destroy;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
-import org.vsys.core.Lock;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.core.Records;
 import org.vsys.core.Recovery;
 import org.vsys.core.Restore;
-import org.vsys.core.Steps;
+import org.vsys.base.Steps;
 import org.vsys.core.ViewHelper;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 
 /**
@@ -155,7 +155,7 @@ public final class Apply {
         }
         SystemRecord next = now.withAccess(s.desired()).withOrigin(s.desired().origin());
         records.write(next);
-        if (!now.hostfiles().equals(next.hostfiles()) && inst.isViewMounted(MountTable.read(), s.name())) {
+        if (!now.hostfiles().equals(next.hostfiles()) && MountTable.read().isViewMounted(inst, s.name())) {
             view.run(s.name(), "refresh", s.name());
         }
         if (Plan.missing(inst, next, mountPoints()) != null) {

@@ -13,7 +13,7 @@ import org.vsys.config.RecordFormatException;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
 import org.vsys.core.CreateRequest;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 /**
  * One declared system: the file {@code DIR/NAME.conf} (vsys-systems.d(5)), in the record format

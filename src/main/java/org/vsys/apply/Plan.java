@@ -11,12 +11,12 @@ import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SystemRecord;
 import org.vsys.core.Create;
-import org.vsys.core.Debug;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.config.Installation;
 import org.vsys.core.Links;
 import org.vsys.core.Records;
 import org.vsys.core.SystemMounts;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 
 /**

@@ -10,8 +10,8 @@ import java.util.Map;
 import org.vsys.apply.Apply;
 import org.vsys.apply.Declarations;
 import org.vsys.apply.Plan;
-import org.vsys.core.Debug;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.config.Installation;
 import org.vsys.core.Records;
 
 import picocli.CommandLine.Command;
@@ -55,7 +55,7 @@ final class ApplyCommand extends VsysCommand {
         if (dryRun) {
             plan = apply.plan(decls);
             results = new ArrayList<>();
-            code = plan.problems().isEmpty() ? 0 : org.vsys.core.ExitCode.USAGE.code();
+            code = plan.problems().isEmpty() ? 0 : org.vsys.base.ExitCode.USAGE.code();
         } else {
             Apply.Outcome o = apply.run(decls);
             plan = o.plan();
@@ -122,7 +122,7 @@ final class ApplyCommand extends VsysCommand {
         if (r.ok()) {
             return "done";
         }
-        return (r.failure().exitCode() == org.vsys.core.ExitCode.BUSY ? "left (busy): " : "FAILED: ") + r.failure().why();
+        return (r.failure().exitCode() == org.vsys.base.ExitCode.BUSY ? "left (busy): " : "FAILED: ") + r.failure().why();
     }
 
     private static void line(StringBuilder b, Plan.Step s, String result) {
@@ -142,7 +142,7 @@ final class ApplyCommand extends VsysCommand {
             }
         } else {
             for (Apply.Result r : results) {
-                first = step(b, first, r.step(), r.ok() ? "done" : r.failure().exitCode() == org.vsys.core.ExitCode.BUSY
+                first = step(b, first, r.step(), r.ok() ? "done" : r.failure().exitCode() == org.vsys.base.ExitCode.BUSY
                         ? "busy" : "failed", r.ok() ? null : r.failure().line());
             }
         }

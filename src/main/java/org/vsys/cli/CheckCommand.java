@@ -3,8 +3,8 @@ package org.vsys.cli;
 import java.util.List;
 
 import org.vsys.core.Check;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,8 +1,8 @@
 package org.vsys.cli;
 
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
 import org.vsys.store.Fsck;
 import org.vsys.store.Store;
 

@@ -1,9 +1,9 @@
 package org.vsys.cli;
 
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
+import org.vsys.base.VsysException;
 import org.vsys.store.Gc;
 import org.vsys.store.Views;
 

@@ -2,9 +2,9 @@ package org.vsys.cli;
 
 import java.util.List;
 
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 import org.vsys.core.Listing;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -191,8 +191,8 @@ public final class Main implements Runnable {
         }
     }
 
-    org.vsys.core.Debug debugSink() {
-        return debug ? new org.vsys.core.Debug(err) : org.vsys.core.Debug.off();
+    org.vsys.base.Debug debugSink() {
+        return debug ? new org.vsys.base.Debug(err) : org.vsys.base.Debug.off();
     }
 
     @Override

@@ -3,8 +3,8 @@ package org.vsys.cli;
 import java.nio.file.Path;
 
 import org.vsys.config.Names;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.store.Publish;
 import org.vsys.store.Store;
 

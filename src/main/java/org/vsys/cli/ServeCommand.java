@@ -2,8 +2,8 @@ package org.vsys.cli;
 
 import java.nio.file.Path;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.store.Serve;
 
 import picocli.CommandLine.Command;

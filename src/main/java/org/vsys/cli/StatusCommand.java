@@ -3,10 +3,10 @@ package org.vsys.cli;
 import java.io.PrintWriter;
 import java.util.List;
 
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 import org.vsys.core.Health;
 import org.vsys.core.Processes;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

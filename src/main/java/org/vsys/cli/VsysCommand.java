@@ -3,8 +3,8 @@ package org.vsys.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-import org.vsys.core.Debug;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.config.Installation;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

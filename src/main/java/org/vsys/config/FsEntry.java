@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 /**
  * One {@code fs=<path> <source> <options>} line of a system record: a filesystem mounted at

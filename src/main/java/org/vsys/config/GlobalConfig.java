@@ -6,14 +6,19 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code R/etc/vsys.conf}: written by the admin, read by vsys and the launcher. */
-public record GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions, String declarations) {
+/**
+ * {@code R/etc/vsys.conf}: written by the admin, read by vsys and the launcher (native/record.c's
+ * {@code record_config}). {@code defaultSystem}: {@code default=}, the system a login or a launch
+ * without a name enters (read by the C front ends; checked here too), {@code ""} for none.
+ */
+public record GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions, String declarations,
+        String defaultSystem) {
 
     /** Where {@code vsys apply} reads the declarations when vsys.conf sets no {@code declarations=}. */
     public static final String DEFAULT_DECLARATIONS = "/etc/vsys/systems.d";
 
     public GlobalConfig(String link, List<String> binds, boolean audit, String nfsOptions) {
-        this(link, binds, audit, nfsOptions, DEFAULT_DECLARATIONS);
+        this(link, binds, audit, nfsOptions, DEFAULT_DECLARATIONS, "");
     }
 
     /**
@@ -37,8 +42,8 @@ public record GlobalConfig(String link, List<String> binds, boolean audit, Strin
             throw new RecordFormatException("vsys.conf: audit must be yes or no");
         }
         for (String b : rf.getAll("bind")) {
-            if (!b.startsWith("/")) {
-                throw new RecordFormatException("vsys.conf: bind=" + Names.display(b) + " is not an absolute path");
+            if (!RecordFile.absoluteNormalised(b) || b.indexOf(' ') >= 0) {
+                throw new RecordFormatException("vsys.conf: bind=" + Names.display(b) + " is not an absolute normalised path");
             }
         }
         String nfs = rf.get("nfs.options", DEFAULT_NFS_OPTIONS);
@@ -50,7 +55,12 @@ public record GlobalConfig(String link, List<String> binds, boolean audit, Strin
             throw new RecordFormatException("vsys.conf: declarations=" + Names.display(decl)
                     + " is not an absolute path without spaces");
         }
-        return new GlobalConfig(link, rf.getAll("bind"), audit.equals("yes"), nfs, decl);
+        // default=: the system a login or a launch without a name enters (read by the C front ends)
+        String def = rf.get("default", "");
+        if (!def.isEmpty() && !Names.isValid(def)) {
+            throw new RecordFormatException("vsys.conf: default=" + Names.display(def) + " is not a valid system name");
+        }
+        return new GlobalConfig(link, rf.getAll("bind"), audit.equals("yes"), nfs, decl, def);
     }
 
     /** Reads the file; a missing file means all defaults. */

@@ -3,8 +3,8 @@ package org.vsys.config;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 /**
  * System and alias names: {@code [A-Za-z0-9][A-Za-z0-9._-]*}, at most 64 bytes, not {@code bin},

@@ -26,12 +26,15 @@ import java.util.Set;
 /**
  * The one reader and writer of the record format shared with the C launcher (vsys.conf(5)):
  * {@code key=value} lines, {@code #} comments, blank lines; at most 64 KiB and 4096 bytes a line;
- * every line {@code \n} terminated; a key other than {@code fs}, {@code bind}, {@code mount} at
- * most once; unknown keys kept but ignored by the typed records.
+ * every line {@code \n} terminated; valid UTF-8; at most {@value #MAX_ENTRIES} entries; a key other
+ * than {@code fs}, {@code bind}, {@code mount} at most once; unknown keys kept but ignored by the
+ * typed records. The C reader is native/record.c; tests/records/ holds the corpus both read alike.
  */
 public final class RecordFile {
     public static final int MAX_SIZE = 64 * 1024;
     public static final int MAX_LINE = 4096;
+    /** At most this many key=value lines (record.c's RECORD_MAX_ENTRIES). */
+    public static final int MAX_ENTRIES = 1024;
     private static final Set<String> REPEATABLE = Set.of("fs", "bind", "mount");
 
     /** One {@code key=value} line, in file order; {@code line} is its line number (from 1). */
@@ -156,6 +159,9 @@ public final class RecordFile {
             }
             if (!REPEATABLE.contains(key) && !seen.add(key)) {
                 throw new RecordFormatException(origin + ":" + lineNo + ": key '" + key + "' given twice");
+            }
+            if (out.size() == MAX_ENTRIES) {
+                throw new RecordFormatException(origin + ":" + lineNo + ": more than " + MAX_ENTRIES + " entries");
             }
             out.add(new Entry(key, line.substring(eq + 1), lineNo));
         }
@@ -284,6 +290,29 @@ public final class RecordFile {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }
+    }
+
+    /**
+     * An absolute normalised path as record.c's {@code record_abs_path_ok} takes it: starts with
+     * {@code /}, is not {@code /} itself, no empty, {@code .} or {@code ..} component, no trailing
+     * {@code /}, no control character, at most 4095 bytes.
+     */
+    public static boolean absoluteNormalised(String p) {
+        if (p.length() < 2 || p.charAt(0) != '/' || p.endsWith("/") || p.getBytes(StandardCharsets.UTF_8).length > 4095) {
+            return false;
+        }
+        for (int i = 0; i < p.length(); i++) {
+            char c = p.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return false;
+            }
+        }
+        for (String c : p.substring(1).split("/", -1)) {
+            if (c.isEmpty() || c.equals(".") || c.equals("..")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static String printable(String s) {

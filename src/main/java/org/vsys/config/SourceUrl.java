@@ -3,8 +3,8 @@ package org.vsys.config;
 import java.nio.file.Path;
 import java.util.Locale;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 /**
  * Where a filesystem comes from: {@code nfs://SERVER/PATH}, {@code ssh://[USER@]HOST[:PORT]/PATH},

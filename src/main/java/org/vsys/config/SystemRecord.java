@@ -306,9 +306,9 @@ public final class SystemRecord {
         return true;
     }
 
-    /** {@code [A-Za-z0-9_][A-Za-z0-9._-]*}. */
+    /** {@code [A-Za-z0-9_][A-Za-z0-9._-]*}, at most 255 bytes (a file name). */
     static boolean isHostFile(String n) {
-        if (n.isEmpty() || !wordChar(n.charAt(0))) {
+        if (n.isEmpty() || n.length() > 255 || !wordChar(n.charAt(0))) {
             return false;
         }
         for (int i = 1; i < n.length(); i++) {
@@ -443,7 +443,7 @@ public final class SystemRecord {
         if (v == null) {
             return null;
         }
-        if (!v.startsWith("/") || v.contains("/../") || v.endsWith("/..") || v.contains("//")) {
+        if (!RecordFile.absoluteNormalised(v)) {
             throw new RecordFormatException(where + ": view is not an absolute normalised path");
         }
         return v;

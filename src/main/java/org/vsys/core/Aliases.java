@@ -3,7 +3,13 @@ package org.vsys.core;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 

@@ -12,8 +12,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.linux.Posix;
@@ -214,7 +219,7 @@ public final class Check {
             if (!missing.isEmpty()) {
                 out.add(new Finding(n, "filesystems not mounted: " + String.join(" ", missing) + " (run vsys restore)", null));
             }
-            if (!inst.isViewMounted(table, n)) {
+            if (!table.isViewMounted(inst, n)) {
                 out.add(new Finding(n, "view not prepared: no " + inst.nsFile(n) + " nor " + inst.kmodTree(n)
                         + " (run vsys restore)", null));
             }

@@ -15,8 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 import org.vsys.config.FsEntry;
 import org.vsys.config.GlobalConfig;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.Names;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
@@ -426,7 +432,7 @@ public final class Create {
                     Steps.reach("create.mounted");
                 }
                 undo.push(() -> {
-                    if (inst.isPrepared(MountTable.read(), name)) {
+                    if (MountTable.read().isPrepared(inst, name)) {
                         view.run(name, "release", name);
                     }
                     mounts.removeLocalTmpIfEmpty();

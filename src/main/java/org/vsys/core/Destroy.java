@@ -6,7 +6,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountTable;
@@ -79,7 +85,7 @@ public final class Destroy {
             for (AliasRecord a : aliases) {
                 Links.checkOursOrAbsent(inst.link(a.name()));
             }
-            boolean nsPresent = inst.isPrepared(MountTable.read(), name);
+            boolean nsPresent = MountTable.read().isPrepared(inst, name);
             if (nsPresent) {
                 view.requirePresent(name);
             }

@@ -5,6 +5,9 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 import org.vsys.config.Names;
 
 /**

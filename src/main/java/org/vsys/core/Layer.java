@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 import org.vsys.config.SystemRecord;
 import org.vsys.linux.Posix;
 import org.vsys.linux.PosixException;

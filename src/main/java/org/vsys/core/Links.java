@@ -6,6 +6,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.config.RecordFile;
 
 /** The launcher links {@code R/bin/<name> -> bin}: made atomically, removed only when they are ours. */

@@ -3,7 +3,9 @@ package org.vsys.core;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
+import org.vsys.config.Installation;
 import org.vsys.config.SystemRecord;
 
 /** {@code vsys list}: every system and alias from the records alone (no mount is touched). */

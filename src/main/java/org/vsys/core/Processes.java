@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.config.Installation;
+
 /**
  * Who uses a system: processes whose mount namespace is the system's prepared one (they run
  * inside through the launcher), and processes on the host with their cwd, root, an open file or a

@@ -12,8 +12,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.GlobalConfig;
+import org.vsys.config.Installation;
 import org.vsys.config.Names;
 import org.vsys.config.RecordFile;
 import org.vsys.config.RecordFormatException;

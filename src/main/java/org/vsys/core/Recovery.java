@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
+import org.vsys.config.Installation;
 import org.vsys.config.Names;
 import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
@@ -146,7 +150,7 @@ public final class Recovery {
             Links.checkOursOrAbsent(inst.link(a.name()));
         }
         ViewHelper view = new ViewHelper(inst, debug);
-        if (inst.isPrepared(MountTable.read(), name)) {
+        if (MountTable.read().isPrepared(inst, name)) {
             view.run(name, "release", name);
         }
         mounts.unmountAll(dir.toString(), true);

@@ -3,6 +3,11 @@ package org.vsys.core;
 import java.util.List;
 import java.util.function.Consumer;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.Names;
 
 /**

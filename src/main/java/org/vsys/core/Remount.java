@@ -3,7 +3,12 @@ package org.vsys.core;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.config.FsEntry;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountContext;

@@ -8,8 +8,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountContext;
 import org.vsys.mount.MountTable;

@@ -6,6 +6,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountTable;
 import org.vsys.store.Commit;

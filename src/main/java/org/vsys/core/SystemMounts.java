@@ -12,7 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 import org.vsys.config.FsEntry;
+import org.vsys.config.Installation;
 import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
 import org.vsys.linux.Errno;

@@ -5,6 +5,10 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 import org.vsys.mount.ChildProcess;
 
 /**

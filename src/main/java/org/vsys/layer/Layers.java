@@ -13,17 +13,17 @@ import java.util.List;
 
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.Debug;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
 import org.vsys.core.Layer;
-import org.vsys.core.Lock;
+import org.vsys.config.Lock;
 import org.vsys.core.Processes;
 import org.vsys.core.Records;
-import org.vsys.core.Steps;
+import org.vsys.base.Steps;
 import org.vsys.core.SystemMounts;
 import org.vsys.core.ViewHelper;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 import org.vsys.mount.MountContext;
 
 /** {@code vsys diff}, {@code vsys reset} and the new generation of a layer that a switch prepares. */

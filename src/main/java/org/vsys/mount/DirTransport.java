@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.vsys.config.FsEntry;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 import org.vsys.linux.Errno;
 import org.vsys.linux.Posix;
 import org.vsys.linux.PosixException;

@@ -1,8 +1,8 @@
 package org.vsys.mount;
 
 import org.vsys.config.GlobalConfig;
-import org.vsys.core.Debug;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.config.Installation;
 
 /** What a transport needs to know besides the filesystem: whose it is and how long it may wait. */
 public record MountContext(String system, Installation installation, GlobalConfig config, int timeoutSeconds,

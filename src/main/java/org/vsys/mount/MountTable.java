@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+
+import org.vsys.config.Installation;
 
 /** The kernel's mount table as {@code /proc/self/mountinfo} gives it (proc(5)), in kernel order. */
 public final class MountTable {
@@ -143,6 +146,21 @@ public final class MountTable {
             }
         }
         return found;
+    }
+
+    /**
+     * True if the view helper has prepared NAME, in either link mode: its namespace file exists
+     * (namespace mode) or its tree is mounted at {@link Installation#kmodTree} (kmod mode). Decided from names
+     * and this mount table only: nothing under a possibly dead mount is looked at.
+     */
+    public boolean isPrepared(Installation inst, String name) {
+        return Files.exists(inst.nsFile(name), LinkOption.NOFOLLOW_LINKS)
+                || at(inst.kmodTree(name).toString()) != null;
+    }
+
+    /** True if the namespace or kmod tree of NAME is mounted (a prepared, usable view). */
+    public boolean isViewMounted(Installation inst, String name) {
+        return at(inst.nsFile(name).toString()) != null || at(inst.kmodTree(name).toString()) != null;
     }
 
     public boolean isMountPoint(String path) {

@@ -11,8 +11,8 @@ import java.util.Map;
 
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 /**
  * The kernel NFS client through {@code mount -t nfs} (mount.nfs). Options are the global

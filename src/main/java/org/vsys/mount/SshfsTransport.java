@@ -13,8 +13,8 @@ import java.util.Locale;
 
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
-import org.vsys.core.ExitCode;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
 
 /**
  * A remote tree over SSH with sshfs, started as a plain child in its own session ({@code setsid

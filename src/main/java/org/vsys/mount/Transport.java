@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 /** A way to bring one filesystem of a system to a mount point: NFS, sshfs or a local tree. */
 public interface Transport {

@@ -4,7 +4,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 
 /** A source's file read to at most max bytes: one more byte is a refusal (a source cannot fill the disk). */
 final class Bounded extends FilterInputStream {

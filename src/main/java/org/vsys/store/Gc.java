@@ -14,8 +14,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.vsys.core.Steps;
-import org.vsys.core.VsysException;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 
 /**

@@ -18,7 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 
 /**
  * A published store over HTTP(S) (JDK's java.net.http): GET BASE/rel, 404 = no such file, no

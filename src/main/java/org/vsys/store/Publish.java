@@ -13,9 +13,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
+import org.vsys.base.VsysException;
 
 /**
  * {@code vsys publish NAME DIR}: the commits of system NAME laid out in DIR as plain files that

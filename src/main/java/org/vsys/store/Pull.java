@@ -24,10 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
-import org.vsys.core.Steps;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 
 /**
  * {@code vsys pull}: copies one commit of another store into this one, fetching only what this

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 
 /**
  * Where {@link Pull} reads a store from: files named by their path in the published layout

@@ -21,10 +21,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
-import org.vsys.core.Steps;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
 
 /**
  * One snapshot: walks the source tree, stores every file not already known, writes the trees and

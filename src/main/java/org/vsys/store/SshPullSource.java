@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 
 /**
  * A store on another machine over SSH: {@code ssh://[USER@]HOST[:PORT][/ROOT]}. Each connection

@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.vsys.core.ExitCode;
-import org.vsys.core.Lock;
-import org.vsys.core.VsysException;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Lock;
+import org.vsys.base.VsysException;
 import org.vsys.linux.PosixException;
 import org.vsys.linux.StoreCalls;
 
@@ -62,7 +62,7 @@ public final class Store {
         this.dir = dir;
     }
 
-    public static Store of(org.vsys.core.Installation inst) {
+    public static Store of(org.vsys.config.Installation inst) {
         return new Store(inst.root().resolve(".store"));
     }
 

@@ -11,14 +11,14 @@ import java.util.Set;
 
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.Debug;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
-import org.vsys.core.Lock;
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
+import org.vsys.config.Lock;
 import org.vsys.core.Records;
-import org.vsys.core.Steps;
+import org.vsys.base.Steps;
 import org.vsys.core.ViewHelper;
-import org.vsys.core.VsysException;
+import org.vsys.base.VsysException;
 
 /**
  * What a system runs from: its live mount R/NAME, or a checkout of one of its commits, named by

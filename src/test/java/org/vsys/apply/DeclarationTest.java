@@ -103,7 +103,7 @@ class DeclarationTest {
 
     @Test
     void aMissingDirectoryIsAnErrorNotAnEmptyDeclaration(@TempDir Path dir) {
-        org.vsys.core.VsysException e = assertThrows(org.vsys.core.VsysException.class, () -> Declarations.read(dir.resolve("nope")));
+        org.vsys.base.VsysException e = assertThrows(org.vsys.base.VsysException.class, () -> Declarations.read(dir.resolve("nope")));
         assertEquals(5, e.exitCode().code());
     }
 }

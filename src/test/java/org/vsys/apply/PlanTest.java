@@ -15,8 +15,8 @@ import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.Debug;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.config.Installation;
 import org.vsys.core.Records;
 
 /** The plan of every kind of change, against records in a private root (nothing mounted: no root needed). */

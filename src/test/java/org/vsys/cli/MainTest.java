@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.ExitCode;
-import org.vsys.core.Installation;
+import org.vsys.base.ExitCode;
+import org.vsys.config.Installation;
 import org.vsys.core.Records;
 
 import picocli.CommandLine;

@@ -13,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
-import org.vsys.core.ExitCode;
+import org.vsys.base.ExitCode;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.vsys.base.ExitCode;
 import org.vsys.cli.Main;
+import org.vsys.config.Installation;
 import org.vsys.mount.MountTable;
 
 /**

@@ -12,6 +12,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.vsys.config.Installation;
+
 class ProcessesTest {
 
     static Installation inst(Path root) {

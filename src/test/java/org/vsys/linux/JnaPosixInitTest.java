@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import org.junit.jupiter.api.Test;
-import org.vsys.core.Installation;
+import org.vsys.config.Installation;
 
 /** JNA starts without asking ldconfig (jna.platform.library.path set first) and still finds libc. */
 class JnaPosixInitTest {

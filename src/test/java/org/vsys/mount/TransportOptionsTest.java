@@ -58,7 +58,7 @@ class TransportOptionsTest {
     @Test
     void sshErrorsMapToExitCodes() throws Exception {
         FsEntry f = fs("/", "ssh://h/", "ro");
-        MountContext ctx = new MountContext("x", new org.vsys.core.Installation(Path.of("/nonexistent-os"), Path.of("/x"), () -> 0),
+        MountContext ctx = new MountContext("x", new org.vsys.config.Installation(Path.of("/nonexistent-os"), Path.of("/x"), () -> 0),
                 GlobalConfig.defaults(), 5, null);
         assertEquals(7, SshfsTransport.failure(f, "/OS/x", "Host key verification failed.\nread: Connection reset by peer\n", false, ctx).exitCode().code());
         assertEquals(7, SshfsTransport.failure(f, "/OS/x", "root@h: Permission denied (publickey).\n", false, ctx).exitCode().code());

@@ -20,8 +20,8 @@ import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SourceUrl;
 import org.vsys.config.SystemRecord;
-import org.vsys.core.Debug;
-import org.vsys.core.Installation;
+import org.vsys.base.Debug;
+import org.vsys.config.Installation;
 import org.vsys.core.Records;
 import org.vsys.core.Recovery;
 

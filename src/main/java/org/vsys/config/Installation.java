@@ -1,0 +1,147 @@
+package org.vsys.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.IntSupplier;
+
+/**
+ * Where things are (docs/DESIGN.md "Paths"): the OS root R from the system property
+ * {@code vsys.root} (default {@code /OS}) and the helper directory LIBEXEC from
+ * {@code vsys.libexec} (default {@code /usr/local/lib/vsys}).
+ */
+public final class Installation {
+    public static final String DEFAULT_ROOT = "/OS";
+    public static final String DEFAULT_LIBEXEC = "/usr/local/lib/vsys";
+
+    private final Path root;
+    private final Path libexec;
+    private final IntSupplier euid;
+
+    public Installation(Path root, Path libexec, IntSupplier euid) {
+        this.root = canonical(root);
+        this.libexec = libexec.toAbsolutePath().normalize();
+        this.euid = euid;
+    }
+
+    public static Installation fromSystemProperties() {
+        return new Installation(Path.of(System.getProperty("vsys.root", DEFAULT_ROOT)),
+                Path.of(System.getProperty("vsys.libexec", DEFAULT_LIBEXEC)), Installation::procEuid);
+    }
+
+    /** The root as the kernel names it in mountinfo: symlinks in it resolved when it exists. */
+    private static Path canonical(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        try {
+            return abs.toRealPath();
+        } catch (IOException e) {
+            return abs;
+        }
+    }
+
+    /** The effective uid from /proc/self/status, without loading any native code. */
+    public static int procEuid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("Uid:")) {
+                    String[] f = line.substring(4).trim().split("\\s+");
+                    return Integer.parseInt(f[1]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return -1;
+    }
+
+    public int euid() {
+        return euid.getAsInt();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path libexec() {
+        return libexec;
+    }
+
+    public Path viewHelper() {
+        return libexec.resolve("vsys-view");
+    }
+
+    public Path etc() {
+        return root.resolve("etc");
+    }
+
+    public Path conf() {
+        return etc().resolve("vsys.conf");
+    }
+
+    public Path systems() {
+        return etc().resolve("systems");
+    }
+
+    public Path aliases() {
+        return etc().resolve("aliases");
+    }
+
+    public Path lockFile() {
+        return etc().resolve(".lock");
+    }
+
+    public Path bin() {
+        return root.resolve("bin");
+    }
+
+    public Path launcher() {
+        return bin().resolve("bin");
+    }
+
+    public Path link(String name) {
+        return bin().resolve(name);
+    }
+
+    public Path systemRecord(String name) {
+        return systems().resolve(name);
+    }
+
+    public Path aliasRecord(String name) {
+        return aliases().resolve(name);
+    }
+
+    public Path systemDir(String name) {
+        return root.resolve(name);
+    }
+
+    public Path nsDir() {
+        return root.resolve(".ns");
+    }
+
+    public Path nsFile(String name) {
+        return nsDir().resolve(name);
+    }
+
+    /** Where {@code vsys-view prepare} puts the system's tree in the kmod link mode (link=kmod). */
+    public Path kmodTree(String name) {
+        return root.resolve(".root").resolve(".os").resolve(name);
+    }
+
+    /** The kmod link mode's table of linked processes ("TGID NAME" lines) in the vsyslink mount. */
+    public Path kmodProcs() {
+        return root.resolve(".root").resolve(".vsys").resolve("procs");
+    }
+
+    public Path stateDir() {
+        return root.resolve(".state");
+    }
+
+    public Path pidFile(String name) {
+        return stateDir().resolve(name + ".pid");
+    }
+
+    public Path logFile(String name) {
+        return stateDir().resolve(name + ".log");
+    }
+}
