@@ -3,20 +3,16 @@ package org.vsys.config;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -247,48 +243,6 @@ public final class RecordFile {
 
         public byte[] toBytes() {
             return buf.toByteArray();
-        }
-    }
-
-    /**
-     * Writes {@code content} to {@code file} atomically: a temp file {@code .<name>.tmp.<pid>} in the
-     * same directory, mode 0644, fsync, rename over the target, fsync of the directory.
-     */
-    public static void writeAtomic(Path file, byte[] content) throws IOException {
-        Path dir = file.getParent();
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
-        try {
-            Files.deleteIfExists(tmp); // a leftover of a killed vsys with a recycled pid
-            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
-                ByteBuffer bb = ByteBuffer.wrap(content);
-                while (bb.hasRemaining()) {
-                    ch.write(bb);
-                }
-                ch.force(true);
-            }
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException e) {
-            throw new IOException(tmp + ": exists", e);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        fsyncDirectory(dir);
-    }
-
-    /** Removes {@code file} (never a directory) and makes the removal durable. */
-    public static void removeDurably(Path file) throws IOException {
-        if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(file + ": is a directory");
-        }
-        Files.deleteIfExists(file);
-        fsyncDirectory(file.getParent());
-    }
-
-    public static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
         }
     }
 

@@ -74,17 +74,8 @@ public final class Destroy {
             SystemMounts mounts = new SystemMounts(inst, rec, debug);
             // safety first: everything we are about to touch must be what vsys made
             Path dir = mounts.dir();
-            // a mount point in mountinfo is the directory vsys mounted on; only an unmounted path is
-            // looked at (an lstat through a dead hard NFS mount would hang)
-            boolean mounted = MountTable.read().isMountPoint(dir.toString());
-            if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); nothing changed");
-            }
             List<AliasRecord> aliases = records.aliasesOf(name);
-            Links.checkOursOrAbsent(inst.link(name));
-            for (AliasRecord a : aliases) {
-                Links.checkOursOrAbsent(inst.link(a.name()));
-            }
+            boolean mounted = Ours.check(inst, dir, name, aliases, "nothing changed");
             boolean nsPresent = MountTable.read().isPrepared(inst, name);
             if (nsPresent) {
                 view.requirePresent(name);
@@ -129,11 +120,7 @@ public final class Destroy {
             Steps.reach("destroy.unmounted");
             mounts.stopHelpers();
             mounts.writeHelpers(Map.of());
-            Links.removeIfOurs(inst.link(name));
-            for (AliasRecord a : aliases) {
-                Links.removeIfOurs(inst.link(a.name()));
-                records.removeAlias(a.name());
-            }
+            Ours.removeLinks(inst, records, name, aliases);
             Steps.reach("destroy.unlinked");
             mounts.removeDir();
             if (rec.layered()) {

@@ -1,9 +1,5 @@
 package org.vsys.core;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -21,55 +17,28 @@ public final class HandMadeMounts {
     private HandMadeMounts() {
     }
 
-    /** One line of mountinfo: mount point (decoded), device (major:minor) and type. */
-    record Line(String mountPoint, String device, String fsType) {
-    }
-
-    static List<Line> read() {
-        try {
-            return parse(Files.readString(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            return List.of(); // unreadable: nothing found (destroy's own unmount plan reads it again)
-        }
-    }
-
-    static List<Line> parse(String mountinfo) {
-        List<Line> out = new ArrayList<>();
-        {
-            for (String l : mountinfo.split("\n")) {
-                String[] f = l.split(" ");
-                int dash = -1;
-                for (int i = 6; i < f.length; i++) {
-                    if (f[i].equals("-")) {
-                        dash = i;
-                        break;
-                    }
-                }
-                if (f.length < 10 || dash < 0 || dash + 1 >= f.length) {
-                    continue;
-                }
-                out.add(new Line(MountTable.decode(f[4]), f[2], f[dash + 1]));
-            }
-        }
-        return out;
-    }
-
     /**
      * The mount points at or under {@code dir}, other than {@code ours}, whose filesystem is mounted
      * nowhere outside {@code dir}.
      */
     public static List<String> onlyHere(String dir, Set<String> ours) {
-        return onlyHere(read(), dir, ours);
+        List<MountTable.Mount> all;
+        try {
+            all = MountTable.read().mounts();
+        } catch (RuntimeException e) {
+            return List.of(); // unreadable: nothing found (destroy's own unmount plan reads it again)
+        }
+        return onlyHere(all, dir, ours);
     }
 
     /** The same for the mount table given as the text of a mountinfo file. */
     public static List<String> onlyHere(String mountinfo, String dir, Set<String> ours) {
-        return onlyHere(parse(mountinfo), dir, ours);
+        return onlyHere(MountTable.parse(mountinfo).mounts(), dir, ours);
     }
 
-    private static List<String> onlyHere(List<Line> all, String dir, Set<String> ours) {
+    private static List<String> onlyHere(List<MountTable.Mount> all, String dir, Set<String> ours) {
         List<String> out = new ArrayList<>();
-        for (Line m : all) {
+        for (MountTable.Mount m : all) {
             if (!under(m.mountPoint(), dir) || ours.contains(m.mountPoint())) {
                 continue;
             }
@@ -77,7 +46,7 @@ public final class HandMadeMounts {
                 continue; // network filesystems: the files are on the server
             }
             boolean elsewhere = false;
-            for (Line o : all) {
+            for (MountTable.Mount o : all) {
                 if (o.device().equals(m.device()) && !under(o.mountPoint(), dir)) {
                     elsewhere = true;
                     break;

@@ -74,6 +74,27 @@ public final class Health {
         return check(inst, recs, timeoutMillis);
     }
 
+    /**
+     * The filesystems of {@code rec} to mount again (restore, remount), in record order: those that
+     * are not mounted or do not answer in {@code st}, and those that sat on one of them.
+     */
+    public static List<FsEntry> toRedo(SystemRecord rec, SystemState st) {
+        List<FsEntry> redo = new ArrayList<>();
+        for (int i = 0; i < rec.filesystems().size(); i++) {
+            FsEntry fs = rec.filesystems().get(i);
+            boolean bad = !st.filesystems().get(i).healthy();
+            for (FsEntry r : redo) {
+                if (r.path().equals("/") || fs.path().startsWith(r.path() + "/")) {
+                    bad = true; // it sat on a filesystem that is redone
+                }
+            }
+            if (bad) {
+                redo.add(fs);
+            }
+        }
+        return redo;
+    }
+
     public static SystemState check(Installation inst, SystemRecord rec, long timeoutMillis) {
         return check(inst, List.of(rec), timeoutMillis).get(0);
     }

@@ -6,9 +6,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
-import org.vsys.config.RecordFile;
 
 /** The launcher links {@code R/bin/<name> -> bin}: made atomically, removed only when they are ours. */
 public final class Links {
@@ -47,7 +47,7 @@ public final class Links {
             Files.deleteIfExists(tmp);
             Files.createSymbolicLink(tmp, Path.of(TARGET));
             Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE);
-            RecordFile.fsyncDirectory(link.getParent());
+            AtomicFile.fsyncDirectory(link.getParent());
         } catch (IOException e) {
             try {
                 Files.deleteIfExists(tmp);
@@ -65,7 +65,7 @@ public final class Links {
         }
         try {
             Files.delete(link);
-            RecordFile.fsyncDirectory(link.getParent());
+            AtomicFile.fsyncDirectory(link.getParent());
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, link.toString(), "cannot remove the launcher link: " + e.getMessage(), e);
         }

@@ -12,13 +12,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.GlobalConfig;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
-import org.vsys.config.RecordFile;
 import org.vsys.config.RecordFormatException;
 import org.vsys.config.SystemRecord;
 
@@ -181,7 +181,7 @@ public final class Records {
 
     private static void write(Path file, byte[] bytes) throws VsysException {
         try {
-            RecordFile.writeAtomic(file, bytes);
+            AtomicFile.write(file, bytes);
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, file.toString(), "cannot write record: " + e.getMessage(), e);
         }
@@ -197,7 +197,7 @@ public final class Records {
 
     private static void remove(Path file) throws VsysException {
         try {
-            RecordFile.removeDurably(file);
+            AtomicFile.removeDurably(file);
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, file.toString(), "cannot remove record: " + e.getMessage(), e);
         }

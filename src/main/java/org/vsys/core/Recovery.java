@@ -11,13 +11,13 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.AliasRecord;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
-import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountTable;
 
@@ -140,15 +140,8 @@ public final class Recovery {
         String name = rec.name();
         SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
-        boolean mounted = MountTable.read().isMountPoint(dir.toString());
-        if (!mounted && Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
-        }
         List<AliasRecord> aliases = records.aliasesOf(name);
-        Links.checkOursOrAbsent(inst.link(name));
-        for (AliasRecord a : aliases) {
-            Links.checkOursOrAbsent(inst.link(a.name()));
-        }
+        Ours.check(inst, dir, name, aliases, "left alone");
         ViewHelper view = new ViewHelper(inst, debug);
         if (MountTable.read().isPrepared(inst, name)) {
             view.run(name, "release", name);
@@ -158,11 +151,7 @@ public final class Recovery {
         mounts.unmountAll(layer.lowerMount().toString(), true);
         mounts.stopHelpers();
         mounts.writeHelpers(Map.of());
-        Links.removeIfOurs(inst.link(name));
-        for (AliasRecord a : aliases) {
-            Links.removeIfOurs(inst.link(a.name()));
-            records.removeAlias(a.name());
-        }
+        Ours.removeLinks(inst, records, name, aliases);
         mounts.removeDir();
         layer.removeLowerMount();
         mounts.removeLocalTmpIfEmpty();
@@ -315,7 +304,7 @@ public final class Recovery {
 
     private static void removeFile(Path p) throws VsysException {
         try {
-            RecordFile.removeDurably(p);
+            AtomicFile.removeDurably(p);
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, p.toString(), "cannot remove: " + e.getMessage(), e);
         }

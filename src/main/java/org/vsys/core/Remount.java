@@ -49,19 +49,7 @@ public final class Remount {
             }
             SystemMounts mounts = new SystemMounts(inst, rec, debug);
             Health.SystemState st = Health.check(inst, rec, probeMillis);
-            List<FsEntry> redo = new ArrayList<>();
-            for (int i = 0; i < rec.filesystems().size(); i++) {
-                FsEntry fs = rec.filesystems().get(i);
-                boolean bad = !st.filesystems().get(i).healthy();
-                for (FsEntry r : redo) {
-                    if (r.path().equals("/") || fs.path().startsWith(r.path() + "/")) {
-                        bad = true; // it sat on a filesystem that is redone
-                    }
-                }
-                if (bad) {
-                    redo.add(fs);
-                }
-            }
+            List<FsEntry> redo = Health.toRedo(rec, st);
             MountContext ctx = new MountContext(name, inst, records.config(), timeoutSeconds, debug);
             Restore.mark(inst, name); // a remount killed half way is finished by the next command
             try {

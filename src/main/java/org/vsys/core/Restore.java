@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.Steps;
@@ -18,7 +19,6 @@ import org.vsys.config.Installation;
 import org.vsys.config.Lock;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountContext;
-import org.vsys.mount.MountTable;
 
 /**
  * {@code vsys restore}: brings every recorded system back after a reboot or a lost mount. First
@@ -100,7 +100,7 @@ public final class Restore {
             if (!Files.isDirectory(inst.stateDir(), LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectories(inst.stateDir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            org.vsys.config.RecordFile.writeAtomic(m, "restoring\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFile.write(m, "restoring\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, m.toString(), "cannot write: " + e.getMessage(), e);
         }
@@ -108,7 +108,7 @@ public final class Restore {
 
     public static void unmark(Installation inst, String name) {
         try {
-            org.vsys.config.RecordFile.removeDurably(marker(inst, name));
+            AtomicFile.removeDurably(marker(inst, name));
         } catch (IOException e) {
             // the next command restores the system once more: harmless
         }
@@ -136,11 +136,8 @@ public final class Restore {
         }
         SystemMounts mounts = new SystemMounts(inst, rec, debug);
         Path dir = mounts.dir();
-        MountTable table = MountTable.read();
-        if (!table.isMountPoint(dir.toString())) {
-            if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                throw new VsysException(ExitCode.UNSAFE, name, dir + " is not a directory (a symlink or file was put there); left alone");
-            }
+        List<AliasRecord> aliases = records.aliasesOf(name);
+        if (!Ours.check(inst, dir, name, aliases, "left alone")) {
             if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
                 try {
                     Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -151,25 +148,8 @@ public final class Restore {
                 done.add("made " + dir);
             }
         }
-        Links.checkOursOrAbsent(inst.link(name));
-        List<AliasRecord> aliases = records.aliasesOf(name);
-        for (AliasRecord a : aliases) {
-            Links.checkOursOrAbsent(inst.link(a.name()));
-        }
         Health.SystemState st = Health.check(inst, rec, probeMillis);
-        List<FsEntry> redo = new ArrayList<>();
-        for (int i = 0; i < rec.filesystems().size(); i++) {
-            FsEntry fs = rec.filesystems().get(i);
-            boolean bad = !st.filesystems().get(i).healthy();
-            for (FsEntry r : redo) {
-                if (r.path().equals("/") || fs.path().startsWith(r.path() + "/")) {
-                    bad = true; // it sat on a filesystem that is redone
-                }
-            }
-            if (bad) {
-                redo.add(fs);
-            }
-        }
+        List<FsEntry> redo = Health.toRedo(rec, st);
         if (!redo.isEmpty() || !st.namespace()) {
             mark(inst, name);
         }

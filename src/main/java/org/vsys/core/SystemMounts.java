@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.Steps;
 import org.vsys.base.VsysException;
 import org.vsys.config.FsEntry;
 import org.vsys.config.Installation;
-import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
 import org.vsys.linux.Errno;
 import org.vsys.linux.Posix;
@@ -164,7 +164,7 @@ public final class SystemMounts {
             Files.createDirectories(inst.stateDir());
             StringBuilder b = new StringBuilder();
             helpers.forEach((mp, pid) -> b.append(mp).append(' ').append(pid).append('\n'));
-            RecordFile.writeAtomic(f, b.toString().getBytes(StandardCharsets.UTF_8));
+            AtomicFile.write(f, b.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, f.toString(), "cannot write: " + e.getMessage(), e);
         }

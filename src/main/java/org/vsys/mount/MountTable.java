@@ -15,9 +15,12 @@ import org.vsys.config.Installation;
 /** The kernel's mount table as {@code /proc/self/mountinfo} gives it (proc(5)), in kernel order. */
 public final class MountTable {
 
-    /** One line of mountinfo. {@code mountPoint} and {@code root} are decoded (\040 is a space). */
+    /**
+     * One line of mountinfo. {@code mountPoint} and {@code root} are decoded (\040 is a space);
+     * {@code device} is the filesystem's {@code major:minor}.
+     */
     public record Mount(int id, int parentId, String root, String mountPoint, String options, List<String> optional,
-            String fsType, String source, String superOptions, int index) {
+            String fsType, String source, String superOptions, int index, String device) {
 
         /** True if this mount is at {@code dir} or below it. */
         public boolean atOrUnder(String dir) {
@@ -79,7 +82,7 @@ public final class MountTable {
             }
             out.add(new Mount(Integer.parseInt(f[0]), Integer.parseInt(f[1]), decode(f[3]), decode(f[4]), f[5],
                     Collections.unmodifiableList(optional), decode(f[sep + 1]),
-                    sep + 2 < f.length ? decode(f[sep + 2]) : "", sep + 3 < f.length ? f[sep + 3] : "", out.size()));
+                    sep + 2 < f.length ? decode(f[sep + 2]) : "", sep + 3 < f.length ? f[sep + 3] : "", out.size(), f[2]));
         }
         return new MountTable(out);
     }

@@ -1,8 +1,6 @@
 package org.vsys.store;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -19,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.ExitCode;
 import org.vsys.config.Lock;
 import org.vsys.base.VsysException;
@@ -227,22 +226,9 @@ public final class Store {
         writeAtomic(refs().resolve(system), sb.toString().getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** temp + fsync + rename + fsync of the directory. */
+    /** {@link AtomicFile#write}. */
     public static void writeAtomic(Path file, byte[] content) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
-        Files.deleteIfExists(tmp);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer bb = ByteBuffer.wrap(content);
-            while (bb.hasRemaining()) {
-                ch.write(bb);
-            }
-            ch.force(true);
-        }
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel ch = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-            ch.force(true);
-        }
+        AtomicFile.write(file, content);
     }
 
     /** One syncfs of the store's filesystem. */

@@ -1,6 +1,5 @@
 package org.vsys.config;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -93,19 +91,6 @@ class RecordFileTest {
         assertThrows(IllegalArgumentException.class, () -> new RecordFile.Writer().put("k", "a\nb"));
         assertThrows(IllegalArgumentException.class, () -> new RecordFile.Writer().put("K", "a"));
         assertThrows(IllegalArgumentException.class, () -> new RecordFile.Writer().put("k", "x".repeat(5000)));
-    }
-
-    @Test
-    void atomicWriteLeavesOnlyTheFileWithMode0644(@TempDir Path dir) throws Exception {
-        Path f = dir.resolve("rec");
-        byte[] content = new RecordFile.Writer().put("version", "1").toBytes();
-        RecordFile.writeAtomic(f, content);
-        RecordFile.writeAtomic(f, content);
-        assertArrayEquals(content, Files.readAllBytes(f));
-        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
-        try (var s = Files.list(dir)) {
-            assertEquals(1, s.count(), "no temp file left");
-        }
     }
 
     @Test
