@@ -40,10 +40,35 @@ final class ApplyCommand extends VsysCommand {
 
     @Override
     int execute() throws Exception {
-        out = out();
-        err = err();
-        Installation installation = installation();
-        Debug debug = debug();
+        return execute(installation(), out(), err(), debug());
+    }
+
+    /**
+     * {@code vsys apply} in its plain forms ({@code --dry-run}, {@code --json}, {@code --dir DIR}
+     * in any order, each at most once) without the picocli model, as for {@code list}: null for
+     * anything else (picocli then parses it and reports errors).
+     */
+    static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) throws Exception {
+        ApplyCommand c = new ApplyCommand();
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--dry-run") && !c.dryRun) {
+                c.dryRun = true;
+            } else if (a.equals("--json") && !c.json) {
+                c.json = true;
+            } else if (a.equals("--dir") && c.dir == null && i + 1 < args.length && args[i + 1].startsWith("/")) {
+                c.dir = Path.of(args[++i]);
+            } else {
+                return null;
+            }
+        }
+        Main.requireRoot(installation, "apply");
+        return c.execute(installation, out, err, Debug.off());
+    }
+
+    int execute(Installation installation, PrintWriter out, PrintWriter err, Debug debug) throws Exception {
+        this.out = out;
+        this.err = err;
         Path d = dir != null ? dir : Path.of(new Records(installation).config().declarations());
         long t0 = System.nanoTime();
         Declarations decls = Declarations.read(d);

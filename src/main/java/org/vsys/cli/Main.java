@@ -56,6 +56,12 @@ public final class Main implements Runnable {
 
     /** Runs one vsys command line; returns its exit code. Never calls System.exit. */
     public static int run(Installation installation, PrintWriter out, PrintWriter err, String... args) {
+        Integer fast = fastPath(installation, out, err, args);
+        return fast != null ? fast : runPicocli(installation, out, err, args);
+    }
+
+    /** {@link #run} without the fast path: every command line through picocli. */
+    static int runPicocli(Installation installation, PrintWriter out, PrintWriter err, String... args) {
         Main main = new Main();
         main.installation = installation;
         main.out = out;
@@ -68,6 +74,64 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * The read-only commands that scripts and monitors call often ({@code list}, {@code status}),
+     * and {@code apply}, in their plain forms, without any picocli model: even the model of one
+     * subcommand costs about half of a {@code vsys list} run (bench/cli.sh, docs/BENCHMARKS.md,
+     * admin CLI). Null when {@code args} is not one of these forms: everything else (options in
+     * another order, {@code --debug}, {@code --help}, {@code @argfiles}, errors) goes through
+     * picocli. Output and exit codes are the same as through picocli; FastPathTest compares both.
+     */
+    static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) {
+        if (args.length > 0 && args[0].equals("apply")) {
+            try {
+                Integer code = ApplyCommand.fastPath(installation, out, err, args);
+                out.flush();
+                err.flush();
+                return code;
+            } catch (Exception ex) {
+                return fail(err, false, ex);
+            }
+        }
+        if (args.length == 0 || args.length > 3) {
+            return null;
+        }
+        boolean json = false;
+        String name = null;
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--json") && !json) {
+                json = true;
+            } else if (name == null && isPlainName(a)) {
+                name = a;
+            } else {
+                return null;
+            }
+        }
+        int code;
+        try {
+            if (args[0].equals("list") && name == null) {
+                requireRoot(installation, "list");
+                code = ListCommand.list(installation, out, json);
+            } else if (args[0].equals("status")) {
+                requireRoot(installation, "status");
+                code = StatusCommand.status(installation, out, name, json, StatusCommand.DEFAULT_TIMEOUT);
+            } else {
+                return null;
+            }
+        } catch (Exception ex) {
+            code = fail(err, false, ex);
+        }
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** A word picocli takes as a positional as it is: not an option, an @file or an end-of-options marker. */
+    private static boolean isPlainName(String a) {
+        return !a.isEmpty() && a.charAt(0) != '-' && a.charAt(0) != '@';
     }
 
     /** Every subcommand, in the order of {@code vsys --help}. */

@@ -7,6 +7,7 @@ import org.vsys.base.ExitCode;
 import org.vsys.core.Health;
 import org.vsys.core.Processes;
 import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,16 +27,23 @@ final class StatusCommand extends VsysCommand {
     boolean json;
 
     @Option(names = "--timeout", paramLabel = "SEC", description = "Seconds a filesystem has to respond (default: ${DEFAULT-VALUE}).")
-    double timeout = 2;
+    double timeout = DEFAULT_TIMEOUT;
 
-    /** Prints the states, then exit 12 if a system is unhealthy. */
+    static final double DEFAULT_TIMEOUT = 2;
+
     @Override
     int execute() throws Exception {
+        return status(installation(), out(), name, json, timeout);
+    }
+
+    /** Prints the states, then exit 12 if a system is unhealthy. */
+    static int status(Installation installation, PrintWriter out, String name, boolean json, double timeout)
+            throws VsysException {
         if (!(timeout > 0 && timeout <= 600)) {
             throw new VsysException(ExitCode.USAGE, "--timeout", "must be more than 0 and at most 600 seconds");
         }
-        List<Health.SystemState> states = Health.check(installation(), name, (long) (timeout * 1000));
-        print(out(), json, states);
+        List<Health.SystemState> states = Health.check(installation, name, (long) (timeout * 1000));
+        print(out, json, states);
         for (Health.SystemState s : states) {
             if (!s.healthy()) {
                 throw new VsysException(ExitCode.UNHEALTHY, s.name(), s.problem());
