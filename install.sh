@@ -15,7 +15,8 @@
 #   PREFIX/lib/systemd/system/vsys-apply.{service,path}   units of vsys apply (not enabled)
 #   PREFIX/share/bash-completion/completions/vsys
 #   R, R/bin, R/etc, R/etc/systems, R/etc/aliases   0755 root:root
-#   R/etc/vsys.conf                      sample, only if absent (never overwritten)
+#   /etc/vsys/vsys.conf                  sample, only if absent (never overwritten); an existing
+#                                        R/etc/vsys.conf (installs before 0.2) is moved there
 #   R/bin/bin                            the launcher, 4755 root:root (installed atomically)
 # A list of the PREFIX files is kept in PREFIX/share/vsys/installed-files for --uninstall.
 # --uninstall refuses while a system record exists or anything is mounted under R; it removes
@@ -24,6 +25,8 @@ set -euo pipefail
 
 PROG=install.sh
 R=/OS
+CONF=/etc/vsys/vsys.conf
+OLD_CONF=$R/etc/vsys.conf
 PREFIX=/usr/local
 UNINSTALL=0
 SRC=$(cd "$(dirname "$0")" && pwd)
@@ -93,13 +96,16 @@ uninstall() {
     [ -d "$LIBDIR" ] && find "$LIBDIR" -maxdepth 1 -type f \( -name '*.jar' -o -name vsys.jsa \) -delete
     # R: only the files install or vsys made, then empty directories
     rm -f -- "$R/bin/bin" "$R/etc/.lock"
-    if [ -f "$R/etc/vsys.conf" ]; then
-        if [ -f "$SRC/OS/etc/vsys.conf" ] && cmp -s "$SRC/OS/etc/vsys.conf" "$R/etc/vsys.conf"; then
-            rm -f -- "$R/etc/vsys.conf"
+    local c
+    for c in "$CONF" "$OLD_CONF"; do
+        [ -f "$c" ] || continue
+        if [ -f "$SRC/OS/etc/vsys.conf" ] && cmp -s "$SRC/OS/etc/vsys.conf" "$c"; then
+            rm -f -- "$c"
         else
-            say "kept $R/etc/vsys.conf (changed by the admin)"
+            say "kept $c (changed by the admin)"
         fi
-    fi
+    done
+    [ -d /etc/vsys ] && rmdir -- /etc/vsys 2>/dev/null || true
     local x
     if [ -d "$R/.root" ]; then
         for x in bin boot etc lib lib32 lib64 libx32 media mnt opt root sbin srv usr var; do
@@ -110,7 +116,7 @@ uninstall() {
     for x in "$R/.var" "$R/.state" "$R/.ns"; do
         [ -d "$x" ] && find "$x" -depth -mindepth 1 -type d -empty -xdev -delete 2>/dev/null || true
     done
-    for x in "$R/.root" "$R/.var" "$R/.state" "$R/.ns" "$R/etc/systems" "$R/etc/aliases" "$R/etc" "$R/bin" "$R" \
+    for x in "$R/.root" "$R/.var" "$R/.state" "$R/.ns" "$R/.private" "$R/etc/systems" "$R/etc/aliases" "$R/etc" "$R/bin" "$R" \
              "$LIBDIR" "$PREFIX/share/vsys" "$LIBEXEC" "$PAMDIR"; do
         [ -d "$x" ] && rmdir -- "$x" 2>/dev/null || true
     done
@@ -263,11 +269,23 @@ for d in "$R" "$R/bin" "$R/etc" "$R/etc/systems" "$R/etc/aliases"; do
     install -d -o root -g root -m 0755 "$d"
     chown root:root "$d"; chmod 0755 "$d"   # also repair an existing directory
 done
-if [ ! -e "$R/etc/vsys.conf" ]; then
-    tmp=$R/etc/.vsys.conf.tmp.$$
-    install -o root -g root -m 0644 "$SRC/OS/etc/vsys.conf" "$tmp"
-    mv -T "$tmp" "$R/etc/vsys.conf"
-    say "installed sample $R/etc/vsys.conf"
+# the configuration: /etc/vsys/vsys.conf (the launcher reads R/etc/vsys.conf only while it is absent)
+if [ -L /etc/vsys ]; then die "/etc/vsys is a symlink: refusing (the launcher requires real root-owned directories)"; fi
+install -d -o root -g root -m 0755 /etc/vsys
+if [ ! -e "$CONF" ] && [ ! -L "$CONF" ]; then
+    tmp=/etc/vsys/.vsys.conf.tmp.$$
+    if [ -f "$OLD_CONF" ] && [ ! -L "$OLD_CONF" ]; then
+        install -o root -g root -m 0644 "$OLD_CONF" "$tmp"
+        mv -T "$tmp" "$CONF"
+        rm -f -- "$OLD_CONF"
+        say "moved $OLD_CONF to $CONF"
+    else
+        install -o root -g root -m 0644 "$SRC/OS/etc/vsys.conf" "$tmp"
+        mv -T "$tmp" "$CONF"
+        say "installed sample $CONF"
+    fi
+elif [ -e "$OLD_CONF" ]; then
+    say "note: $OLD_CONF is ignored while $CONF exists (vsys check says so too)"
 fi
 # the launcher: temp file in R/bin, then rename (a running launcher is never half-written)
 tmp=$R/bin/.bin.tmp.$$

@@ -117,7 +117,7 @@ int vsys_read_selection(int homefd, const char *file, uid_t uid, char *name, siz
 		close(fd);
 		return fail_to(err, errlen, "~/%s: larger than %d bytes", file, VSYS_SELECTION_MAX);
 	}
-	n = read_sized(fd, buf, sizeof buf, st.st_size);
+	n = read_all(fd, buf, sizeof buf, st.st_size);
 	close(fd);
 	if (n < 0)
 		return fail_to(err, errlen, "~/%s: %s", file,
@@ -185,22 +185,26 @@ static int open_dir_at(struct vsys_entry *e, int dirfd, const char *name, const 
 {
 	const char *why;
 	int fd = open_checked_at(dirfd, name, S_IFDIR, 0, NULL, &why);
+	int en = why ? EPERM : errno;
 
-	if (fd < 0)
-		return fail(e, "%s: %s", path, why ? why : strerror(errno));
+	if (fd < 0) {
+		fail(e, "%s: %s", path, why ? why : strerror(en));
+		errno = en; /* ENOENT: it does not exist (read_conf) */
+		return -1;
+	}
 	return fd;
 }
 
-/* Open R component by component from "/". */
-static int open_root(struct vsys_entry *e)
+/* Open the absolute directory dir component by component from "/". */
+static int open_dirs(struct vsys_entry *e, const char *dir)
 {
-	char buf[sizeof R], path[sizeof R];
+	char buf[PATH_MAX], path[PATH_MAX];
 	char *save = NULL, *comp;
 	int fd = open_dir_at(e, AT_FDCWD, "/", "/");
 
 	if (fd < 0)
 		return -1;
-	xstrlcpy(buf, R, sizeof buf);
+	xstrlcpy(buf, dir, sizeof buf);
 	path[0] = '\0';
 	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
 		int nfd;
@@ -213,6 +217,11 @@ static int open_root(struct vsys_entry *e)
 		fd = nfd;
 	}
 	return fd;
+}
+
+static int open_root(struct vsys_entry *e)
+{
+	return open_dirs(e, R);
 }
 
 /* Read the record file name in dirfd into rec: 0, 1 if it does not exist,
@@ -236,13 +245,41 @@ static int read_record(struct vsys_entry *e, int dirfd, const char *name, const 
 		close(fd);
 		return fail(e, "%s: corrupt record: larger than %d bytes", path, RECORD_MAX_SIZE);
 	}
-	n = read_sized(fd, buf, sizeof buf, st.st_size);
+	n = read_all(fd, buf, sizeof buf, st.st_size);
 	close(fd);
 	if (n < 0)
 		return fail(e, "%s: %s", path, strerror(errno));
 	if (record_parse(rec, buf, (size_t)n, err, sizeof err) < 0)
 		return fail(e, "%s: corrupt record: %s", path, err);
 	return 0;
+}
+
+/* vsys.conf into e->conf, checked: VSYS_CONF, every directory on the way and
+ * the file root's and not group/other writable (opened by fds from "/"); when
+ * it does not exist, VSYS_CONF_OLD in R/etc (etc: its fd). 0 read, 1 neither
+ * exists (defaults), -1 unsafe or corrupt. */
+static int read_conf(struct vsys_entry *e, int etc)
+{
+	char err[256];
+	int r = 1, dir;
+
+	if (strcmp(VSYS_CONF, VSYS_CONF_OLD) != 0) {
+		dir = open_dirs(e, VSYS_CONF_DIR);
+		if (dir >= 0) {
+			r = read_record(e, dir, "vsys.conf", VSYS_CONF, &e->conf);
+			close(dir);
+			if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
+				return fail(e, VSYS_CONF ": corrupt record: %s", err);
+			if (r <= 0)
+				return r;
+		} else if (errno != ENOENT) {
+			return -1;
+		}
+	}
+	r = read_record(e, etc, "vsys.conf", VSYS_CONF_OLD, &e->conf);
+	if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
+		return fail(e, VSYS_CONF_OLD ": corrupt record: %s", err);
+	return r;
 }
 
 static int load_records(struct vsys_entry *e, int rfd)
@@ -256,10 +293,7 @@ static int load_records(struct vsys_entry *e, int rfd)
 	close(fd);
 	if ((etc = open_dir_at(e, rfd, "etc", R "/etc")) < 0)
 		return -1;
-	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
-	if (r < 0 || (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)) {
-		if (r == 0)
-			fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
+	if (read_conf(e, etc) < 0) {
 		close(etc);
 		return -1;
 	}
@@ -312,7 +346,6 @@ out:
 
 int vsys_load_config(struct vsys_entry *e)
 {
-	char err[256];
 	int rfd, etc, r;
 
 	if ((rfd = open_root(e)) < 0)
@@ -321,13 +354,9 @@ int vsys_load_config(struct vsys_entry *e)
 	close(rfd);
 	if (etc < 0)
 		return -1;
-	r = read_record(e, etc, "vsys.conf", R "/etc/vsys.conf", &e->conf);
+	r = read_conf(e, etc);
 	close(etc);
-	if (r < 0)
-		return -1;
-	if (r == 0 && record_config(&e->conf, &e->config, err, sizeof err) < 0)
-		return fail(e, R "/etc/vsys.conf: corrupt record: %s", err);
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 int vsys_load(struct vsys_entry *e, const char *name)
@@ -725,39 +754,72 @@ static int groups_are(const struct vsys_entry *e)
 	return n >= 0 && vsys_groups_equal(e->groups, e->ngroups, got, n);
 }
 
+/* setns(CLONE_NEWNS) into the caller's own mount namespace. Through a pidfd
+ * of this process first (kernel >= 5.8): no path lookup, no /proc, nothing
+ * the caller can put in its place, and measured cheaper per launch; else
+ * through /proc/self/ns/mnt, checked to be a namespace. 0, or -1 with *why
+ * naming the step that failed (errno set). */
+static int enter_own_mount_ns(const char **why)
+{
+	struct statfs sfs;
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0), r, e;
+
+	if (fd >= 0) {
+		r = setns(fd, CLONE_NEWNS);
+		e = errno;
+		close(fd);
+		if (r == 0)
+			return 0;
+		if (e != EINVAL) { /* EINVAL: a kernel without setns on pidfds */
+			errno = e;
+			*why = "setns";
+			return -1;
+		}
+	}
+	fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC); /* a magic link */
+	if (fd < 0) {
+		*why = "/proc/self/ns/mnt";
+		return -1;
+	}
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
+		close(fd);
+		errno = EINVAL;
+		*why = "/proc/self/ns/mnt is not a namespace";
+		return -1;
+	}
+	r = setns(fd, CLONE_NEWNS);
+	e = errno;
+	close(fd);
+	errno = e;
+	if (r < 0)
+		*why = "setns";
+	return r;
+}
+
 /* The root directory must be the mount namespace's own: setns(CLONE_NEWNS)
  * and the kmod chroot both set a new root, so a caller in a chroot jail would
  * leave it. setns into the process's own mount namespace resets the root to
- * the namespace's; the root from before must be the same directory. (PID 1's
- * root is not used: /proc/1/root is denied in some containers.) */
+ * the namespace's; the root from before must be the same directory (device
+ * and inode). (PID 1's root is not used: /proc/1/root is denied in some
+ * containers, and PID 1 may live in another mount namespace.) */
 int vsys_check_root(struct vsys_entry *e)
 {
 	struct stat before, after;
-	struct statfs sfs;
-	int root, ns, r = -1;
+	const char *why = NULL;
+	int root;
 
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 || fstat(root, &before) < 0)
 		return fail_errno(e, "/");
 	close(root);
-	ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC); /* a magic link */
-	if (ns < 0)
-		return fail(e, "cannot check the root directory: /proc/self/ns/mnt: %s",
-			    strerror(errno));
-	if (fstatfs(ns, &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
-		r = fail(e, "cannot check the root directory: /proc/self/ns/mnt is not a namespace");
-	else if (setns(ns, CLONE_NEWNS) < 0)
-		r = fail(e, "cannot check the root directory: setns: %s", strerror(errno));
-	else if (stat("/", &after) < 0)
-		r = fail_errno(e, "/");
-	else if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
-		r = fail(e, "refused in a chroot: the root directory is not the host's");
-	else {
-		e->root_checked = 1;
-		r = 0;
-	}
-	close(ns);
-	return r;
+	if (enter_own_mount_ns(&why) < 0)
+		return fail(e, "cannot check the root directory: %s: %s", why, strerror(errno));
+	if (stat("/", &after) < 0)
+		return fail_errno(e, "/");
+	if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
+		return fail(e, "refused in a chroot: the root directory is not the host's");
+	e->root_checked = 1;
+	return 0;
 }
 
 int vsys_drop_privileges(struct vsys_entry *e)

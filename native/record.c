@@ -274,7 +274,7 @@ int record_system(const struct record *r, const char *expected, int any_state,
 	if (!list_ok(out->groups))
 		return fail(err, errlen, "bad groups list");
 	v = record_get(r, "hostfiles");
-	out->hostfiles = v ? v : "passwd,group,hosts,resolv.conf,localtime";
+	out->hostfiles = v ? v : RECORD_DEFAULT_HOSTFILES;
 	if (!hostfiles_ok(out->hostfiles))
 		return fail(err, errlen, "bad hostfiles list");
 	v = record_get(r, "view");

@@ -8,6 +8,12 @@
 #define RECORD_MAX_LINE 4096      /* one line without its '\n' */
 #define RECORD_MAX_ENTRIES 1024   /* key=value lines */
 
+/* hostfiles= of a system record that has none (and of a system without a
+ * record): the host's /etc files bound into the system. DESIGN.md
+ * "System records"; the Java side's SystemRecord.DEFAULT_HOSTFILES must
+ * be the same list. */
+#define RECORD_DEFAULT_HOSTFILES "passwd,group,hosts,resolv.conf,localtime"
+
 struct record_entry {
 	const char *key;
 	const char *value;

@@ -178,7 +178,7 @@ static size_t read_host_db(const char *name, char *buf, size_t cap)
 		close(fd);
 		return 0;
 	}
-	n = read_sized(fd, buf, cap, st.st_size);
+	n = read_all(fd, buf, cap, st.st_size);
 	close(fd);
 	return n > 0 ? (size_t)n : 0;
 }

@@ -71,7 +71,7 @@ void xsnprintf(char *dst, size_t n, const char *fmt, ...)
 		die("internal: path too long");
 }
 
-ssize_t read_all(int fd, char *buf, size_t cap)
+ssize_t read_all(int fd, char *buf, size_t cap, off_t size)
 {
 	size_t len = 0;
 	if (cap == 0) {
@@ -92,33 +92,7 @@ ssize_t read_all(int fd, char *buf, size_t cap)
 			errno = EFBIG;
 			return -1;
 		}
-	}
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-ssize_t read_sized(int fd, char *buf, size_t cap, off_t size)
-{
-	size_t len = 0;
-	if (cap == 0 || size < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == cap) {
-			errno = EFBIG;
-			return -1;
-		}
-		if (len == (size_t)size)
+		if (size >= 0 && len == (size_t)size)
 			break; /* all fstat promised: no read for the EOF */
 	}
 	buf[len] = '\0';

@@ -9,6 +9,14 @@
 #ifndef VSYS_ROOT
 #define VSYS_ROOT "/OS"
 #endif
+/* The directory of vsys.conf (native/Makefile): /etc/vsys for /OS. When
+ * VSYS_CONF_DIR/vsys.conf does not exist, VSYS_ROOT/etc/vsys.conf (where
+ * installs before 2026-12 kept it) is read instead. */
+#ifndef VSYS_CONF_DIR
+#define VSYS_CONF_DIR "/etc/vsys"
+#endif
+#define VSYS_CONF VSYS_CONF_DIR "/vsys.conf"
+#define VSYS_CONF_OLD VSYS_ROOT "/etc/vsys.conf"
 
 /* Exit status used by die(); each program sets it at the start of main(). */
 extern int die_status;
@@ -28,13 +36,11 @@ void xstrlcpy(char *dst, const char *src, size_t n);
 __attribute__((format(printf, 3, 4)))
 void xsnprintf(char *dst, size_t n, const char *fmt, ...);
 
-/* Read a whole regular file from fd into buf (size cap, NUL terminated);
- * returns length, or -1 with errno set (EFBIG when larger than cap-1). */
-ssize_t read_all(int fd, char *buf, size_t cap);
-
-/* read_all for a file whose fstat size is known: stops once size bytes are
- * read (saves the read that would return 0); reads on if the file is longer. */
-ssize_t read_sized(int fd, char *buf, size_t cap, off_t size);
+/* Read a whole file from fd into buf (size cap, NUL terminated); returns
+ * its length, or -1 with errno set (EFBIG when larger than cap-1). size:
+ * the file's fstat size when known (stops once that much is read, saving
+ * the read that would return 0; reads on if the file is longer), else -1. */
+ssize_t read_all(int fd, char *buf, size_t cap, off_t size);
 
 /* Open name relative to dirfd, never following a symlink there, and check
  * the fd (not the path): kind S_IFREG (opened O_RDONLY|O_NONBLOCK|O_NOCTTY:

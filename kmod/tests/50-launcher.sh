@@ -44,6 +44,9 @@ mount -t tmpfs -o mode=0755 vsys-kmod-os "$R" || { say "tmpfs on $R"; result 0 1
 OS_MOUNTED=1
 install -d -m 0755 "$R/bin" "$R/etc" "$R/etc/systems" "$R/etc/aliases"
 install -m 4755 -o root -g root native/build/vsys-launcher "$R/bin/bin"
+# the launcher reads R/etc/vsys.conf while /etc/vsys/vsys.conf is absent (the guest's / is an
+# overlay of the host's: removing it here leaves the host's)
+rm -f /etc/vsys/vsys.conf
 printf 'link=kmod\naudit=yes\n' >"$R/etc/vsys.conf"
 chmod 644 "$R/etc/vsys.conf"
 "$VIEW" shared-up || { say "vsys-view shared-up (kmod) failed"; result 0 1; }

@@ -12,6 +12,9 @@
 #   debootstrap tree, else the bench tree), made and prepared with vsys-view
 #   as vsys -c would; prints host mount entries per system and the entries
 #   inside the launched system
+#   EXTRA_LAUNCHERS="LABEL=FILE ..." more launcher builds, installed 4755 root
+#   in the work directory and timed in the same paired rounds (e.g. two ways of
+#   one check: build both, compare their ratios to chroot side by side)
 #   BENCH_LC=C (the locale of the timed commands; chroot(8) loads the locale
 #   named by LANG/LC_ALL, the launcher does not: C is the strict comparison)
 set -u -o pipefail
@@ -99,9 +102,20 @@ ln -sfn bin "$R/bin/$S"
 "$VIEW" prepare $S || die "prepare"
 
 uidgid="$(id -u $U):$(id -g $U)"
+n=0
+for l in ${EXTRA_LAUNCHERS:-}; do
+	n=$((n + 1))
+	mkdir -p "$W/l$n" && chmod 755 "$W/l$n" &&
+		install -m 4755 -o root -g root "${l#*=}" "$W/l$n/$S" || die "install ${l#*=}"
+done
 cd /   # visible in the system and in the chroot
 bench() {
 	local -a extra=()
+	local l n=0
+	for l in ${EXTRA_LAUNCHERS:-}; do
+		n=$((n + 1))
+		extra+=(-u "$uidgid" "variant ${l%%=*} (as $U)" "$W/l$n/$S" /bin/true ---)
+	done
 	if [ "${BWRAP:-0}" = 1 ] && [ -x /usr/bin/bwrap ]; then
 		extra+=(bwrap /usr/bin/bwrap --ro-bind "$T" / --proc /proc --dev /dev /bin/true ---)
 	fi

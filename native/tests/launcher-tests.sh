@@ -20,7 +20,10 @@ export LC_ALL=C
 R=${VSYS_ROOT:-/OS}
 # the link mode under test: link= of R/etc/vsys.conf (namespace or kmod); the
 # namespace-specific checks (nsenter into R/.ns/NAME) run only in namespace mode
-LINK_MODE=${LINK_MODE:-$(sed -n 's/^link=//p' "$R/etc/vsys.conf" 2>/dev/null | tail -n 1)}
+# the vsys.conf the launcher reads (native/util.h): /etc/vsys/vsys.conf for R=/OS while it
+# exists, else R/etc/vsys.conf
+if [ "$R" = /OS ] && [ -e /etc/vsys/vsys.conf ]; then CONF_IN_USE=/etc/vsys/vsys.conf; else CONF_IN_USE=$R/etc/vsys.conf; fi
+LINK_MODE=${LINK_MODE:-$(sed -n 's/^link=//p' "$CONF_IN_USE" 2>/dev/null | tail -n 1)}
 LINK_MODE=${LINK_MODE:-namespace}
 HERE=$(cd "$(dirname "$0")" && pwd)
 NATIVE=$(cd "$HERE/.." && pwd)
@@ -78,8 +81,10 @@ cleanup() {
 	for s in $SYSTEMS; do
 		"$VIEW" release "$s" >/dev/null 2>&1
 		rm -f "$R/bin/$s" "$R/etc/systems/$s"
-		if mountpoint -q "$R/$s"; then umount -R "$R/$s"; fi
-		rmdir "$R/$s" 2>/dev/null
+		for d in "$R/$s" "$R/.private/$s"; do
+			if mountpoint -q "$d"; then umount -R "$d"; fi
+			rmdir "$d" 2>/dev/null
+		done
 		rm -rf "${R:?}/.var/$s"
 	done
 	rm -f "$R/bin/$SN" "$R/etc/systems/$SN" "$R/bin/$SX" "$R/etc/systems/$SX" \
@@ -88,7 +93,7 @@ cleanup() {
 	rmdir "$R/$SN" 2>/dev/null
 	if [ "$SHARED_WAS_UP" = 0 ]; then "$VIEW" shared-down >/dev/null 2>&1; fi
 	if [ -n "$W" ]; then
-		for s in a b; do
+		for s in a b ../priv/f; do
 			mountpoint -q "$W/trees/$s/usr" && umount "$W/trees/$s/usr"
 		done
 		if [ -f "$W/bin.orig" ]; then
@@ -96,7 +101,7 @@ cleanup() {
 		fi
 		safe_rm "$W"
 	fi
-	rm -rf "$MARK" /tmp/vsys-lt-* /home/$U1/vlt-* /home/$U2/vlt-*
+	rm -rf "$MARK" /tmp/vsys-lt-* /home/$U1/vlt-* /home/$U2/vlt-* /home/$U1/.vsys /home/$U1/.vsys-real
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -150,8 +155,8 @@ H1=/home/$U1
 H2=/home/$U2
 
 # ---- trees and systems -----------------------------------------------------
-make_tree() { # letter
-	local t=$W/trees/$1
+make_tree() { # letter [base directory]
+	local t=${2:-$W/trees}/$1
 	mkdir -p "$t"/{usr,var/tmp,opt,home,tmp,root,proc,dev,sys,run,srv}
 	cp -a /etc "$t/etc"
 	rm -f "$t/etc/os-release"
@@ -179,11 +184,16 @@ write_record() { # name dir-of-tree extra-lines...
 	mv "$R/etc/systems/.$n.tmp" "$R/etc/systems/$n"
 }
 make_system() { # name letter extra...
-	local n=$1 t=$W/trees/$2
+	local n=$1 t=$W/trees/$2 d=$R/$1
 	shift 2
-	mkdir -p "$R/$n" && chmod 755 "$R/$n"
-	mount --rbind "$t" "$R/$n" && mount --make-rprivate "$R/$n" &&
-		mount -o remount,bind,ro "$R/$n" || die "mount $R/$n"
+	case " $* " in # restricted (users=/groups=): where vsys mounts it, R/.private/NAME
+	*" users="?* | *" groups="?*)
+		mkdir -p -m 700 "$R/.private" && chmod 700 "$R/.private"
+		d=$R/.private/$n ;;
+	esac
+	mkdir -p "$d" && chmod 755 "$d"
+	mount --rbind "$t" "$d" && mount --make-rprivate "$d" &&
+		mount -o remount,bind,ro "$d" || die "mount $d"
 	write_record "$n" "$t" "$@"
 	ln -sfn bin "$R/bin/$n"
 }
@@ -191,10 +201,12 @@ make_system() { # name letter extra...
 mountpoint -q "$R/.ns" && SHARED_WAS_UP=1
 make_tree a
 make_tree b
+# the restricted system's own tree (its source directory is root's: only vsys's mounts could show it)
+mkdir -p -m 700 "$W/priv" && make_tree f "$W/priv"
 make_system $SA a
 make_system $SB b
 make_system $SS a setuid=yes
-make_system $SF a users=$U2
+make_system $SF ../priv/f users=$U2
 make_system $SG a groups=$TG
 make_system $SC a cwd_fallback=yes
 "$VIEW" shared-up || die "vsys-view shared-up failed"
@@ -419,7 +431,7 @@ expect "one audit record (authpriv.info): user, system, cwd, command" audit_ok
 # bind= below a system directory (/srv/...): bound inside each prepared namespace
 mkdir -p /srv/vlt-proj "$W/trees/a/srv/vlt-proj" && echo shared-proj >/srv/vlt-proj/f &&
 	UNDO+=("rm -rf /srv/vlt-proj")
-CONF=$R/etc/vsys.conf
+CONF=$CONF_IN_USE
 if [ -e "$CONF" ]; then cp -a "$CONF" "$W/conf.bind"; else : >"$W/conf.bind"; fi
 UNDO+=("cp -a $W/conf.bind $CONF.lt && mv -f $CONF.lt $CONF; [ -s $W/conf.bind ] || rm -f $CONF")
 { cat "$W/conf.bind"; echo "bind=/srv/vlt-proj"; } >"$CONF.lt" && chmod 644 "$CONF.lt" && mv -f "$CONF.lt" "$CONF"
@@ -555,6 +567,50 @@ L -e VSYS=bin "$R/bin/bin" "${TOUCH[@]}"
 refused "VSYS=bin (reserved)" "reserved name"
 L "$R/bin/bin" "${TOUCH[@]}"
 refused "bin without VSYS: usage" "usage"
+# ~/.vsys (the selection of bin without a name or VSYS) is the user's own,
+# hostile file: read with the user's rights, never followed, never blocked on
+sel_reset() { rm -rf "$H1/.vsys" "$H1/.vsys-real"; }
+sel_reset
+printf '%s\n' $SA >"$H1/.vsys"; chown $U1:$U1 "$H1/.vsys"; chmod 644 "$H1/.vsys"
+L "$R/bin/bin" cat /etc/os-release
+expect "~/.vsys names the system of bin" eval 'eq "$RC" 0 && has "$OUT" "ID=vsys-lt-a"'
+sel_reset
+printf '%s\n' $SA >"$H1/.vsys-real"; chown $U1:$U1 "$H1/.vsys-real"
+ln -s .vsys-real "$H1/.vsys"; chown -h $U1:$U1 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys a symlink" "~/\.vsys: unsafe: a symlink"
+sel_reset
+mkfifo "$H1/.vsys"; chown $U1:$U1 "$H1/.vsys"; chmod 644 "$H1/.vsys"
+t0=$(date +%s%N)
+L "$R/bin/bin" "${TOUCH[@]}"
+t1=$(( ($(date +%s%N) - t0) / 1000000 ))
+refused "~/.vsys a FIFO (refused at once: ${t1} ms, no writer)" "~/\.vsys: unsafe: not a regular file"
+sel_reset
+printf '%s\n' $SA >"$H1/.vsys"; chown $U2:$U2 "$H1/.vsys"; chmod 644 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys owned by another user" "~/\.vsys: unsafe: not owned by the user"
+sel_reset
+printf '%s\n' $SA >"$H1/.vsys"; chown $U1:$U1 "$H1/.vsys"; chmod 666 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys writable by others" "~/\.vsys: unsafe: writable by group or others"
+sel_reset
+{ printf '%s\n' $SA; head -c 1048576 /dev/zero | tr '\0' a; } >"$H1/.vsys"
+chown $U1:$U1 "$H1/.vsys"; chmod 644 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys of 1 MB" "~/\.vsys: larger than 4096 bytes"
+sel_reset
+printf '../x\n' >"$H1/.vsys"; chown $U1:$U1 "$H1/.vsys"; chmod 644 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys naming ../x" "~/\.vsys: invalid name"
+sel_reset
+mkdir "$H1/.vsys"; chown $U1:$U1 "$H1/.vsys"; chmod 755 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys a directory" "~/\.vsys: unsafe: not a regular file"
+sel_reset
+printf '%s\n' $SF >"$H1/.vsys"; chown $U1:$U1 "$H1/.vsys"; chmod 644 "$H1/.vsys"
+L "$R/bin/bin" "${TOUCH[@]}"
+refused "~/.vsys naming a system users= forbids" "permission denied for user $U1"
+sel_reset
 L "$R/bin/$SN" "${TOUCH[@]}"
 refused "system with a record but no prepared namespace" "not (prepared|registered)"
 # (re)made just before use: a concurrent `vsys check --repair` may remove it
@@ -659,7 +715,7 @@ flock -u 9
 exec 9>&-
 
 # global configuration (an existing vsys.conf is put back at once)
-CONF=$R/etc/vsys.conf
+CONF=$CONF_IN_USE
 if [ -e "$CONF" ]; then
 	cp -a "$CONF" "$W/conf.saved"
 	UNDO+=("cp -a $W/conf.saved $CONF.lt && mv -f $CONF.lt $CONF")
@@ -684,6 +740,26 @@ if [ ! -e /sys/module/vsyslink ]; then
 	refused "link=kmod without the module" "kmod link mode: module not loaded"
 fi
 unset 'UNDO[-1]'
+# issue 16: /etc/vsys/vsys.conf is the configuration; R/etc/vsys.conf only while it is absent
+if [ "$CONF" = /etc/vsys/vsys.conf ]; then
+	OLDC=$R/etc/vsys.conf
+	if [ -e "$OLDC" ]; then cp -a "$OLDC" "$W/oldconf.saved"; else : >"$W/oldconf.saved"; fi
+	UNDO+=("if [ -s $W/oldconf.saved ]; then cp -a $W/oldconf.saved $OLDC; else rm -f $OLDC; fi")
+	printf 'link=namespace\nlink=kmod\n' >"$OLDC.lt" && chmod 644 "$OLDC.lt" && mv -f "$OLDC.lt" "$OLDC"
+	L "$R/bin/$SA" /bin/echo conf-ok
+	expect "16: a corrupt R/etc/vsys.conf is ignored while /etc/vsys/vsys.conf exists" eq "$RC:$OUT" "0:conf-ok"
+	chmod g+w /etc/vsys
+	L "$R/bin/$SA" "${TOUCH[@]}"
+	chmod g-w /etc/vsys
+	refused "16: /etc/vsys group-writable (the trust chain to vsys.conf)" "/etc/vsys: unsafe: writable by group or others"
+	mv /etc/vsys/vsys.conf "$W/conf.moved" && UNDO+=("mv -f $W/conf.moved /etc/vsys/vsys.conf")
+	L "$R/bin/$SA" "${TOUCH[@]}"
+	mv -f "$W/conf.moved" /etc/vsys/vsys.conf && unset 'UNDO[-1]'
+	refused "16: without /etc/vsys/vsys.conf, R/etc/vsys.conf is read (an older install's)" \
+		"$OLDC: corrupt record: line 2: duplicate key link"
+	if [ -s "$W/oldconf.saved" ]; then cp -a "$W/oldconf.saved" "$OLDC"; else rm -f "$OLDC"; fi
+	unset 'UNDO[-1]'
+fi
 
 # planted launchers
 cp "$R/bin/bin" $H1/vlt-work/$SA && chown $U1 $H1/vlt-work/$SA
@@ -890,7 +966,12 @@ expect "5: a launch from a chroot jail (with /proc) is refused, one line" eval \
 umount -l "$J/proc" && unset 'UNDO[-1]'
 OUT=$(timeout 20 chroot --userspec=$U1:$U1 "$J" "$R/bin/$SA" /bin/ls /home 2>"$W/err"); RC=$?
 ERR=$(cat "$W/err")
-expect "5: ...and without /proc in the jail" eval '[ "$RC" = 125 ] && [ -z "$OUT" ] && has "$ERR" "vsys: cannot check the root directory"'
+# (the check enters the caller's own mount namespace through a pidfd, which
+# needs no /proc: the same line; where the pidfd way is not there it falls
+# back to /proc/self/ns/mnt and refuses with "cannot check" (seen with the
+# ASan build))
+expect "5: ...and without /proc in the jail, refused with one line" eval \
+	'[ "$RC" = 125 ] && [ -z "$OUT" ] && { [ "$ERR" = "vsys: refused in a chroot: the root directory is not the host'"'"'s" ] || has "$ERR" "vsys: cannot check the root directory"; }'
 umount -R -l "$J$R" && umount -l "$J/usr" && unset 'UNDO[-1]' && unset 'UNDO[-1]'
 # 6: no privileged wait on the caller's fds: stdin on a FUSE file whose poll never answers
 mkdir -p "$W/fuse"
@@ -935,6 +1016,53 @@ if cc -std=gnu11 -O1 -D_GNU_SOURCE -DVSYS_ROOT="\"$R\"" -DVSYS_GETENT="\"$W/gete
 		"$OUT" "cwd=/ core=0 umask=0022 SigBlk: 0000000000000000 SigIgn: 0000000000000000 "
 else
 	bad "9: build of the probe launcher" "$(head -3 "$W/cc.err")"
+fi
+
+# ---- issue 12, finding 1: a restricted system's tree is reachable only through the launcher ----
+# vlt-f (users=vsys-t2) has its own tree (SYSTEM_ID f); vsys-t1 may not enter it.
+# Namespace mode only: in kmod mode every process's root is R/.root, whose .os/NAME
+# must stay reachable by the users of each system (SECURITY.md says so).
+if [ "$LINK_MODE" = namespace ]; then
+	RUN $U1 / /bin/cat "$R/$SA/SYSTEM_ID"
+	expect "1: an open system's tree is readable at R/NAME (the control)" eq "$RC:$OUT" "0:a"
+	expect "1: a restricted system has no R/NAME; its tree is at R/.private/NAME, 0700 root" \
+		eval '[ ! -e "$R/$SF" ] && [ "$(stat -c %a:%u "$R/.private")" = 700:0 ] && [ "$(cat "$R/.private/$SF/SYSTEM_ID")" = f ]'
+	RUN $U1 / /bin/ls "$R/.private"
+	expect "1: a user cannot list R/.private" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /bin/cat "$R/.private/$SF/SYSTEM_ID"
+	expect "1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.private/$SF" /bin/cat /SYSTEM_ID
+	expect "1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -r /usr/bin/nsenter --mount="$R/.ns/$SF" /bin/cat /SYSTEM_ID
+	expect "1: ...nor enter its prepared namespace from an own user namespace (nsenter R/.ns/NAME)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.private/$SF /mnt && cat /mnt/SYSTEM_ID"
+	expect "1: ...nor bind it elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /bin/ls "$R/.var/$SF/tmp"
+	expect "1: ...nor reach the system's /var/tmp (R/.var/NAME is 0700 for a restricted system)" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+	RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/cat /SYSTEM_ID
+	expect "1: the listed user still runs in it through R/bin/NAME" eq "$RC:$OUT" "0:f"
+	timeout 30 "$XEXEC" -u $U2 -c $H2/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SF" /bin/sleep 20 </dev/null >/dev/null 2>&1 &
+	SLP=$!
+	UNDO+=("kill $SLP")
+	pid=
+	for _ in $(seq 100); do
+		pid=$(pgrep -u $U2 -x sleep | head -n 1)
+		[ -n "$pid" ] && [ "$(readlink /proc/$pid/root 2>/dev/null)" = / ] &&
+			[ "$(cat /proc/$pid/root/SYSTEM_ID 2>/dev/null)" = f ] && break
+		pid=
+		sleep 0.05
+	done
+	if [ -n "$pid" ]; then
+		RUN $U1 / /bin/cat "/proc/$pid/root/SYSTEM_ID"
+		expect "1: ...and another user cannot read the tree through /proc/PID/root of that user's process inside" \
+			eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+		RUN $U1 / /bin/ls "/proc/$pid/cwd/"
+		expect "1: ...nor through /proc/PID/cwd" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	else
+		bad "1: a process of $U2 inside $SF" "not seen"
+	fi
+	kill $SLP 2>/dev/null
+	wait $SLP 2>/dev/null
 fi
 
 # ---- done -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /* unit.c - tests of the pure helpers: record parser, name checks, option parsing,
- * the passwd/group parsers, group lists, the selection file, the fd-closing fallback */
+ * the passwd/group parsers, group lists, the selection file, the fd-closing fallback,
+ * vsys-view's mountinfo and shared-made lines, read_all */
 #include "enter.h"
+#include "mountinfo.h"
 #include "names.h"
 #include "userdb.h"
 #include "record.h"
@@ -467,6 +469,63 @@ static void test_close_fds_scan(void)
 	setrlimit(RLIMIT_NOFILE, &old);
 }
 
+static void test_mountinfo(void)
+{
+	struct mountinfo_entry e;
+	struct shared_made_entry m;
+	char line[512], out[512];
+
+	strcpy(line, "36 35 98:0 /mnt1 /mnt/par\\040ent rw,noatime master:1 - ext3 /dev/root rw\n");
+	CHECK(mountinfo_parse(line, &e) == 0);
+	CHECK(e.id == 36 && strcmp(e.mount_point, "/mnt/par ent") == 0);
+	CHECK(e.slave == 1 && e.shared == 0);
+	strcpy(line, "101 1 0:44 / /OS/.root/home rw shared:7 master:3 - tmpfs tmpfs rw");
+	CHECK(mountinfo_parse(line, &e) == 0 && e.shared == 1 && e.slave == 1);
+	/* "shared:" after the separator is the super options, not a tag */
+	strcpy(line, "5 1 0:44 / /x rw - tmpfs shared:1 rw");
+	CHECK(mountinfo_parse(line, &e) == 0 && e.shared == 0);
+	strcpy(line, "7 1 0:44 /");
+	CHECK(mountinfo_parse(line, &e) < 0 && e.id == 7);
+	strcpy(line, "x 1 0:44 / /x rw - a b c");
+	CHECK(mountinfo_parse(line, &e) < 0 && e.id == 0);
+	strcpy(line, "-3 1 0:44 / /x rw - a b c");
+	CHECK(mountinfo_parse(line, &e) < 0);
+	strcpy(line, "");
+	CHECK(mountinfo_parse(line, &e) < 0);
+
+	/* shared-made: a path with a space, a tab, a backslash and \v reads back whole */
+	CHECK(shared_made_format(out, sizeof out, 57, 1, "/a b\tc\\d\ve") > 0);
+	CHECK(strcmp(out, "57 slave /a\\040b\\011c\\134d\\013e\n") == 0);
+	out[strlen(out) - 1] = '\0';
+	CHECK(shared_made_parse(out, &m) == 0 && m.id == 57 && m.was_slave == 1 &&
+	      strcmp(m.mount_point, "/a b\tc\\d\ve") == 0);
+	CHECK(shared_made_parse("9 private /", &m) == 0 && m.was_slave == 0 &&
+	      strcmp(m.mount_point, "/") == 0);
+	CHECK(shared_made_parse("9 private", &m) < 0);
+	CHECK(shared_made_parse("", &m) < 0);
+	CHECK(shared_made_format(out, 10, 57, 0, "/a/long/path") < 0);
+}
+
+static void test_read_all(void)
+{
+	char path[] = "/tmp/vsys-unit-readXXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, "abcde", 5) == 5);
+	CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	CHECK(read_all(fd, buf, sizeof buf, -1) == 5 && strcmp(buf, "abcde") == 0);
+	CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	CHECK(read_all(fd, buf, sizeof buf, 5) == 5 && strcmp(buf, "abcde") == 0);
+	CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	/* the file grew after fstat: read on */
+	CHECK(read_all(fd, buf, sizeof buf, 2) == 5 && strcmp(buf, "abcde") == 0);
+	CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	CHECK(read_all(fd, buf, 5, -1) < 0 && errno == EFBIG);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	die_prefix = "unit";
@@ -481,6 +540,8 @@ int main(void)
 	test_groups();
 	test_selection();
 	test_close_fds_scan();
+	test_mountinfo();
+	test_read_all();
 	printf("native: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -73,7 +73,9 @@ fi
 check "postinst made /OS/bin/bin setuid root (4755 root root)" test "$(mode_of /OS/bin/bin)" = "4755 root root"
 check "/OS/bin/bin is the package's launcher" c "cmp -s /OS/bin/bin /usr/lib/vsys/vsys-launcher"
 check "postinst made the AppCDS archive" c "test -s /usr/lib/vsys/vsys.jsa"
-check "vsys.conf is installed as a conffile" c "dpkg-query -W -f='\${Conffiles}' vsys | grep -q '^ /OS/etc/vsys.conf '"
+check "vsys.conf is installed as a conffile in /etc/vsys" c "dpkg-query -W -f='\${Conffiles}' vsys | grep -q '^ /etc/vsys/vsys.conf '"
+check "postinst made /OS and its record directories (root, 0755)" \
+    test "$(c 'stat -c "%a %U" /OS /OS/bin /OS/etc /OS/etc/systems /OS/etc/aliases | sort -u')" = "755 root"
 check "the units are enabled (deb-systemd-helper, without systemd running)" \
     c "test -L /etc/systemd/system/multi-user.target.wants/vsys-restore.service &&
        test -L /etc/systemd/system/multi-user.target.wants/vsys-refresh.path"
@@ -162,7 +164,7 @@ check "with /OS/etc/keep-store-on-purge, a purge keeps /OS/.store and says so" \
     sh -c "test -d /OS/.store/objects && grep -qx 'vsys: kept the snapshot store /OS/.store: /OS/etc/keep-store-on-purge exists' '$WORK/purge-keep.log'"
 check "... and removes the launcher" test ! -e /OS/bin/bin
 check "... the command" test ! -e /usr/bin/vsys
-check "... and the conffile" test ! -e /OS/etc/vsys.conf
+check "... and the conffile" test ! -e /etc/vsys/vsys.conf
 check "... and the package is purged" sh -c "case \$(dpkg-query -W -f='\${db:Status-Status}' vsys 2>/dev/null) in ''|not-installed) ;; *) exit 1 ;; esac"
 c "dpkg -i $(deb vsys "$V2" amd64) && rm /OS/etc/keep-store-on-purge" >"$WORK/reinstall.log" 2>&1 || tail -5 "$WORK/reinstall.log"
 
@@ -184,4 +186,26 @@ check "depmod's index names no vsyslink after the purge" sh -c "! grep -rqs vsys
 check "no set-id file was added or left" cmp -s "$WORK/before.setid" "$WORK/after.setid"
 check "no vsys unit, enablement link or DKMS module is left" \
     sh -c "! sh -c 'ls -d /lib/systemd/system/vsys* /etc/systemd/system/*/vsys* /var/lib/dkms/vsyslink /lib/modules/*/updates/dkms/vsyslink.ko' 2>/dev/null | grep -q ."
+
+# --- the package over an install.sh install ----------------------------------------------------
+# WORK/src: install.sh and what it installs from (this tree's build). An install from before the
+# configuration moved to /etc/vsys (its vsys.conf, changed by the admin, in /OS/etc) with a
+# system up; then dpkg -i, with no terminal: dpkg must ask nothing and keep the admin's file.
+if [ -x "$WORK/src/install.sh" ]; then
+    if c "cd $WORK/src && ./install.sh" >"$WORK/install-sh.log" 2>&1; then ok "./install.sh from the source tree"
+    else bad "./install.sh from the source tree"; tail -20 "$WORK/install-sh.log"; fi
+    c "mv /etc/vsys/vsys.conf /OS/etc/vsys.conf && echo 'nfs.options=vers=4.2,hard' >>/OS/etc/vsys.conf"
+    c "mkdir -p /srv/tiny2/etc && echo 'PRETTY_NAME=\"tiny2\"' >/srv/tiny2/etc/os-release"
+    c "/usr/local/bin/vsys -c $NAME-i dir:/srv/tiny2" >"$WORK/install-sh-create.log" 2>&1 || cat "$WORK/install-sh-create.log"
+    c "cat /OS/etc/systems/$NAME-i" >"$WORK/record-i.before" 2>&1
+    if c "dpkg -i $(deb vsys "$V2" amd64) </dev/null" >"$WORK/over.log" 2>&1; then ok "dpkg -i over the install.sh install, no terminal"
+    else bad "dpkg -i over the install.sh install, no terminal"; tail -20 "$WORK/over.log"; fi
+    check "... the admin's vsys.conf is the conffile's content (/etc/vsys/vsys.conf), none left in /OS/etc" \
+        sh -c "grep -qx 'nfs.options=vers=4.2,hard' /etc/vsys/vsys.conf && test ! -e /OS/etc/vsys.conf -a ! -e /etc/vsys/vsys.conf.vsys-migrate"
+    check "... dpkg registered it as a conffile, changed by the admin" \
+        c "dpkg-query -W -f='\${Conffiles}' vsys | grep -q '^ /etc/vsys/vsys.conf ' && ! grep -q 'Configuration file' $WORK/over.log"
+    check "... the system made by the install.sh install stays ready, its record unchanged" \
+        sh -c "env -i PATH=/usr/bin:/bin /usr/bin/vsys list | grep -q '$NAME-i.*ready' && [ \"\$(cat /OS/etc/systems/$NAME-i)\" = \"\$(cat '$WORK/record-i.before')\" ]"
+    check "... /OS/bin/bin is the package's launcher" c "cmp -s /OS/bin/bin /usr/lib/vsys/vsys-launcher"
+fi
 exit 0

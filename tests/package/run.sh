@@ -122,7 +122,8 @@ timed "lintian: no errors and no warnings (the rest overridden with a reason)" l
 perm_of() { dpkg-deb -c "$1" | awk -v p="$2" '$6 == p { print $1, $2 }'; }
 check "the .deb does not carry a set-id file (the launcher is set up by postinst)" \
     sh -c "! dpkg-deb -c '$DEB1' | awk '{print \$1}' | grep -q '[sS]'"
-check "the .deb has /OS/etc/vsys.conf as a conffile" sh -c "dpkg-deb -I '$DEB1' conffiles | grep -qx /OS/etc/vsys.conf"
+check "the .deb has /etc/vsys/vsys.conf as a conffile" sh -c "dpkg-deb -I '$DEB1' conffiles | grep -qx /etc/vsys/vsys.conf"
+check "the .deb ships nothing under /OS (postinst makes it)" sh -c "! dpkg-deb -c '$DEB1' | grep -q ' \./OS/'"
 check "vsys-view is 0755 root (not setuid)" test "$(perm_of "$DEB1" ./usr/lib/vsys/vsys-view)" = "-rwxr-xr-x root/root"
 
 # --- the chroot's tree (cached) ----------------------------------------------------------------
@@ -152,6 +153,10 @@ REMOTE_UP=1
 mkdir -p "$WORK/in"
 cp "$DEB1" "$DKMS1" "$DEB2" "$DKMS2" "$WORK/in/"
 cp /run/vsys-remote/"$NAME"/{id_ed25519,known_hosts,url,ip} "$WORK/in/"
+# what install.sh installs from (the install stage's build of this tree), for the over-install.sh case
+mkdir -p "$WORK/src/target"
+cp -a "$TOP/install.sh" "$TOP/pom.xml" "$TOP/OS" "$TOP/man" "$TOP/bench" "$TOP/native" "$WORK/src/" &&
+    cp -a "$TOP/target/dist" "$WORK/src/target/" || bad "copy of the source tree's build for install.sh"
 
 # --- in a private mount namespace: the chroot and everything done in it ----------------------
 # On one CPU: vsys-view prepare binds a new mount namespace (/proc/PID/ns/mnt) into its own,

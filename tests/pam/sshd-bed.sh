@@ -40,10 +40,13 @@ pam_bed_up() {
         : >"$PAM_DIR/pam.d/$f"
         pam_bed_in mount --bind "$PAM_DIR/pam.d/$f" "/etc/pam.d/$f" || return 1
     done
-    [ -f "$VSYS_R/etc/vsys.conf" ] || { echo "pam bed: no $VSYS_R/etc/vsys.conf" >&2; return 1; }
-    cp "$VSYS_R/etc/vsys.conf" "$PAM_DIR/vsys.conf.orig"
+    # the vsys.conf the launcher reads: /etc/vsys/vsys.conf for /OS while it exists (native/util.h)
+    local conf=$VSYS_R/etc/vsys.conf
+    if [ "$VSYS_R" = /OS ] && [ -e /etc/vsys/vsys.conf ]; then conf=/etc/vsys/vsys.conf; fi
+    [ -f "$conf" ] || { echo "pam bed: no $conf" >&2; return 1; }
+    cp "$conf" "$PAM_DIR/vsys.conf.orig"
     install -o root -g root -m 0644 "$PAM_DIR/vsys.conf.orig" "$PAM_DIR/vsys.conf"
-    pam_bed_in mount --bind "$PAM_DIR/vsys.conf" "$VSYS_R/etc/vsys.conf" || return 1
+    pam_bed_in mount --bind "$PAM_DIR/vsys.conf" "$conf" || return 1
     pam_bed_stack none
 
     ssh-keygen -q -t ed25519 -N '' -f "$PAM_DIR/hostkey" || return 1

@@ -59,7 +59,12 @@ fi
 # mount points that the 9p+overlay root cannot take new directories in (mkdir: ESTALE). So the guest gets a fresh
 # /OS: a tmpfs with what install.sh puts there (directories 0755, the setuid launcher, vsys.conf).
 if [ "$(stat -f -c %T $R 2>/dev/null)" != tmpfs ]; then
-  cp -a "$R/bin/bin" /run/vsys-launcher; cp -a "$R/etc/vsys.conf" /run/vsys.conf 2>/dev/null || cp OS/etc/vsys.conf /run/vsys.conf
+  cp -a "$R/bin/bin" /run/vsys-launcher
+  cp -a /etc/vsys/vsys.conf /run/vsys.conf 2>/dev/null || cp -a "$R/etc/vsys.conf" /run/vsys.conf 2>/dev/null ||
+    cp OS/etc/vsys.conf /run/vsys.conf
+  # the guest's configuration is the fresh R's (read while /etc/vsys/vsys.conf is absent; the
+  # guest's / is an overlay: the host's file stays)
+  rm -f /etc/vsys/vsys.conf
   mount -t tmpfs -o mode=0755 vsys-guest-os "$R"
   install -d -m 0755 "$R/bin" "$R/etc" "$R/etc/systems" "$R/etc/aliases"
   install -m 4755 /run/vsys-launcher "$R/bin/bin"; install -m 0644 /run/vsys.conf "$R/etc/vsys.conf"

@@ -18,6 +18,7 @@ import org.vsys.core.Records;
 import org.vsys.core.Recovery;
 import org.vsys.core.Restore;
 import org.vsys.base.Steps;
+import org.vsys.core.SystemMounts;
 import org.vsys.core.ViewHelper;
 import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
@@ -155,6 +156,10 @@ public final class Apply {
         }
         SystemRecord next = now.withAccess(s.desired()).withOrigin(s.desired().origin());
         records.write(next);
+        Steps.reach("apply.access");
+        if (now.restricted() != next.restricted()) {
+            new SystemMounts(inst, next, debug).place();
+        }
         if (!now.hostfiles().equals(next.hostfiles()) && MountTable.read().isViewMounted(inst, s.name())) {
             view.run(s.name(), "refresh", s.name());
         }

@@ -2,10 +2,10 @@ package org.vsys.cli;
 
 
 import org.vsys.base.ExitCode;
-import org.vsys.config.Lock;
 import org.vsys.base.VsysException;
-import org.vsys.store.Gc;
-import org.vsys.store.Views;
+import org.vsys.config.Lock;
+import org.vsys.core.Gc;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

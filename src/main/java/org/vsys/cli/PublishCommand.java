@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import org.vsys.config.Names;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
-import org.vsys.store.Publish;
+import org.vsys.core.Publish;
 import org.vsys.store.Store;
 
 import picocli.CommandLine.Command;

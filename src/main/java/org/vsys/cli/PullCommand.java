@@ -4,9 +4,9 @@ package org.vsys.cli;
 import org.vsys.config.Names;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
-import org.vsys.store.Pull;
-import org.vsys.store.PullSource;
-import org.vsys.store.SshPullSource;
+import org.vsys.core.Pull;
+import org.vsys.core.PullSource;
+import org.vsys.core.SshPullSource;
 import org.vsys.store.Store;
 
 import picocli.CommandLine.Command;

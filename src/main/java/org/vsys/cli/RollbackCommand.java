@@ -2,7 +2,7 @@ package org.vsys.cli;
 
 import java.nio.file.Path;
 
-import org.vsys.store.Views;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

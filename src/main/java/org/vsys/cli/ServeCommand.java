@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
-import org.vsys.store.Serve;
+import org.vsys.core.Serve;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -10,8 +10,8 @@ import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 import org.vsys.store.Commit;
-import org.vsys.store.Snapshot;
-import org.vsys.store.Views;
+import org.vsys.core.Snapshot;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
-import org.vsys.store.Views;
+import org.vsys.layer.Views;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

@@ -3,6 +3,7 @@ package org.vsys.config;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.function.IntSupplier;
 
@@ -75,7 +76,30 @@ public final class Installation {
         return root.resolve("etc");
     }
 
+    /**
+     * The vsys.conf in use: {@link #confFile()}, or when that does not exist the
+     * {@code R/etc/vsys.conf} of an older install (as the C programs read it).
+     */
     public Path conf() {
+        Path p = confFile();
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : oldConf();
+    }
+
+    /**
+     * Where the admin's vsys.conf belongs: the system property {@code vsys.conf}, else
+     * {@code /etc/vsys/vsys.conf} for the root {@code /OS} and {@code R/etc/vsys.conf} for any
+     * other root (a test suite's private one), as native/Makefile compiles it.
+     */
+    public Path confFile() {
+        String p = System.getProperty("vsys.conf");
+        if (p != null && !p.isEmpty()) {
+            return Path.of(p);
+        }
+        return root.toString().equals(DEFAULT_ROOT) ? Path.of("/etc/vsys/vsys.conf") : oldConf();
+    }
+
+    /** {@code R/etc/vsys.conf}: where installs before 2026-12 kept vsys.conf. */
+    public Path oldConf() {
         return etc().resolve("vsys.conf");
     }
 
@@ -111,8 +135,34 @@ public final class Installation {
         return aliases().resolve(name);
     }
 
+    /**
+     * Where the system's tree is mounted on the host: {@code R/.private/NAME} when that directory
+     * exists (a restricted system, docs/DESIGN.md "Restricted systems"), else {@code R/NAME}. Code
+     * that holds the record uses {@link #systemDir(String, boolean)}.
+     */
     public Path systemDir(String name) {
+        Path p = privateDir(name);
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p : openDir(name);
+    }
+
+    /** The mount point the record calls for: {@code R/.private/NAME} if restricted, else {@code R/NAME}. */
+    public Path systemDir(String name, boolean restricted) {
+        return restricted ? privateDir(name) : openDir(name);
+    }
+
+    /** {@code R/NAME}: an open system's tree (readable by every user, the seed's path). */
+    public Path openDir(String name) {
         return root.resolve(name);
+    }
+
+    /** {@code R/.private}: root's 0700 directory holding the restricted systems' trees. */
+    public Path privateRoot() {
+        return root.resolve(".private");
+    }
+
+    /** {@code R/.private/NAME}: a restricted system's tree (users= or groups= set). */
+    public Path privateDir(String name) {
+        return privateRoot().resolve(name);
     }
 
     public Path nsDir() {

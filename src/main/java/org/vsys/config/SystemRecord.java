@@ -173,6 +173,11 @@ public final class SystemRecord {
         return groups;
     }
 
+    /** True when users= or groups= limit who may enter: the tree is then mounted where only root reaches it. */
+    public boolean restricted() {
+        return (users != null && !users.isEmpty()) || (groups != null && !groups.isEmpty());
+    }
+
     public boolean cwdFallback() {
         return cwdFallback;
     }

@@ -124,6 +124,11 @@ public final class Check {
                 out.add(new Finding(inst.conf().toString(), p, null));
             }
         }
+        if (!inst.confFile().equals(inst.oldConf()) && Files.exists(inst.confFile(), LinkOption.NOFOLLOW_LINKS)
+                && Files.exists(inst.oldConf(), LinkOption.NOFOLLOW_LINKS)) {
+            out.add(new Finding(inst.oldConf().toString(), "ignored: " + inst.confFile()
+                    + " is the configuration in use (merge what you need into it and remove this one)", null));
+        }
     }
 
     static String ownedDirProblem(Path d) {

@@ -395,12 +395,7 @@ public final class Create {
                 undo.push(() -> records.removeSystem(name));
                 Steps.reach("create.record");
                 Path dir = mounts.dir();
-                try {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-                } catch (IOException e) {
-                    throw new VsysException(ExitCode.INTERNAL, dir.toString(), "cannot create: " + e.getMessage(), e);
-                }
+                mounts.makeDir();
                 undo.push(mounts::removeDir);
                 Steps.reach("create.dir");
                 Map<String, Long> helpers = new LinkedHashMap<>();

@@ -103,7 +103,11 @@ public final class Recovery {
         for (int i = 0; i < read.length; i++) {
             String n = names.get(i);
             SystemRecord rec = read[i];
-            if (rec == null || rec.state() == SystemRecord.State.READY) {
+            if (rec != null && rec.state() == SystemRecord.State.READY) {
+                out.addAll(placement(rec, act));
+                continue;
+            }
+            if (rec == null) {
                 continue;
             }
             String what = (rec.state() == SystemRecord.State.CREATING ? "interrupted create" : "interrupted destroy")
@@ -128,6 +132,28 @@ public final class Recovery {
             sharedDownIfUnused();
         }
         return out;
+    }
+
+    /**
+     * A ready system whose tree is at the other place than its record calls for ({@code R/NAME}
+     * against {@code R/.private/NAME}): users=/groups= changed, or a vsys died while moving it.
+     */
+    private List<Action> placement(SystemRecord rec, boolean act) {
+        Path other = inst.systemDir(rec.name(), !rec.restricted());
+        if (!Files.exists(other, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        String what = other + " left (the record " + (rec.restricted() ? "restricts" : "no longer restricts")
+                + " it: its tree belongs at " + inst.systemDir(rec.name(), rec.restricted()) + ")";
+        if (!act) {
+            return List.of(new Action(rec.name(), what, null, false));
+        }
+        try {
+            new SystemMounts(inst, rec, debug).place();
+            return List.of(new Action(rec.name(), what, "moved", true));
+        } catch (VsysException e) {
+            return List.of(new Action(rec.name(), what, "FAILED: " + e.why(), false));
+        }
     }
 
     /**

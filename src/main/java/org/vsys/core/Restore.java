@@ -139,12 +139,7 @@ public final class Restore {
         List<AliasRecord> aliases = records.aliasesOf(name);
         if (!Ours.check(inst, dir, name, aliases, "left alone")) {
             if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-                } catch (IOException e) {
-                    throw new VsysException(ExitCode.INTERNAL, dir.toString(), "cannot create: " + e.getMessage(), e);
-                }
+                    mounts.makeDir();
                 done.add("made " + dir);
             }
         }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,12 +34,15 @@ public final class SystemMounts {
     private final Debug debug;
     /** The record when the system has a persistent layer (its root file system is then at R/.lower/NAME), else null. */
     private final SystemRecord layered;
+    /** Where the record puts the tree: true R/.private/NAME, false R/NAME, null (no record) whichever exists. */
+    private final Boolean restricted;
 
     public SystemMounts(Installation inst, String name, Debug debug) {
         this.inst = inst;
         this.name = name;
         this.debug = debug;
         this.layered = null;
+        this.restricted = null;
     }
 
     /** The mounts of the system of {@code rec}, with its layer if it has one. */
@@ -47,10 +51,11 @@ public final class SystemMounts {
         this.name = rec.name();
         this.debug = debug;
         this.layered = rec.layered() ? rec : null;
+        this.restricted = rec.restricted();
     }
 
     public Path dir() {
-        return inst.systemDir(name);
+        return restricted == null ? inst.systemDir(name) : inst.systemDir(name, restricted);
     }
 
     /** Where {@code fs} is mounted: R/NAME/PATH; the root file system of a layered system at R/.lower/NAME. */
@@ -215,6 +220,81 @@ public final class SystemMounts {
         for (Map.Entry<String, Long> e : helpers().entrySet()) {
             stopHelper(e.getKey(), e.getValue());
         }
+    }
+
+    /**
+     * Makes the (empty) mount point {@link #dir()}, mode 0755; for a restricted system first
+     * {@code R/.private}, root's, mode 0700 (refused when something else is there).
+     */
+    public void makeDir() throws VsysException {
+        Path d = dir();
+        try {
+            if (d.getParent().equals(inst.privateRoot())) {
+                Path p = inst.privateRoot();
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                }
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        || (int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
+                    throw new VsysException(ExitCode.UNSAFE, p.toString(), "is not a directory of root's; left alone");
+                }
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+            }
+            Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, d.toString(), "cannot create: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts the tree where the record calls for ({@link #dir()}) when it is mounted at the other
+     * place ({@code R/NAME} against {@code R/.private/NAME}): users= or groups= were set or cleared.
+     * A recursive bind at the new place first, then the old one detached and its directory removed
+     * (rmdir); each step is checked against the mount table, so a later run finishes an interrupted
+     * one. Helpers (sshfs) keep serving the moved mounts. Returns true if anything changed.
+     */
+    public boolean place() throws VsysException {
+        if (restricted == null) {
+            return false;
+        }
+        Path want = dir();
+        Path other = inst.systemDir(name, !restricted);
+        if (!Files.exists(other, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        MountTable table = MountTable.read();
+        Posix posix = Posix.get();
+        if (table.isMountPoint(other.toString())) {
+            if (!table.isMountPoint(want.toString())) {
+                if (!Files.exists(want, LinkOption.NOFOLLOW_LINKS)) {
+                    makeDir();
+                }
+                Steps.reach("place.dir");
+                try {
+                    posix.mount(other.toString(), want.toString(), null, Posix.MS_BIND | Posix.MS_REC, null);
+                } catch (PosixException e) {
+                    throw new VsysException(ExitCode.MOUNT_FAILED, name, "cannot bind " + other + " on " + want + ": " + e.reason(), e);
+                }
+                debug.line("bound " + other + " on " + want);
+            }
+            Steps.reach("place.bound");
+            try {
+                posix.umount2(other.toString(), Posix.UMOUNT_NOFOLLOW | Posix.MNT_DETACH);
+            } catch (PosixException e) {
+                throw new VsysException(ExitCode.MOUNT_FAILED, name, "cannot detach " + other + ": " + e.reason(), e);
+            }
+            debug.line("detached " + other);
+        }
+        Steps.reach("place.detached");
+        if (!MountTable.read().isMountPoint(other.toString())) {
+            try {
+                posix.rmdir(other.toString());
+            } catch (PosixException e) {
+                throw new VsysException(ExitCode.UNSAFE, other.toString(), "cannot remove: " + e.reason() + "; left in place for the admin");
+            }
+        }
+        return true;
     }
 
     /** Removes the system's directory: rmdir only, and only when nothing is mounted on it. */

@@ -11,7 +11,9 @@ import java.util.Arrays;
 import java.util.Map;
 
 import org.vsys.linux.PosixException;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.Inodes;
+import org.vsys.linux.Errno;
 
 /**
  * One entry of a layer or of a lower tree, read with one lstat (never following a symlink):
@@ -81,10 +83,10 @@ public final class Node {
 
     static boolean isOpaque(Path p) throws IOException {
         try {
-            byte[] v = StoreCalls.getXattr(StoreCalls.cstr(p.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), OPAQUE);
+            byte[] v = Xattrs.get().get(Inodes.cstr(p.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), OPAQUE);
             return v != null && v.length >= 1 && v[0] == 'y';
         } catch (PosixException e) {
-            if (e.errno() == StoreCalls.ENOTSUP) {
+            if (e.errno() == Errno.ENOTSUP) {
                 return false;
             }
             throw new IOException(e.getMessage(), e);

@@ -25,6 +25,10 @@ public final class Errno {
     public static final int ESTALE = 116;
     public static final int ETIMEDOUT = 110;
     public static final int ENOTCONN = 107;
+    public static final int EMLINK = 31;
+    public static final int ERANGE = 34;
+    public static final int ENODATA = 61;
+    public static final int ENOTSUP = 95;
 
     private static final String[] NAMES = new String[134];
 
@@ -34,8 +38,8 @@ public final class Errno {
             "9 EBADF", "10 ECHILD", "11 EAGAIN", "12 ENOMEM", "13 EACCES", "14 EFAULT", "15 ENOTBLK",
             "16 EBUSY", "17 EEXIST", "18 EXDEV", "19 ENODEV", "20 ENOTDIR", "21 EISDIR", "22 EINVAL",
             "23 ENFILE", "24 EMFILE", "25 ENOTTY", "26 ETXTBSY", "27 EFBIG", "28 ENOSPC", "29 ESPIPE",
-            "30 EROFS", "31 EMLINK", "32 EPIPE", "36 ENAMETOOLONG", "38 ENOSYS", "39 ENOTEMPTY",
-            "40 ELOOP", "95 EOPNOTSUPP", "107 ENOTCONN", "110 ETIMEDOUT", "111 ECONNREFUSED",
+            "30 EROFS", "31 EMLINK", "32 EPIPE", "34 ERANGE", "36 ENAMETOOLONG", "38 ENOSYS", "39 ENOTEMPTY",
+            "40 ELOOP", "61 ENODATA", "95 EOPNOTSUPP", "107 ENOTCONN", "110 ETIMEDOUT", "111 ECONNREFUSED",
             "113 EHOSTUNREACH", "116 ESTALE", "122 EDQUOT", "125 ECANCELED",
         };
         for (String s : n) {
@@ -45,6 +49,11 @@ public final class Errno {
     }
 
     private Errno() {
+    }
+
+    /** libc's message for errno (strerror). */
+    public static String message(int errno) {
+        return JnaFileCalls.strerror(errno);
     }
 
     public static String name(int errno) {

@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.vsys.linux.PosixException;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.DirFds;
+import org.vsys.linux.Errno;
 
 /**
  * A checkout: the tree of one commit under {@code checkouts/<commit>}, every regular file a hard
@@ -63,7 +65,7 @@ public final class Checkout {
         if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
             deleteTree(tmp);
         }
-        StoreCalls.setTopDir(RawPaths.cpath(store.checkouts()));
+        DirFds.get().setTopDir(RawPaths.cpath(store.checkouts()));
         Files.createDirectory(tmp);
         int[] objDirs = new int[256];
         java.util.Arrays.fill(objDirs, -1);
@@ -72,9 +74,9 @@ public final class Checkout {
                 Math.max(2, Runtime.getRuntime().availableProcessors())) : null;
         try {
             for (int i = 0; i < 256; i++) {
-                objDirs[i] = StoreCalls.openDir(StoreCalls.atCwd(), RawPaths.cpath(store.objects().resolve(String.format("%02x", i))));
+                objDirs[i] = DirFds.get().openDir(DirFds.AT_FDCWD, RawPaths.cpath(store.objects().resolve(String.format("%02x", i))));
             }
-            rootFd = StoreCalls.openDir(StoreCalls.atCwd(), RawPaths.cpath(tmp));
+            rootFd = DirFds.get().openDir(DirFds.AT_FDCWD, RawPaths.cpath(tmp));
             FillTask root = new FillTask(rootFd, c.root, 0, objDirs);
             if (fj != null) {
                 fj.invoke(root);
@@ -90,9 +92,9 @@ public final class Checkout {
             if (fj != null) {
                 fj.shutdownNow();
             }
-            StoreCalls.closeFd(rootFd);
+            DirFds.get().close(rootFd);
             for (int fd : objDirs) {
-                StoreCalls.closeFd(fd);
+                DirFds.get().close(fd);
             }
         }
         // no syncfs: a checkout is metadata only (links, directories), which ext4 and xfs journal
@@ -160,7 +162,7 @@ public final class Checkout {
                         forks = new ArrayList<>();
                         later = new ArrayList<>();
                     }
-                    Entry full = Entry.parse(new String(t, pos, eol - pos, java.nio.charset.StandardCharsets.US_ASCII));
+                    Entry full = e.full();
                     forks.add(new FillTask(e.fd, full.ref, depth + 1, objDirs));
                     later.add(new Object[] {e.fd, full});
                 }
@@ -175,7 +177,7 @@ public final class Checkout {
                 }
             } finally {
                 for (Object[] l : later) {
-                    StoreCalls.closeFd((Integer) l[0]);
+                    DirFds.get().close((Integer) l[0]);
                 }
             }
         }
@@ -193,14 +195,14 @@ public final class Checkout {
     private void entry(int dirFd, Line e, int depth, int[] objDirs, byte[] t, int from, int to) throws IOException {
         switch (e.kind) {
             case 'f' -> {
-                int err = StoreCalls.link(objDirs[e.xx], e.object, dirFd, e.cname);
+                int err = DirFds.get().link(objDirs[e.xx], e.object, dirFd, e.cname);
                 if (err == 0) {
                     links.increment();
-                } else if (err == StoreCalls.ENOENT) {
-                    throw new IOException("file object " + e.full(t, from, to).objectId() + " is missing");
+                } else if (err == Errno.ENOENT) {
+                    throw new IOException("file object " + e.full().objectId() + " is missing");
                 } else {
                     // EMLINK: the object has 65000 links already; this one gets a copy
-                    Entry full = e.full(t, from, to);
+                    Entry full = e.full();
                     Path p = RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name);
                     Files.copy(store.object(full.objectId(), Store.FILE), p);
                     Metadata.apply(p, full);
@@ -208,19 +210,19 @@ public final class Checkout {
                 }
             }
             case 'd' -> {
-                e.fd = StoreCalls.mkdirOpen(dirFd, e.cname, 0700);
+                e.fd = DirFds.get().mkdirOpen(dirFd, e.cname, 0700);
                 if (depth >= PARALLEL_DEPTH) {
                     try {
-                        Entry full = e.xattrs ? e.full(t, from, to) : null;
+                        Entry full = e.xattrs ? e.full() : null;
                         fill(e.fd, e.treeId(), depth + 1, objDirs);
                         if (full != null) {
                             dirMeta(e.fd, full);
                         } else {
-                            StoreCalls.fchown(e.fd, e.uid, e.gid);
-                            StoreCalls.fmodeTimes(e.fd, e.mode, e.sec, e.nsec);
+                            DirFds.get().fchown(e.fd, e.uid, e.gid);
+                            DirFds.get().fmodeTimes(e.fd, e.mode, e.sec, e.nsec);
                         }
                     } finally {
-                        StoreCalls.closeFd(e.fd);
+                        DirFds.get().close(e.fd);
                     }
                 }
             }
@@ -231,11 +233,11 @@ public final class Checkout {
                 byte[] name = new byte[62 + SYMLINK_SUFFIX.length];
                 System.arraycopy(id, 2, name, 0, 62);
                 System.arraycopy(SYMLINK_SUFFIX, 0, name, 62, SYMLINK_SUFFIX.length);
-                if (StoreCalls.link(objDirs[xx], name, dirFd, e.cname) == 0) {
+                if (DirFds.get().link(objDirs[xx], name, dirFd, e.cname) == 0) {
                     links.increment();
                     symlinkLinks.increment();
                 } else {
-                    StoreCalls.symlink(e.target, dirFd, e.cname);
+                    DirFds.get().symlink(e.target, dirFd, e.cname);
                     otherMeta(dirFd, e, t, from, to, true);
                 }
             }
@@ -247,7 +249,7 @@ public final class Checkout {
                     default -> 0140000;
                 };
                 try {
-                    StoreCalls.mknod(dirFd, e.cname, type | e.mode, e.rdev);
+                    DirFds.get().mknod(dirFd, e.cname, type | e.mode, e.rdev);
                 } catch (PosixException x) {
                     throw new IOException(Escape.of(java.util.Arrays.copyOf(e.cname, e.cname.length - 1))
                             + ": cannot make the special file: " + x.getMessage(), x);
@@ -258,11 +260,13 @@ public final class Checkout {
     }
 
     /**
-     * One line of a tree object, parsed straight from its bytes for the checkout (the format of
-     * {@link Entry#line()}): no Strings, the object's file name in objects/XX as NUL-terminated
-     * bytes. A line with xattrs (rare) is parsed again by Entry.parse where they are needed.
+     * One line of a tree object as the checkout needs it, from {@link TreeLine}'s parse of its
+     * bytes: no Strings, the object's file name in objects/XX and the entry's name as
+     * NUL-terminated bytes, the ref checked for the kind. A line with xattrs (rare) is made an
+     * Entry ({@link #full}) where they are needed.
      */
     static final class Line {
+        private final TreeLine words = new TreeLine();
         char kind;
         int mode;
         int uid;
@@ -283,30 +287,19 @@ public final class Checkout {
         byte[] target;
         long rdev;
         int fd = -1;
-        private int p;
-        private int end;
 
         void parse(byte[] b, int from, int to) {
+            TreeLine w = words.parse(b, from, to);
             buf = b;
-            p = from;
-            end = to;
             fd = -1;
-            kind = (char) b[p++];
-            if ("fdlcbps".indexOf(kind) < 0 || b[p++] != ' ') {
-                throw new IllegalArgumentException("bad kind");
-            }
-            mode = (int) number(8);
-            uid = (int) number(10);
-            gid = (int) number(10);
-            sec = 0;
-            while (b[p] != '.') {
-                sec = sec * 10 + digit(b[p++], 10);
-            }
-            p++;
-            nsec = (int) number(10);
-            number(10); // size
-            int ref = p;
-            int refEnd = word();
+            kind = w.kind;
+            mode = w.mode;
+            uid = w.uid;
+            gid = w.gid;
+            sec = w.sec;
+            nsec = w.nsec;
+            int ref = w.refFrom();
+            int refEnd = w.refTo();
             switch (kind) {
                 case 'f' -> {
                     if (refEnd - ref < 65 || b[ref + 64] != ':') {
@@ -325,7 +318,7 @@ public final class Checkout {
                     hex(ref, 64);
                     refAt = ref;
                 }
-                case 'l' -> target = unescape(ref, refEnd);
+                case 'l' -> target = Escape.parse(b, ref, refEnd, true);
                 case 'c', 'b' -> {
                     rdev = 0;
                     for (int i = ref; i < refEnd; i++) {
@@ -335,18 +328,9 @@ public final class Checkout {
                 default -> {
                 }
             }
-            int xa = p;
-            int xaEnd = word();
-            xattrs = !(xaEnd - xa == 1 && b[xa] == '-');
-            int nameAt = p;
-            prefixEnd = p - 1;
-            while (p < end && b[p] != ' ') {
-                p++;
-            }
-            if (p != end) {
-                throw new IllegalArgumentException("extra words");
-            }
-            cname = unescape(nameAt, end);
+            xattrs = w.hasXattrs();
+            prefixEnd = w.nameFrom() - 1;
+            cname = Escape.parse(b, w.nameFrom(), w.nameTo(), true);
             if (cname.length == 1) {
                 throw new IllegalArgumentException("empty name");
             }
@@ -356,32 +340,9 @@ public final class Checkout {
             return new String(buf, refAt, 64, java.nio.charset.StandardCharsets.US_ASCII);
         }
 
-        Entry full(byte[] t, int from, int to) {
-            return Entry.parse(new String(t, from, to - from, java.nio.charset.StandardCharsets.US_ASCII));
-        }
-
-        private long number(int radix) {
-            long v = 0;
-            int start = p;
-            while (p < end && buf[p] != ' ') {
-                v = v * radix + digit(buf[p++], radix);
-            }
-            if (p == start || p >= end) {
-                throw new IllegalArgumentException("bad number");
-            }
-            p++;
-            return v;
-        }
-
-        /** Skips one word and the space after it; returns the word's end. */
-        private int word() {
-            while (p < end && buf[p] != ' ') {
-                p++;
-            }
-            if (p >= end) {
-                throw new IllegalArgumentException("missing words");
-            }
-            return p++;
+        /** The line last parsed as an Entry. */
+        Entry full() {
+            return words.entry();
         }
 
         private void hex(int at, int n) {
@@ -396,30 +357,6 @@ public final class Checkout {
                 throw new IllegalArgumentException("bad digit");
             }
             return d;
-        }
-
-        /** The bytes of an escaped word (see Escape), NUL-terminated. */
-        private byte[] unescape(int from, int to) {
-            byte[] out = new byte[to - from + 1];
-            int n = 0;
-            for (int i = from; i < to; i++) {
-                byte c = buf[i];
-                if (c == '%') {
-                    if (i + 2 >= to) {
-                        throw new IllegalArgumentException("bad escape");
-                    }
-                    out[n++] = (byte) (digit(buf[i + 1], 16) * 16 + digit(buf[i + 2], 16));
-                    i += 2;
-                } else if (c > 0x20 && c < 0x7f) {
-                    out[n++] = c;
-                } else {
-                    throw new IllegalArgumentException("bad character");
-                }
-            }
-            if (n + 1 == out.length) {
-                return out;
-            }
-            return java.util.Arrays.copyOf(out, n + 1);
         }
     }
 
@@ -439,19 +376,19 @@ public final class Checkout {
 
     /** Owner, xattrs, mode, mtime of an open directory, in the order of Metadata.apply. */
     private static void dirMeta(int fd, Entry e) throws PosixException {
-        StoreCalls.fchown(fd, e.uid, e.gid);
+        DirFds.get().fchown(fd, e.uid, e.gid);
         for (byte[][] x : e.xattrs) {
-            StoreCalls.fsetxattr(fd, x[0], x[1]);
+            Xattrs.get().set(fd, x[0], x[1]);
         }
-        StoreCalls.fmodeTimes(fd, e.mode, e.mtimeSec, e.mtimeNsec);
+        DirFds.get().fmodeTimes(fd, e.mode, e.mtimeSec, e.mtimeNsec);
     }
 
     /** Metadata of a symlink or special file in dirFd (xattrs, rare, through /proc/self/fd). */
     private static void otherMeta(int dirFd, Line e, byte[] t, int from, int to, boolean symlink) throws IOException {
         if (!e.xattrs) {
-            StoreCalls.setMetaAt(dirFd, e.cname, e.uid, e.gid, e.mode, symlink, e.sec, e.nsec);
+            DirFds.get().setMeta(dirFd, e.cname, e.uid, e.gid, e.mode, symlink, e.sec, e.nsec);
         } else {
-            Entry full = e.full(t, from, to);
+            Entry full = e.full();
             Metadata.apply(RawPaths.child(Path.of("/proc/self/fd/" + dirFd), full.name), full);
         }
     }
@@ -467,7 +404,7 @@ public final class Checkout {
         deleteTree(del);
     }
 
-    static void deleteTree(Path root) throws IOException {
+    public static void deleteTree(Path root) throws IOException {
         Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {

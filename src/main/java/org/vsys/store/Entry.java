@@ -26,9 +26,9 @@ public final class Entry {
     public List<byte[][]> xattrs = List.of();
     public byte[] name;
     /** Walk-only: device and inode of the source (not stored). */
-    transient long dev;
-    transient long ino;
-    transient long nlink;
+    public transient long dev;
+    public transient long ino;
+    public transient long nlink;
 
     public String key() {
         return Escape.of(name);
@@ -72,107 +72,14 @@ public final class Entry {
                 + xattrWord() + " " + Escape.of(name);
     }
 
+    /** The entry of one tree line (the format of {@link #line()}; parsed by {@link TreeLine}). */
     public static Entry parse(String line) {
-        String[] w = line.split(" ", -1);
-        if (w.length != 9 || w[0].length() != 1) {
-            throw new IllegalArgumentException("bad tree entry: " + line);
+        byte[] b = new byte[line.length()];
+        for (int i = 0; i < b.length; i++) {
+            char c = line.charAt(i);
+            b[i] = c < 0x80 ? (byte) c : (byte) 0x80; // not ASCII: refused as a bad character
         }
-        Entry e = new Entry();
-        e.kind = w[0].charAt(0);
-        if ("fdlcbps".indexOf(e.kind) < 0) {
-            throw new IllegalArgumentException("bad kind in tree entry: " + line);
-        }
-        e.mode = Integer.parseInt(w[1], 8);
-        e.uid = Integer.parseInt(w[2]);
-        e.gid = Integer.parseInt(w[3]);
-        int dot = w[4].indexOf('.');
-        e.mtimeSec = Long.parseLong(w[4].substring(0, dot));
-        e.mtimeNsec = Integer.parseInt(w[4].substring(dot + 1));
-        e.size = Long.parseLong(w[5]);
-        e.ref = w[6];
-        if (!w[7].equals("-")) {
-            List<byte[][]> xs = new ArrayList<>();
-            for (String kv : w[7].split(",")) {
-                int eq = kv.indexOf('=');
-                xs.add(new byte[][] {Escape.parse(kv.substring(0, eq)), Escape.parse(kv.substring(eq + 1))});
-            }
-            e.xattrs = xs;
-        }
-        e.name = Escape.parse(w[8]);
-        return e;
-    }
-
-    /**
-     * {@link #parse} of the line in b[from, to) for the common case: no xattrs, decimal numbers
-     * without a sign, a name of plain characters. Null for anything else (the caller then uses
-     * {@link #parse}, which gives the same entry or rejects the line).
-     */
-    static Entry parseFast(byte[] b, int from, int to) {
-        int[] sp = new int[8];
-        int n = 0;
-        for (int i = from; i < to; i++) {
-            if (b[i] == ' ') {
-                if (n == 8) {
-                    return null;
-                }
-                sp[n++] = i;
-            }
-        }
-        if (n != 8 || sp[0] != from + 1 || sp[7] - sp[6] != 2 || b[sp[6] + 1] != '-') {
-            return null; // not 9 words, or xattrs
-        }
-        Entry e = new Entry();
-        e.kind = (char) (b[from] & 0xff);
-        if ("fdlcbps".indexOf(e.kind) < 0) {
-            return null;
-        }
-        long mode = digits(b, sp[0] + 1, sp[1], 8, 10);
-        long uid = digits(b, sp[1] + 1, sp[2], 10, 9);
-        long gid = digits(b, sp[2] + 1, sp[3], 10, 9);
-        int dot = sp[3] + 1;
-        while (dot < sp[4] && b[dot] != '.') {
-            dot++;
-        }
-        long sec = digits(b, sp[3] + 1, dot, 10, 18);
-        long nsec = sp[4] - dot - 1 == 9 ? digits(b, dot + 1, sp[4], 10, 9) : -1;
-        long size = digits(b, sp[4] + 1, sp[5], 10, 18);
-        if (mode < 0 || uid < 0 || gid < 0 || sec < 0 || nsec < 0 || size < 0) {
-            return null;
-        }
-        for (int i = sp[7] + 1; i < to; i++) {
-            int c = b[i] & 0xff;
-            if (c <= 0x20 || c >= 0x7f || c == '%' || c == ',' || c == '=') {
-                return null;
-            }
-        }
-        if (to == sp[7] + 1) {
-            return null;
-        }
-        e.mode = (int) mode;
-        e.uid = (int) uid;
-        e.gid = (int) gid;
-        e.mtimeSec = sec;
-        e.mtimeNsec = (int) nsec;
-        e.size = size;
-        e.ref = new String(b, sp[5] + 1, sp[6] - sp[5] - 1, StandardCharsets.US_ASCII);
-        e.name = Arrays.copyOfRange(b, sp[7] + 1, to);
-        return e;
-    }
-
-    /** The unsigned number in b[from, to) in radix 8 or 10, at most max digits; -1 if it is not one. */
-    private static long digits(byte[] b, int from, int to, int radix, int max) {
-        if (to <= from || to - from > max) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = from; i < to; i++) {
-            int d = b[i] - '0';
-            if (d < 0 || d >= radix) {
-                return -1;
-            }
-            v = v * radix + d;
-        }
-        return v;
+        return TreeLine.entry(b, 0, b.length);
     }
 
     /** The same metadata (everything the object id covers, apart from the content). */

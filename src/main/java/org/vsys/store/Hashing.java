@@ -3,11 +3,11 @@ package org.vsys.store;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
-final class Hashing {
+public final class Hashing {
     private Hashing() {
     }
 
-    static MessageDigest sha256() {
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -15,7 +15,7 @@ final class Hashing {
         }
     }
 
-    static String sha256(byte[] b) {
+    public static String sha256(byte[] b) {
         if (org.vsys.linux.Sha256.available()) {
             org.vsys.linux.Sha256 s = new org.vsys.linux.Sha256();
             s.update(b, 0, b.length);

@@ -18,31 +18,34 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.vsys.linux.PosixException;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.Statx;
+import org.vsys.linux.Inodes;
+import org.vsys.linux.Errno;
 
 /** Reads a file's metadata into an {@link Entry} (one lstat, one llistxattr) and puts it back on a file. */
-final class Metadata {
+public final class Metadata {
     private static final String ATTRS = "unix:mode,uid,gid,size,lastModifiedTime,ino,dev,nlink,rdev";
     static final int S_IFMT = 0170000;
     /** Devices whose filesystem answered ENOTSUP to llistxattr: not asked again (sshfs). */
     private final Set<Long> noXattrs = ConcurrentHashMap.newKeySet();
 
     /** Per thread: the struct statx of {@link #read}. */
-    private static final ThreadLocal<byte[]> STATX = ThreadLocal.withInitial(() -> new byte[StoreCalls.STATX_SIZE]);
+    private static final ThreadLocal<byte[]> STATX = ThreadLocal.withInitial(() -> new byte[Statx.SIZE]);
     /** The statx fields read needs: type, mode, nlink, uid, gid, mtime, ino, size. */
     private static final int STATX_NEEDED = 0x35f;
 
     /** The entry for p (not following a symlink); name from the listing's bytes. */
-    Entry read(Path p, byte[] name) throws IOException {
-        if (StoreCalls.canLstat()) {
+    public Entry read(Path p, byte[] name) throws IOException {
+        if (Statx.get().available()) {
             byte[] cp = RawPaths.cpath(p);
             byte[] b = STATX.get();
-            int err = StoreCalls.lstat(cp, b);
-            if (err == StoreCalls.ENOENT) {
+            int err = Statx.get().lstat(cp, b);
+            if (err == Errno.ENOENT) {
                 throw new NoSuchFileException(p.toString());
             }
             if (err != 0) {
-                throw new FileSystemException(p.toString(), null, StoreCalls.strerror(err));
+                throw new FileSystemException(p.toString(), null, Errno.message(err));
             }
             ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
             if ((bb.getInt(0) & STATX_NEEDED) == STATX_NEEDED) {
@@ -52,7 +55,7 @@ final class Metadata {
         return readNio(p, name);
     }
 
-    /** The entry from a struct statx (see StoreCalls.lstat): the same values as java.nio's. */
+    /** The entry from a struct statx (see Statx.lstat): the same values as java.nio's. */
     private Entry fromStatx(Path p, byte[] cp, byte[] name, ByteBuffer bb) throws IOException {
         Entry e = new Entry();
         e.name = name;
@@ -63,7 +66,7 @@ final class Metadata {
         e.uid = bb.getInt(20);
         e.gid = bb.getInt(24);
         e.ino = bb.getLong(32);
-        e.dev = StoreCalls.makedev(bb.getInt(136) & 0xffffffffL, bb.getInt(140) & 0xffffffffL);
+        e.dev = Statx.makedev(bb.getInt(136) & 0xffffffffL, bb.getInt(140) & 0xffffffffL);
         long sec = bb.getLong(112);
         int nsec = bb.getInt(120);
         if (nsec != 0) {
@@ -82,7 +85,7 @@ final class Metadata {
                 e.size = target.length;
                 e.ref = Escape.of(target);
             }
-            case 'c', 'b' -> e.ref = Long.toString(StoreCalls.makedev(bb.getInt(128) & 0xffffffffL, bb.getInt(132) & 0xffffffffL));
+            case 'c', 'b' -> e.ref = Long.toString(Statx.makedev(bb.getInt(128) & 0xffffffffL, bb.getInt(132) & 0xffffffffL));
             default -> e.size = 0;
         }
         e.xattrs = xattrs(cp, e.dev);
@@ -143,7 +146,7 @@ final class Metadata {
         if (noXattrs.contains(dev)) {
             return List.of();
         }
-        List<byte[]> names = StoreCalls.listXattrs(cp);
+        List<byte[]> names = Xattrs.get().list(cp);
         if (names == null) {
             noXattrs.add(dev);
             return List.of();
@@ -153,7 +156,7 @@ final class Metadata {
         }
         List<byte[][]> out = new ArrayList<>();
         for (byte[] n : names) {
-            byte[] v = StoreCalls.getXattr(cp, n);
+            byte[] v = Xattrs.get().get(cp, n);
             if (v != null) {
                 out.add(new byte[][] {n, v});
             }
@@ -167,17 +170,17 @@ final class Metadata {
      * in that order: chown clears setuid bits and file capabilities, so it comes first; the mtime
      * comes last. atime is set to the mtime.
      */
-    static void apply(Path p, Entry e) throws IOException {
+    public static void apply(Path p, Entry e) throws IOException {
         byte[] cp = RawPaths.cpath(p);
         try {
-            StoreCalls.lchown(cp, e.uid, e.gid);
+            Inodes.get().lchown(cp, e.uid, e.gid);
             for (byte[][] x : e.xattrs) {
-                StoreCalls.setXattr(cp, x[0], x[1]);
+                Xattrs.get().set(cp, x[0], x[1]);
             }
             if (e.kind != 'l') {
-                StoreCalls.chmod(cp, e.mode);
+                Inodes.get().chmod(cp, e.mode);
             }
-            StoreCalls.setTimes(cp, e.mtimeSec, e.mtimeNsec, e.mtimeSec, e.mtimeNsec);
+            Inodes.get().setTimes(cp, e.mtimeSec, e.mtimeNsec, e.mtimeSec, e.mtimeNsec);
         } catch (PosixException ex) {
             throw new IOException(p + ": cannot set metadata: " + ex.getMessage(), ex);
         }

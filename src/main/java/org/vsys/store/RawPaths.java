@@ -10,6 +10,8 @@ import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.file.Path;
 
+import org.vsys.linux.Inodes;
+
 /**
  * File names as the kernel has them: bytes. Java 17 decodes names with the locale's charset
  * ({@code sun.jnu.encoding}, which a -D option cannot change): under LANG=C a name with a byte
@@ -100,7 +102,7 @@ public final class RawPaths {
 
     /** NUL-terminated path bytes for the native calls. */
     public static byte[] cpath(Path p) {
-        return org.vsys.linux.StoreCalls.cstr(bytes(p));
+        return Inodes.cstr(bytes(p));
     }
 
     /** dir/name with name given as bytes, exact whatever the locale. */

@@ -22,7 +22,7 @@ import org.vsys.base.ExitCode;
 import org.vsys.config.Lock;
 import org.vsys.base.VsysException;
 import org.vsys.linux.PosixException;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Inodes;
 
 /**
  * The content-addressed store {@code R/.store} (the hacktree layout):
@@ -150,7 +150,7 @@ public final class Store {
     }
 
     /** A tree object for a snapshot to compare with (its lines parsed when looked up). */
-    Tree.Index treeIndex(String id) throws IOException {
+    public Tree.Index treeIndex(String id) throws IOException {
         try {
             return new Tree.Index(read(id, TREE));
         } catch (IllegalArgumentException e) {
@@ -235,7 +235,7 @@ public final class Store {
     public void sync() throws IOException {
         long t0 = System.nanoTime();
         try {
-            StoreCalls.syncfs(StoreCalls.cstr(dir.toString().getBytes(StandardCharsets.UTF_8)));
+            Inodes.get().syncfs(Inodes.cstr(dir.toString().getBytes(StandardCharsets.UTF_8)));
         } catch (PosixException e) {
             throw new IOException("syncfs " + dir + ": " + e.getMessage(), e);
         } finally {
@@ -370,7 +370,7 @@ public final class Store {
         return Files.exists(c, LinkOption.NOFOLLOW_LINKS) ? c : null;
     }
 
-    static Set<StandardOpenOption> newFile() {
+    public static Set<StandardOpenOption> newFile() {
         return Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
 }

@@ -40,9 +40,9 @@ public final class Tree {
     /**
      * A tree object read for a snapshot's comparison: only its lines' names are looked at up front;
      * a line is parsed when the snapshot looks its name up (every line at most once), straight
-     * from the bytes where it is in the common form, else by {@link Entry#parse} (same result).
+     * from the bytes by {@link TreeLine}.
      */
-    static final class Index {
+    public static final class Index {
         private final byte[] b;
         private final Map<String, Integer> lines;
         private final int count;
@@ -88,12 +88,12 @@ public final class Tree {
         }
 
         /** The number of lines (entries). */
-        int size() {
+        public int size() {
             return count;
         }
 
         /** The entry named key (escaped, as {@link Entry#key}), or null. */
-        Entry get(String key) {
+        public Entry get(String key) {
             Integer at = lines.get(key);
             if (at == null) {
                 return null;
@@ -103,8 +103,7 @@ public final class Tree {
             while (to < b.length && b[to] != '\n') {
                 to++;
             }
-            Entry e = Entry.parseFast(b, from, to);
-            return e != null ? e : Entry.parse(new String(b, from, to - from, StandardCharsets.US_ASCII));
+            return TreeLine.entry(b, from, to);
         }
     }
 

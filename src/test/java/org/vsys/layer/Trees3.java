@@ -6,8 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.Inodes;
 
-import org.vsys.linux.StoreCalls;
 
 /**
  * Test trees from specs, and what an overlay of an upper over a lower shows at a path (the
@@ -33,7 +34,7 @@ final class Trees3 {
             case 'o' -> {
                 Files.createDirectories(p);
                 try {
-                    StoreCalls.setXattr(StoreCalls.cstr(p.toString().getBytes(StandardCharsets.UTF_8)), Node.OPAQUE, new byte[] {'y'});
+                    Xattrs.get().set(Inodes.cstr(p.toString().getBytes(StandardCharsets.UTF_8)), Node.OPAQUE, new byte[] {'y'});
                 } catch (org.vsys.linux.PosixException e) {
                     throw new IOException(e.getMessage(), e);
                 }
@@ -41,7 +42,7 @@ final class Trees3 {
             case 'l' -> Files.createSymbolicLink(p, Path.of(v));
             case 'w' -> {
                 try {
-                    StoreCalls.mknod(StoreCalls.cstr(p.toString().getBytes(StandardCharsets.UTF_8)), 0020000, 0);
+                    Inodes.get().mknod(Inodes.cstr(p.toString().getBytes(StandardCharsets.UTF_8)), 0020000, 0);
                 } catch (org.vsys.linux.PosixException e) {
                     throw new IOException(e.getMessage(), e);
                 }

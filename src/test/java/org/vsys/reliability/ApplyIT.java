@@ -79,6 +79,16 @@ class ApplyIT {
         return Rig.vsys(args);
     }
 
+    /** An apply of the declarations paused at {@code step} and killed there (kill -9). */
+    void killedAt(String step) throws Exception {
+        Path d = Files.createTempDirectory("vsys-apply-kill-");
+        Process p = Rig.pauseAt(step, d, "apply", "--dir", decl.toString());
+        Rig.kill9(p);
+        Files.deleteIfExists(d.resolve("out"));
+        Files.deleteIfExists(d.resolve("err"));
+        Files.delete(d);
+    }
+
     Rig.Result applyOk() {
         Rig.Result r = apply();
         assertEquals(0, r.code(), r.toString());
@@ -218,12 +228,7 @@ class ApplyIT {
         declare("ap-chg", "source=dir:" + treeB + "\n");
         declare("ap-n1", "source=dir:" + treeA + "\naliases=ap-n1a\n");
         declare("ap-n2", "source=dir:" + treeB + "\n");
-        Path d = Files.createTempDirectory("vsys-apply-kill-");
-        Process p = Rig.pauseAt(step, d, "apply", "--dir", decl.toString());
-        Rig.kill9(p);
-        Files.deleteIfExists(d.resolve("out"));
-        Files.deleteIfExists(d.resolve("err"));
-        Files.delete(d);
+        killedAt(step);
         Rig.Result r = apply();
         assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
         Rig.assertConsistent("after kill -9 at " + step + " and apply");
@@ -231,6 +236,54 @@ class ApplyIT {
         assertEquals("0 ID=vsys-rel-applyB", osRelease("ap-chg"));
         assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-n1a"));
         assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-old")));
+    }
+
+    /** What a user outside users= gets from reading {@code path} (cat as uid 65534): "code output". */
+    static String readAsNobody(Path path) {
+        Rig.Result r = Rig.Sh.run(30, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", path.toString());
+        return r.code() + " " + r.out().strip();
+    }
+
+    @Test
+    void usersMovesTheTreeOutOfReachAndBack() throws Exception {
+        Path open = Rig.R.resolve("ap-r");
+        Path priv = Rig.R.resolve(".private").resolve("ap-r");
+        declare("ap-r", "source=dir:" + treeA + "\n");
+        applyOk();
+        assertEquals("0 ID=vsys-rel-applyA", readAsNobody(open.resolve("etc/os-release")), "an open system: R/NAME readable");
+        assertFalse(Files.exists(priv, LinkOption.NOFOLLOW_LINKS));
+        declare("ap-r", "source=dir:" + treeA + "\nusers=root\n");
+        assertTrue(applyOk().out().contains("change   ap-r: users"));
+        assertFalse(Files.exists(open, LinkOption.NOFOLLOW_LINKS), "a restricted system has no R/NAME");
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(Rig.R.resolve(".private"), LinkOption.NOFOLLOW_LINKS)));
+        assertTrue(readAsNobody(priv.resolve("etc/os-release")).matches("(?s)1 .*Permission denied.*"),
+                "a user outside users= cannot read R/.private/NAME");
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-r"), "the listed user (root) still runs in it");
+        Rig.assertConsistent("after restricting");
+        assertEquals(0, Rig.vsys("refresh", "ap-r").code(), "prepared again from R/.private/NAME");
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-r"));
+        declare("ap-r", "source=dir:" + treeA + "\n");
+        applyOk();
+        assertFalse(Files.exists(priv, LinkOption.NOFOLLOW_LINKS), "open again: R/.private/NAME gone");
+        assertEquals("0 ID=vsys-rel-applyA", readAsNobody(open.resolve("etc/os-release")));
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-r"));
+        Rig.assertConsistent("after opening");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"apply.access", "place.dir", "place.bound", "place.detached"})
+    void killedWhileMovingThenConverges(String step) throws Exception {
+        declare("ap-m", "source=dir:" + treeA + "\n");
+        applyOk();
+        declare("ap-m", "source=dir:" + treeA + "\ngroups=root\n");
+        killedAt(step);
+        Rig.Result r = apply();
+        assertEquals(0, r.code(), "apply after kill -9 at " + step + ": " + r);
+        Rig.assertConsistent("after kill -9 at " + step + " and apply");
+        assertFalse(Files.exists(Rig.R.resolve("ap-m"), LinkOption.NOFOLLOW_LINKS), "no R/NAME after kill at " + step);
+        assertTrue(readAsNobody(Rig.R.resolve(".private/ap-m/etc/os-release")).startsWith("1 "));
+        assertEquals("0 ID=vsys-rel-applyA", osRelease("ap-m"));
     }
 
     @Test

@@ -341,7 +341,11 @@ final class Rig {
                 if (r.state() != SystemRecord.State.READY) {
                     out.add(n + ": state " + r.state().word());
                 }
-                SystemMounts sm = new SystemMounts(inst, n, Debug.off());
+                SystemMounts sm = new SystemMounts(inst, r, Debug.off());
+                Path other = inst.systemDir(n, !r.restricted());
+                if (Files.exists(other, LinkOption.NOFOLLOW_LINKS)) {
+                    out.add(n + ": " + other + " exists (its tree belongs at " + sm.dir() + ")");
+                }
                 for (FsEntry fs : r.filesystems()) {
                     if (table.at(sm.target(fs).toString()) == null) {
                         out.add(n + ": " + fs.path() + " not mounted");
@@ -378,6 +382,11 @@ final class Rig {
         for (String e : list(R)) {
             if (!INFRA.contains(e) && !e.startsWith(".") && !systems.contains(e)) {
                 out.add(R.resolve(e) + " without a record");
+            }
+        }
+        for (String e : list(R.resolve(".private"))) {
+            if (!systems.contains(e)) {
+                out.add(R.resolve(".private").resolve(e) + " without a record");
             }
         }
         for (String e : list(R.resolve(".ns"))) {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.vsys.linux.StoreCalls;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.Inodes;
 
 /**
  * The store through the installed vsys on local trees (dir: sources): checkout identical to the
@@ -81,34 +82,34 @@ class SnapshotIT {
             Files.write(root.resolve("usr/lib/lib" + i + ".so"), b);
         }
         Files.write(root.resolve("usr/bin/tool"), new byte[] {'#', '!', '/', 'b', 'i', 'n', '/', 's', 'h', '\n'});
-        StoreCalls.chmod(RawPaths.cpath(root.resolve("usr/bin/tool")), 04755);
+        Inodes.get().chmod(RawPaths.cpath(root.resolve("usr/bin/tool")), 04755);
         Files.createSymbolicLink(root.resolve("usr/bin/alias"), Path.of("tool"));
         Files.createLink(root.resolve("usr/bin/hardlink"), root.resolve("usr/bin/tool"));
-        StoreCalls.mknod(RawPaths.cpath(root.resolve("dev/null")), 0020666, (1L << 8) | 3);
-        StoreCalls.mknod(RawPaths.cpath(root.resolve("dev/sda")), 0060660, 8L << 8);
-        StoreCalls.mknod(RawPaths.cpath(root.resolve("dev/fifo")), 0010600, 0);
-        StoreCalls.mknod(RawPaths.cpath(root.resolve("dev/sock")), 0140755, 0);
+        Inodes.get().mknod(RawPaths.cpath(root.resolve("dev/null")), 0020666, (1L << 8) | 3);
+        Inodes.get().mknod(RawPaths.cpath(root.resolve("dev/sda")), 0060660, 8L << 8);
+        Inodes.get().mknod(RawPaths.cpath(root.resolve("dev/fifo")), 0010600, 0);
+        Inodes.get().mknod(RawPaths.cpath(root.resolve("dev/sock")), 0140755, 0);
         Files.writeString(RawPaths.child(root.resolve("etc"), new byte[] {'l', (byte) 0xe9, 't', (byte) 0xff}), "latin-1 name\n");
         Files.writeString(root.resolve("etc").resolve("n".repeat(255)), "long name\n");
         try (FileChannel ch = FileChannel.open(root.resolve("var/sparse.img"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap("data".getBytes(StandardCharsets.US_ASCII)), 8L << 20);
         }
-        StoreCalls.setXattr(RawPaths.cpath(root.resolve("etc/os-release")), "user.vsys".getBytes(), "x".getBytes());
-        StoreCalls.setXattr(RawPaths.cpath(root.resolve("usr/lib/lib1.so")), "trusted.vsys".getBytes(), new byte[] {0, 1, 2});
+        Xattrs.get().set(RawPaths.cpath(root.resolve("etc/os-release")), "user.vsys".getBytes(), "x".getBytes());
+        Xattrs.get().set(RawPaths.cpath(root.resolve("usr/lib/lib1.so")), "trusted.vsys".getBytes(), new byte[] {0, 1, 2});
         // a file capability (what setcap writes): v2, cap_net_raw permitted+effective
         byte[] cap = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         cap[0] = 1;
-        StoreCalls.setXattr(RawPaths.cpath(root.resolve("usr/lib/lib2.so")), "security.capability".getBytes(), cap);
+        Xattrs.get().set(RawPaths.cpath(root.resolve("usr/lib/lib2.so")), "security.capability".getBytes(), cap);
         if (Sh.run("setfacl", "-m", "u:65534:r", root.resolve("etc/ssl").toString()).exit() != 0) {
             // under CI an ACL must be part of the tree (.ci/run installs acl); by hand, say so and go on
             org.junit.jupiter.api.Assertions.assertNotEquals("true", System.getenv("CI"),
                     "setfacl failed (package acl missing?): the ACL case of the snapshot test would not run");
             System.err.println("setfacl missing: no ACL in the test tree");
         }
-        StoreCalls.lchown(RawPaths.cpath(root.resolve("etc/ssl")), 65534, 65534);
-        StoreCalls.lchown(RawPaths.cpath(root.resolve("usr/bin/alias")), 1, 2);
+        Inodes.get().lchown(RawPaths.cpath(root.resolve("etc/ssl")), 65534, 65534);
+        Inodes.get().lchown(RawPaths.cpath(root.resolve("usr/bin/alias")), 1, 2);
         Files.setLastModifiedTime(root.resolve("usr/lib/lib3.so"), FileTime.from(Instant.ofEpochSecond(1_600_000_000L, 999_999_999)));
-        StoreCalls.setTimes(RawPaths.cpath(root.resolve("usr/bin/alias")), 1, 0, 1_500_000_000L, 5);
+        Inodes.get().setTimes(RawPaths.cpath(root.resolve("usr/bin/alias")), 1, 0, 1_500_000_000L, 5);
     }
 
     /** sh, cat and sleep of this host with their libraries, so the launcher can run them in the tree. */
@@ -187,7 +188,7 @@ class SnapshotIT {
         // 1 content change, 1 mode-only change: only the changed file's bytes are read
         Files.writeString(src.resolve("etc/os-release"), "PRETTY_NAME=\"changed\"\n");
         long changed = Files.size(src.resolve("etc/os-release"));
-        StoreCalls.chmod(RawPaths.cpath(src.resolve("usr/lib/lib7.so")), 0600);
+        Inodes.get().chmod(RawPaths.cpath(src.resolve("usr/lib/lib7.so")), 0600);
         long lib7 = Files.size(src.resolve("usr/lib/lib7.so"));
         String second = Sh.vsysOk("snapshot", A);
         long[] c2 = counts(second);

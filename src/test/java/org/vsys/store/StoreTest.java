@@ -24,7 +24,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vsys.linux.StoreCalls;
+import org.vsys.core.Snapshot;
+import org.vsys.core.Gc;
+import org.vsys.linux.Xattrs;
+import org.vsys.linux.Inodes;
 
 /** The store on local trees (no root needed: everything keeps the current user's ids). */
 class StoreTest {
@@ -42,11 +45,11 @@ class StoreTest {
         Files.writeString(src.resolve("etc/sub/a"), "alpha\n");
         Files.writeString(src.resolve("etc/sub/b"), "alpha\n"); // same content, other object only if meta differs
         Files.write(src.resolve("big"), new byte[300_000]);
-        StoreCalls.chmod(RawPaths.cpath(src.resolve("etc/sub/a")), 04750);
+        Inodes.get().chmod(RawPaths.cpath(src.resolve("etc/sub/a")), 04750);
         Files.createSymbolicLink(src.resolve("etc/link"), Path.of("sub/a"));
         Files.createSymbolicLink(src.resolve("dangling"), Path.of("/nowhere/at/all"));
         Files.createLink(src.resolve("etc/hard"), src.resolve("etc/os-release"));
-        StoreCalls.mknod(RawPaths.cpath(src.resolve("fifo")), 0010644, 0);
+        Inodes.get().mknod(RawPaths.cpath(src.resolve("fifo")), 0010644, 0);
         // sparse: 1 MiB hole, 5 bytes, another hole at the end
         try (FileChannel ch = FileChannel.open(src.resolve("sparse"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap("hello".getBytes(StandardCharsets.US_ASCII)), 1 << 20);
@@ -64,7 +67,7 @@ class StoreTest {
 
     static boolean trySetUserXattr(Path p, String name, String value) {
         try {
-            StoreCalls.setXattr(RawPaths.cpath(p), name.getBytes(StandardCharsets.US_ASCII), value.getBytes(StandardCharsets.US_ASCII));
+            Xattrs.get().set(RawPaths.cpath(p), name.getBytes(StandardCharsets.US_ASCII), value.getBytes(StandardCharsets.US_ASCII));
             return true;
         } catch (IOException e) {
             return false;

@@ -13,19 +13,19 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.vsys.linux.Xattrs;
 
-import org.vsys.linux.StoreCalls;
 
 /**
  * One line per entry of a tree, for comparing a checkout with its source: path bytes (through the
  * URI, exact for any name), type and mode, uid, gid, size, mtime in ns, xattrs, link target,
  * SHA-256 of the content. The root's own line has path ".".
  */
-final class TreeDump {
+public final class TreeDump {
     private TreeDump() {
     }
 
-    static List<String> of(Path root) throws IOException {
+    public static List<String> of(Path root) throws IOException {
         List<Path> paths;
         try (Stream<Path> s = Files.walk(root)) {
             paths = new ArrayList<>(s.toList());
@@ -57,11 +57,11 @@ final class TreeDump {
             sb.append(" rdev=").append(a.get("rdev"));
         }
         byte[] cp = RawPaths.cpath(p);
-        List<byte[]> names = StoreCalls.listXattrs(cp);
+        List<byte[]> names = Xattrs.get().list(cp);
         if (names != null) {
             names.sort(Arrays::compareUnsigned);
             for (byte[] n : names) {
-                sb.append(" x:").append(Escape.of(n)).append('=').append(Escape.of(StoreCalls.getXattr(cp, n)));
+                sb.append(" x:").append(Escape.of(n)).append('=').append(Escape.of(Xattrs.get().get(cp, n)));
             }
         }
         if (Files.isSymbolicLink(p)) {

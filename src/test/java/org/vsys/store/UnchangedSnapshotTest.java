@@ -25,7 +25,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vsys.linux.StoreCalls;
+import org.vsys.core.Snapshot;
+import org.vsys.linux.Inodes;
 
 /**
  * The nothing-changed path of a snapshot: a directory whose entries all stat as in the previous
@@ -51,7 +52,7 @@ class UnchangedSnapshotTest {
         Files.writeString(deep.resolve("twin"), "content\n");
         Files.writeString(src.resolve("a/other/x/y"), "y\n");
         Files.createSymbolicLink(deep.resolve("link"), Path.of("file"));
-        StoreCalls.mknod(RawPaths.cpath(deep.resolve("fifo")), 0010644, 0);
+        Inodes.get().mknod(RawPaths.cpath(deep.resolve("fifo")), 0010644, 0);
         Files.setLastModifiedTime(deep.resolve("file"), FileTime.from(Instant.ofEpochSecond(1_600_000_000L, 5)));
         restoreDirTimes();
     }
@@ -134,13 +135,13 @@ class UnchangedSnapshotTest {
     @Test
     void ownerChangeDeepDown() throws Exception {
         assumeTrue(root(), "chown needs root");
-        changes("uid/gid", () -> StoreCalls.lchown(RawPaths.cpath(deep.resolve("twin")), 1234, 5678));
+        changes("uid/gid", () -> Inodes.get().lchown(RawPaths.cpath(deep.resolve("twin")), 1234, 5678));
     }
 
     @Test
     void ownerChangeOfASymlink() throws Exception {
         assumeTrue(root(), "chown needs root");
-        changes("symlink owner", () -> StoreCalls.lchown(RawPaths.cpath(deep.resolve("link")), 1234, 5678));
+        changes("symlink owner", () -> Inodes.get().lchown(RawPaths.cpath(deep.resolve("link")), 1234, 5678));
     }
 
     @Test
@@ -157,7 +158,7 @@ class UnchangedSnapshotTest {
             Instant t = Files.getLastModifiedTime(deep.resolve("link"), java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
             Files.delete(deep.resolve("link"));
             Files.createSymbolicLink(deep.resolve("link"), Path.of("twin"));
-            StoreCalls.setTimes(RawPaths.cpath(deep.resolve("link")), t.getEpochSecond(), t.getNano(), t.getEpochSecond(), t.getNano());
+            Inodes.get().setTimes(RawPaths.cpath(deep.resolve("link")), t.getEpochSecond(), t.getNano(), t.getEpochSecond(), t.getNano());
         });
     }
 
@@ -171,7 +172,7 @@ class UnchangedSnapshotTest {
     void specialFileReplaced() throws Exception {
         changes("fifo mode", () -> {
             Files.delete(deep.resolve("fifo"));
-            StoreCalls.mknod(RawPaths.cpath(deep.resolve("fifo")), 0010600, 0);
+            Inodes.get().mknod(RawPaths.cpath(deep.resolve("fifo")), 0010600, 0);
         });
     }
 
@@ -229,7 +230,7 @@ class UnchangedSnapshotTest {
     }
 
     @Test
-    void fastParseGivesWhatParseGives() {
+    void treeLineParsesItsSliceAndRoundTrips() {
         List<String> lines = new ArrayList<>(List.of(
                 "f 644 0 0 1700000000.123456789 12 " + "a".repeat(64) + ":" + "b".repeat(64) + " - name",
                 "d 755 1000 1000 1.000000000 0 " + "c".repeat(64) + " - dir.d",
@@ -256,25 +257,30 @@ class UnchangedSnapshotTest {
             sb.setCharAt(r.nextInt(sb.length()), alphabet.charAt(r.nextInt(alphabet.length())));
             lines.add(sb.toString());
         }
-        int fast = 0;
+        int accepted = 0;
         for (String l : lines) {
+            // the line inside a tree object's bytes: the parser reads only its own slice
             byte[] b = ("xx\n" + l + "\nyy").getBytes(StandardCharsets.ISO_8859_1);
-            Entry f = Entry.parseFast(b, 3, 3 + l.length());
             Entry p;
             try {
-                p = Entry.parse(new String(b, 3, l.length(), StandardCharsets.US_ASCII));
-            } catch (RuntimeException e) {
-                assertNull(f, "fast parse took a line parse rejects: " + l);
+                p = TreeLine.entry(b, 3, 3 + l.length());
+            } catch (IllegalArgumentException e) {
+                assertThrows(IllegalArgumentException.class, () -> Entry.parse(l), l);
                 continue;
             }
-            if (f != null) {
-                fast++;
-                assertEquals(p.line(), f.line(), l);
-                assertArrayEquals(p.name, f.name, l);
-                assertEquals(p.key(), f.key(), l);
-            }
+            accepted++;
+            Entry back = Entry.parse(p.line()); // what it accepts it writes back as a line it reads the same
+            assertEquals(p.line(), back.line(), l);
+            assertArrayEquals(p.name, back.name, l);
+            assertEquals(p.key(), back.key(), l);
+            assertEquals(p.line(), Entry.parse(l).line(), l);
         }
-        assertTrue(fast > 100, "the fast path is taken: " + fast);
+        for (String bad : List.of("f 644 0 0 1.000000000 3 x:y -", "x 644 0 0 1.000000000 3 x:y - badkind",
+                "f 644 0 0 1.000000000 3 x:y - two words", "f 644 4294967295 0 1.000000000 3 x:y - biguid",
+                "f 644 0 0 1.000000000 99999999999999999999 x:y - huge", "f 644 0 0 1.000000000 3 x:y a - noeq")) {
+            assertThrows(IllegalArgumentException.class, () -> Entry.parse(bad), bad);
+        }
+        assertTrue(accepted > 100, "lines accepted: " + accepted);
     }
 
     @Test

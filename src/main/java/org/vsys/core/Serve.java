@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

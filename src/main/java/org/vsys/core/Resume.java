@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.vsys.store.Entry;
+import org.vsys.store.Store;
 
 /**
  * The resume index of one system's snapshot, {@code R/.store/resume/NAME}: for each regular file

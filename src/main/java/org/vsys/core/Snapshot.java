@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,9 +22,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.vsys.base.ExitCode;
-import org.vsys.config.Lock;
 import org.vsys.base.Steps;
 import org.vsys.base.VsysException;
+import org.vsys.config.Lock;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Escape;
+import org.vsys.store.Hasher;
+import org.vsys.store.Hashing;
+import org.vsys.store.Metadata;
+import org.vsys.store.RawPaths;
+import org.vsys.store.Store;
+import org.vsys.store.Tree;
 
 /**
  * One snapshot: walks the source tree, stores every file not already known, writes the trees and
@@ -95,7 +104,7 @@ public final class Snapshot {
         String prevId;
         /**
          * Every child's line as in the previous tree (subdirectories' tree ids apart, which
-         * {@link #writeTrees} compares), and no other child: the tree is the previous one.
+         * {@link #writeTree} compares), and no other child: the tree is the previous one.
          */
         boolean same;
 
@@ -117,119 +126,175 @@ public final class Snapshot {
         return this;
     }
 
+    /**
+     * The steps of one snapshot, as OSTree's {@code ostree commit}: prepare the transaction, write
+     * the source directory into the store (the walk: every file's object), write the trees, write
+     * the commit, set the ref, commit the transaction. Every failure becomes one line with its exit
+     * code in {@link #failed}.
+     */
     public Result run(String system, Path source, String sourceWord, int threads, PrintWriter progress) throws VsysException {
         long t0 = System.nanoTime();
         store.ensureLayout();
         try (Lock lock = store.lock()) {
-            store.clearTmp();
             List<String> commits = store.commits(system);
-            Commit prev = null;
-            if (parentOverride != null) {
-                result.parent = parentOverride;
-                prev = store.commit(result.parent);
-            } else if (!commits.isEmpty()) {
-                result.parent = commits.get(commits.size() - 1);
-                prev = store.commit(result.parent);
-            }
-            resume = new Resume(store, system);
-            resume.load();
-            batch = store.new Batch(256L << 20, 4000, () -> {
-                try {
-                    resume.save(); // what is stored so far: an interrupted run's successor reads none of it again
-                    Steps.reach("snapshot.batch");
-                } catch (VsysException e) {
-                    throw new IllegalStateException(e.line(), e);
-                }
-            });
-            pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-                Thread t = new Thread(r, "vsys-snapshot");
-                t.setDaemon(true);
-                return t;
-            });
+            Commit prev = prepareTransaction(system, commits, threads);
             Thread ticker = progress == null ? null : startProgress(progress, prev == null ? 0 : prev.bytes);
-            Dir root;
             try {
-                Entry re = meta.read(source, new byte[] {'.'});
-                if (re.kind != 'd') {
-                    throw new VsysException(ExitCode.BAD_SOURCE, source.toString(), "not a directory");
-                }
-                root = new Dir(re, "");
-                root.prevId = prev == null ? null : prev.root;
-                walkAll(source, root, prev == null ? null : store.treeIndex(prev.root), threads);
-                CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
-                if (failure.get() != null) {
-                    throw failure.get();
-                }
-                for (Map.Entry<Entry, String> l : linkedTo.entrySet()) {
-                    Entry first = firstOf.get(l.getValue());
-                    if (first != null) {
-                        l.getKey().ref = first.ref;
-                    }
-                }
+                Dir root = writeDirectory(source, prev, threads);
                 String rootTree = writeTrees(root);
-                batch.flush();
-                resume.save(); // every file has its ref now (the last batch may have had nothing new)
-                if (ticker != null) {
-                    ticker.interrupt();
-                    progress.print("\r\033[K");
-                    progress.flush();
-                }
-                result.newObjects = batch.published();
-                result.newBytes = batch.publishedBytes();
+                stopProgress(ticker, progress);
                 if (prev != null && prev.root.equals(rootTree) && prev.rootMeta.sameMeta(root.self)) {
                     result.unchanged = true;
                     result.commit = result.parent;
                 } else {
-                    Commit c = new Commit();
-                    c.system = system;
-                    c.parent = result.parent == null ? "-" : result.parent;
-                    c.time = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-                    c.source = sourceWord;
-                    c.root = rootTree;
-                    c.rootMeta = root.self;
-                    c.files = result.files;
-                    c.bytes = result.totalBytes;
-                    byte[] cb = c.toBytes();
-                    String id = Hashing.sha256(cb);
-                    store.sync(); // every object the commit names is durable before the commit is
-                    Store.writeAtomic(store.object(id, Store.COMMIT), cb);
-                    Steps.reach("snapshot.commit");
-                    List<String> nl = new ArrayList<>(commits);
-                    nl.add(id);
-                    store.setCommits(system, nl);
-                    result.commit = id;
-                    result.newObjects++;
+                    result.commit = writeCommit(system, sourceWord, root, rootTree);
+                    setRef(system, commits, result.commit);
                 }
-                resume.remove();
+                commitTransaction();
             } finally {
                 pool.shutdownNow();
                 if (ticker != null) {
                     ticker.interrupt();
                 }
             }
-        } catch (VsysException e) {
-            throw e;
-        } catch (SourceException e) {
-            throw new VsysException(ExitCode.UNREACHABLE, e.path, "cannot read from the source: " + e.getMessage(), e);
-        } catch (Unsupported e) {
-            throw new VsysException(ExitCode.BAD_SOURCE, e.path, e.getMessage(), e);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof VsysException) {
-                throw (VsysException) e.getCause();
-            }
-            throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e, e);
-        } catch (IOException e) {
-            throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e.getMessage(), e);
         } catch (Throwable e) {
-            if (e.getCause() instanceof VsysException) {
-                throw (VsysException) e.getCause();
-            }
-            throw new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e, e);
+            throw failed(system, e);
         }
         result.millis = (System.nanoTime() - t0) / 1_000_000;
         result.syncMillis = store.syncMillis();
         result.resumedFiles = resumed.get();
         return result;
+    }
+
+    /**
+     * Prepare the transaction: clears what an interrupted run left in tmp/, finds the parent,
+     * loads the resume index, opens the batch of new objects and the pool that stores them.
+     * Returns the parent commit (null for a first snapshot).
+     */
+    private Commit prepareTransaction(String system, List<String> commits, int threads) throws IOException {
+        store.clearTmp();
+        Commit prev = null;
+        if (parentOverride != null) {
+            result.parent = parentOverride;
+            prev = store.commit(result.parent);
+        } else if (!commits.isEmpty()) {
+            result.parent = commits.get(commits.size() - 1);
+            prev = store.commit(result.parent);
+        }
+        resume = new Resume(store, system);
+        resume.load();
+        batch = store.new Batch(256L << 20, 4000, () -> {
+            try {
+                resume.save(); // what is stored so far: an interrupted run's successor reads none of it again
+                Steps.reach("snapshot.batch");
+            } catch (VsysException e) {
+                throw new IllegalStateException(e.line(), e);
+            }
+        });
+        pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "vsys-snapshot");
+            t.setDaemon(true);
+            return t;
+        });
+        return prev;
+    }
+
+    /**
+     * Write the directory into the store: walks {@code source} (against the parent's trees) and
+     * stores every file object not already there; returns the walked tree, every entry with its ref.
+     */
+    private Dir writeDirectory(Path source, Commit prev, int threads) throws Throwable {
+        Entry re = meta.read(source, new byte[] {'.'});
+        if (re.kind != 'd') {
+            throw new VsysException(ExitCode.BAD_SOURCE, source.toString(), "not a directory");
+        }
+        Dir root = new Dir(re, "");
+        root.prevId = prev == null ? null : prev.root;
+        walkAll(source, root, prev == null ? null : store.treeIndex(prev.root), threads);
+        CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        for (Map.Entry<Entry, String> l : linkedTo.entrySet()) {
+            Entry first = firstOf.get(l.getValue());
+            if (first != null) {
+                l.getKey().ref = first.ref;
+            }
+        }
+        return root;
+    }
+
+    /**
+     * Write the trees: every directory's tree object (those unchanged since the parent are not
+     * written again), then the last batch; returns the root tree's id.
+     */
+    private String writeTrees(Dir root) throws IOException {
+        String rootTree = writeTree(root);
+        batch.flush();
+        resume.save(); // every file has its ref now (the last batch may have had nothing new)
+        result.newObjects = batch.published();
+        result.newBytes = batch.publishedBytes();
+        return rootTree;
+    }
+
+    /** Write the commit: after every object it names is durable; returns its id. */
+    private String writeCommit(String system, String sourceWord, Dir root, String rootTree) throws IOException, VsysException {
+        Commit c = new Commit();
+        c.system = system;
+        c.parent = result.parent == null ? "-" : result.parent;
+        c.time = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        c.source = sourceWord;
+        c.root = rootTree;
+        c.rootMeta = root.self;
+        c.files = result.files;
+        c.bytes = result.totalBytes;
+        byte[] cb = c.toBytes();
+        String id = Hashing.sha256(cb);
+        store.sync(); // every object the commit names is durable before the commit is
+        Store.writeAtomic(store.object(id, Store.COMMIT), cb);
+        Steps.reach("snapshot.commit");
+        result.newObjects++;
+        return id;
+    }
+
+    /** Set the ref: the system's list of commits gets the new one (written atomically). */
+    private void setRef(String system, List<String> commits, String id) throws IOException {
+        List<String> nl = new ArrayList<>(commits);
+        nl.add(id);
+        store.setCommits(system, nl);
+    }
+
+    private static void stopProgress(Thread ticker, PrintWriter progress) {
+        if (ticker != null) {
+            ticker.interrupt();
+            progress.print("\r\033[K");
+            progress.flush();
+        }
+    }
+
+    /** Commit the transaction: the resume index is no longer needed. */
+    private void commitTransaction() throws IOException {
+        resume.remove();
+    }
+
+    /** The one place a failure of a snapshot becomes a line and an exit code. */
+    private static VsysException failed(String system, Throwable e) {
+        if (e instanceof VsysException v) {
+            return v;
+        }
+        if (e instanceof SourceException s) {
+            return new VsysException(ExitCode.UNREACHABLE, s.path, "cannot read from the source: " + s.getMessage(), s);
+        }
+        if (e instanceof Unsupported u) {
+            return new VsysException(ExitCode.BAD_SOURCE, u.path, u.getMessage(), u);
+        }
+        if (e instanceof IOException) {
+            return new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e.getMessage(), e);
+        }
+        if (e.getCause() instanceof VsysException v) {
+            return v; // carried out of a batch callback or a pool task
+        }
+        return new VsysException(ExitCode.INTERNAL, system, "snapshot failed: " + e, e);
     }
 
     /** An I/O error on the source side. */
@@ -604,10 +669,11 @@ public final class Snapshot {
      * all have their previous lines (subdirectories: their previous trees) has its previous tree,
      * read from the store during the walk: not formatted, hashed or looked up again.
      */
-    private String writeTrees(Dir dir) throws IOException {
+    /** One directory's tree object (and its subdirectories' first); returns its id. */
+    private String writeTree(Dir dir) throws IOException {
         boolean same = dir.same;
         for (Dir sub : dir.subdirs) {
-            sub.self.ref = writeTrees(sub);
+            sub.self.ref = writeTree(sub);
             same = same && sub.self.ref.equals(sub.prevId);
         }
         if (same) {

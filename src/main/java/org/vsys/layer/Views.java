@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.layer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +19,9 @@ import org.vsys.core.Records;
 import org.vsys.base.Steps;
 import org.vsys.core.ViewHelper;
 import org.vsys.base.VsysException;
+import org.vsys.store.Checkout;
+import org.vsys.store.Commit;
+import org.vsys.store.Store;
 
 /**
  * What a system runs from: its live mount R/NAME, or a checkout of one of its commits, named by

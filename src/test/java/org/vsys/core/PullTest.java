@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,6 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
+import org.vsys.store.Checkout;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Fsck;
+import org.vsys.store.Hashing;
+import org.vsys.store.Store;
+import org.vsys.store.Tree;
+import org.vsys.store.TreeDump;
 
 /**
  * Publish and pull between two stores on local trees (a published directory as the source), and

@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -14,8 +14,11 @@ import java.util.List;
 import java.util.Set;
 
 import org.vsys.base.ExitCode;
-import org.vsys.config.Lock;
 import org.vsys.base.VsysException;
+import org.vsys.config.Lock;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Store;
 
 /**
  * {@code vsys publish NAME DIR}: the commits of system NAME laid out in DIR as plain files that

@@ -1,6 +1,7 @@
-/* kmod_view.inc - vsys-view in the kmod link mode (link=kmod in R/etc/vsys.conf),
- * included by view.c (it uses view.c's helpers). See kmod/README.md and
- * DESIGN.md "The kmod link mode".
+/* view_kmod.c - vsys-view in the kmod link mode (link=kmod in vsys.conf):
+ * one shared tree for all systems, each process's system chosen by the
+ * vsyslink module's per-process link. See kmod/README.md and DESIGN.md
+ * "The kmod link mode".
  *
  * Layout (the interim one of kmod/README.md: no change in the Java CLI):
  *   R/.root            a read-only self-bind of the shared tree's directory
@@ -20,19 +21,23 @@
  *                      with the body ../.os/NAME
  */
 #include "kmod_link.h"
+#include "mountinfo.h"
+#include "view.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define KMOD_VSYS ROOT_TREE "/.vsys"
-
-static int kmod_mode(void)
-{
-	const struct record *conf = read_conf();
-	struct config_info ci;
-	char err[256];
-
-	if (record_config(conf, &ci, err, sizeof err) < 0)
-		die(R "/etc/vsys.conf: %s", err);
-	return ci.link == LINK_KMOD;
-}
 
 static int vsyslink_registered(void)
 {
@@ -146,42 +151,6 @@ static void kmod_ensure_symlink_at(int dirfd, const char *name, const char *targ
 		die_errno("symlink " ROOT_TREE "/%s", name);
 }
 
-/* mkdir -p rel below dirfd (bind= paths in the raw tree). */
-static void kmod_ensure_dirs_at(int dirfd, const char *rel)
-{
-	char comp[4096];
-	const char *p = rel;
-	int fd = dup(dirfd);
-
-	if (fd < 0)
-		die_errno("dup");
-	while (*p) {
-		const char *sl;
-		size_t n;
-		int nfd;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		sl = strchr(p, '/');
-		n = sl ? (size_t)(sl - p) : strlen(p);
-		if (n >= sizeof comp)
-			die("%s: path too long", rel);
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-			die_errno("mkdir " ROOT_TREE "/%s", rel);
-		nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0)
-			die_errno(ROOT_TREE "/%s", rel);
-		close(fd);
-		fd = nfd;
-		p += n;
-	}
-	close(fd);
-}
-
 static void kmod_shared_up(void)
 {
 	const struct record *conf = read_conf();
@@ -190,10 +159,7 @@ static void kmod_shared_up(void)
 	int raw;
 
 	kmod_load();
-	ensure_dir(R, 0755);
-	ensure_dir(ROOT_TREE, 0755);
-	ensure_dir(NS_DIR, 0755);
-	ensure_dir(VAR_DIR, 0755);
+	shared_tree_dirs();
 
 	/* the layout, in the raw directory */
 	raw = kmod_raw_root();
@@ -214,20 +180,14 @@ static void kmod_shared_up(void)
 	}
 	for (i = 0; conf && i < conf->nent; i++)
 		if (strcmp(conf->ent[i].key, "bind") == 0 && check_bind_path(conf->ent[i].value) == BIND_TREE)
-			kmod_ensure_dirs_at(raw, conf->ent[i].value + 1);
+			ensure_dirs_at(raw, conf->ent[i].value + 1, ROOT_TREE);
 	close(raw);
 
 	/* the read-only self-bind, before anything is mounted below it */
 	if (!is_mountpoint(ROOT_TREE)) {
-		FILE *f = fopen("/proc/self/mountinfo", "re");
-		char line[8192];
-		if (!f)
-			die_errno("/proc/self/mountinfo");
-		while (fgets(line, sizeof line, f))
-			if (strstr(line, " " ROOT_TREE "/"))
-				die("shared-up: mounts below " ROOT_TREE " (up in namespace mode?): "
-				    "vsys-view shared-down with link=namespace first");
-		fclose(f);
+		if (has_mounts_below(ROOT_TREE))
+			die("shared-up: mounts below " ROOT_TREE " (up in namespace mode?): "
+			    "vsys-view shared-down with link=namespace first");
 		if (mount(ROOT_TREE, ROOT_TREE, NULL, MS_BIND, NULL) < 0)
 			die_errno("bind " ROOT_TREE " on itself");
 	}
@@ -240,10 +200,7 @@ static void kmod_shared_up(void)
 	if (!is_mountpoint(ROOT_TREE "/proc") &&
 	    mount("proc", ROOT_TREE "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_errno("mount proc on " ROOT_TREE "/proc");
-	for (i = 0; i < NELEM(host_binds); i++) {
-		xsnprintf(path, sizeof path, ROOT_TREE "%s", host_binds[i]);
-		bind_slave(host_binds[i], path, 1);
-	}
+	host_binds_up();
 	shared_binds(conf, 0);
 	if (!is_mountpoint(ROOT_TREE "/run") &&
 	    mount("vsys-run", ROOT_TREE "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") < 0)
@@ -252,10 +209,7 @@ static void kmod_shared_up(void)
 	    mount("vsyslink", KMOD_VSYS, "vsyslink", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_errno("mount vsyslink on " KMOD_VSYS);
 
-	if (!is_mountpoint(NS_DIR) && mount(NS_DIR, NS_DIR, NULL, MS_BIND, NULL) < 0)
-		die_errno("bind " NS_DIR " on itself");
-	if (mount(NULL, NS_DIR, NULL, MS_PRIVATE, NULL) < 0)
-		die_errno("make " NS_DIR " private");
+	ns_dir_up();
 }
 
 /* One write to R/.root/.vsys/targets ("add NAME PATH" / "del NAME"). */
@@ -280,72 +234,14 @@ static int kmod_targets_write(const char *cmd)
 	return e;
 }
 
-static void kmod_prepare(const char *name)
+/* The tree on R/.root/.os/NAME (made below the read-only bind, in the raw
+ * directory raw); a tree already there stays beneath the new one until
+ * release: no moment without a tree. Returns an O_PATH fd of it. */
+static int kmod_attach_tree(const char *name, int raw, int tree)
 {
-	struct pending_bind binds[MAX_BINDS];
-	const struct system_info *info;
-	char sys[4096], os[4096], var[4096], cmd[300];
-	struct mount_attr attr;
-	struct stat st;
-	size_t nb = 0, i;
-	int raw, osdir, tree, sysfd, e;
-	DIR *d;
-	struct dirent *ent;
+	char os[4096];
+	int osdir, sysfd;
 
-	check_name(name);
-	if (!is_mountpoint(KMOD_VSYS) || !is_mountpoint(ROOT_TREE "/proc"))
-		die("prepare %s: the shared tree is not up (vsys-view shared-up)", name);
-	xsnprintf(sys, sizeof sys, R "/%s", name);
-	if (lstat(sys, &st) < 0)
-		die_errno("%s", sys);
-	if (!S_ISDIR(st.st_mode))
-		die("%s: not a directory", sys);
-	info = record_info(name);
-
-	xsnprintf(var, sizeof var, VAR_DIR "/%s", name);
-	ensure_dir(VAR_DIR, 0755);
-	ensure_dir(var, 0755);
-	xsnprintf(var, sizeof var, VAR_DIR "/%s/tmp", name);
-	ensure_dir(var, 01777);
-
-	/* the system's tree: a slave of R/NAME, or its view read-only */
-	memset(&attr, 0, sizeof attr);
-	if (info->view) {
-		int vfd = open_view(name, info->view);
-		tree = open_tree(vfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-						 AT_EMPTY_PATH);
-		if (tree < 0)
-			die_errno("%s: open_tree of its view", name);
-		close(vfd);
-		attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		attr.propagation = MS_PRIVATE;
-	} else {
-		tree = open_tree(AT_FDCWD, sys, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (tree < 0)
-			die_errno("open_tree %s", sys);
-		attr.propagation = MS_SLAVE;
-	}
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-		die_errno("%s: mount_setattr", name);
-
-	/* sources of the per-system binds */
-	nb += var_tmp_copies(name, binds);
-	if (info->view) /* first: the host files and bind= go over them */
-		nb += live_submount_copies(name, binds + nb, NELEM(binds) - nb, 1);
-	nb += host_file_copies(info->hostfiles, binds + nb, NELEM(binds) - nb);
-	i = nb;
-	nb += system_bind_copies(binds + nb, NELEM(binds) - nb);
-	for (; i < nb; i++) { /* slaves: nothing made inside goes back to the host */
-		struct mount_attr sa;
-		memset(&sa, 0, sizeof sa);
-		sa.propagation = MS_SLAVE;
-		if (mount_setattr(binds[i].tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &sa, sizeof sa) < 0)
-			die_errno("mount_setattr /%s", binds[i].rel);
-	}
-
-	/* R/.root/.os/NAME (made below the read-only bind); a tree already there
-	 * stays beneath the new one until release: no moment without a tree */
-	raw = kmod_raw_root();
 	xsnprintf(os, sizeof os, ROOT_TREE "/.os/%s", name);
 	osdir = openat(raw, ".os", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (osdir < 0)
@@ -355,16 +251,23 @@ static void kmod_prepare(const char *name)
 	if (move_mount(tree, "", AT_FDCWD, os, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		die_errno("mount %s on %s", name, os);
 	close(tree);
-
 	sysfd = open(os, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sysfd < 0)
 		die_errno("%s", os);
-	attach_binds(name, sysfd, binds, nb);
+	return sysfd;
+}
 
-	/* X -> .link/X in the shared tree for each top-level entry of the system */
-	e = openat(sysfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (e < 0 || !(d = fdopendir(e)))
-		die_errno("%s", os);
+/* X -> .link/X in the shared tree (raw) for each top-level entry X of the
+ * system's tree sysfd that is not there yet. */
+static void kmod_link_top_entries(const char *name, int raw, int sysfd)
+{
+	struct dirent *ent;
+	struct stat st;
+	DIR *d;
+	int fd = openat(sysfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || !(d = fdopendir(fd)))
+		die_errno(ROOT_TREE "/.os/%s", name);
 	while ((ent = readdir(d)) != NULL) {
 		char target[300];
 		if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0 ||
@@ -378,8 +281,13 @@ static void kmod_prepare(const char *name)
 			die_errno("symlink " ROOT_TREE "/%s", ent->d_name);
 	}
 	closedir(d);
-	close(sysfd);
-	close(raw);
+}
+
+/* Register target name, body ../.os/NAME, with the module. */
+static void kmod_register(const char *name)
+{
+	char cmd[300];
+	int e;
 
 	xsnprintf(cmd, sizeof cmd, "add %s ../.os/%s", name, name);
 	e = kmod_targets_write(cmd);
@@ -387,6 +295,29 @@ static void kmod_prepare(const char *name)
 		errno = e;
 		die_errno("register %s in " KMOD_VSYS "/targets", name);
 	}
+}
+
+static void kmod_prepare(const char *name)
+{
+	struct pending_bind binds[MAX_BINDS];
+	const struct system_info *info;
+	int raw, tree, sysfd;
+	size_t nb;
+
+	if (!is_mountpoint(KMOD_VSYS) || !is_mountpoint(ROOT_TREE "/proc"))
+		die("prepare %s: the shared tree is not up (vsys-view shared-up)", name);
+	check_system_dir(name);
+	info = record_info(name);
+	ensure_var_dirs(name, info);
+	tree = system_tree_copy(name, info, 1);
+	nb = system_binds_collect(name, info, binds, NELEM(binds), 1);
+	raw = kmod_raw_root();
+	sysfd = kmod_attach_tree(name, raw, tree);
+	attach_binds(name, sysfd, binds, nb);
+	kmod_link_top_entries(name, raw, sysfd);
+	close(sysfd);
+	close(raw);
+	kmod_register(name);
 }
 
 /* The pids whose link is name (R/.root/.vsys/procs: "TGID NAME" lines). */
@@ -425,7 +356,6 @@ static void kmod_release(const char *name)
 	char cmd[300], os[4096];
 	int e, raw, osdir;
 
-	check_name(name);
 	if (!is_mountpoint(KMOD_VSYS))
 		return; /* nothing is registered without the shared tree */
 	xsnprintf(cmd, sizeof cmd, "del %s", name);
@@ -466,9 +396,7 @@ static void kmod_shared_down(void)
 	for (i = 0; i < 100 && is_mountpoint(ROOT_TREE); i++)
 		if (umount2(ROOT_TREE, MNT_DETACH) < 0)
 			die_errno("unmount " ROOT_TREE);
-	for (i = 0; i < 100 && is_mountpoint(NS_DIR); i++)
-		if (umount2(NS_DIR, MNT_DETACH) < 0)
-			die_errno("unmount " NS_DIR);
+	ns_dir_down();
 	made_shared_undo();
 }
 
@@ -479,7 +407,6 @@ static void kmod_refresh(const char *name)
 	size_t nb;
 	int sysfd;
 
-	check_name(name);
 	xsnprintf(os, sizeof os, ROOT_TREE "/.os/%s", name);
 	if (!is_mountpoint(os))
 		die("%s: not prepared", name);
@@ -491,23 +418,19 @@ static void kmod_refresh(const char *name)
 	close(sysfd);
 }
 
-static void kmod_main(int argc, char **argv)
+static void kmod_print_users(const char *name)
 {
-	if (strcmp(argv[1], "shared-up") == 0 && argc == 2)
-		kmod_shared_up();
-	else if (strcmp(argv[1], "shared-down") == 0 && argc == 2)
-		kmod_shared_down();
-	else if (strcmp(argv[1], "prepare") == 0 && argc == 3)
-		kmod_prepare(argv[2]);
-	else if (strcmp(argv[1], "release") == 0 && argc == 3)
-		kmod_release(argv[2]);
-	else if (strcmp(argv[1], "users") == 0 && argc == 3) {
-		check_name(argv[2]);
-		if (!is_mountpoint(KMOD_VSYS))
-			die("%s: not prepared", argv[2]);
-		kmod_users(argv[2], 1);
-	} else if (strcmp(argv[1], "refresh") == 0 && argc == 3)
-		kmod_refresh(argv[2]);
-	else
-		usage();
+	if (!is_mountpoint(KMOD_VSYS))
+		die("%s: not prepared", name);
+	kmod_users(name, 1);
 }
+
+const struct link_ops kmod_link_ops = {
+	.name = "kmod",
+	.shared_up = kmod_shared_up,
+	.shared_down = kmod_shared_down,
+	.prepare = kmod_prepare,
+	.release = kmod_release,
+	.users = kmod_print_users,
+	.refresh = kmod_refresh,
+};

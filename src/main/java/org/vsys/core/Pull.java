@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,9 +25,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.vsys.base.ExitCode;
-import org.vsys.config.Lock;
 import org.vsys.base.Steps;
 import org.vsys.base.VsysException;
+import org.vsys.config.Lock;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Escape;
+import org.vsys.store.Hasher;
+import org.vsys.store.Hashing;
+import org.vsys.store.Metadata;
+import org.vsys.store.Store;
+import org.vsys.store.Tree;
 
 /**
  * {@code vsys pull}: copies one commit of another store into this one, fetching only what this

@@ -1,4 +1,4 @@
-package org.vsys.store;
+package org.vsys.core;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -17,6 +17,10 @@ import java.util.regex.Pattern;
 import org.vsys.base.Steps;
 import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
+import org.vsys.store.Checkout;
+import org.vsys.store.Commit;
+import org.vsys.store.Entry;
+import org.vsys.store.Store;
 
 /**
  * Removes what nothing needs. Kept: the commits in refs (all, or the last N of each system with
