@@ -200,7 +200,7 @@ JVM_FLAGS="-XX:+UseSerialGC -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Dvsys.root
 # (remade at every install; after a JDK upgrade run ./install.sh again: a stale archive only
 # costs the speed-up). It halves the JVM's start-up share of 'vsys list'; docs/BENCHMARKS.md.
 # Training runs: --help (the picocli model of every command), and list and status against a
-# sample tree of one record (list and status skip picocli; the sample makes the record classes
+# sample tree of one record (the picocli model of one command each; the sample makes the record classes
 # part of the archive also when this machine has no system yet).
 CDS=
 rm -f -- "$LIBDIR/vsys.jsa"

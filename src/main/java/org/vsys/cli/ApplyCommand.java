@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import org.vsys.apply.Apply;
 import org.vsys.apply.Declarations;
@@ -17,17 +16,14 @@ import org.vsys.core.Records;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "apply", usageHelpWidth = 100,
+@Command(name = "apply",
         description = {
             "Converge to the declared systems (one DIR/NAME.conf per system, vsys-systems.d(5)): create the declared systems "
                     + "that are missing, mount again what is not mounted, change those whose declaration changed, remove the "
                     + "systems made by apply that are no longer declared, and leave the rest (and every system made by hand) alone.",
             "A system in use is never removed or taken down: it is reported and left. A second run does nothing and says so."})
-final class ApplyCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class ApplyCommand extends VsysCommand {
 
     @Option(names = "--dry-run", description = "Print the plan only; change nothing.")
     boolean dryRun;
@@ -43,14 +39,14 @@ final class ApplyCommand implements Callable<Integer> {
     PrintWriter err;
 
     @Override
-    public Integer call() throws Exception {
-        return execute(main.installation, main.out, main.err, main.debugSink());
+    int execute() throws Exception {
+        return execute(installation(), out(), err(), debug());
     }
 
     /**
      * {@code vsys apply} in its plain forms ({@code --dry-run}, {@code --json}, {@code --dir DIR}
-     * in any order, each at most once) without the picocli model of every command, as for
-     * {@code list}: null for anything else (picocli then parses it and reports errors).
+     * in any order, each at most once) without the picocli model, as for {@code list}: null for
+     * anything else (picocli then parses it and reports errors).
      */
     static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) throws Exception {
         ApplyCommand c = new ApplyCommand();
@@ -66,13 +62,13 @@ final class ApplyCommand implements Callable<Integer> {
                 return null;
             }
         }
+        Main.requireRoot(installation, "apply");
         return c.execute(installation, out, err, Debug.off());
     }
 
     int execute(Installation installation, PrintWriter out, PrintWriter err, Debug debug) throws Exception {
         this.out = out;
         this.err = err;
-        Main.requireRoot(installation, "apply");
         Path d = dir != null ? dir : Path.of(new Records(installation).config().declarations());
         long t0 = System.nanoTime();
         Declarations decls = Declarations.read(d);
@@ -155,7 +151,7 @@ final class ApplyCommand implements Callable<Integer> {
     }
 
     private static void line(StringBuilder b, Plan.Step s, String result) {
-        ListCommand.pad(b, s.kind().word(), 8).append(' ');
+        Table.pad(b, s.kind().word(), 8).append(' ');
         b.append(s.name()).append(": ").append(s.detail()).append(" [").append(result).append("]\n");
     }
 

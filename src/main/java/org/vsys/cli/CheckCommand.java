@@ -1,7 +1,6 @@
 package org.vsys.cli;
 
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.vsys.core.Check;
 import org.vsys.base.ExitCode;
@@ -9,9 +8,8 @@ import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "check", usageHelpWidth = 100,
+@Command(name = "check",
         description = {
             "Verify the installation and the state: the launcher (root, mode 4755), the record files (owner, mode, format), "
                     + "interrupted operations, filesystems and views of every system, mounts and directories under /OS that belong "
@@ -19,28 +17,25 @@ import picocli.CommandLine.ParentCommand;
                     + "any is left.",
             "With --repair, interrupted operations are finished or undone and what is safe is repaired: stray mounts are "
                     + "unmounted, empty stray directories removed, links made or removed. It never deletes a file."})
-final class CheckCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class CheckCommand extends VsysCommand {
 
     @Option(names = "--repair", description = "Repair what is safe to repair and report each action.")
     boolean repair;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("check");
-        List<Check.Finding> findings = new Check(main.installation, main.debugSink()).run(repair);
+    int execute() throws Exception {
+        List<Check.Finding> findings = new Check(installation(), debug()).run(repair);
         int left = 0;
         for (Check.Finding f : findings) {
-            main.out.println(f.line());
+            out().println(f.line());
             if (f.repaired() == null || f.repaired().startsWith("FAILED")) {
                 left++;
             }
         }
         if (findings.isEmpty()) {
-            main.out.println("no problems found");
+            out().println("no problems found");
         }
-        main.out.flush();
+        out().flush();
         if (left > 0) {
             throw new VsysException(ExitCode.CORRUPT, "check", left + " problem(s)" + (repair ? " left after repair" : "")
                     + (repair ? "" : "; 'vsys check --repair' fixes what is safe to fix"));

@@ -2,7 +2,6 @@ package org.vsys.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.vsys.config.FsEntry;
 import org.vsys.config.SystemRecord;
@@ -12,17 +11,13 @@ import org.vsys.core.CreateRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "create", aliases = "-c", sortOptions = false, usageHelpWidth = 100,
+@Command(name = "create", aliases = "-c", sortOptions = false,
         description = {
             "Create the system NAME: mount its filesystems under /OS/NAME, prepare its view and link /OS/bin/NAME to the launcher.",
             "SOURCE is nfs://SERVER/PATH, ssh://[USER@]HOST[:PORT]/PATH, dir:/PATH or /PATH (a local tree). "
                     + "Without SOURCE (the seed's default) NAME is an NFS server: its export / is mounted at / and each other export at its own path."})
-final class CreateCommand implements Callable<Integer> {
-
-    @ParentCommand
-    Main main;
+final class CreateCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system's name (and the NFS server without SOURCE).")
     String name;
@@ -85,8 +80,7 @@ final class CreateCommand implements Callable<Integer> {
     int timeout = 10;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("create");
+    int execute() throws Exception {
         CreateRequest r = new CreateRequest();
         r.name = name;
         r.source = source;
@@ -107,14 +101,14 @@ final class CreateCommand implements Callable<Integer> {
         r.timeoutSeconds = timeout;
         r.layer = layer;
         r.merge = merge;
-        SystemRecord rec = new Create(main.installation, main.debugSink()).run(r);
+        SystemRecord rec = new Create(installation(), debug()).run(r);
         for (FsEntry fs : rec.filesystems()) {
-            main.out.println(rec.name() + ": " + fs.path() + " <- " + fs.source() + " (" + String.join(",", fs.options()) + ")");
+            out().println(rec.name() + ": " + fs.path() + " <- " + fs.source() + " (" + String.join(",", fs.options()) + ")");
         }
         if (rec.layered()) {
-            main.out.println(rec.name() + ": persistent layer " + new org.vsys.core.Layer(main.installation, rec.name()).upper(rec.layer().gen()));
+            out().println(rec.name() + ": persistent layer " + new org.vsys.core.Layer(installation(), rec.name()).upper(rec.layer().gen()));
         }
-        main.out.println(rec.name() + ": ready; run commands with " + main.installation.link(rec.name()));
+        out().println(rec.name() + ": ready; run commands with " + installation().link(rec.name()));
         return 0;
     }
 }

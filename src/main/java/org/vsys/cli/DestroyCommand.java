@@ -1,21 +1,17 @@
 package org.vsys.cli;
 
-import java.util.concurrent.Callable;
 
 import org.vsys.core.Destroy;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "destroy", aliases = "-d", usageHelpWidth = 100,
+@Command(name = "destroy", aliases = "-d",
         description = {
             "Take the system NAME down: unmount its filesystems (deepest first), remove its launcher links, aliases and records, and rmdir /OS/NAME.",
             "It never deletes a file and never recurses into a directory. While a process uses the system it refuses and changes nothing."})
-final class DestroyCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class DestroyCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system to destroy (not an alias).")
     String name;
@@ -28,24 +24,23 @@ final class DestroyCommand implements Callable<Integer> {
     boolean removeLayer;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("destroy");
-        java.util.List<org.vsys.core.Processes.Holder> left = new Destroy(main.installation, main.debugSink()).run(name, force);
+    int execute() throws Exception {
+        java.util.List<org.vsys.core.Processes.Holder> left = new Destroy(installation(), debug()).run(name, force);
         if (!left.isEmpty()) {
             // --force detaches, it never kills: say who keeps running on the old tree
-            main.err.println("vsys: " + name + ": destroyed; still running on its detached filesystems (not killed): "
+            err().println("vsys: " + name + ": destroyed; still running on its detached filesystems (not killed): "
                     + org.vsys.core.Processes.describe(left));
-            main.err.flush();
+            err().flush();
         }
         if (removeLayer) {
             if (!left.isEmpty()) {
-                main.err.println("vsys: " + name + ": layer kept: processes still run on it");
-                main.err.flush();
+                err().println("vsys: " + name + ": layer kept: processes still run on it");
+                err().flush();
                 return 0;
             }
-            long n = new org.vsys.layer.Layers(main.installation, main.debugSink()).removeLayer(name);
+            long n = new org.vsys.layer.Layers(installation(), debug()).removeLayer(name);
             if (n > 0) {
-                main.out.println(name + ": layer removed (" + n + " entries)");
+                out().println(name + ": layer removed (" + n + " entries)");
             }
         }
         return 0;

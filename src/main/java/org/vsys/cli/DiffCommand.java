@@ -1,7 +1,6 @@
 package org.vsys.cli;
 
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.vsys.layer.Diff;
 import org.vsys.layer.Layers;
@@ -9,14 +8,11 @@ import org.vsys.layer.Layers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "diff", usageHelpWidth = 100,
+@Command(name = "diff",
         description = {"What the system's persistent layer changed over its read-only tree, one line per path: "
                 + "A added, M modified (content or kind), D deleted, P metadata only (owner, mode, mtime)."})
-final class DiffCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class DiffCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system (made with --layer persistent).")
     String name;
@@ -25,9 +21,8 @@ final class DiffCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("diff");
-        Layers layers = new Layers(main.installation, main.debugSink());
+    int execute() throws Exception {
+        Layers layers = new Layers(installation(), debug());
         List<Diff.Change> changes = layers.diff(name);
         if (json) {
             StringBuilder b = new StringBuilder("{\"system\":").append(Json.str(name)).append(",\"changes\":[");
@@ -36,10 +31,10 @@ final class DiffCommand implements Callable<Integer> {
                 b.append(i == 0 ? "" : ",").append("{\"kind\":").append(Json.str(c.kind().word)).append(",\"path\":")
                         .append(Json.str(c.path())).append('}');
             }
-            main.out.println(b.append("]}"));
+            out().println(b.append("]}"));
         } else {
             for (Diff.Change c : changes) {
-                main.out.println(c);
+                out().println(c);
             }
         }
         return 0;

@@ -13,27 +13,18 @@ final class Json {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
-                case '"':
-                    b.append("\\\"");
-                    break;
-                case '\\':
-                    b.append("\\\\");
-                    break;
-                case '\n':
-                    b.append("\\n");
-                    break;
-                case '\t':
-                    b.append("\\t");
-                    break;
-                case '\r':
-                    b.append("\\r");
-                    break;
-                default:
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\t' -> b.append("\\t");
+                case '\r' -> b.append("\\r");
+                default -> {
                     if (c < 0x20) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
                     }
+                }
             }
         }
         return b.append('"').toString();

@@ -2,6 +2,7 @@ package org.vsys.cli;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.vsys.base.ExitCode;
@@ -29,16 +30,7 @@ import picocli.CommandLine.Spec;
         description = {
             "The seed's short forms are kept: 'vsys -c NAME [SOURCE]' is 'vsys create', "
                     + "'vsys -a ALIAS NAME' is 'vsys alias', 'vsys -d NAME' is 'vsys destroy'.",
-            "vsys must run as root; run and shell may be used by anyone (the launcher decides). See vsys(8) and vsys.conf(5)."},
-        subcommands = {
-            CreateCommand.class, AliasCommand.class, UnaliasCommand.class, DestroyCommand.class,
-            ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
-            RestoreCommand.class, RefreshCommand.class,
-            CheckCommand.class, ApplyCommand.class,
-            SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
-            DiffCommand.class, ResetCommand.class,
-            PullCommand.class, PublishCommand.class, ServeCommand.class,
-            CommandLine.HelpCommand.class})
+            "vsys must run as root; run and shell may be used by anyone (the launcher decides). See vsys(8) and vsys.conf(5)."})
 public final class Main implements Runnable {
 
     @Spec
@@ -68,13 +60,14 @@ public final class Main implements Runnable {
         return fast != null ? fast : runPicocli(installation, out, err, args);
     }
 
-    /** {@link #run} without the fast path: every command line through the picocli model. */
+    /** {@link #run} without the fast path: every command line through picocli. */
     static int runPicocli(Installation installation, PrintWriter out, PrintWriter err, String... args) {
         Main main = new Main();
         main.installation = installation;
         main.out = out;
         main.err = err;
-        CommandLine cl = commandLine(main);
+        Class<?> only = args.length > 0 ? command(args[0]) : null;
+        CommandLine cl = only != null ? commandLine(main, List.of(only)) : commandLine(main);
         cl.setOut(out);
         cl.setErr(err);
         int code = cl.execute(args);
@@ -85,11 +78,11 @@ public final class Main implements Runnable {
 
     /**
      * The read-only commands that scripts and monitors call often ({@code list}, {@code status}),
-     * in their plain forms, without building the picocli model of every subcommand (most of a
-     * short run's time: docs/BENCHMARKS.md, admin CLI). Null when {@code args} is not one of these
-     * forms: everything else (options in another order, {@code --debug}, {@code --help},
-     * {@code @argfiles}, errors) goes through picocli as before. Output and exit codes are the same
-     * as through picocli; FastPathTest compares both paths.
+     * and {@code apply}, in their plain forms, without any picocli model: even the model of one
+     * subcommand costs about half of a {@code vsys list} run (bench/cli.sh, docs/BENCHMARKS.md,
+     * admin CLI). Null when {@code args} is not one of these forms: everything else (options in
+     * another order, {@code --debug}, {@code --help}, {@code @argfiles}, errors) goes through
+     * picocli. Output and exit codes are the same as through picocli; FastPathTest compares both.
      */
     static Integer fastPath(Installation installation, PrintWriter out, PrintWriter err, String... args) {
         if (args.length > 0 && args[0].equals("apply")) {
@@ -120,8 +113,10 @@ public final class Main implements Runnable {
         int code;
         try {
             if (args[0].equals("list") && name == null) {
+                requireRoot(installation, "list");
                 code = ListCommand.list(installation, out, json);
             } else if (args[0].equals("status")) {
+                requireRoot(installation, "status");
                 code = StatusCommand.status(installation, out, name, json, StatusCommand.DEFAULT_TIMEOUT);
             } else {
                 return null;
@@ -139,9 +134,63 @@ public final class Main implements Runnable {
         return !a.isEmpty() && a.charAt(0) != '-' && a.charAt(0) != '@';
     }
 
-    /** The picocli model, with the exit code table attached to every command. */
+    /** Every subcommand, in the order of {@code vsys --help}. */
+    static final List<Class<?>> COMMANDS = List.of(
+            CreateCommand.class, AliasCommand.class, UnaliasCommand.class, DestroyCommand.class,
+            ListCommand.class, StatusCommand.class, RemountCommand.class, RunCommand.class, ShellCommand.class,
+            RestoreCommand.class, RefreshCommand.class,
+            CheckCommand.class, ApplyCommand.class,
+            SnapshotCommand.class, SwitchCommand.class, RollbackCommand.class, GcCommand.class, FsckCommand.class,
+            DiffCommand.class, ResetCommand.class,
+            PullCommand.class, PublishCommand.class, ServeCommand.class,
+            CommandLine.HelpCommand.class);
+
+    /**
+     * The subcommand a command line names by its first word (a name or short form of
+     * {@link #COMMANDS}), or null (options first, {@code help}, a word that is no command): then
+     * the model of every subcommand is built. Picocli builds a command's model by reflection, and
+     * that of all of them is most of a short run's time (docs/BENCHMARKS.md, admin CLI); with one,
+     * the parse is the same. MainTest checks this table against the annotations.
+     */
+    static Class<?> command(String word) {
+        switch (word) {
+            case "create": case "-c": return CreateCommand.class;
+            case "alias": case "-a": return AliasCommand.class;
+            case "unalias": return UnaliasCommand.class;
+            case "destroy": case "-d": return DestroyCommand.class;
+            case "list": return ListCommand.class;
+            case "status": return StatusCommand.class;
+            case "remount": return RemountCommand.class;
+            case "run": return RunCommand.class;
+            case "shell": return ShellCommand.class;
+            case "restore": return RestoreCommand.class;
+            case "refresh": return RefreshCommand.class;
+            case "check": return CheckCommand.class;
+            case "apply": return ApplyCommand.class;
+            case "snapshot": return SnapshotCommand.class;
+            case "switch": return SwitchCommand.class;
+            case "rollback": return RollbackCommand.class;
+            case "gc": return GcCommand.class;
+            case "fsck": return FsckCommand.class;
+            case "diff": return DiffCommand.class;
+            case "reset": return ResetCommand.class;
+            case "pull": return PullCommand.class;
+            case "publish": return PublishCommand.class;
+            case "serve": return ServeCommand.class;
+            default: return null;
+        }
+    }
+
+    /** The picocli model of every command, with the exit code table attached to each. */
     static CommandLine commandLine(Main main) {
+        return commandLine(main, COMMANDS);
+    }
+
+    static CommandLine commandLine(Main main, List<Class<?>> commands) {
         CommandLine cl = new CommandLine(main);
+        for (Class<?> c : commands) {
+            cl.addSubcommand(c);
+        }
         cl.setExecutionExceptionHandler((ex, c, parsed) -> main.fail(ex));
         cl.setParameterExceptionHandler((ex, args) -> {
             String cmd = ex.getCommandLine().getCommandName();

@@ -1,7 +1,6 @@
 package org.vsys.cli;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 import org.vsys.config.Names;
 import org.vsys.base.ExitCode;
@@ -11,15 +10,12 @@ import org.vsys.store.Store;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "publish", usageHelpWidth = 100,
+@Command(name = "publish",
         description = {"Lay out the commits of NAME in DIR as plain files (refs, commit and tree objects, file contents by hash) "
                 + "for any web server to serve to 'vsys pull'.", "Incremental: files already in DIR are not copied again; "
                 + "the ref is written last."})
-final class PublishCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class PublishCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system (ref) whose commits are published.")
     String name;
@@ -28,14 +24,13 @@ final class PublishCommand implements Callable<Integer> {
     String dir;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("publish");
+    int execute() throws Exception {
         String sys = Names.check(name);
         Path d = Path.of(dir);
         if (!d.isAbsolute()) {
             throw new VsysException(ExitCode.USAGE, dir, "not an absolute path");
         }
-        Store store = Store.of(main.installation);
+        Store store = Store.of(installation());
         if (!store.exists()) {
             throw new VsysException(ExitCode.NO_SUCH, sys, "has no snapshot to publish (no store)");
         }
@@ -43,7 +38,7 @@ final class PublishCommand implements Callable<Integer> {
             throw new VsysException(ExitCode.USAGE, dir, "is inside the store");
         }
         Publish.Result r = new Publish(store, d).run(sys);
-        main.out.println("publish: " + sys + ": " + r.commits + " commits in " + d + ": " + r.copied + " files copied (" + r.copiedBytes
+        out().println("publish: " + sys + ": " + r.commits + " commits in " + d + ": " + r.copied + " files copied (" + r.copiedBytes
                 + " bytes), " + r.present + " already there");
         return 0;
     }

@@ -1,6 +1,5 @@
 package org.vsys.cli;
 
-import java.util.concurrent.Callable;
 
 import org.vsys.config.Names;
 import org.vsys.base.ExitCode;
@@ -13,16 +12,13 @@ import org.vsys.store.Store;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "pull", usageHelpWidth = 100,
+@Command(name = "pull",
         description = {"Copy a commit of another store into this one and add it to refs/NAME: only the objects this store "
                 + "lacks are fetched, each checked against its hash before it enters the store; the ref moves last.",
             "SOURCE: http://HOST/PATH or https://... (a store laid out by 'vsys publish'), ssh://[USER@]HOST[:PORT][/ROOT] "
                     + "(runs 'vsys serve' there), or a local path (a published directory or a vsys root)."})
-final class PullCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class PullCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The local ref (system name) the commit is added to.")
     String name;
@@ -49,8 +45,7 @@ final class PullCommand implements Callable<Integer> {
     String knownHosts;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("pull");
+    int execute() throws Exception {
         String sys = Names.check(name);
         if (jobs < 1 || jobs > 256 || timeout < 1 || timeout > 3600) {
             throw new VsysException(ExitCode.USAGE, "pull", "--jobs must be 1..256 and --timeout 1..3600");
@@ -64,7 +59,7 @@ final class PullCommand implements Callable<Integer> {
                 ref = Names.check(what);
             }
         }
-        Store store = Store.of(main.installation);
+        Store store = Store.of(installation());
         try (PullSource src = PullSource.of(source, timeout, new SshPullSource.Options(identity, knownHosts))) {
             Pull pull = new Pull(store, src, jobs);
             String id;
@@ -74,7 +69,7 @@ final class PullCommand implements Callable<Integer> {
                 throw new VsysException(e.code, "pull", e.getMessage(), e);
             }
             Pull.Result r = pull.run(sys, id);
-            main.out.println(r.summary(sys, src.describe()));
+            out().println(r.summary(sys, src.describe()));
         } catch (PullSource.Refused e) {
             throw new VsysException(e.code, "pull", e.getMessage(), e);
         }

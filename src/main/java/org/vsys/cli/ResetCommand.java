@@ -2,21 +2,17 @@ package org.vsys.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.vsys.layer.Layers;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "reset", usageHelpWidth = 100,
+@Command(name = "reset",
         description = {"Drop the persistent layer's changes: all of them, or those at and below each PATH (inside the system).",
             "Refused while processes run inside unless --force; a symlink in the layer is removed, never followed."})
-final class ResetCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class ResetCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system (made with --layer persistent).")
     String name;
@@ -31,10 +27,9 @@ final class ResetCommand implements Callable<Integer> {
     int timeout = 10;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("reset");
-        long n = new Layers(main.installation, main.debugSink()).reset(name, paths, force, timeout);
-        main.out.println(name + ": layer reset" + (paths.isEmpty() ? "" : " under " + String.join(" ", paths)) + ": " + n
+    int execute() throws Exception {
+        long n = new Layers(installation(), debug()).reset(name, paths, force, timeout);
+        out().println(name + ": layer reset" + (paths.isEmpty() ? "" : " under " + String.join(" ", paths)) + ": " + n
                 + " entries removed");
         return 0;
     }

@@ -1,7 +1,6 @@
 package org.vsys.cli;
 
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.vsys.base.ExitCode;
 import org.vsys.core.Restore;
@@ -9,32 +8,28 @@ import org.vsys.base.VsysException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "restore", usageHelpWidth = 100,
+@Command(name = "restore",
         description = {
             "Re-establish every recorded system after a reboot or a lost mount: finish interrupted operations, mount what is "
                     + "not mounted or not responding, prepare the view again where needed, make missing launcher links.",
             "A system that is whole is left untouched, so a second run changes nothing. One line per system; "
                     + "the exit status is not 0 when any system could not be restored."})
-final class RestoreCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class RestoreCommand extends VsysCommand {
 
     @Option(names = "--timeout", paramLabel = "SEC", description = "Wait at most SEC seconds for a server (default: ${DEFAULT-VALUE}).")
     int timeout = 10;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("restore");
+    int execute() throws Exception {
         if (timeout < 1 || timeout > 3600) {
             throw new VsysException(ExitCode.USAGE, "--timeout", "must be between 1 and 3600 seconds");
         }
-        List<Restore.Outcome> outcomes = new Restore(main.installation, main.debugSink()).run(timeout, 2000);
+        List<Restore.Outcome> outcomes = new Restore(installation(), debug()).run(timeout, 2000);
         VsysException first = null;
         int failed = 0;
         for (Restore.Outcome o : outcomes) {
-            main.out.println(o.line());
+            out().println(o.line());
             if (!o.ok()) {
                 failed++;
                 if (first == null) {
@@ -43,9 +38,9 @@ final class RestoreCommand implements Callable<Integer> {
             }
         }
         if (outcomes.isEmpty()) {
-            main.out.println("no systems recorded");
+            out().println("no systems recorded");
         }
-        main.out.flush();
+        out().flush();
         if (first != null) {
             throw new VsysException(first.exitCode(), "restore", failed + " of " + outcomes.size() + " not restored (first: "
                     + first.what() + ": " + first.why() + ")");

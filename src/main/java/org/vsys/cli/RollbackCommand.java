@@ -1,27 +1,22 @@
 package org.vsys.cli;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "rollback", usageHelpWidth = 100,
+@Command(name = "rollback",
         description = "Run the system from the parent of the commit it runs from (like 'vsys switch NAME PARENT').")
-final class RollbackCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class RollbackCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system.")
     String name;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("rollback");
-        Views views = new Views(main.installation, main.debugSink());
+    int execute() throws Exception {
+        Views views = new Views(installation(), debug());
         String sys = views.system(name).name();
         org.vsys.config.SystemRecord rec = views.system(sys);
         if (rec.layered() && rec.layer().prev() != null) {
@@ -29,13 +24,13 @@ final class RollbackCommand implements Callable<Integer> {
             String prev = rec.layer().prev();
             String commit = org.vsys.config.SystemRecord.LayerSpec.commitOf(prev);
             Path dir = views.switchTo(sys, commit, true, prev);
-            main.out.println(sys + ": rolled back to " + (commit == null ? "its live mount" : "commit " + commit + " (" + dir + ")")
+            out().println(sys + ": rolled back to " + (commit == null ? "its live mount" : "commit " + commit + " (" + dir + ")")
                     + " with the layer as it was (generation " + prev + ")");
             return 0;
         }
         String target = views.rollbackTarget(sys);
         Path dir = views.switchTo(sys, target, true);
-        main.out.println(sys + ": rolled back to commit " + target + " (" + dir + ")");
+        out().println(sys + ": rolled back to commit " + target + " (" + dir + ")");
         return 0;
     }
 }

@@ -1,7 +1,6 @@
 package org.vsys.cli;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
@@ -9,24 +8,20 @@ import org.vsys.core.Serve;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "serve", usageHelpWidth = 100,
+@Command(name = "serve",
         description = {"The remote side of 'vsys pull ssh://...': answer requests for the store's files on standard input "
                 + "and output. Read-only; only the store's own file names are served.",
             "Meant as the forced command of a key: command=\"vsys serve\",restrict in authorized_keys."})
-final class ServeCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class ServeCommand extends VsysCommand {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "ROOT", description = "The vsys root whose store is served (default: this "
             + "installation's).")
     String root;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("serve");
-        Path r = root == null ? main.installation.root() : Path.of(root);
+    int execute() throws Exception {
+        Path r = root == null ? installation().root() : Path.of(root);
         if (!r.isAbsolute()) {
             throw new VsysException(ExitCode.USAGE, root, "not an absolute path");
         }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.vsys.config.SystemRecord;
 import org.vsys.base.ExitCode;
@@ -17,15 +16,12 @@ import org.vsys.layer.Views;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "snapshot", usageHelpWidth = 100,
+@Command(name = "snapshot",
         description = {"Copy the system's current tree (from its mounted source) into the store R/.store as a new commit.",
             "Incremental: only files whose size or mtime changed are read again; a file whose owner, mode or "
                     + "extended attributes alone changed is rebuilt from the store. Progress on a terminal."})
-final class SnapshotCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class SnapshotCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system.")
     String name;
@@ -38,9 +34,8 @@ final class SnapshotCommand implements Callable<Integer> {
     boolean withLayer;
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("snapshot");
-        Views views = new Views(main.installation, main.debugSink());
+    int execute() throws Exception {
+        Views views = new Views(installation(), debug());
         SystemRecord rec = views.system(name);
         if (list) {
             list(views, rec);
@@ -53,8 +48,8 @@ final class SnapshotCommand implements Callable<Integer> {
             throw new VsysException(ExitCode.USAGE, name, "has no layer; --with-layer applies to a system made with --layer persistent");
         }
         // a layered system's own source is at R/.lower/NAME; R/NAME is the overlay (tree + layer)
-        Path src = rec.layered() && !withLayer ? new org.vsys.core.Layer(main.installation, rec.name()).lowerMount()
-                : main.installation.systemDir(rec.name());
+        Path src = rec.layered() && !withLayer ? new org.vsys.core.Layer(installation(), rec.name()).lowerMount()
+                : installation().systemDir(rec.name());
         if (!MountTable.read().isMountPoint(src.toString())) {
             throw new VsysException(ExitCode.UNHEALTHY, name, src + " is not mounted (see 'vsys status', 'vsys remount')");
         }
@@ -63,7 +58,7 @@ final class SnapshotCommand implements Callable<Integer> {
         int threads = Integer.getInteger("vsys.snapshotThreads", Math.max(2, Runtime.getRuntime().availableProcessors() + 1));
         Snapshot.Result r = new Snapshot(views.store()).withParent(base).run(rec.name(), src,
                 rec.root().source().toString(), threads, progress);
-        main.out.println(r.summary(rec.name()));
+        out().println(r.summary(rec.name()));
         return 0;
     }
 
@@ -73,7 +68,7 @@ final class SnapshotCommand implements Callable<Integer> {
             List<String> cs = views.store().commits(rec.name());
             for (int i = cs.size() - 1; i >= 0; i--) {
                 Commit c = views.store().commit(cs.get(i));
-                main.out.println(cs.get(i) + "  " + c.time + "  " + c.files + " files  " + c.bytes + " bytes"
+                out().println(cs.get(i) + "  " + c.time + "  " + c.files + " files  " + c.bytes + " bytes"
                         + (cs.get(i).equals(cur) ? "  (in use)" : ""));
             }
         } catch (IOException e) {

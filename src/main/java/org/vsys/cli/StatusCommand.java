@@ -1,33 +1,24 @@
 package org.vsys.cli;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
-import org.vsys.config.AliasRecord;
-import org.vsys.config.Names;
-import org.vsys.config.SystemRecord;
 import org.vsys.base.ExitCode;
 import org.vsys.core.Health;
-import org.vsys.config.Installation;
 import org.vsys.core.Processes;
-import org.vsys.core.Records;
 import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "status", usageHelpWidth = 100,
+@Command(name = "status",
         description = {
             "Check NAME (or every system): each filesystem mounted and responding within the bound, the view prepared, "
                     + "the launcher link in place, and the processes inside.",
             "The checks run in child processes killed at the bound, so a dead server cannot hang vsys. Exit 12 when unhealthy."})
-final class StatusCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class StatusCommand extends VsysCommand {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A system or alias (default: all systems).")
     String name;
@@ -41,37 +32,17 @@ final class StatusCommand implements Callable<Integer> {
     static final double DEFAULT_TIMEOUT = 2;
 
     @Override
-    public Integer call() throws Exception {
-        return status(main.installation, main.out, name, json, timeout);
+    int execute() throws Exception {
+        return status(installation(), out(), name, json, timeout);
     }
 
-    /** {@code vsys status [--json] [--timeout SEC] [NAME]}: prints, then exit 12 if a system is unhealthy. */
+    /** Prints the states, then exit 12 if a system is unhealthy. */
     static int status(Installation installation, PrintWriter out, String name, boolean json, double timeout)
             throws VsysException {
-        Main.requireRoot(installation, "status");
         if (!(timeout > 0 && timeout <= 600)) {
             throw new VsysException(ExitCode.USAGE, "--timeout", "must be more than 0 and at most 600 seconds");
         }
-        Records records = new Records(installation);
-        List<SystemRecord> recs = new ArrayList<>();
-        if (name != null) {
-            Names.check(name);
-            String sys = name;
-            AliasRecord a = records.alias(name);
-            if (a != null) {
-                sys = a.system();
-            }
-            SystemRecord r = records.system(sys);
-            if (r == null) {
-                throw new VsysException(ExitCode.NO_SUCH, name, "no such system or alias");
-            }
-            recs.add(r);
-        } else {
-            for (String n : records.systemNames()) {
-                recs.add(records.system(n));
-            }
-        }
-        List<Health.SystemState> states = Health.check(installation, recs, (long) (timeout * 1000));
+        List<Health.SystemState> states = Health.check(installation, name, (long) (timeout * 1000));
         print(out, json, states);
         for (Health.SystemState s : states) {
             if (!s.healthy()) {
@@ -125,9 +96,9 @@ final class StatusCommand implements Callable<Integer> {
             for (Health.FsState f : s.filesystems()) {
                 // String.format("  %-12s %-40s %-12s %s%n", ...) without java.util.Formatter
                 b.append("  ");
-                ListCommand.pad(b, f.path(), 12).append(' ');
-                ListCommand.pad(b, f.source(), 40).append(' ');
-                ListCommand.pad(b, f.mounted() ? "mounted" : "NOT MOUNTED", 12).append(' ')
+                Table.pad(b, f.path(), 12).append(' ');
+                Table.pad(b, f.source(), 40).append(' ');
+                Table.pad(b, f.mounted() ? "mounted" : "NOT MOUNTED", 12).append(' ')
                         .append(f.responsive() == null ? "-" : f.responsive() ? "responsive" : "NOT RESPONDING")
                         .append(nl);
             }

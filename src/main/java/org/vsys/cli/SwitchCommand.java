@@ -1,7 +1,6 @@
 package org.vsys.cli;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
@@ -11,14 +10,11 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(mixinStandardHelpOptions = true, name = "switch", usageHelpWidth = 100,
+@Command(name = "switch",
         description = {"Run the system from a read-only checkout of one of its commits, or from its live mount.",
             "Atomic for new launches; processes already running keep the tree they started with."})
-final class SwitchCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+final class SwitchCommand extends VsysCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The system.")
     String name;
@@ -38,13 +34,12 @@ final class SwitchCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws Exception {
-        main.requireRoot("switch");
+    int execute() throws Exception {
         int given = (commit != null ? 1 : 0) + (which != null ? 1 : 0);
         if (given != 1) {
             throw new VsysException(ExitCode.USAGE, "switch", "give exactly one of COMMIT, --snapshot, --live");
         }
-        Views views = new Views(main.installation, main.debugSink());
+        Views views = new Views(installation(), debug());
         String sys = views.system(name).name();
         String target = null;
         if (commit != null) {
@@ -53,14 +48,14 @@ final class SwitchCommand implements Callable<Integer> {
             target = views.latest(sys);
         }
         Path dir = views.switchTo(sys, target, true);
-        main.out.println(sys + ": " + (dir == null ? "runs from its live mount" : "runs from commit " + target + " (" + dir
+        out().println(sys + ": " + (dir == null ? "runs from its live mount" : "runs from commit " + target + " (" + dir
                 + "; checkout " + views.lastCheckoutMillis() + " ms)"));
         org.vsys.layer.Merge.Result m = views.lastMerge();
         if (m != null) {
             for (org.vsys.layer.Merge.Conflict c : m.conflicts) {
-                main.out.println(sys + ": conflict " + c);
+                out().println(sys + ": conflict " + c);
             }
-            main.out.println(sys + ": layer merged: " + m.conflicts.size() + " conflicts, " + m.keptLocal + " local entries kept, "
+            out().println(sys + ": layer merged: " + m.conflicts.size() + " conflicts, " + m.keptLocal + " local entries kept, "
                     + m.dropped + " dropped for upstream's");
         }
         return 0;

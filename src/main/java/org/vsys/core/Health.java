@@ -13,8 +13,12 @@ import java.util.Map;
 import java.util.Set;
 
 import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.VsysException;
+import org.vsys.config.AliasRecord;
 import org.vsys.config.FsEntry;
 import org.vsys.config.Installation;
+import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.mount.MountTable;
 
@@ -41,6 +45,33 @@ public final class Health {
     }
 
     private Health() {
+    }
+
+    /**
+     * {@code vsys status [NAME]}: the state of the system NAME names (a system or an alias of
+     * one), or of every system when NAME is null.
+     */
+    public static List<SystemState> check(Installation inst, String name, long timeoutMillis) throws VsysException {
+        Records records = new Records(inst);
+        List<SystemRecord> recs = new ArrayList<>();
+        if (name != null) {
+            Names.check(name);
+            String sys = name;
+            AliasRecord a = records.alias(name);
+            if (a != null) {
+                sys = a.system();
+            }
+            SystemRecord r = records.system(sys);
+            if (r == null) {
+                throw new VsysException(ExitCode.NO_SUCH, name, "no such system or alias");
+            }
+            recs.add(r);
+        } else {
+            for (String n : records.systemNames()) {
+                recs.add(records.system(n));
+            }
+        }
+        return check(inst, recs, timeoutMillis);
     }
 
     /**

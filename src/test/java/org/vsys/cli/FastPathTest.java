@@ -142,7 +142,7 @@ class FastPathTest {
     void padIsFormatsLeftJustify() {
         for (String s : List.of("", "a", "NAME", "exactly12chr", "longer than the width", "ünïcödé")) {
             for (int w : new int[] {1, 4, 6, 12, 40}) {
-                assertEquals(String.format("%-" + w + "s|", s), ListCommand.pad(new StringBuilder(), s, w).append('|').toString());
+                assertEquals(String.format("%-" + w + "s|", s), Table.pad(new StringBuilder(), s, w).append('|').toString());
             }
         }
     }

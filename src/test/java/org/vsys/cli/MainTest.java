@@ -2,6 +2,7 @@ package org.vsys.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,8 @@ import org.vsys.config.SystemRecord;
 import org.vsys.base.ExitCode;
 import org.vsys.config.Installation;
 import org.vsys.core.Records;
+
+import picocli.CommandLine;
 
 /** The CLI through {@link Main#run}: exit codes, one-line errors, nothing changed on bad input. No root needed. */
 class MainTest {
@@ -83,6 +87,41 @@ class MainTest {
         Result v = run("--version");
         assertEquals(0, v.code());
         assertTrue(v.out.startsWith("vsys "));
+    }
+
+    /**
+     * A command line whose first word names a subcommand gets the model of that one only
+     * ({@link Main#command}): the table must name exactly the subcommands and short forms that
+     * their annotations declare, or such a line would parse differently from the whole model.
+     */
+    @Test
+    void theFirstWordFindsTheSubcommandItNames() {
+        CommandLine all = Main.commandLine(new Main());
+        for (Map.Entry<String, CommandLine> e : all.getSubcommands().entrySet()) {
+            Object cmd = e.getValue().getCommandSpec().userObject();
+            if (e.getKey().equals("help")) {
+                assertNull(Main.command("help"), "help needs every subcommand");
+                continue;
+            }
+            assertEquals(cmd.getClass(), Main.command(e.getKey()), e.getKey());
+        }
+        for (String w : List.of("", "-", "--help", "--debug", "--version", "-h", "-V", "frobnicate", "LIST", "@args")) {
+            assertNull(Main.command(w), w);
+        }
+        // a command found by its first word answers as through the whole model, also on bad input
+        for (String[] args : List.of(new String[] {"list", "--bogus"}, new String[] {"-c"}, new String[] {"status", "a", "b"},
+                new String[] {"list", "--help"}, new String[] {"-d", "--help"})) {
+            StringWriter o1 = new StringWriter();
+            StringWriter e1 = new StringWriter();
+            CommandLine whole = Main.commandLine(new Main());
+            whole.setOut(new PrintWriter(o1, true));
+            whole.setErr(new PrintWriter(e1, true));
+            int c1 = whole.execute(args);
+            Result one = run(args);
+            assertEquals(c1, one.code(), String.join(" ", args));
+            assertEquals(o1.toString(), one.out(), String.join(" ", args));
+            assertEquals(e1.toString(), one.err(), String.join(" ", args));
+        }
     }
 
     @ParameterizedTest
