@@ -141,7 +141,7 @@ class ApplyIT {
     void onDemandIsServedToAutofsNotMounted() throws Exception {
         declare("ap-od", "source=dir:" + treeA + "\nmode=on-demand\n");
         declare("ap-e", "source=dir:" + treeB + "\n");
-        Rig.Result r = applyOk();
+        Cmd.Result r = applyOk();
         assertTrue(r.out().contains("serve    ap-od: on demand (autofs): -fstype=bind,ro,nosuid,nodev :" + treeA), r.out());
         Path entry = Rig.R.resolve("etc/automap/ap-od");
         assertEquals("# origin=declared:" + decl + "\n-fstype=bind,ro,nosuid,nodev :" + treeA + "\n", Files.readString(entry));
