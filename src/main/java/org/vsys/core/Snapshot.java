@@ -319,8 +319,13 @@ public final class Snapshot {
         }
     }
 
-    /** Directories this near the root are walked in parallel: the waits for the source overlap. */
-    private static final int PARALLEL_DEPTH = 3;
+    /**
+     * Directory listings and stats in flight at once during the walk: every directory is a task
+     * of its own at every depth, so over sshfs or NFS (latency-bound) the waits for the source
+     * overlap across the whole tree, not only near its root; not bound to the cores, which the
+     * waits do not use.
+     */
+    private static final int WALK_IN_FLIGHT = 16;
     private final java.util.concurrent.atomic.LongAdder nDirs = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder nFiles = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder nBytes = new java.util.concurrent.atomic.LongAdder();
@@ -353,7 +358,7 @@ public final class Snapshot {
     }
 
     private void walkAll(Path source, Dir root, Tree.Index prev, int threads) throws Throwable {
-        java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(Math.max(2, threads));
+        java.util.concurrent.ForkJoinPool fj = new java.util.concurrent.ForkJoinPool(Math.max(WALK_IN_FLIGHT, threads));
         try {
             fj.invoke(new WalkTask(source, root, prev, 0));
         } finally {
@@ -406,11 +411,7 @@ public final class Snapshot {
                         sub.prevId = old.ref;
                     }
                     same = same && pt != null && old.sameMeta(e);
-                    if (depth < PARALLEL_DEPTH) {
-                        forks.add(new WalkTask(p, sub, pt, depth + 1));
-                    } else {
-                        walk(p, sub, pt, depth + 1);
-                    }
+                    forks.add(new WalkTask(p, sub, pt, depth + 1));
                 }
                 case 'f' -> {
                     nFiles.increment();
