@@ -161,69 +161,63 @@ static void fail_file(const char *dir, const char *file, const char *why)
 	failed++;
 }
 
-static void check_ok(const char *dir)
+/* a good file: parsed, and its dump is the .expect file's */
+static void check_ok(const char *dir, const char *f)
 {
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, by_name), i;
 	char err[512], path[8192];
 
-	if (n < 0) {
-		perror(dir);
-		exit(1);
+	if (parse_as_kind(dir, f, err, sizeof err) < 0) {
+		fail_file(dir, f, err);
+		return;
 	}
-	for (i = 0; i < n; i++) {
-		const char *f = ents[i]->d_name;
-		if (is_conf(f)) {
-			if (parse_as_kind(dir, f, err, sizeof err) < 0) {
-				fail_file(dir, f, err);
-			} else {
-				snprintf(path, sizeof path, "%s/%s.expect", dir, f);
-				expect.n = read_file(path, expect.s, sizeof expect.s);
-				if (expect.n != dump.n || memcmp(expect.s, dump.s, dump.n) != 0) {
-					fail_file(dir, f, "dump differs from the .expect file; C gives:");
-					fwrite(dump.s, 1, dump.n, stdout);
-				} else {
-					passed++;
-				}
-			}
-		}
-		free(ents[i]);
+	snprintf(path, sizeof path, "%s/%s.expect", dir, f);
+	expect.n = read_file(path, expect.s, sizeof expect.s);
+	if (expect.n != dump.n || memcmp(expect.s, dump.s, dump.n) != 0) {
+		fail_file(dir, f, "dump differs from the .expect file; C gives:");
+		fwrite(dump.s, 1, dump.n, stdout);
+	} else {
+		passed++;
 	}
-	free(ents);
 }
 
-static void check_bad(const char *dir)
+/* a bad file: refused, unless its first line says only Java reads the key at fault */
+static void check_bad(const char *dir, const char *f)
+{
+	char err[512], path[8192], head[sizeof JAVA_ONLY];
+	size_t hn;
+	int java_only;
+
+	snprintf(path, sizeof path, "%s/%s", dir, f);
+	hn = read_file(path, head, sizeof head - 1);
+	head[hn] = '\0';
+	java_only = strcmp(head, JAVA_ONLY) == 0;
+	if (parse_as_kind(dir, f, err, sizeof err) == 0) {
+		if (java_only)
+			passed++;
+		else
+			fail_file(dir, f, "accepted, should be refused");
+	} else if (java_only) {
+		char why[600];
+		snprintf(why, sizeof why, "refused (%s), but its problem is in a key only Java reads", err);
+		fail_file(dir, f, why);
+	} else {
+		passed++;
+	}
+}
+
+/* every .conf file of DIR, in name order */
+static void for_each_conf(const char *dir, void (*check)(const char *, const char *))
 {
 	struct dirent **ents;
 	int n = scandir(dir, &ents, NULL, by_name), i;
-	char err[512], path[8192], head[sizeof JAVA_ONLY];
 
 	if (n < 0) {
 		perror(dir);
 		exit(1);
 	}
 	for (i = 0; i < n; i++) {
-		const char *f = ents[i]->d_name;
-		if (is_conf(f)) {
-			size_t hn;
-			int java_only;
-			snprintf(path, sizeof path, "%s/%s", dir, f);
-			hn = read_file(path, head, sizeof head - 1);
-			head[hn] = '\0';
-			java_only = strcmp(head, JAVA_ONLY) == 0;
-			if (parse_as_kind(dir, f, err, sizeof err) == 0) {
-				if (java_only)
-					passed++;
-				else
-					fail_file(dir, f, "accepted, should be refused");
-			} else if (java_only) {
-				char why[600];
-				snprintf(why, sizeof why, "refused (%s), but its problem is in a key only Java reads", err);
-				fail_file(dir, f, why);
-			} else {
-				passed++;
-			}
-		}
+		if (is_conf(ents[i]->d_name))
+			check(dir, ents[i]->d_name);
 		free(ents[i]);
 	}
 	free(ents);
@@ -239,8 +233,8 @@ int main(int argc, char **argv)
 	}
 	snprintf(ok, sizeof ok, "%s/ok", argv[1]);
 	snprintf(bad, sizeof bad, "%s/bad", argv[1]);
-	check_ok(ok);
-	check_bad(bad);
+	for_each_conf(ok, check_ok);
+	for_each_conf(bad, check_bad);
 	printf("records: %d passed, %d failed\n", passed, failed);
 	return failed || passed == 0 ? 1 : 0;
 }
