@@ -28,28 +28,20 @@ import org.vsys.testing.Cmd;
 class ConcurrencyIT {
     static final int WORKERS = 10;
     static final int OPS = 10;
+    static Rig.TwoTrees trees;
     static Path t1;
     static Path t2;
-    static Map<Path, String> before;
 
     @BeforeAll
     static void setUp() throws Exception {
-        Rig.setUp();
-        t1 = Rig.tree("conc1");
-        t2 = Rig.tree("conc2");
-        before = Rig.hashes(List.of(t1, t2));
+        trees = Rig.setUpTwoTrees("conc");
+        t1 = trees.first();
+        t2 = trees.second();
     }
 
     @AfterAll
     static void tearDown() {
-        if (Rig.inst == null) {
-            return;
-        }
-        Rig.cleanAll();
-        Rig.assertConsistent("after ConcurrencyIT");
-        assertEquals(before, Rig.hashes(List.of(t1, t2)), "the trees are byte for byte what they were");
-        Rig.removeTree(t1);
-        Rig.removeTree(t2);
+        Rig.tearDownTwoTrees(trees, "after ConcurrencyIT");
     }
 
     static final Map<String, Set<Integer>> ALLOWED = Map.of(

@@ -31,28 +31,20 @@ import org.vsys.testing.Cmd;
 @Tag("root")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RestoreIT {
+    static Rig.TwoTrees trees;
     static Path t1;
     static Path t2;
-    static Map<Path, String> before;
 
     @BeforeAll
     static void setUp() throws Exception {
-        Rig.setUp();
-        t1 = Rig.tree("restore1");
-        t2 = Rig.tree("restore2");
-        before = Rig.hashes(List.of(t1, t2));
+        trees = Rig.setUpTwoTrees("restore");
+        t1 = trees.first();
+        t2 = trees.second();
     }
 
     @AfterAll
     static void tearDown() {
-        if (Rig.inst == null) {
-            return;
-        }
-        Rig.cleanAll();
-        Rig.assertConsistent("after RestoreIT");
-        assertEquals(before, Rig.hashes(List.of(t1, t2)), "the trees are byte for byte what they were");
-        Rig.removeTree(t1);
-        Rig.removeTree(t2);
+        Rig.tearDownTwoTrees(trees, "after RestoreIT");
     }
 
     static String launch(String name) {

@@ -238,6 +238,33 @@ public final class Rig {
         return t;
     }
 
+    /** Two fresh trees for one test class, with their hashes taken before it runs. */
+    public record TwoTrees(Path first, Path second, Map<Path, String> before) {
+    }
+
+    /** The set-up of a test class on two trees: the private root, then {@code LABEL1} and {@code LABEL2}. */
+    public static TwoTrees setUpTwoTrees(String label) throws Exception {
+        setUp();
+        Path a = tree(label + "1");
+        Path b = tree(label + "2");
+        return new TwoTrees(a, b, hashes(List.of(a, b)));
+    }
+
+    /**
+     * The tear-down that goes with {@link #setUpTwoTrees}: every system made is removed, records,
+     * links and mounts agree, the trees are byte for byte what they were, and they are removed.
+     */
+    public static void tearDownTwoTrees(TwoTrees trees, String when) {
+        if (inst == null || trees == null) {
+            return;
+        }
+        cleanAll();
+        assertConsistent(when);
+        assertEquals(trees.before(), hashes(List.of(trees.first(), trees.second())), "the trees are byte for byte what they were");
+        removeTree(trees.first());
+        removeTree(trees.second());
+    }
+
     /** rm -rf of a test tree, refusing if anything is mounted in it, never crossing filesystems. */
     public static void removeTree(Path t) {
         for (MountTable.Mount m : MountTable.read().atOrUnder(t.toString())) {
