@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -66,7 +63,7 @@ class LauncherIT {
         ItEnv.destroyQuietly(LOC);
         ItEnv.destroyQuietly(REM);
         if (work != null && Files.exists(work)) {
-            deleteTree(work);
+            LocalTree.removeUnlessMounted(work);
         }
         if (tree != null) {
             tree.close();
@@ -103,25 +100,6 @@ class LauncherIT {
 
     static Set<String> words(String s) {
         return Arrays.stream(s.strip().split("\\s+")).filter(w -> !w.isEmpty()).collect(Collectors.toCollection(TreeSet::new));
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!OsState.mountPointsUnder(root).isEmpty()) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     // --- tests -----------------------------------------------------------------------------

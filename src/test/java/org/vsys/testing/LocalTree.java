@@ -110,26 +110,31 @@ public final class LocalTree implements AutoCloseable {
     /** Removes the tree; refuses if anything is mounted inside it. */
     @Override
     public void close() {
+        try {
+            removeUnlessMounted(root);
+        } catch (IOException e) {
+            System.err.println("LocalTree: could not remove " + root + ": " + e);
+        }
+    }
+
+    /** Removes ROOT and everything in it, or nothing (with a line on stderr) if anything is mounted inside it. */
+    public static void removeUnlessMounted(Path root) throws IOException {
         for (String m : OsState.mountPointsUnder(root)) {
             System.err.println("LocalTree: not removing " + root + ": " + m + " is mounted in it");
             return;
         }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
 
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            System.err.println("LocalTree: could not remove " + root + ": " + e);
-        }
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }
