@@ -206,7 +206,7 @@ public final class Apply {
             }
             Outcome outcome = new Outcome(plan, results);
             if (outcome.exitCode() == 0 && plan.problems().isEmpty()) {
-                Stamp.write(inst, decls, debug); // every declared system as declared now
+                Stamp.write(inst, decls, plan, debug); // every declared system as declared now
             }
             return outcome;
         }

@@ -32,9 +32,10 @@ import org.vsys.mount.MountTable;
  * The quick check of {@code vsys apply} with nothing to do (as make, rsync and git's index do it):
  * after an apply that left every declared system as declared, {@code R/.state/apply-HASH.stamp}
  * (HASH of the declarations directory) holds a digest of the metadata of everything the plan
- * and recovery read (each declaration file, record, alias record, autofs entry, launcher link and
- * vsys.conf by inode, size, mtime and ctime; the names in R, R/.private and R/.state; the vsys
- * jar; each local source directory) and the mount points the declared systems need. The next
+ * and recovery read for its systems (the declarations directory and each file in it; of each
+ * declared or planned name its record, alias record, autofs entry and launcher link, by inode,
+ * size, mtime and ctime, and its names in R, R/.private and R/.state; vsys.conf, the vsys jar,
+ * each local source directory) and the mount points the declared systems need. The next
  * apply first computes the same digest from lstat alone (no file is read or parsed): equal, and
  * every listed mount point in the mount table, means the plan would be all {@code leave}, and it
  * says so without reading the declarations. Anything else is a full apply, as without a stamp.
@@ -73,16 +74,19 @@ final class Stamp {
         }
         List<String> sources = new ArrayList<>();
         List<String> mounts = new ArrayList<>();
+        Set<String> names = new TreeSet<>();
         for (String l : lines.subList(3, lines.size())) {
             if (l.startsWith("source ")) {
                 sources.add(l.substring(7));
+            } else if (l.startsWith("name ")) {
+                names.add(l.substring(5));
             } else if (l.startsWith("mount ")) {
                 mounts.add(l.substring(6));
             } else {
                 return null;
             }
         }
-        Digest d = digest(inst, declDir, sources);
+        Digest d = digest(inst, declDir, names, sources);
         if (d == null || !lines.get(1).equals("digest " + d.hex())) {
             return null;
         }
@@ -107,7 +111,7 @@ final class Stamp {
      * stamp of the state now, under the lock the caller holds. Not written (and an old one removed)
      * when a file is too new to be told apart by its times, or a declared system lacks a mount.
      */
-    static void write(Installation inst, Declarations decls, Debug debug) {
+    static void write(Installation inst, Declarations decls, Plan plan, Debug debug) {
         Path f = file(inst, decls.dir());
         try {
             Files.deleteIfExists(f);
@@ -164,7 +168,15 @@ final class Stamp {
                 Files.createDirectory(inst.stateDir(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
             }
-            Digest dg = digest(inst, decls.dir(), local);
+            Set<String> names = new TreeSet<>();
+            for (Declaration d : decls.declared()) {
+                names.add(d.name());
+                names.addAll(d.aliases());
+            }
+            for (Plan.Step st : plan.steps()) {
+                names.add(st.name());
+            }
+            Digest dg = digest(inst, decls.dir(), names, local);
             if (dg == null || dg.newest() >= System.currentTimeMillis() * 1_000_000L - RACY_NANOS) {
                 debug.line("apply: no stamp (a file changed within the last second)");
                 return;
@@ -174,6 +186,9 @@ final class Stamp {
                     .append("systems ").append(decls.declared().size()).append('\n');
             for (String s : local) {
                 b.append("source ").append(s).append('\n');
+            }
+            for (String n : names) {
+                b.append("name ").append(n).append('\n');
             }
             for (String m : mounts) {
                 b.append("mount ").append(m).append('\n');
@@ -186,23 +201,29 @@ final class Stamp {
         }
     }
 
-    /** The digest of the state now; null when something cannot be read. */
-    static Digest digest(Installation inst, Path declDir, List<String> localSources) {
+    /**
+     * The digest of the state now; null when something cannot be read. Of the installation only
+     * what concerns {@code names} (the declared systems and aliases and those the last plan named):
+     * systems made or removed meanwhile by hand or by another directory's apply do not change this
+     * plan, and recovery of theirs is the next command's.
+     */
+    static Digest digest(Installation inst, Path declDir, Set<String> names, List<String> localSources) {
         StringBuilder b = new StringBuilder(1 << 16);
         long[] newest = {0};
         try {
             b.append("decl ").append(declDir).append('\n');
-            entries(b, declDir, newest, true);
+            stat(b, declDir, newest); // its mtime: a file added and removed again shows
+            entries(b, declDir, null, newest, true);
             for (Path p : List.of(inst.confFile(), inst.oldConf(), inst.etc().resolve("auto.vsys"), jar())) {
                 stat(b, p, newest);
             }
             for (Path d : List.of(inst.systems(), inst.aliases(), Automap.dir(inst), inst.bin())) {
                 b.append("dir ").append(d).append('\n');
-                entries(b, d, newest, true);
+                entries(b, d, names, newest, true);
             }
             for (Path d : List.of(inst.root(), inst.privateRoot(), inst.stateDir())) {
                 b.append("names ").append(d).append('\n');
-                entries(b, d, newest, false);
+                entries(b, d, names, newest, false);
             }
             for (String s : localSources) {
                 stat(b, Path.of(s), null);
@@ -213,17 +234,25 @@ final class Stamp {
         return new Digest(sha256(b.toString()), newest[0]);
     }
 
-    /** The entries of {@code dir}, sorted: with their lstat ({@code withStat}) or their names only. */
-    private static void entries(StringBuilder b, Path dir, long[] newest, boolean withStat) throws IOException {
-        String[] names;
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || (names = dir.toFile().list()) == null) {
+    /**
+     * The entries of {@code dir}, sorted, with their lstat ({@code withStat}) or by name only; with
+     * {@code names}, only those of a name there: {@code NAME}, {@code NAME.*} (markers, pid files)
+     * and {@code .NAME.*} (temporary files of a writer).
+     */
+    private static void entries(StringBuilder b, Path dir, Set<String> names, long[] newest, boolean withStat)
+            throws IOException {
+        String[] list;
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || (list = dir.toFile().list()) == null) {
             b.append("-\n");
             return;
         }
-        Arrays.sort(names);
-        for (String n : names) {
+        Arrays.sort(list);
+        for (String n : list) {
             if (n.startsWith("apply-") && n.endsWith(".stamp")) {
                 continue; // the stamps themselves
+            }
+            if (names != null && !concerns(n, names)) {
+                continue;
             }
             if (withStat) {
                 stat(b, dir.resolve(n), newest);
@@ -231,6 +260,19 @@ final class Stamp {
                 b.append(n).append('\n');
             }
         }
+    }
+
+    private static boolean concerns(String entry, Set<String> names) {
+        String e = entry.startsWith(".") ? entry.substring(1) : entry;
+        if (names.contains(e)) {
+            return true;
+        }
+        for (int dot = e.indexOf('.'); dot > 0; dot = e.indexOf('.', dot + 1)) {
+            if (names.contains(e.substring(0, dot))) {
+                return true; // a name may hold dots itself
+            }
+        }
+        return false;
     }
 
     private static void stat(StringBuilder b, Path p, long[] newest) throws IOException {

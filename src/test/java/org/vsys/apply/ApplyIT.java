@@ -280,11 +280,16 @@ class ApplyIT {
         assertTrue(r.out().contains("change   ap-q1: source of /"), r.out());
         Thread.sleep(1100);
         applyOk();
-        // a system made by hand: not this directory's, but the records changed: planned in full
+        // a system made by hand is not this directory's: the quick check still holds
         Rig.vsysOk("create", "ap-qhand", "dir:" + treeA);
         q = Rig.vsys("--debug", "apply", "--dir", decl.toString());
+        assertTrue(q.err().contains("quick check found nothing changed"), q.err());
+        // a declared system destroyed by hand: planned in full, created again
+        Rig.vsysOk("destroy", "ap-q2");
+        q = Rig.vsys("--debug", "apply", "--dir", decl.toString());
+        assertEquals(0, q.exit(), q.toString());
         assertTrue(q.err().contains("quick check says: plan"), q.err());
-        assertEquals("apply: nothing to do (2 systems as declared)\n", q.out());
+        assertTrue(q.out().contains("create   ap-q2: "), q.out());
     }
 
     @Test
