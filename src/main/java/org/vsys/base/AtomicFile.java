@@ -21,6 +21,12 @@ public final class AtomicFile {
     private AtomicFile() {
     }
 
+    /** What {@link #write(Path, Content)} puts into the temp file. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(FileChannel ch) throws IOException;
+    }
+
     /**
      * Writes {@code content} to {@code file} atomically: a temp file {@code .<name>.tmp.<pid>} in the
      * same directory (opened with O_NOFOLLOW and O_EXCL, created with mode 0644 and set to it), fsync,
@@ -28,16 +34,23 @@ public final class AtomicFile {
      * The temp file is removed on failure.
      */
     public static void write(Path file, byte[] content) throws IOException {
+        write(file, ch -> {
+            ByteBuffer bb = ByteBuffer.wrap(content);
+            while (bb.hasRemaining()) {
+                ch.write(bb);
+            }
+        });
+    }
+
+    /** {@link #write(Path, byte[])} with the bytes written by {@code content} (a copy, a stream). */
+    public static void write(Path file, Content content) throws IOException {
         Path dir = file.getParent();
         Path tmp = dir.resolve("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
         try {
             Files.deleteIfExists(tmp); // a leftover of a killed vsys with a recycled pid
             try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
-                ByteBuffer bb = ByteBuffer.wrap(content);
-                while (bb.hasRemaining()) {
-                    ch.write(bb);
-                }
+                content.writeTo(ch);
                 ch.force(true);
             }
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +35,7 @@ import org.vsys.store.Hashing;
 import org.vsys.store.Metadata;
 import org.vsys.store.Store;
 import org.vsys.store.Tree;
+import org.vsys.store.TreeDelta;
 
 /**
  * {@code vsys pull}: copies one commit of another store into this one, fetching only what this
@@ -75,6 +75,8 @@ public final class Pull {
         public final AtomicLong localBytes = new AtomicLong();
         public final AtomicLong presentObjects = new AtomicLong();
         public final AtomicLong trees = new AtomicLong();
+        public final AtomicLong deltaTrees = new AtomicLong();
+        public final AtomicLong deltaBytes = new AtomicLong();
         public boolean refMoved;
         public long millis;
         public long syncMillis;
@@ -83,7 +85,8 @@ public final class Pull {
             return "pull: " + system + ": commit " + commit.substring(0, 12) + " from " + source + ": "
                     + (alreadyHad ? "already in the store" : fetchedObjects.get() + " objects fetched (" + fetchedBytes.get() + " bytes), "
                     + localObjects.get() + " rebuilt from local content (" + localBytes.get() + " bytes), " + presentObjects.get()
-                    + " present, " + trees.get() + " trees")
+                    + " present, " + trees.get() + " trees"
+                    + (deltaTrees.get() > 0 ? " (" + deltaTrees.get() + " rebuilt from a tree delta of " + deltaBytes.get() + " bytes)" : ""))
                     + "; " + (refMoved ? "refs/" + system + " moved to it" : "refs/" + system + " had it") + " (" + millis + " ms, "
                     + syncMillis + " ms of it in syncfs)";
         }
@@ -102,6 +105,7 @@ public final class Pull {
     private final List<String[]> added = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ExecutorService pool;
     private Store.Batch batch;
+    private TreeDelta delta;
 
     private static final ThreadLocal<byte[]> HEAP = ThreadLocal.withInitial(() -> new byte[1 << 17]);
     private static final ThreadLocal<ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 17));
@@ -255,6 +259,10 @@ public final class Pull {
         if (!isId(c.root) || c.rootMeta.kind != 'd' || (c.hasParent() && !isId(c.parent))) {
             throw bad(objectName(id, Store.COMMIT) + ": not a well-formed commit");
         }
+        delta = null;
+        if (c.hasParent() && store.has(c.parent, Store.COMMIT)) {
+            delta = fetchDelta(c.parent, id);
+        }
         pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "vsys-pull");
             t.setDaemon(true);
@@ -278,14 +286,8 @@ public final class Pull {
         batch.flush();
         // every object the commit names is durable before the commit is, and the commit before the ref
         store.sync();
-        Path t = store.newTemp();
-        try (FileChannel ch = FileChannel.open(t, Store.newFile())) {
-            ch.write(ByteBuffer.wrap(cb));
-            ch.force(true);
-        }
-        Files.move(t, store.object(id, Store.COMMIT), StandardCopyOption.ATOMIC_MOVE);
         added.add(new String[] {id, Store.COMMIT, null});
-        store.sync();
+        Store.writeAtomic(store.object(id, Store.COMMIT), cb);
         Steps.reach("pull.commit");
     }
 
@@ -318,8 +320,20 @@ public final class Pull {
     private void tree(String id, String path) throws IOException {
         byte[] b;
         String rel = objectName(id, Store.TREE);
+        TreeDelta.Change change = delta == null ? null : delta.trees.get(id);
         if (store.has(id, Store.TREE)) {
             b = store.read(id, Store.TREE);
+        } else if (change != null && (change.base == null || store.has(change.base, Store.TREE))) {
+            String dn = TreeDelta.name(delta.from, delta.to);
+            try {
+                b = TreeDelta.rebuild(change, change.base == null ? null : store.read(change.base, Store.TREE));
+            } catch (RuntimeException e) {
+                throw bad(dn + ": tree " + id.substring(0, 12) + ": " + e.getMessage());
+            }
+            if (!Hashing.sha256(b).equals(id)) {
+                throw bad(dn + ": tree " + id.substring(0, 12) + " does not rebuild to its id");
+            }
+            result.deltaTrees.incrementAndGet();
         } else {
             b = fetch(rel, MAX_TREE);
             if (b == null) {
@@ -513,6 +527,29 @@ public final class Pull {
         String[] made = {tmp.toString(), e.objectId()};
         batch.add(tmp, e.objectId(), Store.FILE, e.contentHash(), n);
         return made;
+    }
+
+    /**
+     * The tree delta from parent (a commit this store has) to commit id, or null when the source
+     * has none: then every new tree is fetched whole.
+     */
+    private TreeDelta fetchDelta(String parent, String id) throws IOException {
+        String rel = TreeDelta.name(parent, id);
+        byte[] gz = fetch(rel, MAX_TREE);
+        if (gz == null) {
+            return null;
+        }
+        TreeDelta d;
+        try {
+            d = TreeDelta.parse(gz, MAX_TREE);
+        } catch (IllegalArgumentException e) {
+            throw bad(rel + ": " + e.getMessage());
+        }
+        if (!d.from.equals(parent) || !d.to.equals(id)) {
+            throw bad(rel + ": a delta between other commits");
+        }
+        result.deltaBytes.addAndGet(gz.length);
+        return d;
     }
 
     /** A commit or tree from the source (bounded), or null when it has none. */
