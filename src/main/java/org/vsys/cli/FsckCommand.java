@@ -28,7 +28,8 @@ final class FsckCommand extends VsysCommand {
             err().println("vsys: fsck: damaged: " + d);
         }
         out().println("fsck: " + r.objects.get() + " objects (" + r.bytes.get() + " bytes) verified, " + r.commits
-                + " commits checked, " + r.damage.size() + " damaged" + (r.leftovers > 0 ? ", " + r.leftovers
+                + " commits checked" + (r.parentless > 0 ? " (" + r.parentless + " without their parent in the store: pulled alone)" : "")
+                + ", " + r.damage.size() + " damaged" + (r.leftovers > 0 ? ", " + r.leftovers
                 + " temporary files of an interrupted run (removed by the next snapshot or gc)" : ""));
         return r.clean() ? 0 : ExitCode.CORRUPT.code();
     }

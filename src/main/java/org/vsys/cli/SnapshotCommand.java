@@ -10,6 +10,7 @@ import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.mount.MountTable;
 import org.vsys.store.Commit;
+import org.vsys.store.Store;
 import org.vsys.core.Snapshot;
 import org.vsys.layer.Views;
 
@@ -26,7 +27,8 @@ final class SnapshotCommand extends VsysCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "The system.")
     String name;
 
-    @Option(names = "--list", description = "List the system's commits, newest first, instead of taking one.")
+    @Option(names = "--list", description = "List the system's commits, newest first, each with its parent (the commit it "
+            + "was taken after; '(not in the store)' for a commit pulled alone), instead of taking one.")
     boolean list;
 
     @Option(names = "--with-layer", description = "A layered system: commit its tree with the layer's changes (R/NAME as the system sees it); "
@@ -68,7 +70,8 @@ final class SnapshotCommand extends VsysCommand {
             List<String> cs = views.store().commits(rec.name());
             for (int i = cs.size() - 1; i >= 0; i--) {
                 Commit c = views.store().commit(cs.get(i));
-                out().println(cs.get(i) + "  " + c.time + "  " + c.files + " files  " + c.bytes + " bytes"
+                String parent = !c.hasParent() ? "-" : c.parent.substring(0, 12) + (views.store().has(c.parent, Store.COMMIT) ? "" : " (not in the store)");
+                out().println(cs.get(i) + "  " + c.time + "  " + c.files + " files  " + c.bytes + " bytes  parent " + parent
                         + (cs.get(i).equals(cur) ? "  (in use)" : ""));
             }
         } catch (IOException e) {

@@ -248,7 +248,7 @@ public final class Views {
             }
             if (!store.has(c.parent, Store.COMMIT)) {
                 throw new VsysException(ExitCode.NO_SUCH, rec.name(), "the previous commit " + c.parent.substring(0, 12)
-                        + " was removed by gc");
+                        + " is not in the store (removed by gc, or the commit was pulled without it: see pull --depth)");
             }
             return c.parent;
         } catch (IOException e) {

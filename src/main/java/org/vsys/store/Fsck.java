@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Verifies the store: every object against its id (file objects: the SHA-256 of their content and
  * their own metadata; trees and commits: the SHA-256 of their text), then that every commit of
- * every system, and every checkout, names only objects that exist.
+ * every system, and every checkout, names only objects that exist. A commit's parent is not
+ * followed: a commit pulled without its parent is complete (counted in {@link Result#parentless}).
  */
 public final class Fsck {
     /** The outcome. */
@@ -29,6 +30,8 @@ public final class Fsck {
         public final AtomicLong objects = new AtomicLong();
         public final AtomicLong bytes = new AtomicLong();
         public long commits;
+        /** Commits whose parent is not in the store: pulled without it (no damage, like OSTree's commits pulled at depth 0). */
+        public long parentless;
         public long leftovers;
 
         public boolean clean() {
@@ -178,13 +181,16 @@ public final class Fsck {
                 }
             }
         }
-        for (String c : commits) {
+        for (String c : new java.util.LinkedHashSet<>(commits)) {
             if (!store.has(c, Store.COMMIT)) {
                 continue;
             }
             r.commits++;
             try {
                 Commit cm = store.commit(c);
+                if (cm.hasParent() && !store.has(cm.parent, Store.COMMIT)) {
+                    r.parentless++;
+                }
                 walk(cm.root, "commit " + c.substring(0, 12), seenTrees, r);
             } catch (IOException | RuntimeException e) {
                 r.damage.add("commit " + c.substring(0, 12) + ": unreadable: " + e.getMessage());
