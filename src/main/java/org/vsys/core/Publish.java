@@ -71,7 +71,7 @@ public final class Publish {
                 Commit cm = store.commit(c);
                 tree(cm.root);
                 copy(store.object(c, Store.COMMIT), Pull.objectName(c, Store.COMMIT));
-                if (cm.hasParent() && commits.contains(cm.parent)) {
+                if (cm.hasParent() && commits.contains(cm.parent) && store.has(cm.parent, Store.COMMIT)) {
                     delta(cm.parent, c);
                 }
                 result.commits++;

@@ -55,6 +55,9 @@ class PullTest {
                 Files.write(src.resolve("d" + d + "/f" + f), b);
             }
         }
+        // names whose escaped order is not their byte order ('%' > '!'), in d3, which a delta rebuilds
+        Files.writeString(src.resolve("d3/a!"), "x\n");
+        Files.writeString(src.resolve("d3/a\u0001 b"), "y\n");
         Files.writeString(src.resolve("same1"), "same\n");
         Files.writeString(src.resolve("same2"), "same\n");
         Files.setPosixFilePermissions(src.resolve("same2"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
