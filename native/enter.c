@@ -634,7 +634,7 @@ size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const cha
  * "/", read-only, never written), upper and work on a fresh tmpfs. The
  * system's other mounts (the local parts, /var/tmp, host files, bind=, the
  * other file systems) are moved from the old root onto the overlay at the
- * same paths, then the overlay becomes "/" (pivot_root), the old root goes.
+ * same paths, then the overlay becomes "/" (chroot).
  * Nothing is bound anywhere: the namespace, the overlay and the tmpfs live
  * while a process is inside and are gone when the last one exits. Kernel
  * 5.2 (new mount API), every layer attached in this namespace (overlayfs
@@ -889,14 +889,11 @@ static int enter_session(struct vsys_entry *e, int procfd)
 		r = fail_errno(e, "session layer: attach the tmpfs");
 		goto out;
 	}
-	o = session_overlay(e, &rootfs);
-	/* the overlay holds its own private copy of the upper mount */
-	if (umount2(".", MNT_DETACH) < 0 && o >= 0) {
-		r = fail_errno(e, "session layer: detach the tmpfs");
+	if ((o = session_overlay(e, &rootfs)) < 0)
 		goto out;
-	}
-	if (o < 0)
-		goto out;
+	/* on top of the tmpfs (which stays: no detach, whose RCU grace period
+	 * would be most of a session's cost; the overlay holds its own private
+	 * copy of the upper mount anyway) */
 	if (move_mount(o, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		r = fail_errno(e, "session layer: attach the overlay");
 		goto out;
@@ -927,12 +924,15 @@ static int enter_session(struct vsys_entry *e, int procfd)
 			goto out;
 		}
 	}
-	if (fchdir(o) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
-		r = fail_errno(e, "session layer: pivot_root");
-		goto out;
-	}
-	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
-		r = fail_errno(e, "session layer: detach the old root");
+	/* the overlay becomes the root. chroot, not pivot_root: the old root
+	 * would have to be detached (an RCU grace period, milliseconds under
+	 * load). What stays below the overlay, outside the root and out of
+	 * /proc/self/mountinfo, is the system's bare tree (every mount of it
+	 * moved) and the tmpfs (mode 0700 root): a chroot escape from a user
+	 * namespace of one's own reaches nothing a launch without a session
+	 * does not show. */
+	if (fchdir(o) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		r = fail_errno(e, "session layer: chroot into the overlay");
 		goto out;
 	}
 	r = 0;
