@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #define R VSYS_ROOT
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 __attribute__((format(printf, 3, 4)))
 static int fail_to(char *err, size_t cap, const char *fmt, ...)
@@ -788,23 +789,33 @@ static int openat2_beneath(int dirfd, const char *rel, int flags)
 	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
 }
 
+/* A new detached mount of file system type, configured with the string
+ * options kv (key, value pairs, n of them), with mount attributes attrs.
+ * The fd, or -1 with errno set. */
+static int new_mount(const char *type, const char *const *kv, size_t n, unsigned int attrs)
+{
+	int fsfd = fsopen(type, FSOPEN_CLOEXEC), m = -1, en;
+	size_t i;
+
+	if (fsfd < 0)
+		return -1;
+	for (i = 0; i + 1 < 2 * n && fsconfig(fsfd, FSCONFIG_SET_STRING, kv[i], kv[i + 1], 0) == 0; i += 2)
+		;
+	if (i + 1 >= 2 * n && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	en = errno;
+	close(fsfd);
+	errno = en;
+	return m;
+}
+
 /* A detached tmpfs (mode 0700, root's) with upper/ (owner and mode of the
  * system's root, which the overlay's root shows) and work/. */
 static int session_tmpfs(struct vsys_entry *e, const struct stat *root)
 {
-	int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC), t;
+	static const char *const kv[] = { "mode", "0700", "source", "vsys-session" };
+	int t = new_mount("tmpfs", kv, NELEM(kv) / 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 
-	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "vsys-session", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		int en = errno;
-		if (fsfd >= 0)
-			close(fsfd);
-		errno = en;
-		return fail_errno(e, "session layer: tmpfs");
-	}
-	t = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	close(fsfd);
 	if (t < 0)
 		return fail_errno(e, "session layer: tmpfs");
 	if (mkdirat(t, "upper", 0700) < 0 || mkdirat(t, "work", 0700) < 0 ||
@@ -823,9 +834,11 @@ static int session_tmpfs(struct vsys_entry *e, const struct stat *root)
  * of the tree's root: nosuid, nodev, noexec as it has them. */
 static int session_overlay(struct vsys_entry *e, const struct statfs *rootfs)
 {
-	unsigned int attrs = 0;
-	int fsfd = fsopen("overlay", FSOPEN_CLOEXEC), o;
 	char src[NAME_MAX_LEN + 16];
+	const char *const kv[] = { "source", src, "lowerdir", "/", "upperdir", "upper", "workdir", "work",
+				   "index", "off", "metacopy", "off", "redirect_dir", "off", "xino", "off" };
+	unsigned int attrs = 0;
+	int o;
 
 	xsnprintf(src, sizeof src, "vsys-session:%s", e->system);
 	if (rootfs->f_flags & ST_NOSUID)
@@ -834,26 +847,10 @@ static int session_overlay(struct vsys_entry *e, const struct statfs *rootfs)
 		attrs |= MOUNT_ATTR_NODEV;
 	if (rootfs->f_flags & ST_NOEXEC)
 		attrs |= MOUNT_ATTR_NOEXEC;
-	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "source", src, 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", "/", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", "upper", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", "work", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "metacopy", "off", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "redirect_dir", "off", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "xino", "off", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		int en = errno;
-		if (fsfd >= 0)
-			close(fsfd);
-		errno = en;
-		return fail(e, "%s: session layer: overlay over the system's tree: %s", e->asked,
-			    strerror(en));
-	}
-	o = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
-	close(fsfd);
+	o = new_mount("overlay", kv, NELEM(kv) / 2, attrs);
 	if (o < 0)
-		return fail_errno(e, "session layer: overlay");
+		return fail(e, "%s: session layer: overlay over the system's tree: %s", e->asked,
+			    strerror(errno));
 	return o;
 }
 
