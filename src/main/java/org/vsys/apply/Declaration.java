@@ -114,6 +114,14 @@ public final class Declaration {
             throw new Problem(null, file + ":0: the file name does not give a system name: " + p);
         }
         for (RecordFile.Entry e : rf.entries()) {
+            if (e.key().equals("view")) {
+                throw new Problem(name, at(file, e) + "view= is not declared: a system runs from R/NAME, or from the "
+                        + "checkout vsys switch makes (the record's view=); vsys create takes no view either");
+            }
+            if (e.key().equals("bind")) {
+                throw new Problem(name, at(file, e) + "bind= is not declared per system: it is vsys.conf's, for every "
+                        + "system (vsys create takes no bind either); use mount=PATH dir:/PATH rw for one system");
+            }
             if (!KEYS.contains(e.key())) {
                 throw new Problem(name, at(file, e) + "unknown key '" + e.key() + "'");
             }
@@ -222,11 +230,8 @@ public final class Declaration {
         if (!onDemand) {
             return d;
         }
-        if (!aliases.isEmpty()) {
-            throw new Problem(name, at(file, a) + "aliases= of an on-demand system are not supported yet");
-        }
         try {
-            return new Declaration(name, file, r, List.of(), rf, OnDemand.entry(r, true));
+            return new Declaration(name, file, r, List.copyOf(aliases), rf, OnDemand.entry(r, true));
         } catch (VsysException e) {
             throw new Problem(name, d.locate(e) + e.what() + ": " + e.why());
         }

@@ -59,6 +59,16 @@ public final class Processes {
         return using(systemDirs, nsFiles, names.toArray(new String[0]), kmodLinks(inst.kmodProcs()));
     }
 
+    /**
+     * The processes with their cwd, root, an open or a mapped file under {@code dir} (an on-demand
+     * system's {@code R/.auto/NAME}); no namespace of its own. Reads /proc only.
+     */
+    public static List<Holder> usingDir(Path dir) {
+        java.util.List<Path> ns = new ArrayList<>();
+        ns.add(null);
+        return using(List.of(dir), ns, new String[] {dir.getFileName().toString()}, java.util.Map.of()).get(0);
+    }
+
     private static List<List<Holder>> using(List<Path> systemDirs, List<Path> nsFiles, String[] names,
             java.util.Map<Long, String> kmodLinks) {
         int n = systemDirs.size();
@@ -67,7 +77,7 @@ public final class Processes {
         List<List<Holder>> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             dirs[i] = systemDirs.get(i).toString();
-            long ino = Files.exists(nsFiles.get(i)) ? nsInode(nsFiles.get(i)) : -1;
+            long ino = nsFiles.get(i) != null && Files.exists(nsFiles.get(i)) ? nsInode(nsFiles.get(i)) : -1;
             nsLinks[i] = ino > 0 ? "mnt:[" + ino + "]" : null;
             out.add(new ArrayList<>());
         }
