@@ -361,6 +361,27 @@ static const struct inode_operations vsys_gate_iops = {
 	.permission	= vsys_gate_permission,
 };
 
+/* A gate lists its one entry, whether looked up yet or not. */
+static int vsys_gate_readdir(struct file *file, struct dir_context *ctx)
+{
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	if (ctx->pos == 2) {
+		if (!dir_emit(ctx, "root", 4, file_inode(file)->i_ino + 1,
+			      DT_DIR))
+			return 0;
+		ctx->pos++;
+	}
+	return 0;
+}
+
+static const struct file_operations vsys_gate_fops = {
+	.owner		= THIS_MODULE,
+	.read		= generic_read_dir,
+	.iterate_shared	= vsys_gate_readdir,
+	.llseek		= generic_file_llseek,
+};
+
 /* Lookup in os/: a gate for each registered private target. */
 static struct dentry *vsys_os_lookup(struct inode *dir, struct dentry *dentry,
 				     unsigned int flags)
@@ -388,6 +409,7 @@ static struct dentry *vsys_os_lookup(struct inode *dir, struct dentry *dentry,
 		kfree(name);
 		return ERR_PTR(-ENOMEM);
 	}
+	inode->i_fop = &vsys_gate_fops;
 	inode->i_private = name;
 	return vsys_splice(dentry, inode);
 }

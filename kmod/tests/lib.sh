@@ -74,7 +74,7 @@ shared_down() {
 	umount -R "$R/.root/dev" 2>/dev/null
 	umount "$R/.root/proc" "$R/.root/.vsys" 2>/dev/null
 	local s
-	for s in "$R"/.root/.os/* "$R"/priv-*; do umount "$s/usr" 2>/dev/null; done
+	for s in "$R"/.root/.os/* "$R"/priv-*/*; do umount "$s/usr" 2>/dev/null; done
 	rm -rf "$R"
 }
 

@@ -99,9 +99,10 @@ check "reset to default" / "$(sh -c 'echo a > $R/.root/.vsys/set; echo - > $R/.r
 echo "private p" > "$V/targets"
 check "private target listed with its body" "p 0 os/p/root" "$(grep '^p ' "$V/targets")"
 check "its gate: 0500 root, holding root" "500:0 root" "$(stat -c %a:%u "$V/os/p") $(ls "$V/os/p")"
-mkdir -p "$R/priv-p" && chmod 700 "$R/priv-p"
-make_system_at "$R/priv-p" p
-mount --rbind "$R/priv-p" "$V/os/p/root"
+# the tree's own / is 0755 (a system's root), its parent root's 0700 (R/.private)
+mkdir -p "$R/priv-x/p" && chmod 700 "$R/priv-x" && chmod 755 "$R/priv-x/p"
+make_system_at "$R/priv-x/p" p
+mount --rbind "$R/priv-x/p" "$V/os/p/root"
 check "root reads the tree behind the gate" p "$(cat "$V/os/p/root/etc/marker")"
 expect_err "no gate for an open target" "No such file or directory" stat "$V/os/a"
 expect_err "no gate for an unregistered name" "No such file or directory" stat "$V/os/nosuch"
@@ -139,7 +140,7 @@ check "unregistered private target: its gate stays while its tree is mounted" "5
 kill $sp; wait $sp 2>/dev/null
 umount -R "$V/os/p/root"
 expect_err "...and goes with its tree" "No such file or directory" stat "$V/os/p"
-umount "$R/priv-p/usr" && rm -rf "$R/priv-p"
+umount "$R/priv-x/p/usr" && rm -rf "$R/priv-x"
 
 # races: readers walk through the link while their target flips
 in_sys a /bin/sh -c 'i=0; while [ $i -lt 300 ]; do cat /etc/marker; i=$((i+1)); done' \
