@@ -1062,14 +1062,15 @@ if [ "$LINK_MODE" = kmod ]; then
 	expect "1 (kmod): ...nor chroot into it (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
 	# the shared tree as an own root, with a static busybox of the user's (nothing else runs in there:
 	# every system directory goes through the user's own link, the default)
-	cp /bin/busybox "$H1/vlt-work/bb" && chown $U1: "$H1/vlt-work/bb"
-	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$H1/vlt-work/bb" echo inside
+	BB=$H1/vlt-work/busybox
+	cp /bin/busybox "$BB" && chown $U1: "$BB"
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" echo inside
 	expect "1 (kmod): a user can chroot into the shared tree (unshare -r chroot R/.root, a static busybox: the control)" eq "$RC:$OUT" "0:inside"
-	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$H1/vlt-work/bb" cat /SYSTEM_ID
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" cat /SYSTEM_ID
 	expect "1 (kmod): ...but not follow the link there to the tree (the user's link is the default)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$H1/vlt-work/bb" cat "/.vsys/os/$SF/root/SYSTEM_ID"
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" cat "/.vsys/os/$SF/root/SYSTEM_ID"
 	expect "1 (kmod): ...nor pass the gate there" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
-	rm -f "$H1/vlt-work/bb"
+	rm -f "$BB"
 	RUN $U1 / /bin/cat "$R/.root/.link/SYSTEM_ID"
 	expect "1 (kmod): ...nor read through the link from the host" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
 	RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.root/.vsys /mnt && cat /mnt/os/$SF/root/SYSTEM_ID"
