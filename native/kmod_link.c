@@ -76,8 +76,10 @@ int vsys_kmod_enter(int osfd, const char *name, uid_t uid, const char **what)
 
 	if (!name || !*name || strchr(name, '\n') || strchr(name, ' '))
 		return fail(what, "kmod: system name", EINVAL, -1, -1);
-	/* this process, linked for the caller: a private target's gate opens
-	 * only to a process whose real uid is the one it was linked for */
+	/*
+	 * This process, linked for the caller: a private target's gate opens
+	 * only to a process whose real uid is the one it was linked for.
+	 */
 	len = snprintf(cmd, sizeof(cmd), "%s %d %u", name, (int)getpid(),
 		       (unsigned int)uid);
 	if (len < 0 || (size_t)len >= sizeof(cmd))
