@@ -76,7 +76,7 @@ G=$R/.root/.vsys/os/$PSYS
 expect_vs "kmod: vsys -c $PSYS dir:$TREE --users root (restricted)" 0 -c $PSYS "dir:$TREE" --users root
 check "kmod: ... its tree is behind the module's gate $G, not at $R/.root/.os/$PSYS" \
   sh -c "awk -v m=$G/root '\$2 == m {f=1} END {exit !f}' /proc/mounts && ! test -e $R/.root/.os/$PSYS && test \"\$(stat -c %a:%u $G)\" = 500:0"
-check "kmod: ... root runs in it" sh -c "test \"\$($R/bin/$PSYS cat $MARK)\" = '$mark'"
+check "kmod: ... root runs in it" sh -c "cd / && test \"\$($R/bin/$PSYS cat $MARK)\" = '$mark'"
 check_fails "kmod: ... $U (not listed) is refused" "permission denied" runuser -u "$U" -- "$R/bin/$PSYS" cat $MARK
 check_fails "kmod: ... and cannot read it through the gate" "Permission denied" runuser -u "$U" -- cat "$G/root$MARK"
 check_fails "kmod: ... nor as root of an own user namespace" "Permission denied" runuser -u "$U" -- unshare -r cat "$G/root$MARK"
