@@ -10,7 +10,11 @@
 #   - busy (a process with its cwd inside): not unmounted past the timeout; once it is gone, unmounted
 #   - 20 concurrent first accesses: all succeed, one mount
 #   - an unknown key and a bad key: no mount, nothing asked of any server
-#   - an entry removed: after the idle mount goes, the name is not found
+#   - vsys list / status: "on demand, not mounted" and "on demand, mounted" (exit 0), an alias of one too
+#   - removal by apply: a busy system is "left (busy)" (exit 11, entry kept, still mounted); once idle, apply
+#     unmounts it and removes the entry, and the daemon does not mount it again (the master line's short
+#     --negative-timeout: automount answers a key from its map cache only that long after the map did)
+#   - the server dead: status and vsys -d of the unmounted NFS system return at once, asking nothing of autofs
 # Figures: first access over NFS (automount) against a plain mount(8) of the same export, paired rounds.
 . "$(dirname "$0")/lib.sh"
 R=/OS
@@ -23,7 +27,7 @@ cleanup() {
   [ -n "$BUSY" ] && kill "$BUSY" 2>/dev/null
   if [ -n "$APID" ]; then kill -TERM "$APID" 2>/dev/null; for i in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.2; done; fi
   umount -l "$R/.auto/gnfs" "$R/.auto/gdir" 2>/dev/null; umount -l "$R/.auto" 2>/dev/null
-  rm -rf "$D" "$R/etc/automap" "$R/etc/auto.vsys"
+  rm -rf "$D" "$R/etc/automap" "$R/etc/auto.vsys" "$R/etc/aliases/gd" "$R/bin/gd"
 }
 BUSY=; trap cleanup EXIT
 command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
@@ -31,19 +35,27 @@ check "the program map is installed ($LIBEXEC/vsys-automap)" test -x "$LIBEXEC/v
 TREE=/var/cache/vsys/rootfs-bookworm-gcc
 mkdir -p "$D"
 printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$D/gnfs.conf"
-printf '%s\n' "source=dir:$TREE" 'mode=on-demand' > "$D/gdir.conf"
+printf '%s\n' "source=dir:$TREE" 'mode=on-demand' 'aliases=gd' > "$D/gdir.conf"
 mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
 nmounts() { wc -l < /proc/mounts; }
 
 n0=$(nmounts)
 VS_TIMEOUT=300 expect_vs "vsys apply of 2 on-demand declarations" 0 apply --dir "$D"
 check "entries written for both" test -s "$R/etc/automap/gnfs" -a -s "$R/etc/automap/gdir"
-check "the entry of gnfs is an NFS mount of fileserver:/" grep -qx -- '-fstype=nfs,ro,nosuid,nodev,vers=4.1 fileserver:/' "$R/etc/automap/gnfs"
+check "the entry of gnfs is an NFS mount of fileserver:/ over TCP" grep -qx -- '-fstype=nfs,ro,nosuid,nodev,vers=4.1,proto=tcp fileserver:/' "$R/etc/automap/gnfs"
 check "the program map answers gnfs" sh -c "'$LIBEXEC/vsys-automap' gnfs | grep -q 'fileserver:/'"
 check "the program map refuses a bad key, printing nothing" sh -c "out=\$('$LIBEXEC/vsys-automap' ../etc/passwd); [ \$? != 0 ] && [ -z \"\$out\" ]"
 check "vsys apply mounted nothing" test "$(nmounts)" = "$n0"
+expect_vs "vsys list --json" 0 list --json
+check "  gnfs: on demand, not mounted" grep -q '"name": "gnfs", "type": "system", "system": "gnfs", "source": "nfs://fileserver/", "state": "on demand, not mounted"' $VS_OUT
+check "  the alias gd of gdir: on demand, not mounted" grep -q '"name": "gd", "type": "alias", "system": "gdir", .*"state": "on demand, not mounted"' $VS_OUT
+expect_vs "vsys status: exit 0 with 2 on-demand systems not mounted" 0 status
+check "  gnfs: on demand, not mounted, healthy" grep -qx 'gnfs: on demand, not mounted, healthy' $VS_OUT
+check "  status looked nothing up under $R/.auto (still nothing mounted)" test "$(nmounts)" = "$n0"
 
-echo "$R/.auto program:$LIBEXEC/vsys-automap --timeout=$TMO" > "$MASTER"
+# apply's own master line (R/etc/auto.vsys), with this step's idle timeout
+check "apply wrote the master line with --negative-timeout=5" grep -q -- "^$R/.auto program:$LIBEXEC/vsys-automap --timeout=300 --negative-timeout=5\$" "$R/etc/auto.vsys"
+grep -v '^#' "$R/etc/auto.vsys" | sed "s/--timeout=300/--timeout=$TMO/" > "$MASTER"
 mkdir -p "$R/.auto"
 # its own session: accesses from the daemon's process group never trigger a mount (autofs "oz mode")
 setsid automount -f -d -t "$TMO" -p /run/g-automount.pid "$MASTER" > "$ALOG" 2>&1 & APID=$!
@@ -73,7 +85,13 @@ expired "$R/.auto/gdir" 10 >/dev/null && ok "idle gdir unmounted too" || nok "id
 check "the next access mounts gnfs again" reached gnfs
 
 (cd "$R/.auto/gnfs/etc" && exec sleep 60) & BUSY=$!
-sleep $((TMO * 3))
+t=$(ts)
+expect_vs "vsys status gnfs while it is in use" 0 status gnfs
+check "  on demand, mounted, healthy" grep -qx 'gnfs: on demand, mounted, healthy' $VS_OUT
+check "  its root responsive, 1 process inside" sh -c "grep -q 'nfs://fileserver/ .* mounted .* responsive' $VS_OUT && grep -q '1 process(es) inside' $VS_OUT"
+expect_vs "vsys -d gnfs while it is in use: refused (exit 11)" 11 -d gnfs
+check "  the entry is kept, gnfs still mounted" sh -c "test -s '$R/etc/automap/gnfs' && test \"\$(awk -v m='$R/.auto/gnfs' '\$2 == m' /proc/mounts | wc -l)\" = 1"
+rest=$(awk -v a="$t" -v b="$(date +%s.%N)" -v w=$((TMO * 3)) 'BEGIN{r=w-(b-a); print (r > 0 ? int(r + 1) : 0)}'); sleep "$rest"
 check "busy gnfs (a process's cwd inside) is still mounted $((TMO * 3)) s later" test "$(mounted "$R/.auto/gnfs")" = 1
 kill "$BUSY"; wait "$BUSY" 2>/dev/null; BUSY=
 s=$(expired "$R/.auto/gnfs" 30) && ok "  once the process is gone, it is unmounted (${s}s)" || nok "  still mounted after the process went"
@@ -103,12 +121,33 @@ cp "$ALOG" "$VM_OUT/automount.log"
 figure "autofs_first_access_nfs_guest $am s against mount(8)+read $pm s: $(awk -v a="$am" -v p="$pm" 'BEGIN{printf "%.2f", a/p}')x (medians of 3 paired rounds; target <= 1.10x)"
 rm -f /run/g-pairs
 
-# removal: the entry goes (the plan and apply of it are ApplyIT's, on the host); without it the key is unknown
-rm "$R/etc/automap/gdir"
-expired "$R/.auto/gdir" 30 >/dev/null
-# Not asserted yet: a running automount can answer a removed key from its map cache (seen on a
-# quiet host: gdir was mounted again after its entry went), so apply's unserve must also make the
-# daemon forget the key (issue 15, open). The result is printed for the record.
-if ls "$R/.auto/gdir" >/dev/null 2>&1; then echo "# known gap: gdir still reachable after its entry was removed (automount's map cache)"
-else echo "# gdir without its entry is not found"; fi
+# removal by apply (ApplyIT plans it on the host; here with autofs in the path): busy is left, idle is unmounted
+reached gdir
+(cd "$R/.auto/gdir/etc" && exec sleep 60) & BUSY=$!
+sleep 0.5
+rm "$D/gdir.conf"
+expect_vs "apply without gdir's declaration while gdir is in use: exit 11" 11 apply --dir "$D"
+check "  reported left (busy)" grep -q 'unserve  gdir: .*left (busy)' $VS_OUT
+check "  the entry is kept and gdir still mounted" sh -c "test -s '$R/etc/automap/gdir' && test \"\$(awk -v m='$R/.auto/gdir' '\$2 == m' /proc/mounts | wc -l)\" = 1"
+kill "$BUSY"; wait "$BUSY" 2>/dev/null; BUSY=
+expect_vs "apply again once gdir is idle" 0 apply --dir "$D"
+check "  unserve gdir" grep -q '^unserve  gdir' $VS_OUT
+check "  gdir unmounted by apply at once (not at autofs's timeout)" test "$(mounted "$R/.auto/gdir")" = 0
+check "  its entry and its alias gd are gone" sh -c "! test -e '$R/etc/automap/gdir' && ! test -e '$R/etc/aliases/gd'"
+# the daemon last ran the map for gdir more than 5 s ago (two JVM starts since): no cached answer is left
+check_fails "gdir is not found after its removal (automount forgot it)" 'No such file' ls "$R/.auto/gdir/etc"
+check "  and not mounted again" test "$(mounted "$R/.auto/gdir")" = 0
+
+# the server dead: nothing of vsys asks autofs (and so the server) about the unmounted gnfs
+expired "$R/.auto/gnfs" 30 >/dev/null
+tries() { grep -c "attempting to mount entry $R/.auto/gnfs" "$ALOG"; }
+a0=$(tries)
+if host_call 30 kill >/dev/null; then
+  expect_vs "server dead: vsys status exits 0 (gnfs on demand, not mounted)" 0 status
+  check "  gnfs: on demand, not mounted, healthy" grep -qx 'gnfs: on demand, not mounted, healthy' $VS_OUT
+  VS_TIMEOUT=60 expect_vs "server dead: vsys -d gnfs removes its entry" 0 -d gnfs
+  check "  the entry is gone" test ! -e "$R/etc/automap/gnfs"
+  check "  automount was asked nothing about gnfs (no mount attempt, nothing mounted)" sh -c "[ $(tries) = $a0 ] && [ $(mounted "$R/.auto/gnfs") = 0 ]"
+  host_call 60 restart >/dev/null || nok "the server did not restart"
+else nok "the host agent did not kill the server"; fi
 finish

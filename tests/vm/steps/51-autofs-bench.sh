@@ -26,8 +26,9 @@ n0=$(wc -l < /proc/mounts)
 VS_TIMEOUT=900 expect_vs "vsys apply of $N on-demand declarations" 0 apply --dir "$D"; t_apply=$VS_TIME
 VS_TIMEOUT=900 expect_vs "  again: nothing to do" 0 apply --dir "$D"; t_noop=$VS_TIME
 VS_TIMEOUT=300 vs list > /dev/null; t_list=$VS_TIME
+check "  vsys list: $N systems on demand, not mounted" test "$(grep -c 'on demand, not mounted' $VS_OUT)" = "$N"
 figure "autofs_apply_${N}_on_demand_guest $t_apply s from nothing, $t_noop s nothing to do (vsys list $t_list s)"
-echo "$R/.auto program:$LIBEXEC/vsys-automap --timeout=$TMO" > "$MASTER"
+grep -v '^#' "$R/etc/auto.vsys" | sed "s/--timeout=300/--timeout=$TMO/" > "$MASTER"   # apply's master line
 mkdir -p "$R/.auto"
 setsid automount -f -t "$TMO" -p /run/g-bautomount.pid "$MASTER" > "$ALOG" 2>&1 & APID=$!
 for i in $(seq 100); do [ "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts)" ] && break; sleep 0.2; done

@@ -8,6 +8,7 @@ import java.util.concurrent.Future;
 
 import org.vsys.config.SystemRecord;
 import org.vsys.core.Aliases;
+import org.vsys.core.Automap;
 import org.vsys.core.Create;
 import org.vsys.base.Debug;
 import org.vsys.core.Destroy;
@@ -103,15 +104,25 @@ public final class Apply {
                 }
             }
             String origin = SystemRecord.declaredIn(decls.dir().toString());
+            java.util.Map<String, String> sources = new java.util.HashMap<>();
+            for (Declaration d : decls.declared()) {
+                sources.put(d.name(), d.request().source);
+            }
             for (Plan.Step s : plan.steps()) {
                 if (s.kind() == Plan.Kind.UNSERVE) {
                     results.add(attempt(s, () -> {
-                        OnDemand.unserve(inst, s.name());
+                        Automap.unserve(inst, s.name(), debug);
+                        // its aliases go with it, as with a destroy
+                        for (org.vsys.config.AliasRecord a : records.aliasesOf(s.name())) {
+                            if (origin.equals(a.origin())) {
+                                aliases.unaliasLocked(a.name());
+                            }
+                        }
                         return null;
                     }));
                 } else if (s.kind() == Plan.Kind.SERVE && !failed(results, s.name())) {
                     results.add(attempt(s, () -> {
-                        OnDemand.serve(inst, s.name(), origin, s.system());
+                        OnDemand.serve(inst, s.name(), origin, sources.get(s.name()), s.system());
                         return null;
                     }));
                 }

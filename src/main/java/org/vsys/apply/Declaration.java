@@ -24,7 +24,7 @@ import org.vsys.base.VsysException;
 public final class Declaration {
     /** The keys a declaration may hold; {@code mount} may be repeated. */
     static final Set<String> KEYS = Set.of("name", "source", "options", "mount", "suid", "dev", "identity",
-            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout");
+            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout", "layer");
     static final String SUFFIX = ".conf";
 
     private final String name;
@@ -114,6 +114,14 @@ public final class Declaration {
             throw new Problem(null, file + ":0: the file name does not give a system name: " + p);
         }
         for (RecordFile.Entry e : rf.entries()) {
+            if (e.key().equals("view")) {
+                throw new Problem(name, at(file, e) + "view= is not declared: a system runs from R/NAME, or from the "
+                        + "checkout vsys switch makes (the record's view=); vsys create takes no view either");
+            }
+            if (e.key().equals("bind")) {
+                throw new Problem(name, at(file, e) + "bind= is not declared per system: it is vsys.conf's, for every "
+                        + "system (vsys create takes no bind either); use mount=PATH dir:/PATH rw for one system");
+            }
             if (!KEYS.contains(e.key())) {
                 throw new Problem(name, at(file, e) + "unknown key '" + e.key() + "'");
             }
@@ -183,6 +191,16 @@ public final class Declaration {
             }
             r.hostfiles = hf.value();
         }
+        RecordFile.Entry ly = rf.entry("layer");
+        if (ly != null) {
+            if (!ly.value().equals("none") && !ly.value().equals("session")) {
+                throw new Problem(name, at(file, ly) + "layer must be none or session");
+            }
+            if (onDemand && ly.value().equals("session")) {
+                throw new Problem(name, at(file, ly) + "layer=session of an on-demand system is not supported yet");
+            }
+            r.layer = ly.value();
+        }
         RecordFile.Entry t = rf.entry("timeout");
         if (t != null) {
             try {
@@ -212,11 +230,8 @@ public final class Declaration {
         if (!onDemand) {
             return d;
         }
-        if (!aliases.isEmpty()) {
-            throw new Problem(name, at(file, a) + "aliases= of an on-demand system are not supported yet");
-        }
         try {
-            return new Declaration(name, file, r, List.of(), rf, OnDemand.entry(r, true));
+            return new Declaration(name, file, r, List.copyOf(aliases), rf, OnDemand.entry(r, true));
         } catch (VsysException e) {
             throw new Problem(name, d.locate(e) + e.what() + ": " + e.why());
         }

@@ -2,15 +2,12 @@ package org.vsys.apply;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 import org.vsys.base.AtomicFile;
@@ -19,33 +16,34 @@ import org.vsys.base.VsysException;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
 import org.vsys.config.SourceUrl;
+import org.vsys.core.Automap;
 import org.vsys.core.CreateRequest;
 
 /**
  * Systems declared {@code mode=on-demand}: served to the kernel automounter (autofs) through a
  * program map. {@code vsys apply} writes one entry file per system, {@code R/etc/automap/NAME}
- * (a {@code # origin=declared:DIR} line, then the autofs map entry); the program map
+ * (a {@code # origin=declared:DIR} line, a {@code # source=URL} line, then the autofs map entry); the program map
  * {@code PREFIX/lib/vsys/vsys-automap KEY}, which the automount daemon runs on the first lookup of
  * {@code R/.auto/KEY}, prints that entry, and autofs mounts it and unmounts it after its idle
  * timeout. {@code R/etc/auto.vsys} is the master map line for {@code R/.auto}. Nothing is mounted
- * by vsys itself and nothing is polled; only {@code nfs://} and {@code dir:} sources.
+ * by vsys itself and nothing is polled; only {@code nfs://} and {@code dir:} sources. The entry
+ * files are read and removed through {@link Automap}.
  */
 public final class OnDemand {
     /** The characters a path or option may have in a map entry (autofs splits on blanks, quotes, &amp;, \). */
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._/+:@,=-]+");
-    static final String ORIGIN = "# origin=";
 
     private OnDemand() {
     }
 
     /** The entry files' directory. */
     public static Path dir(Installation inst) {
-        return inst.etc().resolve("automap");
+        return Automap.dir(inst);
     }
 
     /** The autofs indirect mount point of the on-demand systems: {@code R/.auto}. */
     public static Path mountPoint(Installation inst) {
-        return inst.root().resolve(".auto");
+        return Automap.mountPoint(inst);
     }
 
     /** The autofs entry of a declaration ({@code -fstype=... SOURCE}, or a multi-mount for {@code mount=}). */
@@ -83,6 +81,12 @@ public final class OnDemand {
                 if (r.nfsVersion != null) {
                     o.add("vers=" + r.nfsVersion);
                 }
+                List<String> given = transportNames(r, path);
+                if (!given.contains("proto") && !given.contains("udp") && !given.contains("tcp")) {
+                    // automount probes a single server before it mounts, over UDP too unless told
+                    // TCP: a server without UDP costs an RPC timeout (5 s) at every first access
+                    o.add("proto=tcp");
+                }
                 location = u.hostForPath() + ":" + u.path();
                 break;
             case DIR:
@@ -103,85 +107,66 @@ public final class OnDemand {
         return opts + " " + location;
     }
 
+    /** The names of the transport options given for {@code path} ({@code proto=tcp} gives "proto"). */
+    private static List<String> transportNames(CreateRequest r, String path) {
+        List<String> out = new ArrayList<>();
+        for (String x : r.options) {
+            if (x.startsWith(path + "=")) {
+                for (String o : x.substring(path.length() + 1).split(",")) {
+                    int eq = o.indexOf('=');
+                    out.add(eq < 0 ? o : o.substring(0, eq));
+                }
+            }
+        }
+        return out;
+    }
+
     private static void safe(String s) throws VsysException {
         if (!SAFE.matcher(s).matches()) {
             throw new VsysException(ExitCode.USAGE, Names.display(s), "a character autofs map entries cannot carry");
         }
     }
 
-    /** The file's text: origin line, then the entry. */
-    static byte[] fileText(String origin, String entry) {
-        return (ORIGIN + origin + "\n" + entry + "\n").getBytes(StandardCharsets.UTF_8);
+    /** The entry files there are, by name ({@link Automap}: files that do not read as ours are left out). */
+    static Map<String, Automap.Entry> served(Installation inst) {
+        return Automap.all(inst);
     }
 
-    /** An entry file as read: its origin and its entry; null when there is none. */
-    record Served(String name, String origin, String entry) {
-    }
-
-    /** The entry files there are, by name (files that do not read as ours are left out: never removed). */
-    static Map<String, Served> served(Installation inst) {
-        Map<String, Served> out = new TreeMap<>();
-        Path d = dir(inst);
-        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
-            return out;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString();
-                if (!Names.isValid(n) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                try {
-                    String t = Files.readString(p, StandardCharsets.UTF_8);
-                    int nl = t.indexOf('\n');
-                    if (t.startsWith(ORIGIN) && nl > 0) {
-                        out.put(n, new Served(n, t.substring(ORIGIN.length(), nl), t.substring(nl + 1).strip()));
-                    }
-                } catch (IOException | java.io.UncheckedIOException e) {
-                    // unreadable: left alone
-                }
-            }
-        } catch (IOException e) {
-            return out;
-        }
-        return out;
-    }
-
-    /** Writes the entry file (atomically) and the master map line if missing. */
-    static void serve(Installation inst, String name, String origin, String entry) throws VsysException {
+    /** Writes the entry file (atomically) and the master map line when it is missing or not this one. */
+    static void serve(Installation inst, String name, String origin, String source, String entry) throws VsysException {
         try {
             Path d = dir(inst);
             if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectory(d);
             }
             Files.createDirectories(mountPoint(inst));
-            AtomicFile.write(d.resolve(name), fileText(origin, entry));
+            AtomicFile.write(d.resolve(name), Automap.text(origin, source, entry));
             Path master = inst.etc().resolve("auto.vsys");
-            if (!Files.exists(master, LinkOption.NOFOLLOW_LINKS)) {
-                AtomicFile.write(master, masterLine(inst).getBytes(StandardCharsets.UTF_8));
+            byte[] line = masterLine(inst).getBytes(StandardCharsets.UTF_8);
+            if (!Files.exists(master, LinkOption.NOFOLLOW_LINKS) || !java.util.Arrays.equals(Files.readAllBytes(master), line)) {
+                AtomicFile.write(master, line);
             }
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot write the autofs entry: " + e.getMessage(), e);
         }
     }
 
+    /**
+     * Seconds the automount daemon answers a key from its map cache after the program map last
+     * answered it (autofs 5.1.8, lookup_program.c: a cached entry younger than the negative
+     * timeout is mounted without running the map again; a HUP does not clear a program map's
+     * cache). Short, so that a removed entry is forgotten soon: it is older than this when its
+     * mount expires (the idle timeout is longer), and a failed lookup is retried this soon.
+     */
+    static final int NEGATIVE_TIMEOUT = 5;
+
+    /** The idle timeout of the master map line: autofs unmounts a system idle this long. */
+    static final int IDLE_TIMEOUT = 300;
+
     /** The autofs master map line (for {@code /etc/auto.master.d/vsys.autofs}). */
     static String masterLine(Installation inst) {
         return "# vsys: on-demand systems (vsys apply); ln -s this file /etc/auto.master.d/vsys.autofs\n"
-                + mountPoint(inst) + " program:" + inst.libexec().resolve("vsys-automap") + " --timeout=300\n";
-    }
-
-    /**
-     * Removes the entry file: no new mount of the system can start (the map answers "no such key").
-     * A mount autofs already made stays until its timeout or until it is idle.
-     */
-    static void unserve(Installation inst, String name) throws VsysException {
-        try {
-            AtomicFile.removeDurably(dir(inst).resolve(name));
-        } catch (NoSuchFileException e) {
-            // gone already
-        } catch (IOException e) {
-            throw new VsysException(ExitCode.INTERNAL, name, "cannot remove the autofs entry: " + e.getMessage(), e);
-        }
+                + mountPoint(inst) + " program:" + inst.libexec().resolve("vsys-automap") + " --timeout=" + IDLE_TIMEOUT
+                + " --negative-timeout=" + NEGATIVE_TIMEOUT + "\n";
     }
 }

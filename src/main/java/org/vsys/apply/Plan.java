@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.Set;
 
 import org.vsys.config.AliasRecord;
+import org.vsys.core.Automap;
 import org.vsys.config.FsEntry;
 import org.vsys.config.SystemRecord;
 import org.vsys.core.Create;
@@ -113,11 +114,12 @@ public final class Plan {
         @SuppressWarnings("unchecked")
         List<Step>[] stepsOf = new List[all.size()];
         String[] problemOf = new String[all.size()];
-        Map<String, OnDemand.Served> served = OnDemand.served(inst);
+        Map<String, Automap.Entry> served = OnDemand.served(inst);
         java.util.stream.IntStream.range(0, all.size()).parallel().forEach(i -> {
             List<Step> out = new ArrayList<>(2);
             Declaration d = all.get(i);
-            problemOf[i] = d.autofsEntry() != null ? onDemand(records, d, origin, served.get(d.name()), out)
+            problemOf[i] = d.autofsEntry() != null
+                    ? onDemand(inst, records, d, origin, served.get(d.name()), aliasesBySystem, out)
                     : one(inst, records, create, d, origin, mountPoints, aliasesBySystem, out);
             stepsOf[i] = out;
         });
@@ -144,17 +146,22 @@ public final class Plan {
                 steps.add(new Step(Kind.REMOVE, n, "no longer declared in " + decls.dir(), null, rec, false, null, 10));
             }
         }
-        for (OnDemand.Served e : served.values()) {
+        for (Automap.Entry e : served.values()) {
             if (origin.equals(e.origin()) && !decls.mentions(e.name())) {
                 steps.add(new Step(Kind.UNSERVE, e.name(), "no longer declared in " + decls.dir()
-                        + " (a mount autofs holds stays until idle)", null, null, false, null, 10));
+                        + (Automap.mounted(table, inst, e.name()) ? " (mounted by autofs: unmounted unless in use)" : ""),
+                        null, null, false, null, 10));
             }
         }
         return new Plan(steps, problems);
     }
 
-    /** The steps of an on-demand declaration: its autofs entry written, or left (a record of the name first removed if ours). */
-    private static String onDemand(Records records, Declaration d, String origin, OnDemand.Served have, List<Step> steps) {
+    /**
+     * The steps of an on-demand declaration: its autofs entry written, or left (a record of the
+     * name first removed if ours), then its aliases as for an eager system (alias records naming it).
+     */
+    private static String onDemand(Installation inst, Records records, Declaration d, String origin, Automap.Entry have,
+            Map<String, List<AliasRecord>> aliasesBySystem, List<Step> steps) {
         String name = d.name();
         int timeout = d.request().timeoutSeconds;
         try {
@@ -175,12 +182,14 @@ public final class Plan {
         if (have != null && !origin.equals(have.origin())) {
             steps.add(new Step(Kind.CONFLICT, name, "served on demand from " + have.origin() + "; left", null, null, false,
                     null, timeout));
-        } else if (have != null && have.entry().equals(d.autofsEntry())) {
+            return null;
+        } else if (have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())) {
             steps.add(new Step(Kind.LEAVE, name, "on demand, as declared", null, null, false, null, timeout));
         } else {
             steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): " : "on demand, entry changed: ")
                     + d.autofsEntry(), null, null, false, d.autofsEntry(), timeout));
         }
+        aliases(inst, records, d, origin, null, aliasesBySystem, steps);
         return null;
     }
 
@@ -229,7 +238,19 @@ public final class Plan {
                         : new Step(Kind.REMOUNT, name, missing, null, current, false, null, timeout));
             }
         }
-        // aliases: the declared ones made, those recorded as declared and no longer declared removed
+        aliases(inst, records, d, origin, current, aliasesBySystem, steps);
+        return null;
+    }
+
+    /**
+     * The alias steps of declaration {@code d}: the declared aliases made, those recorded as
+     * declared here and no longer declared removed. {@code current} is the system's record (null
+     * for an on-demand system: it has no launcher link of its own to restore).
+     */
+    private static void aliases(Installation inst, Records records, Declaration d, String origin, SystemRecord current,
+            Map<String, List<AliasRecord>> aliasesBySystem, List<Step> steps) {
+        String name = d.name();
+        int timeout = d.request().timeoutSeconds;
         List<AliasRecord> have = aliasesBySystem.getOrDefault(name, List.of());
         for (String a : d.aliases()) {
             AliasRecord ar = null;
@@ -259,7 +280,6 @@ public final class Plan {
                         timeout));
             }
         }
-        return null;
     }
 
     private static Map<String, List<AliasRecord>> aliasesBySystem(Records records) {
@@ -315,6 +335,7 @@ public final class Plan {
         diff(out, "groups", current.groups(), desired.groups());
         diff(out, "cwd_fallback", yesNo(current.cwdFallback()), yesNo(desired.cwdFallback()));
         diff(out, "hostfiles", current.hostfiles(), desired.hostfiles());
+        diff(out, "layer", current.session() ? "session" : "none", desired.session() ? "session" : "none");
         if (!current.declared()) {
             out.add("made by hand: now declared (origin=" + desired.origin() + ")");
         } else if (!current.origin().equals(desired.origin())) {

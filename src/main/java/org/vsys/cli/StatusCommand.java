@@ -61,6 +61,7 @@ final class StatusCommand extends VsysCommand {
                 b.append(i == 0 ? "\n" : ",\n").append("  {\"name\": ").append(Json.str(s.name()))
                         .append(", \"state\": ").append(Json.str(s.state()))
                         .append(", \"healthy\": ").append(s.healthy())
+                        .append(", \"on_demand\": ").append(s.onDemand())
                         .append(", \"problem\": ").append(Json.str(s.problem()))
                         .append(", \"namespace\": ").append(s.namespace())
                         .append(", \"link\": ").append(s.link())
@@ -93,6 +94,22 @@ final class StatusCommand extends VsysCommand {
         for (Health.SystemState s : states) {
             b.append(s.name()).append(": ").append(s.state()).append(", ")
                     .append(s.healthy() ? "healthy" : "UNHEALTHY: " + s.problem()).append('\n');
+            if (s.onDemand()) {
+                for (Health.FsState f : s.filesystems()) {
+                    b.append("  ");
+                    Table.pad(b, f.path(), 12).append(' ');
+                    Table.pad(b, f.source(), 40).append(' ');
+                    Table.pad(b, f.mounted() ? "mounted" : "not mounted", 12).append(' ')
+                            .append(f.responsive() == null ? "-" : f.responsive() ? "responsive" : "NOT RESPONDING").append(nl);
+                }
+                String at = s.filesystems().stream().filter(f -> f.path().equals("/")).map(Health.FsState::mountPoint)
+                        .findFirst().orElse(s.filesystems().get(0).mountPoint());
+                b.append("  served to autofs at ").append(at).append(", ").append(s.processes().size()).append(" process(es) inside\n");
+                for (Processes.Holder h : s.processes()) {
+                    b.append("    ").append(h).append('\n');
+                }
+                continue;
+            }
             for (Health.FsState f : s.filesystems()) {
                 // String.format("  %-12s %-40s %-12s %s%n", ...) without java.util.Formatter
                 b.append("  ");

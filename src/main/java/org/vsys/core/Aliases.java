@@ -42,8 +42,8 @@ public final class Aliases {
         {
             String system;
             SystemRecord sys = records.system(target);
-            if (sys != null) {
-                system = target;
+            if (sys != null || Automap.read(inst, target) != null) {
+                system = target; // a system, or one served on demand (R/etc/automap/TARGET)
             } else {
                 AliasRecord via = records.alias(target);
                 if (via == null) {
@@ -56,6 +56,9 @@ public final class Aliases {
             }
             if (records.aliasExists(alias)) {
                 throw new VsysException(ExitCode.EXISTS, alias, "an alias of this name exists");
+            }
+            if (Automap.read(inst, alias) != null) {
+                throw new VsysException(ExitCode.EXISTS, alias, "a system of this name is served on demand");
             }
             if (Files.exists(inst.systemDir(alias), LinkOption.NOFOLLOW_LINKS)) {
                 throw new VsysException(ExitCode.EXISTS, alias, inst.systemDir(alias) + " exists");

@@ -216,7 +216,7 @@ public final class Check {
                     try {
                         if (kind.equals("alias record")) {
                             AliasRecord a = records.alias(n);
-                            if (a != null && !records.systemExists(a.system())) {
+                            if (a != null && !records.systemExists(a.system()) && Automap.read(inst, a.system()) == null) {
                                 problem = "alias of " + a.system() + ", which does not exist";
                             }
                         } else {

@@ -48,7 +48,7 @@ public final class Destroy {
      */
     public List<Processes.Holder> run(String rawName, boolean force) throws VsysException {
         String name = Names.check(rawName);
-        if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isDirectory(inst.systems(), LinkOption.NOFOLLOW_LINKS) && Automap.read(inst, name) == null) {
             throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
         }
         records.ensureLayout();
@@ -56,6 +56,22 @@ public final class Destroy {
             Recovery.atStart(inst, debug);
             return destroyLocked(name, force);
         }
+    }
+
+    /**
+     * A system served on demand (no record): its autofs entry removed safely ({@link Automap#unserve}:
+     * an idle mount is unmounted, a busy one refuses with exit 11 and nothing changes; nothing
+     * under R/.auto that is not mounted is looked up, so a dead server is never asked), then its
+     * aliases. A declaration of it serves it again at the next {@code vsys apply}.
+     */
+    private List<Processes.Holder> destroyOnDemand(String name, boolean force) throws VsysException {
+        List<Processes.Holder> left = force ? Processes.usingDir(Automap.mountPoint(inst, name)) : List.of();
+        Automap.unserve(inst, name, force, debug);
+        Aliases aliases = new Aliases(inst);
+        for (AliasRecord a : records.aliasesOf(name)) {
+            aliases.unaliasLocked(a.name());
+        }
+        return left;
     }
 
     /** {@link #run} under the lock the caller holds (after {@link Recovery}), with all its checks. */
@@ -68,6 +84,9 @@ public final class Destroy {
                         "is an alias of " + alias.system() + "; use 'vsys unalias " + name + "'");
             }
             SystemRecord rec = records.system(name);
+            if (rec == null && Automap.read(inst, name) != null) {
+                return destroyOnDemand(name, force);
+            }
             if (rec == null) {
                 throw new VsysException(ExitCode.NO_SUCH, name, "no such system");
             }

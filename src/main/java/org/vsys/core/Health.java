@@ -37,8 +37,17 @@ public final class Health {
         }
     }
 
+    /**
+     * {@code onDemand}: a system served to autofs ({@link Automap}), state "on demand, mounted" or
+     * "on demand, not mounted"; it has no view or link of its own, and not mounted is healthy.
+     */
     public record SystemState(String name, String state, List<FsState> filesystems, boolean namespace,
-            boolean link, boolean launcher, List<Processes.Holder> processes, String problem) {
+            boolean link, boolean launcher, List<Processes.Holder> processes, String problem, boolean onDemand) {
+        public SystemState(String name, String state, List<FsState> filesystems, boolean namespace,
+                boolean link, boolean launcher, List<Processes.Holder> processes, String problem) {
+            this(name, state, filesystems, namespace, link, launcher, processes, problem, false);
+        }
+
         public boolean healthy() {
             return problem == null;
         }
@@ -63,7 +72,11 @@ public final class Health {
             }
             SystemRecord r = records.system(sys);
             if (r == null) {
-                throw new VsysException(ExitCode.NO_SUCH, name, "no such system or alias");
+                Automap.Entry e = Automap.read(inst, sys);
+                if (e == null) {
+                    throw new VsysException(ExitCode.NO_SUCH, name, "no such system or alias");
+                }
+                return onDemand(inst, List.of(e), timeoutMillis);
             }
             recs.add(r);
         } else {
@@ -71,7 +84,76 @@ public final class Health {
                 recs.add(records.system(n));
             }
         }
-        return check(inst, recs, timeoutMillis);
+        List<SystemState> out = check(inst, recs, timeoutMillis);
+        if (name == null) {
+            List<Automap.Entry> served = new ArrayList<>();
+            for (Automap.Entry e : Automap.all(inst).values()) {
+                if (!records.systemExists(e.name())) {
+                    served.add(e);
+                }
+            }
+            if (!served.isEmpty()) {
+                out = new ArrayList<>(out);
+                out.addAll(onDemand(inst, served, timeoutMillis));
+                out.sort((a, b) -> a.name().compareTo(b.name()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The states of systems served on demand: from the mount table only, never a path under
+     * {@code R/.auto} that is not mounted (looking one up makes autofs mount it, through its
+     * server). A mounted one is probed like any mount (a child {@code stat -f} killed at the
+     * bound); not mounted is healthy ("on demand, not mounted").
+     */
+    static List<SystemState> onDemand(Installation inst, List<Automap.Entry> entries, long timeoutMillis) {
+        MountTable table = MountTable.read();
+        List<List<MountTable.Mount>> mounts = new ArrayList<>();
+        List<Object[]> probes = new ArrayList<>();
+        for (Automap.Entry e : entries) {
+            List<MountTable.Mount> ms = new ArrayList<>();
+            for (MountTable.Mount m : table.atOrUnder(Automap.mountPoint(inst, e.name()).toString())) {
+                if (!m.fsType().equals("autofs")) {
+                    ms.add(m); // an autofs offset trigger of a multi-mount is not a filesystem of the system
+                }
+            }
+            Object[] ps = new Object[ms.size()];
+            for (int k = 0; k < ps.length; k++) {
+                String mp = ms.get(k).mountPoint();
+                ps[k] = LOCAL_TYPES.contains(ms.get(k).fsType()) ? (Object) localProbe(mp) : probe(mp);
+            }
+            mounts.add(ms);
+            probes.add(ps);
+        }
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        boolean launcher = Files.exists(inst.launcher(), LinkOption.NOFOLLOW_LINKS);
+        List<SystemState> out = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            Automap.Entry e = entries.get(i);
+            String top = Automap.mountPoint(inst, e.name()).toString();
+            List<FsState> fss = new ArrayList<>();
+            String problem = null;
+            for (int k = 0; k < mounts.get(i).size(); k++) {
+                MountTable.Mount m = mounts.get(i).get(k);
+                Object p = probes.get(i)[k];
+                Boolean responsive = p instanceof Boolean b ? b : p == null ? Boolean.FALSE : await((Process) p, deadline);
+                String path = m.mountPoint().equals(top) ? "/" : m.mountPoint().substring(top.length());
+                fss.add(new FsState(path, path.equals("/") ? e.sourceOrLocation() : m.source(), m.mountPoint(), true,
+                        m.fsType(), responsive));
+                if (problem == null && !responsive) {
+                    problem = path + " is not responding (statfs failed or took more than " + timeoutMillis + " ms)";
+                }
+            }
+            boolean mounted = !fss.isEmpty();
+            if (!mounted) {
+                fss.add(new FsState("/", e.sourceOrLocation(), top, false, null, null));
+            }
+            List<Processes.Holder> holders = mounted ? Processes.usingDir(Path.of(top)) : List.of();
+            out.add(new SystemState(e.name(), mounted ? "on demand, mounted" : "on demand, not mounted", fss, false,
+                    Links.isOurs(inst.link(e.name())), launcher, holders, problem, true));
+        }
+        return out;
     }
 
     /**

@@ -8,7 +8,11 @@ import org.vsys.config.AliasRecord;
 import org.vsys.config.Installation;
 import org.vsys.config.SystemRecord;
 
-/** {@code vsys list}: every system and alias from the records alone (no mount is touched). */
+/**
+ * {@code vsys list}: every system and alias from the records alone, and the systems served on
+ * demand from their autofs entries ({@link Automap}) with the mount table's word on whether autofs
+ * has them mounted (no mount is touched, nothing under {@code R/.auto} is looked up).
+ */
 public final class Listing {
 
     /** One row: for an alias, source and state are its system's. {@code problem} is set for a bad record. */
@@ -21,6 +25,13 @@ public final class Listing {
     public static List<Row> rows(Installation inst) {
         Records records = new Records(inst);
         List<Row> out = new ArrayList<>();
+        java.util.Map<String, Automap.Entry> served = Automap.all(inst);
+        org.vsys.mount.MountTable table = served.isEmpty() ? null : org.vsys.mount.MountTable.read();
+        for (Automap.Entry e : served.values()) {
+            if (!records.systemExists(e.name())) {
+                out.add(new Row(e.name(), "system", e.name(), e.sourceOrLocation(), onDemandState(table, inst, e.name()), null));
+            }
+        }
         for (String n : records.systemNames()) {
             try {
                 SystemRecord r = records.system(n);
@@ -44,6 +55,9 @@ public final class Listing {
                     if (r != null) {
                         source = r.root().source().toString();
                         state = r.state().word();
+                    } else if (served.containsKey(a.system())) {
+                        source = served.get(a.system()).sourceOrLocation();
+                        state = onDemandState(table, inst, a.system());
                     }
                 } catch (VsysException e) {
                     state = "corrupt";
@@ -55,5 +69,10 @@ public final class Listing {
         }
         out.sort((x, y) -> x.name().compareTo(y.name()));
         return out;
+    }
+
+    /** "on demand, mounted" or "on demand, not mounted", from the mount table. */
+    static String onDemandState(org.vsys.mount.MountTable table, Installation inst, String name) {
+        return Automap.mounted(table, inst, name) ? "on demand, mounted" : "on demand, not mounted";
     }
 }

@@ -271,7 +271,13 @@ public final class Recovery {
                 continue;
             }
             Path link = inst.link(a);
-            if (sys == null) {
+            if (sys == null && Automap.read(inst, ar.system()) != null) {
+                // an alias of a system served on demand (R/etc/automap/SYSTEM): kept, its link made
+                if (!Links.exists(link)) {
+                    out.add(step(act, a, "alias without its launcher link (interrupted alias or unalias)", "link made",
+                            () -> Links.create(link)));
+                }
+            } else if (sys == null) {
                 if (Links.exists(link) && !Links.isOurs(link)) {
                     continue; // not ours: check reports it
                 }

@@ -50,6 +50,15 @@ class ApplyIT {
 
     @AfterEach
     void each() throws Exception {
+        // entries of on-demand systems a failed test left (never one that autofs has mounted)
+        Path automap = Rig.R.resolve("etc/automap");
+        if (Files.isDirectory(automap)) {
+            for (File f : automap.toFile().listFiles()) {
+                if (f.getName().startsWith("ap-") && !isMounted(Rig.R.resolve(".auto/" + f.getName()))) {
+                    Files.delete(f.toPath());
+                }
+            }
+        }
         Rig.cleanAll();
         Rig.assertConsistent("after cleanup");
         assertEquals(before, Rig.hashes(List.of(treeA, treeB)), "the trees are byte for byte what they were");
@@ -144,7 +153,8 @@ class ApplyIT {
         Cmd.Result r = applyOk();
         assertTrue(r.out().contains("serve    ap-od: on demand (autofs): -fstype=bind,ro,nosuid,nodev :" + treeA), r.out());
         Path entry = Rig.R.resolve("etc/automap/ap-od");
-        assertEquals("# origin=declared:" + decl + "\n-fstype=bind,ro,nosuid,nodev :" + treeA + "\n", Files.readString(entry));
+        assertEquals("# origin=declared:" + decl + "\n# source=dir:" + treeA + "\n-fstype=bind,ro,nosuid,nodev :" + treeA + "\n",
+                Files.readString(entry));
         assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-od")), "no record: nothing of it is mounted or prepared");
         assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS));
         assertTrue(Files.readString(Path.of("/proc/self/mountinfo")).lines().noneMatch(l -> l.contains("/ap-od ")),
@@ -160,6 +170,77 @@ class ApplyIT {
         r = applyOk();
         assertTrue(r.out().contains("unserve  ap-od"), r.out());
         assertFalse(Files.exists(entry), "the entry goes with its declaration");
+    }
+
+    static boolean isMounted(Path p) {
+        return org.vsys.mount.MountTable.read().isMountPoint(p.toString());
+    }
+
+    /**
+     * With autofs in the path (simulated on this host, whose kernel has no autofs: a bind at
+     * R/.auto/NAME, what the automounter mounts there): list and status say "on demand", an
+     * alias of it too; removal of a busy one is left (exit 11, entry kept, still mounted), of an
+     * idle one unmounts it and removes the entry and the alias; vsys -d does the same.
+     */
+    @Test
+    void onDemandListStatusAndSafeRemoval() throws Exception {
+        declare("ap-od", "source=dir:" + treeA + "\nmode=on-demand\naliases=ap-oda\n");
+        declare("ap-od2", "source=dir:" + treeB + "\nmode=on-demand\n");
+        Cmd.Result r = applyOk();
+        assertTrue(r.out().contains("alias    ap-oda: -> ap-od [done]"), r.out());
+        Cmd.Result l = Rig.vsysOk("list");
+        assertTrue(l.out().lines().anyMatch(x -> x.matches("ap-od +system +dir:" + treeA + " +on demand, not mounted")), l.out());
+        assertTrue(l.out().lines().anyMatch(x -> x.matches("ap-oda +alias +dir:" + treeA
+                + " +on demand, not mounted \\(alias of ap-od\\)")), l.out());
+        Cmd.Result st = Rig.vsys("status");
+        assertEquals(0, st.exit(), st.toString());
+        assertTrue(st.out().contains("ap-od: on demand, not mounted, healthy\n"), st.out());
+        Cmd.Result js = Rig.vsysOk("status", "--json", "ap-oda");
+        assertTrue(js.out().contains("\"name\": \"ap-od\", \"state\": \"on demand, not mounted\", \"healthy\": true, "
+                + "\"on_demand\": true, \"problem\": null"), js.out());
+        Path mp = Rig.R.resolve(".auto/ap-od");
+        Files.createDirectories(mp);
+        assertEquals(0, Cmd.of("mount", "--bind", "-o", "ro", treeA.toString(), mp.toString()).mergeErr().run().exit());
+        try {
+            st = Rig.vsysOk("status", "ap-od");
+            assertTrue(st.out().startsWith("ap-od: on demand, mounted, healthy\n"), st.out());
+            assertTrue(st.out().contains(" mounted      responsive"), st.out());
+            Process p = Cmd.of("sleep", "60").dir(mp.resolve("etc")).start();
+            try {
+                Thread.sleep(300);
+                Files.delete(decl.resolve("ap-od.conf"));
+                r = apply();
+                assertEquals(11, r.exit(), r.toString());
+                assertTrue(r.out().contains("unserve  ap-od: no longer declared in " + decl
+                        + " (mounted by autofs: unmounted unless in use) [left (busy): mounted by autofs and in use: pid " + p.pid()), r.out());
+                assertTrue(Files.exists(Rig.R.resolve("etc/automap/ap-od")), "the entry is kept");
+                assertTrue(isMounted(mp), "still mounted");
+                assertTrue(Files.exists(Rig.R.resolve("etc/aliases/ap-oda")), "the alias is kept");
+                Cmd.Result d = Rig.vsys("-d", "ap-od");
+                assertEquals(11, d.exit(), d.toString());
+                assertTrue(Files.exists(Rig.R.resolve("etc/automap/ap-od")) && isMounted(mp), "vsys -d leaves it too");
+            } finally {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+            Thread.sleep(200);
+            r = applyOk();
+            assertTrue(r.out().contains("unserve  ap-od: ") && r.out().contains("[done]"), r.out());
+            assertFalse(isMounted(mp), "unmounted by apply at once");
+            assertFalse(Files.exists(Rig.R.resolve("etc/automap/ap-od")), "the entry is gone");
+            assertFalse(Files.exists(Rig.R.resolve("etc/aliases/ap-oda")), "and its alias");
+            assertFalse(Files.exists(Rig.R.resolve("bin/ap-oda"), LinkOption.NOFOLLOW_LINKS), "and the alias's link");
+        } finally {
+            if (isMounted(mp)) {
+                Cmd.of("umount", "-l", mp.toString()).mergeErr().run();
+            }
+        }
+        // vsys -d of one not mounted: the entry goes, nothing under R/.auto is looked up
+        Rig.vsysOk("-d", "ap-od2");
+        assertFalse(Files.exists(Rig.R.resolve("etc/automap/ap-od2")));
+        Cmd.Result gone = Rig.vsys("status", "ap-od2");
+        assertEquals(5, gone.exit(), gone.toString());
+        Files.delete(decl.resolve("ap-od2.conf"));
     }
 
     @Test

@@ -26,11 +26,11 @@ class DeclarationTest {
     @Test
     void onDemandGivesTheAutofsEntry() throws Exception {
         assertEquals(null, parse("source=dir:/srv/web\n").autofsEntry());
-        assertEquals("-fstype=nfs,ro,nosuid,nodev,vers=4.1 fileserver:/srv/web",
+        assertEquals("-fstype=nfs,ro,nosuid,nodev,vers=4.1,proto=tcp fileserver:/srv/web",
                 parse("source=nfs://fileserver/srv/web\nnfs.version=4.1\nmode=on-demand\n").autofsEntry());
         assertEquals("-fstype=bind,ro,nosuid,nodev :/srv/web", parse("source=dir:/srv/web\nmode=on-demand\n").autofsEntry());
-        assertEquals("/ -fstype=nfs,rw,nodev,soft fs:/r /proj -fstype=nfs,ro,nodev fs:/proj",
-                parse("source=nfs://fs/r\noptions=rw,soft\nmount=/proj nfs://fs/proj ro\nsuid=yes\nmode=on-demand\n")
+        assertEquals("/ -fstype=nfs,rw,nodev,proto=tcp,soft fs:/r /proj -fstype=nfs,ro,nodev,proto=udp fs:/proj",
+                parse("source=nfs://fs/r\noptions=rw,soft\nmount=/proj nfs://fs/proj ro,proto=udp\nsuid=yes\nmode=on-demand\n")
                         .autofsEntry());
         assertTrue(problem("source=nfs://fs/r\noptions=a b\nmode=on-demand\n").startsWith("d/web.conf:"));
     }
@@ -61,6 +61,14 @@ class DeclarationTest {
     }
 
     @Test
+    void layerIsNoneOrSession() throws Exception {
+        assertEquals("session", parse("source=dir:/srv/os\nlayer=session\n").request().layer);
+        assertEquals("none", parse("source=dir:/srv/os\nlayer=none\n").request().layer);
+        assertEquals(null, parse("source=dir:/srv/os\n").request().layer);
+        assertEquals("d/web.conf:2: layer must be none or session", problem("source=dir:/srv/os\nlayer=persistent\n"));
+    }
+
+    @Test
     void defaultsAreThoseOfCreate() throws Exception {
         CreateRequest r = parse("source=dir:/srv/os\n").request();
         assertEquals("", r.users);
@@ -71,7 +79,7 @@ class DeclarationTest {
     }
 
     @Test
-    void problemsNameFileAndLine() {
+    void problemsNameFileAndLine() throws Exception {
         assertEquals("d/web.conf:2: unknown key 'user'", problem("source=dir:/x\nuser=root\n"));
         assertEquals("d/web.conf:0: no source= (where the root filesystem comes from)", problem("users=root\n"));
         assertEquals("d/web.conf:1: name=db is not the file's name web", problem("name=db\nsource=dir:/x\n"));
@@ -87,8 +95,9 @@ class DeclarationTest {
         assertEquals("d/web.conf:2: mode must be eager or on-demand", problem("source=dir:/x\nmode=lazy\n"));
         assertEquals("d/web.conf:1: ssh://h/x: mode=on-demand takes nfs:// and dir: sources (autofs mounts them)",
                 problem("source=ssh://h/x\nmode=on-demand\n"));
-        assertEquals("d/web.conf:3: aliases= of an on-demand system are not supported yet",
-                problem("source=dir:/x\nmode=on-demand\naliases=w\n"));
+        assertEquals(List.of("w"), parse("source=dir:/x\nmode=on-demand\naliases=w\n").aliases());
+        assertTrue(problem("source=dir:/x\nview=/var/tmp/v\n").startsWith("d/web.conf:2: view= is not declared"));
+        assertTrue(problem("source=dir:/x\nmode=on-demand\nbind=/scratch\n").startsWith("d/web.conf:3: bind= is not declared per system"));
         assertEquals("d/web.conf:2: key 'source' given twice", problem("source=dir:/x\nsource=dir:/y\n"));
         assertEquals("d/web.conf: last line not terminated by a newline (truncated?)", problem("source=dir:/x"));
     }

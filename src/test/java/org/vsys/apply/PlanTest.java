@@ -82,8 +82,8 @@ class PlanTest {
         Plan p = plan();
         assertEquals(List.of("conflict hand", "serve od", "remove was", "serve was"), steps(p));
         assertEquals("-fstype=bind,ro,nosuid,nodev :" + srcA, step(p, "od").system());
-        OnDemand.serve(inst, "od", here(), step(p, "od").system());
-        OnDemand.serve(inst, "other", "declared:/elsewhere", "-fstype=bind,ro :/x");
+        OnDemand.serve(inst, "od", here(), "dir:" + srcA, step(p, "od").system());
+        OnDemand.serve(inst, "other", "declared:/elsewhere", "dir:/x", "-fstype=bind,ro :/x");
         assertEquals("leave od", steps(plan()).get(1));
         declare("od", "source=dir:" + srcB + "\nmode=on-demand\n");
         assertEquals("serve od", steps(plan()).get(1));
@@ -92,6 +92,16 @@ class PlanTest {
         assertTrue(after.contains("unserve od"), after.toString());
         assertFalse(after.contains("unserve other"), after.toString());
         assertTrue(Files.readString(inst.etc().resolve("auto.vsys")).contains(inst.root() + "/.auto program:"));
+        assertTrue(Files.readString(inst.etc().resolve("auto.vsys")).contains(" --timeout=300 --negative-timeout=5\n"),
+                "a removed entry is forgotten by the daemon's map cache within 5 s");
+    }
+
+    @Test
+    void onDemandAliasesAreMadeAndRemoved() throws Exception {
+        declare("od", "source=dir:" + srcA + "\nmode=on-demand\naliases=od2\n");
+        Plan p = plan();
+        assertEquals(List.of("serve od", "alias od2"), steps(p));
+        assertEquals("od", step(p, "od2").system());
     }
 
     @Test

@@ -1,0 +1,213 @@
+package org.vsys.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.vsys.base.AtomicFile;
+import org.vsys.base.Debug;
+import org.vsys.base.ExitCode;
+import org.vsys.base.Steps;
+import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
+import org.vsys.config.Names;
+import org.vsys.linux.Errno;
+import org.vsys.linux.Posix;
+import org.vsys.linux.PosixException;
+import org.vsys.mount.MountTable;
+import org.vsys.mount.UnmountPlan;
+
+/**
+ * The autofs entry files of the on-demand systems, {@code R/etc/automap/NAME} (written by
+ * {@code vsys apply}, printed by the program map {@code vsys-automap}): a {@code # origin=} line, a
+ * {@code # source=} line (the declared URL, for list and status), then the autofs map entry. The
+ * one reader of the format, and the one safe removal of an entry (apply's unserve, {@code vsys -d}).
+ * Nothing here looks up a path under {@code R/.auto} that is not mounted: such a lookup is what
+ * makes the automounter mount it, through its server.
+ */
+public final class Automap {
+    public static final String ORIGIN = "# origin=";
+    public static final String SOURCE = "# source=";
+
+    /** An entry file as read; {@code source} is null in files written before it was kept. */
+    public record Entry(String name, String origin, String source, String entry) {
+        /** The declared source, or the entry's location (its last word) for an older file. */
+        public String sourceOrLocation() {
+            if (source != null) {
+                return source;
+            }
+            String first = entry.lines().findFirst().orElse("");
+            int sp = first.lastIndexOf(' ');
+            return sp < 0 ? first : first.substring(sp + 1);
+        }
+    }
+
+    private Automap() {
+    }
+
+    /** The entry files' directory. */
+    public static Path dir(Installation inst) {
+        return inst.etc().resolve("automap");
+    }
+
+    /** The autofs indirect mount point of the on-demand systems: {@code R/.auto}. */
+    public static Path mountPoint(Installation inst) {
+        return inst.root().resolve(".auto");
+    }
+
+    /** Where autofs mounts system {@code name}: {@code R/.auto/NAME}. */
+    public static Path mountPoint(Installation inst, String name) {
+        return mountPoint(inst).resolve(name);
+    }
+
+    /** The text of an entry file. */
+    public static byte[] text(String origin, String source, String entry) {
+        return (ORIGIN + origin + "\n" + SOURCE + source + "\n" + entry + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The entry of {@code name}, or null when there is none (or the file is not ours: never touched). */
+    public static Entry read(Installation inst, String name) {
+        if (!Names.isValid(name)) {
+            return null;
+        }
+        Path p = dir(inst).resolve(name);
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        try {
+            return parse(name, Files.readString(p, StandardCharsets.UTF_8));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
+    }
+
+    /** Every entry there is, by name. */
+    public static Map<String, Entry> all(Installation inst) {
+        Map<String, Entry> out = new TreeMap<>();
+        Path d = dir(inst);
+        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                Entry e = read(inst, n);
+                if (e != null) {
+                    out.put(n, e);
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    static Entry parse(String name, String t) {
+        int nl = t.indexOf('\n');
+        if (!t.startsWith(ORIGIN) || nl < 0) {
+            return null;
+        }
+        String origin = t.substring(ORIGIN.length(), nl);
+        String rest = t.substring(nl + 1);
+        String source = null;
+        int nl2 = rest.indexOf('\n');
+        if (rest.startsWith(SOURCE) && nl2 > 0) {
+            source = rest.substring(SOURCE.length(), nl2);
+            rest = rest.substring(nl2 + 1);
+        }
+        return new Entry(name, origin, source, rest.strip());
+    }
+
+    /** Whether autofs has the system mounted (a filesystem at or under {@code R/.auto/NAME} in {@code table}). */
+    public static boolean mounted(MountTable table, Installation inst, String name) {
+        for (MountTable.Mount m : table.atOrUnder(mountPoint(inst, name).toString())) {
+            if (!m.fsType().equals("autofs")) {
+                return true; // an offset trigger of a multi-mount alone is not the system mounted
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Removes the entry of {@code name}, under the lock the caller holds. Not mounted: the file
+     * goes, nothing else is touched. Mounted: the file goes first (no new lookup finds it), then
+     * the mounts under {@code R/.auto/NAME}, deepest first, without detaching: a mount in use
+     * (EBUSY) stops it, the file is written back and the system stays as it was (exit 11). Nothing
+     * is deleted across a mount, and the only paths looked up are mount points the table lists.
+     */
+    public static void unserve(Installation inst, String name, Debug debug) throws VsysException {
+        unserve(inst, name, false, debug);
+    }
+
+    /**
+     * {@link #unserve(Installation, String, Debug)}; with {@code detach} ({@code vsys -d --force})
+     * the tops of the mounts are detached lazily instead (the processes in it keep what they have).
+     */
+    public static void unserve(Installation inst, String name, boolean detach, Debug debug) throws VsysException {
+        Path f = dir(inst).resolve(name);
+        byte[] old;
+        try {
+            old = Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            return; // gone already
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, name, "cannot read the autofs entry: " + e.getMessage(), e);
+        }
+        String mp = mountPoint(inst, name).toString();
+        remove(f, name);
+        Steps.reach("unserve.removed");
+        Posix posix = Posix.get();
+        for (int round = 0; round < 8; round++) {
+            MountTable table = MountTable.read();
+            List<MountTable.Mount> plan = detach ? UnmountPlan.tops(table, mp) : UnmountPlan.of(table, mp);
+            if (plan.isEmpty()) {
+                return;
+            }
+            for (MountTable.Mount m : plan) {
+                try {
+                    posix.umount2(m.mountPoint(), Posix.UMOUNT_NOFOLLOW | (detach ? Posix.MNT_DETACH : 0));
+                    debug.line((detach ? "detached " : "unmounted ") + m.mountPoint() + " (" + m.fsType() + ")");
+                } catch (PosixException e) {
+                    if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
+                        continue; // expired meanwhile: the next round reads the table again
+                    }
+                    putBack(f, old, name);
+                    if (e.errno() == Errno.EBUSY) {
+                        List<Processes.Holder> h = Processes.usingDir(Path.of(mp));
+                        throw new VsysException(ExitCode.BUSY, name, "mounted by autofs and in use"
+                                + (h.isEmpty() ? "" : ": " + Processes.describe(h)) + "; its entry is kept (--force detaches lazily)");
+                    }
+                    throw new VsysException(ExitCode.MOUNT_FAILED, name, "cannot unmount " + m.mountPoint() + ": "
+                            + e.reason() + "; its entry is kept", e);
+                }
+            }
+        }
+        putBack(f, old, name);
+        throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + mp + " after 8 rounds; its entry is kept");
+    }
+
+    private static void remove(Path f, String name) throws VsysException {
+        try {
+            AtomicFile.removeDurably(f);
+        } catch (NoSuchFileException e) {
+            // gone meanwhile
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, name, "cannot remove the autofs entry: " + e.getMessage(), e);
+        }
+    }
+
+    private static void putBack(Path f, byte[] old, String name) throws VsysException {
+        try {
+            AtomicFile.write(f, old);
+        } catch (IOException e) {
+            throw new VsysException(ExitCode.INTERNAL, name, "cannot write the autofs entry back: " + e.getMessage(), e);
+        }
+    }
+}
