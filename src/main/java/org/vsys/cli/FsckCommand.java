@@ -1,8 +1,6 @@
 package org.vsys.cli;
 
-
 import org.vsys.base.ExitCode;
-import org.vsys.config.Lock;
 import org.vsys.store.Fsck;
 import org.vsys.store.Store;
 
@@ -15,14 +13,10 @@ final class FsckCommand extends VsysCommand {
 
     @Override
     int execute() throws Exception {
-        Store store = Store.of(installation());
-        Fsck.Result r;
-        if (!store.exists()) {
+        Fsck.Result r = new Fsck(Store.of(installation())).runLocked();
+        if (r == null) {
             out().println("fsck: no store");
             return 0;
-        }
-        try (Lock lock = store.lock()) {
-            r = new Fsck(store).run(Math.max(2, Runtime.getRuntime().availableProcessors()));
         }
         for (String d : r.damage) {
             err().println("vsys: fsck: damaged: " + d);

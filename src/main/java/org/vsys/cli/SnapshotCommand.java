@@ -1,17 +1,8 @@
 package org.vsys.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.List;
 
-import org.vsys.config.SystemRecord;
-import org.vsys.base.ExitCode;
-import org.vsys.base.VsysException;
-import org.vsys.mount.MountTable;
-import org.vsys.store.Commit;
-import org.vsys.core.Snapshot;
-import org.vsys.layer.Views;
+import org.vsys.layer.Snapshots;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,44 +26,17 @@ final class SnapshotCommand extends VsysCommand {
 
     @Override
     int execute() throws Exception {
-        Views views = new Views(installation(), debug());
-        SystemRecord rec = views.system(name);
+        Snapshots snapshots = new Snapshots(installation(), debug());
         if (list) {
-            list(views, rec);
+            for (Snapshots.Entry e : snapshots.list(name)) {
+                out().println(e.id() + "  " + e.commit().time + "  " + e.commit().files + " files  " + e.commit().bytes + " bytes"
+                        + (e.inUse() ? "  (in use)" : ""));
+            }
             return 0;
         }
-        if (rec.state() != SystemRecord.State.READY) {
-            throw new VsysException(ExitCode.CORRUPT, name, "state is " + rec.state().word());
-        }
-        if (withLayer && !rec.layered()) {
-            throw new VsysException(ExitCode.USAGE, name, "has no layer; --with-layer applies to a system made with --layer persistent");
-        }
-        // a layered system's own source is at R/.lower/NAME; R/NAME is the overlay (tree + layer)
-        Path src = rec.layered() && !withLayer ? new org.vsys.core.Layer(installation(), rec.name()).lowerMount()
-                : installation().systemDir(rec.name());
-        if (!MountTable.read().isMountPoint(src.toString())) {
-            throw new VsysException(ExitCode.UNHEALTHY, name, src + " is not mounted (see 'vsys status', 'vsys remount')");
-        }
-        String base = withLayer ? views.currentCommit(rec) : null;
         PrintWriter progress = System.console() != null ? new PrintWriter(System.err, true) : null;
-        int threads = Integer.getInteger("vsys.snapshotThreads", Math.max(2, Runtime.getRuntime().availableProcessors() + 1));
-        Snapshot.Result r = new Snapshot(views.store()).withParent(base).run(rec.name(), src,
-                rec.root().source().toString(), threads, progress);
-        out().println(r.summary(rec.name()));
+        Snapshots.Taken t = snapshots.take(name, withLayer, progress);
+        out().println(t.result().summary(t.system()));
         return 0;
-    }
-
-    private void list(Views views, SystemRecord rec) throws VsysException {
-        String cur = views.currentCommit(rec);
-        try {
-            List<String> cs = views.store().commits(rec.name());
-            for (int i = cs.size() - 1; i >= 0; i--) {
-                Commit c = views.store().commit(cs.get(i));
-                out().println(cs.get(i) + "  " + c.time + "  " + c.files + " files  " + c.bytes + " bytes"
-                        + (cs.get(i).equals(cur) ? "  (in use)" : ""));
-            }
-        } catch (IOException e) {
-            throw new VsysException(ExitCode.CORRUPT, rec.name(), "cannot read its commits: " + e.getMessage(), e);
-        }
     }
 }

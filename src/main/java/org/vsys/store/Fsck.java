@@ -17,6 +17,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.vsys.base.VsysException;
+import org.vsys.config.Lock;
+
 /**
  * Verifies the store: every object against its id (file objects: the SHA-256 of their content and
  * their own metadata; trees and commits: the SHA-256 of their text), then that every commit of
@@ -42,6 +45,16 @@ public final class Fsck {
 
     public Fsck(Store store) {
         this.store = store;
+    }
+
+    /** {@link #run} under the store lock, on every core (at least two threads); null when there is no store. */
+    public Result runLocked() throws IOException, VsysException {
+        if (!store.exists()) {
+            return null;
+        }
+        try (Lock lock = store.lock()) {
+            return run(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        }
     }
 
     public Result run(int threads) throws IOException {
