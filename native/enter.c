@@ -1,6 +1,7 @@
 /* enter.c - the one way into a vsys system (enter.h) */
 #include "enter.h"
 #include "kmod_link.h"
+#include "mountinfo.h"
 #include "util.h"
 
 #include <errno.h>
@@ -8,16 +9,19 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #define R VSYS_ROOT
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 __attribute__((format(printf, 3, 4)))
 static int fail_to(char *err, size_t cap, const char *fmt, ...)
@@ -624,12 +629,327 @@ size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const cha
 	return len;
 }
 
+/* --- the session layer (layer=session) ------------------------------------
+ * In the system's namespace (just entered), this process gets a namespace of
+ * its own whose "/" is an overlay: lower = the system's tree (the mount at
+ * "/", read-only, never written), upper and work on a fresh tmpfs. The
+ * system's other mounts (the local parts, /var/tmp, host files, bind=, the
+ * other file systems) are moved from the old root onto the overlay at the
+ * same paths, then the overlay becomes "/" (chroot).
+ * Nothing is bound anywhere: the namespace, the overlay and the tmpfs live
+ * while a process is inside and are gone when the last one exits. Kernel
+ * 5.2 (new mount API), every layer attached in this namespace (overlayfs
+ * of kernel < 6.x takes no detached layer). */
+#define SESSION_MAX_MOUNTS 256
+#define SESSION_PATHS 65536
+
+/* The mount points of the mounts directly on the root mount (parent id
+ * root_id) of this namespace, from procfd's self/mountinfo; each once.
+ * Returns how many, -1 with e->err set. */
+static int session_children(struct vsys_entry *e, int procfd, unsigned long long root_id,
+			    char **mps, int max, char *pool, size_t poolcap)
+{
+	static char buf[16384];
+	size_t have = 0, used = 0;
+	int fd = openat(procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC), n = 0, eof = 0;
+
+	if (fd < 0)
+		return fail_errno(e, "session layer: /proc/self/mountinfo");
+	while (!eof || have > 0) {
+		char *nl;
+		if (!eof && have < sizeof buf - 1) {
+			ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				close(fd);
+				return fail_errno(e, "session layer: read /proc/self/mountinfo");
+			}
+			if (r == 0)
+				eof = 1;
+			have += (size_t)r;
+		}
+		buf[have] = '\0';
+		nl = memchr(buf, '\n', have);
+		if (!nl) {
+			if (!eof && have < sizeof buf - 1)
+				continue;
+			if (have == 0)
+				break;
+			close(fd);
+			return fail(e, "session layer: a mountinfo line longer than %zu bytes", sizeof buf);
+		}
+		*nl = '\0';
+		{
+			struct mountinfo_entry me;
+			size_t len, consumed = (size_t)(nl - buf) + 1;
+			int i, dup = 0;
+
+			if (mountinfo_parse(buf, &me) == 0 && me.parent == root_id && me.id != root_id &&
+			    strcmp(me.mount_point, "/") != 0) {
+				for (i = 0; i < n; i++)
+					dup |= strcmp(mps[i], me.mount_point) == 0;
+				len = strlen(me.mount_point) + 1;
+				if (!dup) {
+					if (n >= max || used + len > poolcap || me.mount_point[0] != '/') {
+						close(fd);
+						return fail(e, "session layer: more mounts than %d on the system's tree", max);
+					}
+					memcpy(pool + used, me.mount_point, len);
+					mps[n++] = pool + used;
+					used += len;
+				}
+			}
+			memmove(buf, buf + consumed, have - consumed);
+			have -= consumed;
+		}
+	}
+	close(fd);
+	return n;
+}
+
+/* Fresh read-only copies of the host files (hostfiles=), taken in the
+ * host's namespace before the system's is entered: a session shows the
+ * host's files as they are now, and the prepared namespace's binds of them
+ * may hold a file since replaced (useradd renames /etc/passwd), which no
+ * mount can be moved onto or from. */
+#define SESSION_MAX_HOSTFILES 32
+struct session_hostfile {
+	char path[300]; /* "/etc/NAME" */
+	int tree;       /* detached copy, -1 when the host has no such file */
+};
+static struct session_hostfile session_files[SESSION_MAX_HOSTFILES];
+static int session_nfiles;
+
+static void session_files_close(void)
+{
+	int i;
+	for (i = 0; i < session_nfiles; i++)
+		if (session_files[i].tree >= 0)
+			close(session_files[i].tree);
+	session_nfiles = 0;
+}
+
+static int session_host_files(struct vsys_entry *e)
+{
+	const char *p = e->info.hostfiles;
+	struct mount_attr attr;
+
+	session_nfiles = 0;
+	if (!p || strcmp(p, "none") == 0)
+		return 0;
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	attr.propagation = MS_PRIVATE;
+	while (*p && session_nfiles < SESSION_MAX_HOSTFILES) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		struct session_hostfile *h = &session_files[session_nfiles];
+		struct stat st;
+
+		if (n > 0 && n < 256 && hostfile_name_ok(p, n)) {
+			xsnprintf(h->path, sizeof h->path, "/etc/%.*s", (int)n, p);
+			h->tree = -1;
+			if (stat(h->path, &st) == 0 && S_ISREG(st.st_mode)) {
+				h->tree = open_tree(AT_FDCWD, h->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+				if (h->tree < 0 || mount_setattr(h->tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+					int en = errno;
+					session_nfiles++;
+					session_files_close();
+					errno = en;
+					return fail(e, "session layer: copy %s: %s", h->path, strerror(en));
+				}
+			}
+			session_nfiles++;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* The fresh copy for mount point mp, or -1 when mp is not a host file. */
+static int session_host_file(const char *mp)
+{
+	int i;
+	for (i = 0; i < session_nfiles; i++)
+		if (strcmp(session_files[i].path, mp) == 0)
+			return session_files[i].tree;
+	return -2;
+}
+
+static int openat2_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof how);
+	how.flags = (unsigned long long)(flags | O_PATH | O_CLOEXEC);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+}
+
+/* A new detached mount of file system type, configured with the string
+ * options kv (key, value pairs, n of them), with mount attributes attrs.
+ * The fd, or -1 with errno set. */
+static int new_mount(const char *type, const char *const *kv, size_t n, unsigned int attrs)
+{
+	int fsfd = fsopen(type, FSOPEN_CLOEXEC), m = -1, en;
+	size_t i;
+
+	if (fsfd < 0)
+		return -1;
+	for (i = 0; i + 1 < 2 * n && fsconfig(fsfd, FSCONFIG_SET_STRING, kv[i], kv[i + 1], 0) == 0; i += 2)
+		;
+	if (i + 1 >= 2 * n && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	en = errno;
+	close(fsfd);
+	errno = en;
+	return m;
+}
+
+/* A detached tmpfs (mode 0700, root's) with upper/ (owner and mode of the
+ * system's root, which the overlay's root shows) and work/. */
+static int session_tmpfs(struct vsys_entry *e, const struct stat *root)
+{
+	static const char *const kv[] = { "mode", "0700", "source", "vsys-session" };
+	int t = new_mount("tmpfs", kv, NELEM(kv) / 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+
+	if (t < 0)
+		return fail_errno(e, "session layer: tmpfs");
+	if (mkdirat(t, "upper", 0700) < 0 || mkdirat(t, "work", 0700) < 0 ||
+	    fchownat(t, "upper", root->st_uid, root->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(t, "upper", root->st_mode & 07777, 0) < 0) {
+		int en = errno;
+		close(t);
+		errno = en;
+		return fail_errno(e, "session layer: upper directory");
+	}
+	return t;
+}
+
+/* The overlay, detached: lower "/" (the system's tree: the process's root),
+ * upper and work relative to the cwd (the tmpfs, attached). The mount flags
+ * of the tree's root: nosuid, nodev, noexec as it has them. */
+static int session_overlay(struct vsys_entry *e, const struct statfs *rootfs)
+{
+	char src[NAME_MAX_LEN + 16];
+	const char *const kv[] = { "source", src, "lowerdir", "/", "upperdir", "upper", "workdir", "work",
+				   "index", "off", "metacopy", "off", "redirect_dir", "off", "xino", "off" };
+	unsigned int attrs = 0;
+	int o;
+
+	xsnprintf(src, sizeof src, "vsys-session:%s", e->system);
+	if (rootfs->f_flags & ST_NOSUID)
+		attrs |= MOUNT_ATTR_NOSUID;
+	if (rootfs->f_flags & ST_NODEV)
+		attrs |= MOUNT_ATTR_NODEV;
+	if (rootfs->f_flags & ST_NOEXEC)
+		attrs |= MOUNT_ATTR_NOEXEC;
+	o = new_mount("overlay", kv, NELEM(kv) / 2, attrs);
+	if (o < 0)
+		return fail(e, "%s: session layer: overlay over the system's tree: %s", e->asked,
+			    strerror(errno));
+	return o;
+}
+
+/* After setns into the system's namespace; session_host_files ran before. */
+static int enter_session(struct vsys_entry *e, int procfd)
+{
+	static char *mps[SESSION_MAX_MOUNTS];
+	static char pool[SESSION_PATHS];
+	struct statx sx;
+	struct stat root;
+	struct statfs rootfs;
+	int oldroot = -1, t = -1, o = -1, n, i, r = -1;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return fail_errno(e, "session layer: unshare");
+	/* nothing made here reaches the system's namespace or the host */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return fail_errno(e, "session layer: make / a slave");
+	oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0 || fstat(oldroot, &root) < 0 || fstatfs(oldroot, &rootfs) < 0 ||
+	    statx(oldroot, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID)) {
+		r = fail_errno(e, "session layer: the system's root");
+		goto out;
+	}
+	n = session_children(e, procfd, sx.stx_mnt_id, mps, SESSION_MAX_MOUNTS, pool, sizeof pool);
+	if (n < 0)
+		goto out;
+	if ((t = session_tmpfs(e, &root)) < 0)
+		goto out;
+	/* the tmpfs attached on "/" (stacked: lookups from the root do not
+	 * cross into it, the cwd does), only while the overlay is made */
+	if (move_mount(t, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 || fchdir(t) < 0) {
+		r = fail_errno(e, "session layer: attach the tmpfs");
+		goto out;
+	}
+	if ((o = session_overlay(e, &rootfs)) < 0)
+		goto out;
+	/* on top of the tmpfs (which stays: no detach, whose RCU grace period
+	 * would be most of a session's cost; the overlay holds its own private
+	 * copy of the upper mount anyway) */
+	if (move_mount(o, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = fail_errno(e, "session layer: attach the overlay");
+		goto out;
+	}
+	/* the system's mounts, each onto the same path in the overlay (its
+	 * submounts come along); the paths are the tree's own, real directories
+	 * and files: no symlink is followed on either side */
+	for (i = 0; i < n; i++) {
+		int copy = session_host_file(mps[i]), src, dst, mv;
+		if (copy == -1)
+			continue; /* gone from the host: the tree's own file shows */
+		src = copy >= 0 ? dup(copy) : openat2_beneath(oldroot, mps[i] + 1, 0);
+		if (src < 0) {
+			r = fail(e, "session layer: %s: %s", mps[i], strerror(errno));
+			goto out;
+		}
+		dst = openat2_beneath(o, mps[i] + 1, 0);
+		if (dst < 0) {
+			close(src);
+			r = fail(e, "session layer: %s in the overlay: %s", mps[i], strerror(errno));
+			goto out;
+		}
+		mv = move_mount(src, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+		close(src);
+		close(dst);
+		if (mv < 0) {
+			r = fail(e, "session layer: move %s: %s", mps[i], strerror(errno));
+			goto out;
+		}
+	}
+	/* the overlay becomes the root. chroot, not pivot_root: the old root
+	 * would have to be detached (an RCU grace period, milliseconds under
+	 * load). What stays below the overlay, outside the root and out of
+	 * /proc/self/mountinfo, is the system's bare tree (every mount of it
+	 * moved) and the tmpfs (mode 0700 root): a chroot escape from a user
+	 * namespace of one's own reaches nothing a launch without a session
+	 * does not show. */
+	if (fchdir(o) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		r = fail_errno(e, "session layer: chroot into the overlay");
+		goto out;
+	}
+	r = 0;
+out:
+	session_files_close();
+	if (oldroot >= 0)
+		close(oldroot);
+	if (t >= 0)
+		close(t);
+	if (o >= 0)
+		close(o);
+	return r;
+}
+
 /* --- enter the system ----------------------------------------------------- */
 static int enter_namespace(struct vsys_entry *e)
 {
 	char path[PATH_MAX];
 	struct statfs sfs;
-	int nsdir, fd, r = -1;
+	int nsdir, fd, procfd = -1, r = -1;
 
 	if ((nsdir = open_dir_at(e, e->rootfd, ".ns", R "/.ns")) < 0)
 		return -1;
@@ -641,6 +961,22 @@ static int enter_namespace(struct vsys_entry *e)
 			return fail(e, "%s: not prepared (no %s)", e->asked, path);
 		return fail_errno(e, path);
 	}
+	/* the session layer reads the new namespace's mount table through the
+	 * host's /proc (the system's tree may have no /proc) */
+	if (e->info.session) {
+		procfd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+			if (procfd >= 0)
+				close(procfd);
+			close(fd);
+			return fail(e, "%s: session layer: /proc is not mounted", e->asked);
+		}
+		if (session_host_files(e) < 0) {
+			close(procfd);
+			close(fd);
+			return -1;
+		}
+	}
 	/* after a reboot the file may be there without its nsfs bind */
 	if (fstatfs(fd, &sfs) < 0)
 		r = fail_errno(e, path);
@@ -650,9 +986,14 @@ static int enter_namespace(struct vsys_entry *e)
 		r = fail(e, "%s: enter %s: %s", e->asked, path, strerror(errno));
 	else if (chdir("/") < 0)
 		r = fail_errno(e, "chdir /");
+	else if (e->info.session)
+		r = enter_session(e, procfd);
 	else
 		r = 0;
+	session_files_close();
 	close(fd);
+	if (procfd >= 0)
+		close(procfd);
 	return r;
 }
 
@@ -667,7 +1008,7 @@ static int enter_kmod(struct vsys_entry *e)
 			return fail(e, "kmod link mode: module not mounted at " R "/" VSYS_KMOD_MOUNT);
 		return fail(e, "kmod link mode: module not loaded");
 	}
-	if (vsys_kmod_enter(e->rootfd, e->system, &what) < 0) {
+	if (vsys_kmod_enter(e->rootfd, e->system, e->uid, &what) < 0) {
 		if (errno == ENOENT)
 			return fail(e, "%s: not registered with the kmod link", e->asked);
 		return fail_errno(e, what);
@@ -691,7 +1032,8 @@ int vsys_enter(struct vsys_entry *e)
 		r = enter_namespace(e);
 		break;
 	case LINK_KMOD:
-		r = enter_kmod(e);
+		r = e->info.session ? fail(e, "%s: layer=session needs link=namespace", e->asked)
+				    : enter_kmod(e);
 		break;
 	}
 	close(e->rootfd);

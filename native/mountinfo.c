@@ -64,6 +64,11 @@ int mountinfo_parse(char *line, struct mountinfo_entry *e)
 		return -1;
 	}
 	for (i = 1; (tok = strtok_r(NULL, " \n", &save)) != NULL; i++) {
+		if (i == 1) {
+			e->parent = strtoull(tok, &end, 10);
+			if (end == tok || *end || tok[0] == '-' || tok[0] == '+')
+				e->parent = 0;
+		}
 		if (i == 4)
 			e->mount_point = tok;
 		if (i < 6)

@@ -10,6 +10,7 @@
  *   ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
 struct mountinfo_entry {
 	unsigned long long id; /* field 1 (0 when it is not a number) */
+	unsigned long long parent; /* field 2, the parent mount's id (0 when not a number) */
 	char *mount_point;     /* field 5, unescaped in place (in the line's buffer) */
 	int shared;            /* an optional field "shared:N": a peer group's member */
 	int slave;             /* an optional field "master:N": a slave */

@@ -281,6 +281,10 @@ int record_system(const struct record *r, const char *expected, int any_state,
 	if (v && !record_abs_path_ok(v))
 		return fail(err, errlen, "view is not an absolute normalised path");
 	out->view = v;
+	/* layer=: only session matters here (persistent is Java's: the overlay is
+	 * R/NAME itself); the other values are Java's to check */
+	v = record_get(r, "layer");
+	out->session = v && strcmp(v, "session") == 0;
 	return 0;
 }
 

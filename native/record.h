@@ -47,6 +47,8 @@ struct system_info {
 	const char *hostfiles; /* comma list or "none" */
 	const char *view;  /* view=: absolute normalised directory the system runs
 			      from instead of R/NAME (a snapshot checkout), or NULL */
+	int session;       /* layer=session: every entry gets its own throw-away
+			      writable layer (tmpfs upper) over the system's tree */
 };
 
 /* Check a parsed system record: version=1, name=expected, state=ready (unless

@@ -15,6 +15,8 @@
 #   EXTRA_LAUNCHERS="LABEL=FILE ..." more launcher builds, installed 4755 root
 #   in the work directory and timed in the same paired rounds (e.g. two ways of
 #   one check: build both, compare their ratios to chroot side by side)
+#   SESSION=1: a second system vlb-s of the same tree with layer=session,
+#   timed in the same paired rounds (the session layer's cost per launch)
 #   BENCH_LC=C (the locale of the timed commands; chroot(8) loads the locale
 #   named by LANG/LC_ALL, the launcher does not: C is the strict comparison)
 set -u -o pipefail
@@ -63,11 +65,13 @@ cleanup() {
 	trap '' INT TERM HUP
 	set +e
 	[ "$SYSTEMS" -gt 1 ] && extra_systems_down
-	"$VIEW" release $S >/dev/null 2>&1
-	rm -f "$R/bin/$S" "$R/etc/systems/$S"
-	mountpoint -q "$R/$S" && umount -R "$R/$S"
-	rmdir "$R/$S" 2>/dev/null
-	rm -rf "${R:?}/.var/$S"
+	for s in $S $S-s; do
+		"$VIEW" release $s >/dev/null 2>&1
+		rm -f "$R/bin/$s" "$R/etc/systems/$s"
+		mountpoint -q "$R/$s" && umount -R "$R/$s"
+		rmdir "$R/$s" 2>/dev/null
+		rm -rf "${R:?}/.var/$s"
+	done
 	[ "$SHARED_WAS_UP" = 0 ] && "$VIEW" shared-down >/dev/null 2>&1
 	if [ -n "$W" ]; then
 		mountpoint -q "$W/m" && umount -l "$W/m"
@@ -100,6 +104,15 @@ chmod 644 "$R/etc/systems/$S"
 ln -sfn bin "$R/bin/$S"
 "$VIEW" shared-up || die "shared-up"
 "$VIEW" prepare $S || die "prepare"
+if [ "${SESSION:-0}" = 1 ]; then
+	mkdir -p "$R/$S-s"
+	mount --rbind "$T" "$R/$S-s" && mount --make-rprivate "$R/$S-s" || die "mount $R/$S-s"
+	sed -e "s/^name=.*/name=$S-s/" "$R/etc/systems/$S" >"$R/etc/systems/$S-s"
+	echo layer=session >>"$R/etc/systems/$S-s"
+	chmod 644 "$R/etc/systems/$S-s"
+	ln -sfn bin "$R/bin/$S-s"
+	"$VIEW" prepare $S-s || die "prepare $S-s"
+fi
 
 uidgid="$(id -u $U):$(id -g $U)"
 n=0
@@ -116,6 +129,9 @@ bench() {
 		n=$((n + 1))
 		extra+=(-u "$uidgid" "variant ${l%%=*} (as $U)" "$W/l$n/$S" /bin/true ---)
 	done
+	if [ "${SESSION:-0}" = 1 ]; then
+		extra+=(-u "$uidgid" "session layer (as $U)" "$R/bin/$S-s" /bin/true ---)
+	fi
 	if [ "${BWRAP:-0}" = 1 ] && [ -x /usr/bin/bwrap ]; then
 		extra+=(bwrap /usr/bin/bwrap --ro-bind "$T" / --proc /proc --dev /dev /bin/true ---)
 	fi
@@ -153,6 +169,12 @@ echo "launcher / chroot, $MOUNTS mounts:  wall $(wall "$W/r1" launcher), cpu $(c
 echo "unshare -m chroot / chroot, 0 / $MOUNTS mounts: wall $(wall "$W/r0" unshare) / $(wall "$W/r1" unshare), cpu $(cpur "$W/r0" unshare) / $(cpur "$W/r1" unshare)"
 awk -v a="$l0" -v b="$l1" -v c="$c0" -v d="$c1" 'BEGIN {
 	printf "launcher median %.1f us -> %.1f us: %.2fx from 0 to '"$MOUNTS"' mounts (chroot %.2fx)\n", a, b, b / a, d / c }'
+if [ "${SESSION:-0}" = 1 ]; then
+	for r in r0 r1; do
+		awk -v a="$(med "$W/$r" launcher)" -v b="$(med "$W/$r" session)" -v m="$([ $r = r0 ] && echo 0 || echo "$MOUNTS")" 'BEGIN {
+			printf "session layer / launcher, %s mounts: median %.1f us / %.1f us = %.2fx\n", m, b, a, b / a }'
+	done
+fi
 
 entries_inside() {
 	setpriv --reuid=$U --regid=$U --clear-groups "$R/bin/$S" /bin/sh -c 'grep -c "" /proc/self/mountinfo'; }

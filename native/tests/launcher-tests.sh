@@ -41,6 +41,7 @@ SG=vlt-g      # groups=vsys-tg
 SC=vlt-c      # cwd_fallback=yes
 SN=vlt-n      # record but never prepared
 SX=vlt-x      # scratch record for corruption cases
+SL=vlt-l      # layer=session (issue 17)
 AL=vlt-al     # alias of vlt-a
 AM=vlt-am     # alias of a missing system
 MARK=/tmp/vsys-lt-mark
@@ -48,7 +49,7 @@ PASS=0
 FAIL=0
 W=
 SHARED_WAS_UP=0
-SYSTEMS="$SA $SB $SS $SF $SG $SC"
+SYSTEMS="$SA $SB $SS $SF $SG $SC $SL"
 declare -a UNDO=()
 
 say() { printf '%s\n' "$*"; }
@@ -209,6 +210,8 @@ make_system $SS a setuid=yes
 make_system $SF ../priv/f users=$U2
 make_system $SG a groups=$TG
 make_system $SC a cwd_fallback=yes
+make_system $SL a layer=session
+mkdir -p "$W/trees/a/srv/vlt-u1" && chown $U1:$U1 "$W/trees/a/srv/vlt-u1"
 "$VIEW" shared-up || die "vsys-view shared-up failed"
 for s in $SYSTEMS; do "$VIEW" prepare $s || die "vsys-view prepare $s failed"; done
 mkdir -p "$R/$SN"
@@ -1009,7 +1012,7 @@ umount -l "$W/fuse" 2>/dev/null
 chmod 755 "$W/getent-probe"
 mkdir -p "$W/nopw" && chmod 777 "$W/nopw"
 if cc -std=gnu11 -O1 -D_GNU_SOURCE -DVSYS_ROOT="\"$R\"" -DVSYS_GETENT="\"$W/getent-probe\"" -I"$NATIVE" \
-	-o "$W/probe-launcher" $(for f in launcher enter userdb kmod_link record names util; do
+	-o "$W/probe-launcher" $(for f in launcher enter userdb kmod_link mountinfo record names util; do
 		[ -e "$NATIVE/$f.c" ] && echo "$NATIVE/$f.c"; done) 2>"$W/cc.err"; then
 	cp -a "$R/bin/bin" "$W/bin.before-probe"
 	UNDO+=("install -m 4755 -o root -g root $W/bin.before-probe $R/bin/bin")
@@ -1027,49 +1030,137 @@ fi
 
 # ---- issue 12, finding 1: a restricted system's tree is reachable only through the launcher ----
 # vlt-f (users=vsys-t2) has its own tree (SYSTEM_ID f); vsys-t1 may not enter it.
-# Namespace mode only: in kmod mode every process's root is R/.root, whose .os/NAME
-# must stay reachable by the users of each system (SECURITY.md says so).
+# Both link modes: on the host the tree is at R/.private/NAME (0700); in kmod mode the
+# launched processes reach it behind the module's gate R/.root/.vsys/os/NAME (0500 root,
+# open to the processes the launcher linked to NAME for their own user).
+RUN $U1 / /bin/cat "$R/$SA/SYSTEM_ID"
+expect "1: an open system's tree is readable at R/NAME (the control)" eq "$RC:$OUT" "0:a"
+expect "1: a restricted system has no R/NAME; its tree is at R/.private/NAME, 0700 root" \
+	eval '[ ! -e "$R/$SF" ] && [ "$(stat -c %a:%u "$R/.private")" = 700:0 ] && [ "$(cat "$R/.private/$SF/SYSTEM_ID")" = f ]'
+RUN $U1 / /bin/ls "$R/.private"
+expect "1: a user cannot list R/.private" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+RUN $U1 / /bin/cat "$R/.private/$SF/SYSTEM_ID"
+expect "1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.private/$SF" /bin/cat /SYSTEM_ID
+expect "1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
 if [ "$LINK_MODE" = namespace ]; then
-	RUN $U1 / /bin/cat "$R/$SA/SYSTEM_ID"
-	expect "1: an open system's tree is readable at R/NAME (the control)" eq "$RC:$OUT" "0:a"
-	expect "1: a restricted system has no R/NAME; its tree is at R/.private/NAME, 0700 root" \
-		eval '[ ! -e "$R/$SF" ] && [ "$(stat -c %a:%u "$R/.private")" = 700:0 ] && [ "$(cat "$R/.private/$SF/SYSTEM_ID")" = f ]'
-	RUN $U1 / /bin/ls "$R/.private"
-	expect "1: a user cannot list R/.private" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
-	RUN $U1 / /bin/cat "$R/.private/$SF/SYSTEM_ID"
-	expect "1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
-	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.private/$SF" /bin/cat /SYSTEM_ID
-	expect "1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
 	RUN $U1 / /usr/bin/unshare -r /usr/bin/nsenter --mount="$R/.ns/$SF" /bin/cat /SYSTEM_ID
 	expect "1: ...nor enter its prepared namespace from an own user namespace (nsenter R/.ns/NAME)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.private/$SF /mnt && cat /mnt/SYSTEM_ID"
-	expect "1: ...nor bind it elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	RUN $U1 / /bin/ls "$R/.var/$SF/tmp"
-	expect "1: ...nor reach the system's /var/tmp (R/.var/NAME is 0700 for a restricted system)" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
-	RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/cat /SYSTEM_ID
-	expect "1: the listed user still runs in it through R/bin/NAME" eq "$RC:$OUT" "0:f"
-	timeout 30 "$XEXEC" -u $U2 -c $H2/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SF" /bin/sleep 20 </dev/null >/dev/null 2>&1 &
-	SLP=$!
-	UNDO+=("kill $SLP")
-	pid=
-	for _ in $(seq 100); do
-		pid=$(pgrep -u $U2 -x sleep | head -n 1)
+fi
+RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.private/$SF /mnt && cat /mnt/SYSTEM_ID"
+expect "1: ...nor bind it elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+RUN $U1 / /bin/ls "$R/.var/$SF/tmp"
+expect "1: ...nor reach the system's /var/tmp (R/.var/NAME is 0700 for a restricted system)" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+if [ "$LINK_MODE" = kmod ]; then
+	G=$R/.root/.vsys/os/$SF
+	expect "1 (kmod): the tree is behind the module's gate: no R/.root/.os/NAME, R/.root/.vsys/os/NAME 0500 root" \
+		eval '[ ! -e "$R/.root/.os/$SF" ] && [ "$(stat -c %a:%u "$G")" = 500:0 ] && [ "$(cat "$G/root/SYSTEM_ID")" = f ]'
+	RUN $U1 / /bin/cat "$G/root/SYSTEM_ID"
+	expect "1 (kmod): a user cannot read the tree through the gate" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /bin/ls "$G"
+	expect "1 (kmod): ...nor list the gate" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /usr/bin/unshare -r /bin/cat "$G/root/SYSTEM_ID"
+	expect "1 (kmod): ...nor as root of an own user namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$G/root" /bin/cat /SYSTEM_ID
+	expect "1 (kmod): ...nor chroot into it (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	# the shared tree as an own root, with a static busybox of the user's (nothing else runs in there:
+	# every system directory goes through the user's own link, the default)
+	BB=$H1/vlt-work/busybox
+	cp /bin/busybox "$BB" && chown $U1: "$BB"
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" echo inside
+	expect "1 (kmod): a user can chroot into the shared tree (unshare -r chroot R/.root, a static busybox: the control)" eq "$RC:$OUT" "0:inside"
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" cat /SYSTEM_ID
+	expect "1 (kmod): ...but not follow the link there to the tree (the user's link is the default)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" cat "/.vsys/os/$SF/root/SYSTEM_ID"
+	expect "1 (kmod): ...nor pass the gate there" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+	rm -f "$BB"
+	RUN $U1 / /bin/cat "$R/.root/.link/SYSTEM_ID"
+	expect "1 (kmod): ...nor read through the link from the host" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.root/.vsys /mnt && cat /mnt/os/$SF/root/SYSTEM_ID"
+	expect "1 (kmod): ...nor bind the gate elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	# a link set by root, then the process became the user (runuser, su): the gate is shut
+	OUT=$(sh -c 'echo "$1" >"$2/.root/.vsys/set" && exec setpriv --reuid="$3" --regid="$3" --clear-groups cat "$2/.root/.vsys/os/$1/root/SYSTEM_ID"' \
+		sh $SF "$R" "$(id -u $U1)" 2>&1)
+	RC=$?
+	expect "1 (kmod): ...nor with a link root set for itself before becoming the user" eval '[ "$RC" != 0 ] && has "$OUT" "Permission denied"'
+fi
+RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/cat /SYSTEM_ID
+expect "1: the listed user still runs in it through R/bin/NAME" eq "$RC:$OUT" "0:f"
+timeout 30 "$XEXEC" -u $U2 -c $H2/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SF" /bin/sleep 20 </dev/null >/dev/null 2>&1 &
+SLP=$!
+UNDO+=("kill $SLP")
+pid=
+for _ in $(seq 100); do
+	pid=$(pgrep -u $U2 -x sleep | head -n 1)
+	if [ "$LINK_MODE" = kmod ]; then
+		[ -n "$pid" ] && grep -q "^$pid $SF $(id -u $U2)\$" "$R/.root/.vsys/procs" && break
+	else
 		[ -n "$pid" ] && [ "$(readlink /proc/$pid/root 2>/dev/null)" = / ] &&
 			[ "$(cat /proc/$pid/root/SYSTEM_ID 2>/dev/null)" = f ] && break
-		pid=
-		sleep 0.05
-	done
-	if [ -n "$pid" ]; then
-		RUN $U1 / /bin/cat "/proc/$pid/root/SYSTEM_ID"
-		expect "1: ...and another user cannot read the tree through /proc/PID/root of that user's process inside" \
-			eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-		RUN $U1 / /bin/ls "/proc/$pid/cwd/"
-		expect "1: ...nor through /proc/PID/cwd" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	else
-		bad "1: a process of $U2 inside $SF" "not seen"
 	fi
-	kill $SLP 2>/dev/null
-	wait $SLP 2>/dev/null
+	pid=
+	sleep 0.05
+done
+if [ -n "$pid" ]; then
+	RUN $U1 / /bin/cat "/proc/$pid/root/SYSTEM_ID"
+	expect "1: ...and another user cannot read the tree through /proc/PID/root of that user's process inside" \
+		eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /bin/ls "/proc/$pid/cwd/"
+	expect "1: ...nor through /proc/PID/cwd" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	if [ "$LINK_MODE" = kmod ]; then
+		RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/readlink /.vsys/link
+		expect "1 (kmod): ...whose link leads behind the gate (os/NAME/root)" eq "$RC:$OUT" "0:os/$SF/root"
+	fi
+else
+	bad "1: a process of $U2 inside $SF" "not seen"
+fi
+kill $SLP 2>/dev/null
+wait $SLP 2>/dev/null
+
+# ---- issue 17: session layers (layer=session, namespace mode) --------------
+# Each launch (and its children) gets its own tmpfs upper over the system's
+# tree: the tree is never written, a write is gone after the launch, two
+# launches at once do not see each other's, users write only as modes allow.
+if [ "$LINK_MODE" = namespace ]; then
+	say "# session layers"
+	TA=$W/trees/a
+	OUT=$(cd / && "$R/bin/$SL" /bin/sh -c 'echo s1 > /etc/vlt-sess && cat /etc/vlt-sess && mkdir /vlt-top && echo top > /vlt-top/f && cat /vlt-top/f' 2>&1)
+	RC=$?
+	expect "session: root inside writes /etc and the top level (the tree's own files)" eq "$RC:$(echo $OUT)" "0:s1 top"
+	expect "session: ...and the tree, R/NAME and R/.root are not written" eval \
+		'[ ! -e "$TA/etc/vlt-sess" ] && [ ! -e "$TA/vlt-top" ] && [ ! -e "$R/$SL/etc/vlt-sess" ] && [ ! -e "$R/.root/vlt-top" ]'
+	OUT=$(cd / && "$R/bin/$SL" /bin/sh -c 'cat /etc/vlt-sess 2>&1; ls -d /vlt-top 2>&1; true')
+	RC=$?
+	expect "session: a write is gone after the launch (the next one sees the tree)" eval \
+		'[ "$RC" = 0 ] && has "$OUT" "No such file" && [ "$(echo "$OUT" | grep -c "No such file")" = 2 ]'
+	OUT=$(cd / && { "$R/bin/$SL" /bin/sh -c 'echo one > /etc/vlt-c; sleep 1.5; cat /etc/vlt-c; ls /etc | grep -c "^vlt-c"' &
+	      "$R/bin/$SL" /bin/sh -c 'echo two > /etc/vlt-c; echo x > /etc/vlt-c2; sleep 1.5; cat /etc/vlt-c; ls /etc | grep -c "^vlt-c"'; wait; })
+	expect "session: two launches at once each see only their own writes" eq "$(echo "$OUT" | sort | tr '\n' ' ')" "1 2 one two "
+	rm -f /tmp/vsys-lt-kid
+	OUT=$(cd / && "$R/bin/$SL" /bin/sh -c 'echo kept > /etc/vlt-kid; (sleep 1; cat /etc/vlt-kid > /tmp/vsys-lt-kid) >/dev/null 2>&1 & echo started')
+	sleep 0.3
+	"$R/bin/$SL" /bin/sh -c 'cat /etc/vlt-kid' >/dev/null 2>&1
+	rc2=$?
+	for _ in $(seq 50); do [ -s /tmp/vsys-lt-kid ] && break; sleep 0.1; done
+	expect "session: a child left running keeps the layer after the launcher returned, other launches do not see it" \
+		eval '[ "$OUT" = started ] && [ "$rc2" != 0 ] && [ "$(cat /tmp/vsys-lt-kid 2>/dev/null)" = kept ]'
+	rm -f /tmp/vsys-lt-kid
+	L "$R/bin/$SL" /bin/sh -c 'touch /etc/vlt-u 2>&1; echo "rc=$?"; echo mine > /srv/vlt-u1/f && cat /srv/vlt-u1/f'
+	expect "session: a user cannot write /etc (modes), writes a directory of its own" eval \
+		'has "$OUT" "Permission denied" && has "$OUT" "rc=1" && has "$OUT" mine && [ ! -e "$TA/etc/vlt-u" ] && [ ! -e "$TA/srv/vlt-u1/f" ]'
+	L "$R/bin/$SL" /opt/suid-id -u
+	expect "session: the overlay is nosuid like the tree (a setuid program runs as the caller)" eq "$RC:$OUT" "0:$(id -u $U1)"
+	L "$R/bin/$SL" /bin/sh -c 'cat /SYSTEM_ID; id -un; pwd; grep -c . /proc/self/mountinfo >/dev/null && findmnt -n -o FSTYPE /'
+	expect "session: the system's tree, host passwd, the caller's cwd, / is an overlay" eq "$RC:$(echo $OUT)" "0:a $U1 $H1/vlt-work overlay"
+	L "$R/bin/$SL" /bin/sh -c 'echo v > /var/tmp/vsys-lt-sv; ls /home/'"$U1"'/vlt-work >/dev/null && echo home-ok'
+	expect "session: the local parts are there (/var/tmp is the system's, /home the host's)" eval \
+		'[ "$RC" = 0 ] && has "$OUT" home-ok && [ "$(cat "$R/.var/$SL/tmp/vsys-lt-sv" 2>/dev/null)" = v ]'
+	rm -f "$R/.var/$SL/tmp/vsys-lt-sv"
+	STDIN=<(printf 'echo "$0"; touch /etc/vlt-login 2>/dev/null || echo ro-for-user\n') L "$R/bin/$SL" -sh
+	expect "session: -sh works (login shell)" eq "$RC:$(echo $OUT)" "0:-bash ro-for-user"
+	expect "session: nothing of a session in the host's or the system's mount table" eval \
+		'! grep -q "vsys-session" /proc/self/mountinfo && [ "$(nsenter --mount="$R/.ns/$SL" findmnt -n -o FSTYPE /)" != overlay ] &&
+		 ! nsenter --mount="$R/.ns/$SL" grep -q vsys-session /proc/self/mountinfo'
 fi
 
 # ---- done -------------------------------------------------------------------

@@ -24,7 +24,7 @@ import org.vsys.base.VsysException;
 public final class Declaration {
     /** The keys a declaration may hold; {@code mount} may be repeated. */
     static final Set<String> KEYS = Set.of("name", "source", "options", "mount", "suid", "dev", "identity",
-            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout");
+            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout", "layer");
     static final String SUFFIX = ".conf";
 
     private final String name;
@@ -190,6 +190,16 @@ public final class Declaration {
                 throw new Problem(name, at(file, hf) + q);
             }
             r.hostfiles = hf.value();
+        }
+        RecordFile.Entry ly = rf.entry("layer");
+        if (ly != null) {
+            if (!ly.value().equals("none") && !ly.value().equals("session")) {
+                throw new Problem(name, at(file, ly) + "layer must be none or session");
+            }
+            if (onDemand && ly.value().equals("session")) {
+                throw new Problem(name, at(file, ly) + "layer=session of an on-demand system is not supported yet");
+            }
+            r.layer = ly.value();
         }
         RecordFile.Entry t = rf.entry("timeout");
         if (t != null) {

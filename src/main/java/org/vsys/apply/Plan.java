@@ -335,6 +335,7 @@ public final class Plan {
         diff(out, "groups", current.groups(), desired.groups());
         diff(out, "cwd_fallback", yesNo(current.cwdFallback()), yesNo(desired.cwdFallback()));
         diff(out, "hostfiles", current.hostfiles(), desired.hostfiles());
+        diff(out, "layer", current.session() ? "session" : "none", desired.session() ? "session" : "none");
         if (!current.declared()) {
             out.add("made by hand: now declared (origin=" + desired.origin() + ")");
         } else if (!current.origin().equals(desired.origin())) {

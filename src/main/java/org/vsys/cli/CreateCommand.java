@@ -68,8 +68,9 @@ final class CreateCommand extends VsysCommand {
             + SystemRecord.DEFAULT_HOSTFILES + ").")
     String hostfiles;
 
-    @Option(names = "--layer", paramLabel = "KIND", description = "none (default) or persistent: a writable local layer "
-            + "(overlayfs, upper under /OS/.layer/NAME) over the read-only tree; see vsys diff, vsys reset.")
+    @Option(names = "--layer", paramLabel = "KIND", description = "none (default), persistent: a writable local layer "
+            + "(overlayfs, upper under /OS/.layer/NAME) over the read-only tree, see vsys diff, vsys reset; or session: "
+            + "each launch gets a throw-away writable layer (tmpfs), gone when its last process exits.")
     String layer;
 
     @Option(names = "--merge", paramLabel = "PATH", description = "With --layer persistent: a path the 3-way merge of "
@@ -107,6 +108,9 @@ final class CreateCommand extends VsysCommand {
         }
         if (rec.layered()) {
             out().println(rec.name() + ": persistent layer " + new org.vsys.core.Layer(installation(), rec.name()).upper(rec.layer().gen()));
+        }
+        if (rec.session()) {
+            out().println(rec.name() + ": session layer (each launch writes to its own tmpfs, gone when it ends)");
         }
         out().println(rec.name() + ": ready; run commands with " + installation().link(rec.name()));
         return 0;

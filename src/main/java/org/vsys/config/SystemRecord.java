@@ -59,8 +59,15 @@ public final class SystemRecord {
         return DECLARED + dir;
     }
 
-    /** layer=persistent and its keys, or null (layer=none). */
+    /** layer=persistent and its keys, or null (layer=none or session). */
     private final LayerSpec layer;
+
+    /**
+     * {@code layer=session}: every entry (a launch, a login, a job step) gets a throw-away
+     * writable layer of its own (tmpfs upper over the tree, made by the launcher); nothing
+     * on disk, nothing for vsys to mount.
+     */
+    private final boolean session;
 
     /**
      * A persistent local layer: {@code layer=persistent}; {@code layer.gen=} the generation
@@ -123,6 +130,16 @@ public final class SystemRecord {
 
     public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
             String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin, LayerSpec layer) {
+        this(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, layer, false);
+    }
+
+    public SystemRecord(String name, State state, String created, List<FsEntry> filesystems, boolean setuid,
+            String users, String groups, boolean cwdFallback, String hostfiles, String view, String origin, LayerSpec layer,
+            boolean session) {
+        if (session && layer != null) {
+            throw new IllegalArgumentException("a persistent and a session layer together");
+        }
+        this.session = session;
         this.view = view;
         this.origin = origin;
         this.layer = layer;
@@ -187,7 +204,7 @@ public final class SystemRecord {
     }
 
     public SystemRecord withState(State s) {
-        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, layer);
+        return new SystemRecord(name, s, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, layer, session);
     }
 
     /** The persistent layer, or null. */
@@ -199,8 +216,17 @@ public final class SystemRecord {
         return layer != null;
     }
 
+    /** {@code layer=session}: a throw-away layer per entry (made by the launcher). */
+    public boolean session() {
+        return session;
+    }
+
+    public SystemRecord withSession(boolean s) {
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, layer, s);
+    }
+
     public SystemRecord withLayer(LayerSpec l) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, l);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, origin, l, session);
     }
 
     /** origin=, or null (a system made by hand). */
@@ -215,13 +241,13 @@ public final class SystemRecord {
 
     /** The same record with origin= set to {@code o} (null: none). */
     public SystemRecord withOrigin(String o) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, o, layer);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, view, o, layer, session);
     }
 
     /** The same record with what the launcher alone reads (users, groups, cwd_fallback, hostfiles) from {@code o}. */
     public SystemRecord withAccess(SystemRecord o) {
         return new SystemRecord(name, state, created, filesystems, setuid, o.users, o.groups, o.cwdFallback, o.hostfiles,
-                view, origin, layer);
+                view, origin, layer, session);
     }
 
     public String view() {
@@ -230,7 +256,7 @@ public final class SystemRecord {
 
     /** The same record running from dir (absolute), or from its live mount when dir is null. */
     public SystemRecord withView(String dir) {
-        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, origin, layer);
+        return new SystemRecord(name, state, created, filesystems, setuid, users, groups, cwdFallback, hostfiles, dir, origin, layer, session);
     }
 
     public byte[] toBytes() {
@@ -253,6 +279,9 @@ public final class SystemRecord {
         }
         if (origin != null) {
             w.put("origin", origin);
+        }
+        if (session) {
+            w.put("layer", "session");
         }
         if (layer != null) {
             w.put("layer", "persistent").put("layer.gen", layer.gen());
@@ -399,16 +428,21 @@ public final class SystemRecord {
         }
         return new SystemRecord(name, state, rf.get("created", ""), fss, yesNo("setuid", rf.get("setuid")), users,
                 groups, yesNo("cwd_fallback", rf.get("cwd_fallback")), hostfiles, viewOf(rf.get("view"), where),
-                originOf(rf.get("origin"), where), layerOf(rf, where));
+                originOf(rf.get("origin"), where), layerOf(rf, where), "session".equals(rf.get("layer")));
     }
 
     private static LayerSpec layerOf(RecordFile rf, String where) throws RecordFormatException {
         String mode = rf.get("layer", "none");
-        if (mode.equals("none")) {
+        if (mode.equals("none") || mode.equals("session")) {
+            for (String k : List.of("layer.gen", "layer.lower", "layer.merge", "layer.prev")) {
+                if (rf.get(k) != null) {
+                    throw new RecordFormatException(where + ": " + k + ": only with layer=persistent");
+                }
+            }
             return null;
         }
         if (!mode.equals("persistent")) {
-            throw new RecordFormatException(where + ": layer: expected none or persistent");
+            throw new RecordFormatException(where + ": layer: expected none, persistent or session");
         }
         String gen = rf.get("layer.gen");
         if (!LayerSpec.validGen(gen)) {

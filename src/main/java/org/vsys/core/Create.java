@@ -134,16 +134,16 @@ public final class Create {
         return file;
     }
 
-    /** The layer asked for: null for none; generation {@code live.1} over the mounted source. */
+    /**
+     * The persistent layer asked for: null for none and for session (a session layer is the
+     * launcher's, per entry: nothing to mount); generation {@code live.1} over the mounted source.
+     */
     static SystemRecord.LayerSpec layerOf(CreateRequest r) throws VsysException {
         String mode = r.layer == null ? "none" : r.layer;
-        if (mode.equals("session")) {
-            throw usage("--layer session", "not supported yet (a throw-away layer per launch needs the launcher); use persistent or none");
+        if (!mode.equals("none") && !mode.equals("persistent") && !mode.equals("session")) {
+            throw usage("--layer " + Names.display(mode), "expected none, persistent or session");
         }
-        if (!mode.equals("none") && !mode.equals("persistent")) {
-            throw usage("--layer " + Names.display(mode), "expected none or persistent");
-        }
-        if (mode.equals("none")) {
+        if (!mode.equals("persistent")) {
             if (!r.merge.isEmpty()) {
                 throw usage("--merge", "only applies with --layer persistent");
             }
@@ -360,7 +360,8 @@ public final class Create {
             }
         }
         return new SystemRecord(name, SystemRecord.State.CREATING, SystemRecord.now(), ordered, r.suid,
-                r.users == null ? "" : r.users, r.groups == null ? "" : r.groups, r.cwdFallback, hostfiles, null, null, layer);
+                r.users == null ? "" : r.users, r.groups == null ? "" : r.groups, r.cwdFallback, hostfiles, null, null, layer,
+                "session".equals(r.layer));
     }
 
     /** Creates the system; returns its record (state ready). */

@@ -25,7 +25,7 @@ public final class CreateRequest {
     public boolean cwdFallback;
     public String hostfiles;
     public int timeoutSeconds = 10;
-    /** none (default), persistent; session is refused (not built). */
+    /** none (default), persistent, or session (a throw-away layer per launch, made by the launcher). */
     public String layer;
     /** The paths the merge of a switch covers (layer.merge=); empty: /etc. */
     public List<String> merge = new ArrayList<>();

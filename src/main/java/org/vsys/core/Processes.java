@@ -9,10 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.vsys.config.Installation;
+import org.vsys.mount.MountTable;
 
 /**
  * Who uses a system: processes whose mount namespace is the system's prepared one (they run
- * inside through the launcher), and processes on the host with their cwd, root, an open file or a
+ * inside through the launcher), processes in a session namespace of it (layer=session: the
+ * visible root is the launcher's overlay, source {@code vsys-session:NAME}), and processes on the host with their cwd, root, an open file or a
  * mapped file under {@code R/<name>}. Read from /proc only; nothing here touches the system's
  * filesystems, so a dead server cannot hang it.
  */
@@ -87,13 +89,14 @@ public final class Processes {
             index.put(dirs[i], i);
         }
         long self = ProcessHandle.current().pid();
+        java.util.Map<String, Integer> sessions = new java.util.HashMap<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
             for (Path proc : procs) {
                 long pid = Long.parseLong(proc.getFileName().toString());
                 if (pid == self) {
                     continue;
                 }
-                holds(proc, pid, index, nsLinks, kmodLinks.isEmpty() ? null : kmodLinks.get(pid), names, out);
+                holds(proc, pid, index, nsLinks, kmodLinks.isEmpty() ? null : kmodLinks.get(pid), names, sessions, out);
             }
         } catch (IOException e) {
             // /proc unreadable: report nothing rather than fail
@@ -154,9 +157,10 @@ public final class Processes {
                 return out;
             }
             for (String line : Files.readAllLines(procs, StandardCharsets.UTF_8)) {
-                int sp = line.indexOf(' ');
-                if (sp > 0 && isPid(line.substring(0, sp))) {
-                    out.put(Long.parseLong(line.substring(0, sp)), line.substring(sp + 1).strip());
+                // "TGID NAME UID" (the uid it was linked for; older modules: "TGID NAME")
+                String[] w = line.strip().split(" ");
+                if (w.length >= 2 && isPid(w[0]) && !w[1].isEmpty()) {
+                    out.put(Long.parseLong(w[0]), w[1]);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -165,14 +169,50 @@ public final class Processes {
         return out;
     }
 
+    /** The mountinfo source of a session layer's overlay (native/enter.c). */
+    static final String SESSION_SOURCE = "vsys-session:";
+
+    /**
+     * The system whose session layer is the root of the mount namespace of {@code proc} (its
+     * mountinfo has the overlay {@code vsys-session:NAME} at "/"), as an index of {@code names},
+     * or -1. Read once per namespace ({@code cache}: the ns/mnt link to the answer).
+     */
+    static int sessionOf(Path proc, String mnt, String[] names, java.util.Map<String, Integer> cache) {
+        if (mnt == null) {
+            return -1;
+        }
+        Integer known = cache.get(mnt);
+        if (known != null) {
+            return known;
+        }
+        int found = -1;
+        try {
+            MountTable.Mount root = MountTable.read(proc.resolve("mountinfo")).at("/");
+            if (root != null && root.fsType().equals("overlay") && root.source().startsWith(SESSION_SOURCE)) {
+                String n = root.source().substring(SESSION_SOURCE.length());
+                for (int i = 0; i < names.length && found < 0; i++) {
+                    if (names[i].equals(n)) {
+                        found = i;
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            return -1; // gone, or not ours to read: asked again for the next process
+        }
+        cache.put(mnt, found);
+        return found;
+    }
+
     private static void holds(Path proc, long pid, java.util.Map<String, Integer> dirs, String[] nsLinks, String kmodLink,
-            String[] names, List<List<Holder>> out) {
+            String[] names, java.util.Map<String, Integer> sessions, List<List<Holder>> out) {
         boolean[] done = new boolean[names.length];
         int left = names.length;
         String cmd = null;
         String mnt = link(proc.resolve("ns/mnt"));
+        boolean inSystem = false;
         for (int i = 0; i < names.length; i++) {
             if (nsLinks[i] != null && nsLinks[i].equals(mnt)) {
+                inSystem = true;
                 out.get(i).add(new Holder(pid, cmd = command(proc), "runs inside the system"));
                 done[i] = true;
                 left--;
@@ -182,8 +222,14 @@ public final class Processes {
                 left--;
             }
         }
+        int i = inSystem || kmodLink != null ? -1 : sessionOf(proc, mnt, names, sessions);
+        if (i >= 0 && !done[i]) {
+            out.get(i).add(new Holder(pid, cmd = command(proc), "runs inside the system (session layer)"));
+            done[i] = true;
+            left--;
+        }
         String cwd = link(proc.resolve("cwd"));
-        int i = owner(cwd, dirs, done);
+        i = owner(cwd, dirs, done);
         if (i >= 0) {
             out.get(i).add(new Holder(pid, cmd == null ? cmd = command(proc) : cmd, "has its working directory in " + cwd));
             done[i] = true;

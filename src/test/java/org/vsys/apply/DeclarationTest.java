@@ -61,6 +61,14 @@ class DeclarationTest {
     }
 
     @Test
+    void layerIsNoneOrSession() throws Exception {
+        assertEquals("session", parse("source=dir:/srv/os\nlayer=session\n").request().layer);
+        assertEquals("none", parse("source=dir:/srv/os\nlayer=none\n").request().layer);
+        assertEquals(null, parse("source=dir:/srv/os\n").request().layer);
+        assertEquals("d/web.conf:2: layer must be none or session", problem("source=dir:/srv/os\nlayer=persistent\n"));
+    }
+
+    @Test
     void defaultsAreThoseOfCreate() throws Exception {
         CreateRequest r = parse("source=dir:/srv/os\n").request();
         assertEquals("", r.users);

@@ -41,8 +41,20 @@ class LayerRecordTest {
     }
 
     @Test
+    void sessionIsAFlagWithoutPersistentKeys() throws Exception {
+        SystemRecord r = parse(BASE + "layer=session\n");
+        assertTrue(r.session());
+        assertNull(r.layer());
+        SystemRecord back = SystemRecordTest.roundTrip(r.withState(SystemRecord.State.DESTROYING));
+        assertTrue(back.session());
+        assertTrue(new String(r.toBytes(), StandardCharsets.UTF_8).contains("\nlayer=session\n"));
+        assertTrue(parse(BASE + "layer=session\nview=/OS/.store/checkouts/x\n").session());
+        assertTrue(!parse(BASE).session() && !SystemRecordTest.roundTrip(r.withSession(false)).session());
+    }
+
+    @Test
     void malformedLayerKeysAreRefused() {
-        for (String bad : List.of("layer=session\nlayer.gen=live.1\n", "layer=persistent\n", "layer=persistent\nlayer.gen=../x\n",
+        for (String bad : List.of("layer=session\nlayer.gen=live.1\n", "layer=Session\n", "layer=none\nlayer.merge=/etc\n", "layer=persistent\n", "layer=persistent\nlayer.gen=../x\n",
                 "layer=persistent\nlayer.gen=Live\n", "layer=persistent\nlayer.gen=live.1\nlayer.merge=etc\n",
                 "layer=persistent\nlayer.gen=live.1\nlayer.merge=/etc/../x\n", "layer=persistent\nlayer.gen=live.1\nlayer.lower=rel/x\n",
                 "layer=persistent\nlayer.gen=live.1\nview=/OS/.store/checkouts/x\n", "layer=persistent\nlayer.gen=live.1\nlayer.prev=a/b\n")) {

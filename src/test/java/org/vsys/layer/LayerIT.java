@@ -204,6 +204,44 @@ class LayerIT {
         assertTrue(r.out().lines().anyMatch(l -> l.equals(name + ": restored: mounted /, view prepared")), r.toString());
     }
 
+    /**
+     * layer=session (issue 17): each launch writes to its own tmpfs over the read-only tree, gone
+     * after it; two launches at once do not see each other's; a user writes only as modes allow;
+     * a process inside a session is a user of the system (destroy refused, status counts it).
+     */
+    @Test
+    void sessionLayerPerLaunch() throws Exception {
+        try (LocalTree t = LocalTree.create("layer-session")) {
+            TreeHash.Result before = TreeHash.of(t.root);
+            String name = system("session");
+            ItEnv.vsysOk("create", name, "dir:" + t.root, "--layer", "session");
+            String rec = Files.readString(ItEnv.R.resolve("etc/systems").resolve(name));
+            assertTrue(rec.contains("\nlayer=session\n"), rec);
+            assertEquals("s1", insideOk(name, "sh", "-c", "echo s1 > /etc/vsys-session && cat /etc/vsys-session").strip());
+            Cmd.Result next = inside(name, "cat", "/etc/vsys-session");
+            assertTrue(next.exit() != 0, "the next launch does not see the last one's write: " + next);
+            Process a = Cmd.of(ItEnv.launcher(name), "sh", "-c", "echo a > /etc/vsys-c; sleep 2; cat /etc/vsys-c")
+                    .dir(Path.of("/")).start();
+            Cmd.Result b = inside(name, "sh", "-c", "echo b > /etc/vsys-c; sleep 1; cat /etc/vsys-c");
+            assertEquals("b", b.out().strip(), b.toString());
+            assertEquals("a", new String(a.getInputStream().readAllBytes()).strip(), "the concurrent session sees its own");
+            a.waitFor();
+            Cmd.Result user = asUser(name, "sh", "-c", "echo x > /etc/vsys-user");
+            assertTrue(user.exit() != 0, "a user cannot write /etc in a session (modes): " + user);
+            Process sleeper = Cmd.of(ItEnv.launcher(name), "sleep", "60").dir(Path.of("/")).start();
+            try {
+                waitInside(name);
+                Cmd.Result busy = ItEnv.vsys("destroy", name);
+                assertEquals(11, busy.exit(), "a process in a session holds the system: " + busy);
+            } finally {
+                sleeper.destroyForcibly().waitFor();
+            }
+            ItEnv.vsysOk("destroy", name);
+            made.remove(name);
+            assertEquals(before, TreeHash.of(t.root), "the tree is never written");
+        }
+    }
+
     static void waitInside(String name) throws InterruptedException {
         for (int i = 0; i < 100; i++) {
             if (ItEnv.vsysOk("status", name).contains("1 process(es) inside")) {
