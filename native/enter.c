@@ -356,6 +356,8 @@ static int load_records(struct vsys_entry *e, int rfd)
 		if (r == 1) {
 			xstrlcpy(e->system, sysname, sizeof e->system);
 			r = read_ondemand(e, etc);
+			if (r != 0)
+				e->system[0] = '\0';
 			if (r == 1)
 				r = fail(e, "%s: no such system", e->asked);
 			goto out;
