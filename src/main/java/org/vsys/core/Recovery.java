@@ -305,7 +305,8 @@ public final class Recovery {
                     }
                     continue;
                 }
-                if (Names.isValid(n) && !records.systemExists(n) && !records.aliasExists(n)) {
+                // an on-demand system's link (vsys apply serves it) has its autofs entry instead
+                if (Names.isValid(n) && !records.systemExists(n) && !records.aliasExists(n) && Automap.read(inst, n) == null) {
                     out.add(step(act, n, "launcher link without a record", "removed", () -> Links.removeIfOurs(p)));
                 }
             }
