@@ -1163,7 +1163,7 @@ static int ondemand_trigger(struct vsys_entry *e)
 	}
 	if (fd < 0)
 		return fail(e, "%s: on demand: " R "/.auto/%s: %s", e->asked, e->system,
-			    err == ENOENT ? "not served by the automounter" : strerror(err));
+			    err == ENOENT ? "the automounter did not mount it (no entry, or its mount failed)" : strerror(err));
 	return fd;
 }
 

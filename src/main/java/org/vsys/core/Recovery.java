@@ -241,7 +241,7 @@ public final class Recovery {
     /** With no system left, the shared tree goes too (as after the last destroy). */
     void sharedDownIfUnused() {
         ViewHelper view = new ViewHelper(inst, debug);
-        if (records.systemNames().isEmpty() && view.present()) {
+        if (records.systemNames().isEmpty() && Automap.all(inst).isEmpty() && view.present()) {
             try {
                 view.run("recovery", "shared-down");
             } catch (VsysException e) {
