@@ -6,14 +6,30 @@
  * A tiny pseudo filesystem ("vsyslink") holds:
  *   link     a symlink whose body depends on the calling process: the path
  *            registered for the process's target, or default_link ("/")
- *   targets  read: "NAME NPROCS PATH" lines; write: "add NAME PATH" or
- *            "del NAME" (CAP_SYS_ADMIN in the initial user namespace)
- *   set      write "NAME", "NAME PID", "-" or "- PID" (CAP_SYS_ADMIN)
+ *   targets  read: "NAME NPROCS PATH" lines; write: "add NAME PATH",
+ *            "private NAME" or "del NAME" (CAP_SYS_ADMIN in the initial
+ *            user namespace)
+ *   set      write "NAME", "NAME PID", "NAME PID UID", "-" or "- PID"
+ *            (CAP_SYS_ADMIN)
  *   stats    counters, one "key value" per line
- *   procs    "TGID NAME" per tracked process (root only)
+ *   procs    "TGID NAME UID" per tracked process (root only)
+ *   os/NAME  the gate of a private target (one directory per private target,
+ *            made at lookup, as /proc/PID is): mode 0500 root, and open to
+ *            the processes linked to NAME for the uid they were linked for
+ *            (their entry's uid equals their real uid); os/NAME/root is the
+ *            mount point of the target's tree, the body "os/NAME/root"
  *
- * The link of a process is inherited at fork, kept when the parent exits and
- * dropped when the last thread of the process exits.  Fork and exit are seen
+ * A private target is how a system restricted to some users is reached: the
+ * tree is mounted behind its gate, so no path of the host reaches it for a
+ * process the launcher did not link (after its users= check) for its own
+ * user.  The gate is a permission check on every walk, like proc_pid_permission
+ * on /proc/PID, never a cached decision; a process that changes its real uid
+ * (su, runuser, a setuid program that sets it) or is forked by one loses the
+ * way in, and a user namespace changes nothing (the uids compared are kuids).
+ *
+ * The link of a process is inherited at fork, with the uid it was set for,
+ * kept when the parent exits and dropped when the last thread of the process
+ * exits.  Fork and exit are seen
  * through the sched_process_fork and sched_process_exit tracepoints, found
  * with for_each_kernel_tracepoint() and attached with
  * tracepoint_probe_register(), both exported for out-of-tree tracers.
@@ -33,6 +49,7 @@
 #include <linux/jhash.h>
 #include <linux/kref.h>
 #include <linux/module.h>
+#include <linux/namei.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rculist.h>
@@ -66,6 +83,7 @@ struct vsys_target {
 	struct list_head node;		/* on vsys_targets, under vsys_lock */
 	struct hlist_node hnode;	/* in vsys_names, under vsys_lock */
 	atomic_t nprocs;		/* processes whose link is this target */
+	bool gated;			/* private: reached through os/NAME */
 	struct rcu_head rcu;
 	char *path;
 	char name[];
@@ -75,6 +93,7 @@ struct vsys_target {
 struct vsys_entry {
 	struct hlist_node node;
 	pid_t tgid;
+	kuid_t uid;			/* the user it was linked for */
 	struct vsys_target *target;
 	struct rcu_head rcu;
 };
@@ -171,15 +190,15 @@ static int vsys_replace(pid_t tgid, struct vsys_entry *e)
 	return 1;
 }
 
-static struct vsys_entry *vsys_entry_new(pid_t tgid, struct vsys_target *t,
-					 gfp_t gfp)
+static struct vsys_entry *vsys_entry_new(pid_t tgid, kuid_t uid, gfp_t gfp)
 {
 	struct vsys_entry *e = kmalloc(sizeof(*e), gfp);
 
 	if (!e)
 		return NULL;
 	e->tgid = tgid;
-	e->target = t;
+	e->uid = uid;
+	e->target = NULL;
 	return e;
 }
 
@@ -209,6 +228,7 @@ static void vsys_fork_probe(void *data, struct task_struct *parent,
 	if (pe) {
 		kref_get(&pe->target->ref);
 		e->tgid = child->tgid;
+		e->uid = pe->uid;
 		e->target = pe->target;
 		vsys_replace(child->tgid, e);
 		e = NULL;
@@ -260,6 +280,151 @@ static const struct inode_operations vsys_link_iops = {
 	.get_link	= vsys_get_link,
 };
 
+/*
+ * The gates of the private targets: os/NAME, made at lookup for a registered
+ * private target (a name that is not one: ENOENT), holding one directory,
+ * root, on which the admin mounts the tree.  The dentries are not kept once
+ * unused (simple_dentry_operations), so a gate lives as long as something
+ * is mounted on its root or a walk is in it, and a name registered later is
+ * found at once.
+ */
+static const struct inode_operations vsys_gate_iops;
+
+static struct inode *vsys_dir_inode(struct super_block *sb, umode_t mode,
+				    const struct inode_operations *iops)
+{
+	struct inode *inode = new_inode(sb);
+
+	if (!inode)
+		return NULL;
+	inode->i_ino = get_next_ino();
+	inode->i_mode = S_IFDIR | mode;
+	inode->i_op = iops;
+	inode->i_fop = &simple_dir_operations;
+	inode->i_atime = current_time(inode);
+	inode->i_mtime = inode->i_atime;
+	inode->i_ctime = inode->i_atime;
+	set_nlink(inode, 2);
+	return inode;
+}
+
+static struct dentry *vsys_splice(struct dentry *dentry, struct inode *inode)
+{
+	if (!dentry->d_sb->s_d_op)
+		d_set_d_op(dentry, &simple_dentry_operations);
+	return d_splice_alias(inode, dentry);
+}
+
+/* Lookup in a gate: its only entry is root, an empty directory. */
+static struct dentry *vsys_gate_lookup(struct inode *dir, struct dentry *dentry,
+				       unsigned int flags)
+{
+	struct inode *inode = NULL;
+
+	if (!strcmp(dentry->d_name.name, "root")) {
+		inode = vsys_dir_inode(dir->i_sb, 0555,
+				       &simple_dir_inode_operations);
+		if (!inode)
+			return ERR_PTR(-ENOMEM);
+	}
+	return vsys_splice(dentry, inode);
+}
+
+/*
+ * May the caller pass the gate @inode?  Like proc_pid_permission: decided on
+ * every walk from the caller's task and credentials, never cached.  Open to
+ * the processes linked to this gate's target for their own real uid, else
+ * the mode (0500 root: real root only; an unmapped root of a user namespace
+ * is no owner).  RCU walk safe: no sleeping, the entry and its target are
+ * read under RCU and the name lives until the inode is freed after a grace
+ * period (vsys_free_inode).
+ */
+static int vsys_gate_permission(struct user_namespace *mnt_userns,
+				struct inode *inode, int mask)
+{
+	const char *name = inode->i_private;
+	struct vsys_entry *e;
+	bool linked;
+
+	rcu_read_lock();
+	e = vsys_find(current->tgid);
+	linked = e && e->target->gated && !strcmp(e->target->name, name) &&
+		 uid_eq(e->uid, current_uid());
+	rcu_read_unlock();
+	if (linked && !(mask & MAY_WRITE))
+		return 0;
+	return generic_permission(mnt_userns, inode, mask);
+}
+
+static const struct inode_operations vsys_gate_iops = {
+	.lookup		= vsys_gate_lookup,
+	.permission	= vsys_gate_permission,
+};
+
+/* A gate lists its one entry, whether looked up yet or not. */
+static int vsys_gate_readdir(struct file *file, struct dir_context *ctx)
+{
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	if (ctx->pos == 2) {
+		if (!dir_emit(ctx, "root", 4, file_inode(file)->i_ino + 1,
+			      DT_DIR))
+			return 0;
+		ctx->pos++;
+	}
+	return 0;
+}
+
+static const struct file_operations vsys_gate_fops = {
+	.owner		= THIS_MODULE,
+	.read		= generic_read_dir,
+	.iterate_shared	= vsys_gate_readdir,
+	.llseek		= generic_file_llseek,
+};
+
+/* Lookup in os/: a gate for each registered private target. */
+static struct dentry *vsys_os_lookup(struct inode *dir, struct dentry *dentry,
+				     unsigned int flags)
+{
+	struct vsys_target *t;
+	struct inode *inode;
+	bool found;
+	char *name;
+
+	if (dentry->d_name.len > VSYS_NAME_MAX)
+		return vsys_splice(dentry, NULL);
+	name = kstrdup(dentry->d_name.name, GFP_KERNEL);
+	if (!name)
+		return ERR_PTR(-ENOMEM);
+	spin_lock(&vsys_lock);
+	t = vsys_target_find(name);
+	found = t && t->gated;
+	spin_unlock(&vsys_lock);
+	if (!found) {
+		kfree(name);
+		return vsys_splice(dentry, NULL);
+	}
+	inode = vsys_dir_inode(dir->i_sb, 0500, &vsys_gate_iops);
+	if (!inode) {
+		kfree(name);
+		return ERR_PTR(-ENOMEM);
+	}
+	inode->i_fop = &vsys_gate_fops;
+	inode->i_private = name;
+	return vsys_splice(dentry, inode);
+}
+
+static const struct inode_operations vsys_os_iops = {
+	.lookup		= vsys_os_lookup,
+};
+
+static void vsys_free_inode(struct inode *inode)
+{
+	if (inode->i_op == &vsys_gate_iops)
+		kfree(inode->i_private);
+	free_inode_nonrcu(inode);
+}
+
 /* Control files. */
 static bool vsys_privileged(const struct file *file)
 {
@@ -310,14 +475,19 @@ static char *vsys_read_cmd(const char __user *ubuf, size_t len, size_t max)
 	return buf;
 }
 
+/*
+ * Register @name: an open target whose body is @path, or (@path NULL) a
+ * private one whose body is "os/NAME/root", behind its gate.
+ */
 static int vsys_target_add(const char *name, const char *path)
 {
-	size_t nlen = strlen(name) + 1, plen = strlen(path) + 1;
+	size_t nlen = strlen(name) + 1, plen;
 	struct vsys_target *t;
 	int err = 0;
 
-	if (!vsys_valid_name(name) || !vsys_valid_path(path))
+	if (!vsys_valid_name(name) || (path && !vsys_valid_path(path)))
 		return -EINVAL;
+	plen = path ? strlen(path) + 1 : nlen + sizeof("os//root") - 1;
 	t = kzalloc(sizeof(*t) + nlen + plen, GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
@@ -325,7 +495,11 @@ static int vsys_target_add(const char *name, const char *path)
 	atomic_set(&t->nprocs, 0);
 	memcpy(t->name, name, nlen);
 	t->path = t->name + nlen;
-	memcpy(t->path, path, plen);
+	if (path)
+		memcpy(t->path, path, plen);
+	else
+		snprintf(t->path, plen, "os/%s/root", name);
+	t->gated = !path;
 
 	spin_lock(&vsys_lock);
 	if (vsys_target_find(name))
@@ -378,6 +552,8 @@ static ssize_t vsys_targets_write(struct file *file, const char __user *ubuf,
 	name = strsep(&path, " ");
 	if (!strcmp(cmd, "add") && name && path)
 		err = vsys_target_add(name, path);
+	else if (!strcmp(cmd, "private") && name && !path)
+		err = vsys_target_add(name, NULL);
 	else if (!strcmp(cmd, "del") && name && !path)
 		err = vsys_target_del(name);
 	kfree(buf);
@@ -410,16 +586,21 @@ static const struct file_operations vsys_targets_fops = {
 	.release	= single_release,
 };
 
-/* Global tgid of the process @nr names in the caller's pid namespace. */
-static pid_t vsys_tgid_of(pid_t nr)
+/*
+ * Global tgid of the process @nr names in the caller's pid namespace, and
+ * its real uid.
+ */
+static pid_t vsys_tgid_of(pid_t nr, kuid_t *uid)
 {
 	struct task_struct *task;
 	pid_t tgid = 0;
 
 	rcu_read_lock();
 	task = pid_task(find_vpid(nr), PIDTYPE_PID);
-	if (task && !(task->flags & PF_EXITING))
+	if (task && !(task->flags & PF_EXITING)) {
 		tgid = task->tgid;
+		*uid = task_uid(task);
+	}
 	rcu_read_unlock();
 	return tgid;
 }
@@ -438,14 +619,14 @@ static bool vsys_alive(pid_t tgid)
 	return alive;
 }
 
-static int vsys_set(const char *name, pid_t tgid)
+static int vsys_set(const char *name, pid_t tgid, kuid_t uid)
 {
 	struct vsys_entry *e = NULL;
 	struct vsys_target *t;
 	int err = 0;
 
 	if (strcmp(name, "-")) {
-		e = vsys_entry_new(tgid, NULL, GFP_KERNEL);
+		e = vsys_entry_new(tgid, uid, GFP_KERNEL);
 		if (!e)
 			return -ENOMEM;
 	}
@@ -482,33 +663,52 @@ static int vsys_set(const char *name, pid_t tgid)
 	return 0;
 }
 
+/*
+ * "NAME [PID [UID]]" or "- [PID]": the link of PID (default: the writer) set
+ * for the user UID (in the writer's user namespace; default: the process's
+ * real uid now), or reset.  The front ends that enter as root for a user
+ * (PAM, Slurm) name the user; the setuid launcher's real uid is its caller.
+ */
 static ssize_t vsys_set_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
-	char *buf, *name, *arg;
+	char *buf, *name, *arg, *uarg;
 	pid_t tgid = current->tgid;
+	kuid_t uid = current_uid();
+	unsigned int u;
 	int nr, err;
 
 	if (!vsys_privileged(file))
 		return -EPERM;
-	buf = vsys_read_cmd(ubuf, len, VSYS_NAME_MAX + 16);
+	buf = vsys_read_cmd(ubuf, len, VSYS_NAME_MAX + 32);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	arg = buf;
 	name = strsep(&arg, " ");
+	uarg = arg;
+	if (arg)
+		strsep(&uarg, " ");
 	err = 0;
 	if (arg) {
 		err = kstrtoint(arg, 10, &nr);
 		if (!err && nr <= 0)
 			err = -EINVAL;
 		if (!err) {
-			tgid = vsys_tgid_of(nr);
+			tgid = vsys_tgid_of(nr, &uid);
 			if (!tgid)
 				err = -ESRCH;
 		}
 	}
+	if (!err && uarg) {
+		err = kstrtouint(uarg, 10, &u);
+		if (!err) {
+			uid = make_kuid(current_user_ns(), u);
+			if (!uid_valid(uid) || !strcmp(name, "-"))
+				err = -EINVAL;
+		}
+	}
 	if (!err)
-		err = vsys_set(name, tgid);
+		err = vsys_set(name, tgid, uid);
 	kfree(buf);
 	return err ? err : len;
 }
@@ -561,7 +761,8 @@ static int vsys_procs_show(struct seq_file *m, void *v)
 	hash_for_each_rcu(vsys_procs, bkt, e, node) {
 		nr = pid_nr_ns(find_pid_ns(e->tgid, &init_pid_ns), ns);
 		if (nr)
-			seq_printf(m, "%d %s\n", nr, e->target->name);
+			seq_printf(m, "%d %s %u\n", nr, e->target->name,
+				   from_kuid_munged(seq_user_ns(m), e->uid));
 	}
 	rcu_read_unlock();
 	return 0;
@@ -584,10 +785,11 @@ static const struct file_operations vsys_procs_fops = {
 static const struct super_operations vsys_sops = {
 	.statfs		= simple_statfs,
 	.drop_inode	= generic_delete_inode,
+	.free_inode	= vsys_free_inode,
 };
 
 enum { VSYS_INO_TARGETS = 2, VSYS_INO_SET, VSYS_INO_STATS, VSYS_INO_PROCS,
-	VSYS_INO_LINK };
+	VSYS_INO_LINK, VSYS_INO_OS };
 
 static int vsys_fill_super(struct super_block *sb, struct fs_context *fc)
 {
@@ -621,6 +823,18 @@ static int vsys_fill_super(struct super_block *sb, struct fs_context *fc)
 		iput(inode);
 		return -ENOMEM;
 	}
+	d_add(dentry, inode);
+
+	inode = vsys_dir_inode(sb, 0555, &vsys_os_iops);
+	if (!inode)
+		return -ENOMEM;
+	inode->i_ino = VSYS_INO_OS;
+	dentry = d_alloc_name(sb->s_root, "os");
+	if (!dentry) {
+		iput(inode);
+		return -ENOMEM;
+	}
+	inc_nlink(d_inode(sb->s_root));
 	d_add(dentry, inode);
 	return 0;
 }

@@ -1287,7 +1287,7 @@ static int enter_kmod(struct vsys_entry *e)
 			return fail(e, "kmod link mode: module not mounted at " R "/" VSYS_KMOD_MOUNT);
 		return fail(e, "kmod link mode: module not loaded");
 	}
-	if (vsys_kmod_enter(e->rootfd, e->system, &what) < 0) {
+	if (vsys_kmod_enter(e->rootfd, e->system, e->uid, &what) < 0) {
 		if (errno == ENOENT)
 			return fail(e, "%s: not registered with the kmod link", e->asked);
 		return fail_errno(e, what);

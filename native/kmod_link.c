@@ -67,17 +67,23 @@ int vsys_kmod_available(void)
 	return 0;
 }
 
-int vsys_kmod_enter(int osfd, const char *name, const char **what)
+int vsys_kmod_enter(int osfd, const char *name, uid_t uid, const char **what)
 {
-	int own = -1, rfd = -1, vfd, sfd;
-	char body[PATH_MAX];
+	int own = -1, rfd = -1, vfd, sfd, len;
+	char body[PATH_MAX], cmd[128];
 	struct stat st;
-	size_t len;
 	ssize_t n;
 
 	if (!name || !*name || strchr(name, '\n') || strchr(name, ' '))
 		return fail(what, "kmod: system name", EINVAL, -1, -1);
-	len = strlen(name);
+	/*
+	 * This process, linked for the caller: a private target's gate opens
+	 * only to a process whose real uid is the one it was linked for.
+	 */
+	len = snprintf(cmd, sizeof(cmd), "%s %d %u", name, (int)getpid(),
+		       (unsigned int)uid);
+	if (len < 0 || (size_t)len >= sizeof(cmd))
+		return fail(what, "kmod: system name", EINVAL, -1, -1);
 	if (osfd < 0) {
 		own = open(VSYS_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (own < 0)
@@ -112,7 +118,7 @@ int vsys_kmod_enter(int osfd, const char *name, const char **what)
 	if (!is_vsyslink(sfd))
 		return fail(what, VSYS_ROOT "/" VSYS_KMOD_MOUNT
 			    "/set: not on vsyslink", EXDEV, rfd, sfd);
-	n = write(sfd, name, len);
+	n = write(sfd, cmd, len);
 	if (n != (ssize_t)len)
 		return fail(what, "kmod: set link", n < 0 ? errno : EIO,
 			    rfd, sfd);

@@ -6,6 +6,8 @@
 #ifndef VSYS_KMOD_LINK_H
 #define VSYS_KMOD_LINK_H
 
+#include <sys/types.h>
+
 #ifndef VSYS_ROOT
 #define VSYS_ROOT "/OS"
 #endif
@@ -24,7 +26,9 @@ int vsys_kmod_available(void);
 
 /*
  * As root, before the privilege drop: point the calling process's link at the
- * registered target @name and chroot into the shared tree VSYS_ROOT/.root
+ * registered target @name, for the user @uid (the caller the front end
+ * authorized: a private target's gate lets the process through only while its
+ * real uid is @uid), and chroot into the shared tree VSYS_ROOT/.root
  * (cwd becomes its "/").  @osfd is the launcher's already verified directory
  * fd of VSYS_ROOT (O_PATH is fine), or -1 to open VSYS_ROOT here.
  * Returns 0, or -1 with errno set and *what naming the failed step (a
@@ -33,6 +37,6 @@ int vsys_kmod_available(void);
  * EXDEV = .root/.vsys is not a vsyslink mount.  The caller's fds other than
  * @osfd are untouched; the fds opened here are closed before returning.
  */
-int vsys_kmod_enter(int osfd, const char *name, const char **what);
+int vsys_kmod_enter(int osfd, const char *name, uid_t uid, const char **what);
 
 #endif

@@ -14,11 +14,17 @@
  *   R/.root/.link      symlink .vsys/link: each process's own system
  *   R/.root/X          symlink .link/X for every top-level entry X of any
  *                      prepared system (a name another system lacks: ENOENT)
- *   R/.root/.os/NAME   the system's tree: a recursive bind of R/NAME (or of
- *                      its view= directory, read-only), a slave of R/NAME, with
- *                      the host files, var/tmp, usr/tmp and bind= below system
- *                      directories bound on it; registered as target NAME
- *                      with the body ../.os/NAME
+ *   R/.root/.os/NAME   an open system's tree: a recursive bind of R/NAME (or
+ *                      of its view= directory, read-only), a slave of R/NAME,
+ *                      with the host files, var/tmp, usr/tmp and bind= below
+ *                      system directories bound on it; registered as target
+ *                      NAME with the body ../.os/NAME
+ *   R/.root/.vsys/os/NAME/root   a restricted system's tree (users=, groups=;
+ *                      from R/.private/NAME), the same binds; registered as
+ *                      the private target NAME (body os/NAME/root): the
+ *                      module's gate os/NAME lets through only real root and
+ *                      the processes the launcher linked to NAME for their own
+ *                      user, so no path of the host reaches it for anyone else
  */
 #include "kmod_link.h"
 #include "mountinfo.h"
@@ -38,6 +44,25 @@
 #include <unistd.h>
 
 #define KMOD_VSYS ROOT_TREE "/.vsys"
+#define KMOD_GATES KMOD_VSYS "/os"
+
+/* Where the system's tree is mounted in the shared tree, and the body of its
+ * target: behind the module's gate for a restricted system. */
+static void kmod_tree_path(const char *name, int priv, char *buf, size_t size)
+{
+	if (priv)
+		xsnprintf(buf, size, KMOD_GATES "/%s/root", name);
+	else
+		xsnprintf(buf, size, ROOT_TREE "/.os/%s", name);
+}
+
+static void kmod_body(const char *name, int priv, char *buf, size_t size)
+{
+	if (priv)
+		xsnprintf(buf, size, "os/%s/root", name);
+	else
+		xsnprintf(buf, size, "../.os/%s", name);
+}
 
 static int vsyslink_registered(void)
 {
@@ -235,19 +260,22 @@ static int kmod_targets_write(const char *cmd)
 }
 
 /* The tree on R/.root/.os/NAME (made below the read-only bind, in the raw
- * directory raw); a tree already there stays beneath the new one until
- * release: no moment without a tree. Returns an O_PATH fd of it. */
-static int kmod_attach_tree(const char *name, int raw, int tree)
+ * directory raw), or behind the gate of a private target; a tree already
+ * there stays beneath the new one until release: no moment without a tree.
+ * Returns an O_PATH fd of it. */
+static int kmod_attach_tree(const char *name, int priv, int raw, int tree)
 {
 	char os[4096];
 	int osdir, sysfd;
 
-	xsnprintf(os, sizeof os, ROOT_TREE "/.os/%s", name);
-	osdir = openat(raw, ".os", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (osdir < 0)
-		die_errno(ROOT_TREE "/.os");
-	kmod_ensure_dir_at(osdir, name, 0755, os);
-	close(osdir);
+	kmod_tree_path(name, priv, os, sizeof os);
+	if (!priv) {
+		osdir = openat(raw, ".os", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (osdir < 0)
+			die_errno(ROOT_TREE "/.os");
+		kmod_ensure_dir_at(osdir, name, 0755, os);
+		close(osdir);
+	}
 	if (move_mount(tree, "", AT_FDCWD, os, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		die_errno("mount %s on %s", name, os);
 	close(tree);
@@ -283,13 +311,55 @@ static void kmod_link_top_entries(const char *name, int raw, int sysfd)
 	closedir(d);
 }
 
-/* Register target name, body ../.os/NAME, with the module. */
-static void kmod_register(const char *name)
+/* The body name is registered with (R/.root/.vsys/targets: "NAME NPROCS
+ * PATH" lines) into buf; 0 if it is not registered. */
+static int kmod_registered(const char *name, char *buf, size_t size)
 {
-	char cmd[300];
+	char line[2048];
+	size_t nl = strlen(name);
+	int found = 0;
+	FILE *f = fopen(KMOD_VSYS "/targets", "re");
+
+	if (!f)
+		die_errno(KMOD_VSYS "/targets");
+	while (!found && fgets(line, sizeof line, f)) {
+		char *p;
+		if (strncmp(line, name, nl) != 0 || line[nl] != ' ')
+			continue;
+		p = strchr(line + nl + 1, ' ');
+		if (!p)
+			continue;
+		p[1 + strcspn(p + 1, "\n")] = '\0';
+		xsnprintf(buf, size, "%s", p + 1);
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Register target name with the module: an open one (body ../.os/NAME) or a
+ * private one (body os/NAME/root, behind its gate). A registration of the
+ * other kind (users= set or cleared since) is replaced. */
+static void kmod_register(const char *name, int priv)
+{
+	char cmd[300], want[300], cur[2048];
 	int e;
 
-	xsnprintf(cmd, sizeof cmd, "add %s ../.os/%s", name, name);
+	kmod_body(name, priv, want, sizeof want);
+	if (kmod_registered(name, cur, sizeof cur)) {
+		if (strcmp(cur, want) == 0)
+			return;
+		xsnprintf(cmd, sizeof cmd, "del %s", name);
+		e = kmod_targets_write(cmd);
+		if (e && e != ENOENT) {
+			errno = e;
+			die_errno("unregister %s in " KMOD_VSYS "/targets", name);
+		}
+	}
+	if (priv)
+		xsnprintf(cmd, sizeof cmd, "private %s", name);
+	else
+		xsnprintf(cmd, sizeof cmd, "add %s %s", name, want);
 	e = kmod_targets_write(cmd);
 	if (e && e != EEXIST) {
 		errno = e;
@@ -297,30 +367,62 @@ static void kmod_register(const char *name)
 	}
 }
 
+/* Detach the tree of name at its open or its private place, and remove the
+ * open one's directory (the gate goes by itself). */
+static void kmod_detach_tree(const char *name, int priv)
+{
+	char os[4096];
+	int raw, osdir;
+
+	kmod_tree_path(name, priv, os, sizeof os);
+	if (priv) {
+		if (is_mountpoint(os))
+			detach_all(os);
+		return;
+	}
+	detach_all(os);
+	raw = kmod_raw_root();
+	osdir = openat(raw, ".os", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (osdir >= 0 && unlinkat(osdir, name, AT_REMOVEDIR) < 0 && errno != ENOENT &&
+	    errno != EBUSY && errno != ENOTEMPTY)
+		die_errno("remove %s", os);
+	if (osdir >= 0)
+		close(osdir);
+	close(raw);
+}
+
 static void kmod_prepare(const char *name)
 {
 	struct pending_bind binds[MAX_BINDS];
 	const struct system_info *info;
-	int raw, tree, sysfd;
+	int raw, tree, sysfd, priv;
 	size_t nb;
 
 	if (!is_mountpoint(KMOD_VSYS) || !is_mountpoint(ROOT_TREE "/proc"))
 		die("prepare %s: the shared tree is not up (vsys-view shared-up)", name);
 	check_system_dir(name);
 	info = record_info(name);
+	priv = restricted(info);
 	ensure_var_dirs(name, info);
 	tree = system_tree_copy(name, info, 1);
 	nb = system_binds_collect(name, info, binds, NELEM(binds), 1);
+	/* a restricted system: its gate first (the mount point is the module's),
+	 * and never a copy at the open place, where everyone reads it */
+	if (priv) {
+		kmod_register(name, 1);
+		kmod_detach_tree(name, 0);
+	}
 	raw = kmod_raw_root();
-	sysfd = kmod_attach_tree(name, raw, tree);
+	sysfd = kmod_attach_tree(name, priv, raw, tree);
 	attach_binds(name, sysfd, binds, nb);
 	kmod_link_top_entries(name, raw, sysfd);
 	close(sysfd);
 	close(raw);
-	kmod_register(name);
+	if (!priv)
+		kmod_register(name, 0);
 }
 
-/* The pids whose link is name (R/.root/.vsys/procs: "TGID NAME" lines). */
+/* The pids whose link is name (R/.root/.vsys/procs: "TGID NAME UID" lines). */
 static size_t kmod_users(const char *name, int print)
 {
 	char line[512];
@@ -335,7 +437,7 @@ static size_t kmod_users(const char *name, int print)
 		if (!sp)
 			continue;
 		*sp++ = '\0';
-		l = strcspn(sp, "\n");
+		l = strcspn(sp, " \n"); /* "TGID NAME UID" */
 		sp[l] = '\0';
 		if (strcmp(sp, name) != 0)
 			continue;
@@ -353,8 +455,8 @@ static size_t kmod_users(const char *name, int print)
  * keep theirs, as in the namespace mode). */
 static void kmod_release(const char *name)
 {
-	char cmd[300], os[4096];
-	int e, raw, osdir;
+	char cmd[300];
+	int e;
 
 	if (!is_mountpoint(KMOD_VSYS))
 		return; /* nothing is registered without the shared tree */
@@ -366,16 +468,8 @@ static void kmod_release(const char *name)
 	}
 	if (kmod_users(name, 0) > 0)
 		return;
-	xsnprintf(os, sizeof os, ROOT_TREE "/.os/%s", name);
-	detach_all(os);
-	raw = kmod_raw_root();
-	osdir = openat(raw, ".os", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (osdir >= 0 && unlinkat(osdir, name, AT_REMOVEDIR) < 0 && errno != ENOENT &&
-	    errno != EBUSY && errno != ENOTEMPTY)
-		die_errno("remove %s", os);
-	if (osdir >= 0)
-		close(osdir);
-	close(raw);
+	kmod_detach_tree(name, 0);
+	kmod_detach_tree(name, 1);
 }
 
 static void kmod_shared_down(void)
@@ -392,6 +486,9 @@ static void kmod_shared_down(void)
 		closedir(d);
 	}
 	close(raw);
+	if (is_mountpoint(KMOD_VSYS) && has_mounts_below(KMOD_GATES))
+		die("shared-down: a restricted system is still prepared (mounted below " KMOD_GATES
+		    "); release it first");
 	detach_below(ROOT_TREE);
 	for (i = 0; i < 100 && is_mountpoint(ROOT_TREE); i++)
 		if (umount2(ROOT_TREE, MNT_DETACH) < 0)
@@ -403,14 +500,15 @@ static void kmod_shared_down(void)
 static void kmod_refresh(const char *name)
 {
 	struct pending_bind binds[MAX_HOSTFILES];
+	const struct system_info *info = record_info(name);
 	char os[4096];
 	size_t nb;
 	int sysfd;
 
-	xsnprintf(os, sizeof os, ROOT_TREE "/.os/%s", name);
+	kmod_tree_path(name, restricted(info), os, sizeof os);
 	if (!is_mountpoint(os))
 		die("%s: not prepared", name);
-	nb = host_file_copies(record_info(name)->hostfiles, binds, NELEM(binds));
+	nb = host_file_copies(info->hostfiles, binds, NELEM(binds));
 	sysfd = open(os, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sysfd < 0)
 		die_errno("%s", os);

@@ -45,8 +45,10 @@ loaded() { grep -q '^vsyslink ' /proc/modules; }
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$R/.root/.vsys/stats"; }
 
 # make_system NAME: a small tree at R/.root/.os/NAME whose etc/marker is NAME
-make_system() {
-	local s=$R/.root/.os/$1
+make_system() { make_system_at "$R/.root/.os/$1" "$1"; }
+# make_system_at DIR NAME: the same tree at DIR
+make_system_at() {
+	local s=$1; set -- "$2"
 	mkdir -p "$s/usr" "$s/etc" "$s/tmp"
 	mount --bind /usr "$s/usr"
 	mount -o remount,bind,ro "$s/usr"
@@ -72,7 +74,7 @@ shared_down() {
 	umount -R "$R/.root/dev" 2>/dev/null
 	umount "$R/.root/proc" "$R/.root/.vsys" 2>/dev/null
 	local s
-	for s in "$R"/.root/.os/*; do umount "$s/usr" 2>/dev/null; done
+	for s in "$R"/.root/.os/* "$R"/priv-*/*; do umount "$s/usr" 2>/dev/null; done
 	rm -rf "$R"
 }
 

@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "enter")) {
-		if (vsys_kmod_enter(-1, argv[2], &what) < 0) {
+		if (vsys_kmod_enter(-1, argv[2], getuid(), &what) < 0) {
 			fprintf(stderr, "linkbench: %s: %s\n", what, strerror(errno));
 			return 125;
 		}

@@ -1030,50 +1030,92 @@ fi
 
 # ---- issue 12, finding 1: a restricted system's tree is reachable only through the launcher ----
 # vlt-f (users=vsys-t2) has its own tree (SYSTEM_ID f); vsys-t1 may not enter it.
-# Namespace mode only: in kmod mode every process's root is R/.root, whose .os/NAME
-# must stay reachable by the users of each system (SECURITY.md says so).
+# Both link modes: on the host the tree is at R/.private/NAME (0700); in kmod mode the
+# launched processes reach it behind the module's gate R/.root/.vsys/os/NAME (0500 root,
+# open to the processes the launcher linked to NAME for their own user).
+RUN $U1 / /bin/cat "$R/$SA/SYSTEM_ID"
+expect "1: an open system's tree is readable at R/NAME (the control)" eq "$RC:$OUT" "0:a"
+expect "1: a restricted system has no R/NAME; its tree is at R/.private/NAME, 0700 root" \
+	eval '[ ! -e "$R/$SF" ] && [ "$(stat -c %a:%u "$R/.private")" = 700:0 ] && [ "$(cat "$R/.private/$SF/SYSTEM_ID")" = f ]'
+RUN $U1 / /bin/ls "$R/.private"
+expect "1: a user cannot list R/.private" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+RUN $U1 / /bin/cat "$R/.private/$SF/SYSTEM_ID"
+expect "1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.private/$SF" /bin/cat /SYSTEM_ID
+expect "1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
 if [ "$LINK_MODE" = namespace ]; then
-	RUN $U1 / /bin/cat "$R/$SA/SYSTEM_ID"
-	expect "1: an open system's tree is readable at R/NAME (the control)" eq "$RC:$OUT" "0:a"
-	expect "1: a restricted system has no R/NAME; its tree is at R/.private/NAME, 0700 root" \
-		eval '[ ! -e "$R/$SF" ] && [ "$(stat -c %a:%u "$R/.private")" = 700:0 ] && [ "$(cat "$R/.private/$SF/SYSTEM_ID")" = f ]'
-	RUN $U1 / /bin/ls "$R/.private"
-	expect "1: a user cannot list R/.private" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
-	RUN $U1 / /bin/cat "$R/.private/$SF/SYSTEM_ID"
-	expect "1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
-	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.private/$SF" /bin/cat /SYSTEM_ID
-	expect "1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
 	RUN $U1 / /usr/bin/unshare -r /usr/bin/nsenter --mount="$R/.ns/$SF" /bin/cat /SYSTEM_ID
 	expect "1: ...nor enter its prepared namespace from an own user namespace (nsenter R/.ns/NAME)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.private/$SF /mnt && cat /mnt/SYSTEM_ID"
-	expect "1: ...nor bind it elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	RUN $U1 / /bin/ls "$R/.var/$SF/tmp"
-	expect "1: ...nor reach the system's /var/tmp (R/.var/NAME is 0700 for a restricted system)" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
-	RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/cat /SYSTEM_ID
-	expect "1: the listed user still runs in it through R/bin/NAME" eq "$RC:$OUT" "0:f"
-	timeout 30 "$XEXEC" -u $U2 -c $H2/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SF" /bin/sleep 20 </dev/null >/dev/null 2>&1 &
-	SLP=$!
-	UNDO+=("kill $SLP")
-	pid=
-	for _ in $(seq 100); do
-		pid=$(pgrep -u $U2 -x sleep | head -n 1)
+fi
+RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.private/$SF /mnt && cat /mnt/SYSTEM_ID"
+expect "1: ...nor bind it elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+RUN $U1 / /bin/ls "$R/.var/$SF/tmp"
+expect "1: ...nor reach the system's /var/tmp (R/.var/NAME is 0700 for a restricted system)" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+if [ "$LINK_MODE" = kmod ]; then
+	G=$R/.root/.vsys/os/$SF
+	expect "1 (kmod): the tree is behind the module's gate: no R/.root/.os/NAME, R/.root/.vsys/os/NAME 0500 root" \
+		eval '[ ! -e "$R/.root/.os/$SF" ] && [ "$(stat -c %a:%u "$G")" = 500:0 ] && [ "$(cat "$G/root/SYSTEM_ID")" = f ]'
+	RUN $U1 / /bin/cat "$G/root/SYSTEM_ID"
+	expect "1 (kmod): a user cannot read the tree through the gate" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /bin/ls "$G"
+	expect "1 (kmod): ...nor list the gate" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /usr/bin/unshare -r /bin/cat "$G/root/SYSTEM_ID"
+	expect "1 (kmod): ...nor as root of an own user namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$G/root" /bin/cat /SYSTEM_ID
+	expect "1 (kmod): ...nor chroot into it (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	# the shared tree as an own root, with a static busybox of the user's (nothing else runs in there:
+	# every system directory goes through the user's own link, the default)
+	BB=$H1/vlt-work/busybox
+	cp /bin/busybox "$BB" && chown $U1: "$BB"
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" echo inside
+	expect "1 (kmod): a user can chroot into the shared tree (unshare -r chroot R/.root, a static busybox: the control)" eq "$RC:$OUT" "0:inside"
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" cat /SYSTEM_ID
+	expect "1 (kmod): ...but not follow the link there to the tree (the user's link is the default)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.root" "$BB" cat "/.vsys/os/$SF/root/SYSTEM_ID"
+	expect "1 (kmod): ...nor pass the gate there" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+	rm -f "$BB"
+	RUN $U1 / /bin/cat "$R/.root/.link/SYSTEM_ID"
+	expect "1 (kmod): ...nor read through the link from the host" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -rm /bin/sh -c "mount --rbind $R/.root/.vsys /mnt && cat /mnt/os/$SF/root/SYSTEM_ID"
+	expect "1 (kmod): ...nor bind the gate elsewhere in an own mount namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	# a link set by root, then the process became the user (runuser, su): the gate is shut
+	OUT=$(sh -c 'echo "$1" >"$2/.root/.vsys/set" && exec setpriv --reuid="$3" --regid="$3" --clear-groups cat "$2/.root/.vsys/os/$1/root/SYSTEM_ID"' \
+		sh $SF "$R" "$(id -u $U1)" 2>&1)
+	RC=$?
+	expect "1 (kmod): ...nor with a link root set for itself before becoming the user" eval '[ "$RC" != 0 ] && has "$OUT" "Permission denied"'
+fi
+RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/cat /SYSTEM_ID
+expect "1: the listed user still runs in it through R/bin/NAME" eq "$RC:$OUT" "0:f"
+timeout 30 "$XEXEC" -u $U2 -c $H2/vlt-work -e PATH=/usr/bin:/bin "$R/bin/$SF" /bin/sleep 20 </dev/null >/dev/null 2>&1 &
+SLP=$!
+UNDO+=("kill $SLP")
+pid=
+for _ in $(seq 100); do
+	pid=$(pgrep -u $U2 -x sleep | head -n 1)
+	if [ "$LINK_MODE" = kmod ]; then
+		[ -n "$pid" ] && grep -q "^$pid $SF $(id -u $U2)\$" "$R/.root/.vsys/procs" && break
+	else
 		[ -n "$pid" ] && [ "$(readlink /proc/$pid/root 2>/dev/null)" = / ] &&
 			[ "$(cat /proc/$pid/root/SYSTEM_ID 2>/dev/null)" = f ] && break
-		pid=
-		sleep 0.05
-	done
-	if [ -n "$pid" ]; then
-		RUN $U1 / /bin/cat "/proc/$pid/root/SYSTEM_ID"
-		expect "1: ...and another user cannot read the tree through /proc/PID/root of that user's process inside" \
-			eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-		RUN $U1 / /bin/ls "/proc/$pid/cwd/"
-		expect "1: ...nor through /proc/PID/cwd" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	else
-		bad "1: a process of $U2 inside $SF" "not seen"
 	fi
-	kill $SLP 2>/dev/null
-	wait $SLP 2>/dev/null
+	pid=
+	sleep 0.05
+done
+if [ -n "$pid" ]; then
+	RUN $U1 / /bin/cat "/proc/$pid/root/SYSTEM_ID"
+	expect "1: ...and another user cannot read the tree through /proc/PID/root of that user's process inside" \
+		eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /bin/ls "/proc/$pid/cwd/"
+	expect "1: ...nor through /proc/PID/cwd" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	if [ "$LINK_MODE" = kmod ]; then
+		RUN $U2 $H2/vlt-work "$R/bin/$SF" /bin/readlink /.vsys/link
+		expect "1 (kmod): ...whose link leads behind the gate (os/NAME/root)" eq "$RC:$OUT" "0:os/$SF/root"
+	fi
+else
+	bad "1: a process of $U2 inside $SF" "not seen"
 fi
+kill $SLP 2>/dev/null
+wait $SLP 2>/dev/null
 
 # ---- issue 17: session layers (layer=session, namespace mode) --------------
 # Each launch (and its children) gets its own tmpfs upper over the system's

@@ -175,8 +175,14 @@ META=$(comm -13 <(echo "$before") <(objects_of "$DST") | grep -E '\.(tree|commit
     | awk -v r="$(stat -c %s "$WWW/pub/refs/src")" '{ s += $1 } END { print s + r }')
 check "1%-changed pull: exit 0 ($(tail -1 "$W/out"))" test $rc = 0
 check "1%-changed pull fetched exactly the changed contents ($CONTENT bytes of content for $CHANGED changed)" test "$CONTENT" = "$CHANGED"
-check "and besides them only the ref, the new commit and the new trees, gzipped by nginx ($INCR <= $CONTENT + $META)" \
-    test "$INCR" -le $((CONTENT + META)) -a "$INCR" -gt "$CONTENT"
+DELTA=$(awk '$1 ~ /^\/pub\/deltas\// { s += $3 } END { print s + 0 }' "$W/nginx/access.log")
+WHOLETREES=$(awk '$1 ~ /\.tree$/ { n++ } END { print n + 0 }' "$W/nginx/access.log")
+check "and besides them only the ref, the new commit and one tree delta ($DELTA bytes; $WHOLETREES trees fetched whole; the new trees whole: $META bytes)" \
+    test "$INCR" -le $((CONTENT + META)) -a "$INCR" -gt "$CONTENT" -a "$DELTA" -gt 0 -a "$WHOLETREES" = 0
+check "1%-changed pull: bytes fetched at most 1.1x the changed bytes ($INCR for $CHANGED: $(awk -v a="$INCR" -v b="$CHANGED" 'BEGIN { printf "%.3f", a / b }')x)" \
+    awk -v a="$INCR" -v b="$CHANGED" 'BEGIN { exit !(a <= b * 1.1) }'
+check "the pulled commit names the source's first commit as parent; snapshot --list shows it" \
+    sh -c "grep -qx 'parent $C1' '$DST/.store/objects/${C2:0:2}/${C2:2}.commit' && '$W/vsysr' '$SRC' snapshot --list src | head -1 | grep -q ' parent ${C1:0:12}'"
 check "metadata-only changes (100 files) fetched nothing: rebuilt from the content index" \
     grep -q " 100 rebuilt from local content" "$W/out"
 check "the ref moved to the new commit" test "$(tail -1 "$DST/.store/refs/dst")" = "$C2"
@@ -201,6 +207,13 @@ check "and fetches only what the killed one had not stored ($FIRST before the ki
     awk -v a="$AGAIN" -v w="$WHOLE" -v f="$FIRST" 'BEGIN { exit !(f > 0 && a < w && a > 0) }'
 resumed_ok() { [ -z "$(comm -23 <(objects_of "$R3") <(objects_of "$SRC"))" ] && vsysr "$R3" fsck >/dev/null; }
 check "resumed store: only objects of the source, and fsck (which checks that the commit is complete) clean" resumed_ok
+vsysr "$R3" fsck >"$W/out" 2>&1; rc=$?
+check "a commit pulled without its parent (depth 0): fsck clean and says so ($(cat "$W/out"))" \
+    sh -c "[ $rc = 0 ] && grep -q '1 without their parent in the store' '$W/out' && [ ! -e '$R3/.store/objects/${C1:0:2}/${C1:2}.commit' ]"
+vsysr "$R3" pull r "$URL/pub" "$C2" --depth 1 >"$W/out" 2>&1; rc=$?
+check "pull --depth 1 of it fetches the parent too ($(tail -1 "$W/out"))" \
+    sh -c "[ $rc = 0 ] && grep -q '1 ancestor pulled too' '$W/out' && [ \"\$(cat '$R3/.store/refs/r')\" = \"$C1
+$C2\" ] && '$W/vsysr' '$R3' fsck >'$W/fsck.out' && ! grep -q 'without their parent' '$W/fsck.out'"
 
 # --- bad sources: each refused with one line, the store as it was -----------------------------
 # a small system 'bad' in the source root, published afresh for each case into www/bad-N
@@ -230,16 +243,16 @@ craft() {
     mkdir -p "$1/objects/${cid:0:2}"; cp "$c" "$1/objects/${cid:0:2}/${cid:2}.commit"
     echo "$cid" >"$1/refs/bad"
 }
-bad_case() {   # bad_case WHAT EXIT PATTERN [pull options]: damage done by the caller in $P
+bad_case() {   # bad_case WHAT EXIT PATTERN [pull options]: damage done by the caller in $P; into ${BAD_ROOT:-$DST}, commit ${BAD_WHAT:-bad}
     local what=$1 want=$2 pat=$3; shift 3
-    local before after rc lines
-    before=$(store_state "$DST")
+    local before after rc lines root=${BAD_ROOT:-$DST}
+    before=$(store_state "$root")
     local t0; t0=$(now)
-    vdst pull dst "$URL${PORT:-}/bad-$n" bad "$@" >"$W/out" 2>"$W/err"; rc=$?
-    after=$(store_state "$DST")
+    vsysr "$root" pull dst "$URL${PORT:-}/bad-$n" "${BAD_WHAT:-bad}" "$@" >"$W/out" 2>"$W/err"; rc=$?
+    after=$(store_state "$root")
     lines=$(wc -l <"$W/err")
     if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep -q "^vsys: pull: .*$pat" "$W/err" && [ "$before" = "$after" ] \
-            && vdst fsck >/dev/null 2>&1; then
+            && vsysr "$root" fsck >/dev/null 2>&1; then
         ok "bad source: $what: exit $rc in $(elapsed "$t0") s, store as it was: $(cat "$W/err")"
     else
         no "bad source: $what: exit $rc (want $want), $lines lines: $(head -c 300 "$W/err"); store $( [ "$before" = "$after" ] && echo unchanged || echo CHANGED)"
@@ -264,6 +277,19 @@ new_bad; craft "$P" "f 644 0 0 1.000000000 2 $(printf %064d 0):$ch - .."
 bad_case "an entry named .." 7 "is not a file name"
 new_bad; echo "../../../etc/passwd" >"$P/refs/bad"
 bad_case "a ref that is not a list of ids" 7 "not a list of commit ids"
+# a damaged tree delta: a store holding C1 pulls C2 from a copy of pub whose delta is changed
+R6=$W/delta-root; make_root "$R6"
+vsysr "$R6" pull dst "$URL/pub" "$C1" >"$W/out" 2>&1 || no "pull of $C1 into $R6: $(tail -1 "$W/out")"
+delta_case() {  # delta_case WHAT PATTERN SED-SCRIPT|-: the published delta edited by sed (-: replaced by a crafted one)
+    n=$((n + 1)); P=$WWW/bad-$n; cp -al "$WWW/pub" "$P"
+    local d=$P/deltas/${C1:0:2}/${C1:2}-$C2
+    rm -f "$d"
+    if [ "$3" = - ]; then printf 'vsys-delta 1\nfrom %s\nto %s\ntree ../../etc -\n' "$C1" "$C2" | gzip >"$d"
+    else gzip -dc "$WWW/pub/deltas/${C1:0:2}/${C1:2}-$C2" | sed "$3" | gzip >"$d"; fi
+    BAD_ROOT=$R6 BAD_WHAT=$C2 bad_case "$1" 7 "$2"
+}
+delta_case "a tree delta whose trees do not hash to their ids" "does not rebuild to its id" '0,/^+ f 600 /s//+ f 4755 /'
+delta_case "a tree delta naming a path for a tree id" "not an id" -
 # an undamaged source behind nginx's limit_rate 1k: the 5000-byte file is cut off after the timeout
 new_bad
 PORT=:8080 bad_case "slow source (1 KiB/s, --timeout 2)" 8 "source too slow" --timeout 2
@@ -275,10 +301,13 @@ if "$TOP/tests/remote/remote.sh" up "$REMOTE" >"$W/remote.out" 2>&1; then
     echo "command=\"$W/vsysr $SRC serve\",restrict $(cat "$W/serve_key.pub")" >>"$RD/authorized_keys"
     RIPS=$(cat "$RD/ip")
     R4=$W/ssh-root; make_root "$R4"
-    vsysr "$R4" pull s "ssh://root@$RIPS/ignored" src --identity "$W/serve_key" --known-hosts "$RD/known_hosts" >"$W/out" 2>&1; rc=$?
+    vsysr "$R4" pull s "ssh://root@$RIPS/ignored" "$C1" --identity "$W/serve_key" --known-hosts "$RD/known_hosts" >"$W/out" 2>&1; rc=$?
     check "pull over SSH through 'vsys serve' as the key's forced command ($(tail -1 "$W/out"))" test $rc = 0
+    vsysr "$R4" pull s "ssh://root@$RIPS/ignored" src --identity "$W/serve_key" --known-hosts "$RD/known_hosts" >"$W/out" 2>&1; rc=$?
+    check "pull of the next commit over SSH: its trees from a delta that vsys serve makes from the store ($(tail -1 "$W/out"))" \
+        sh -c "[ $rc = 0 ] && grep -q 'rebuilt from a tree delta' '$W/out'"
     check "pull over SSH: the source's newest commit, fsck clean" \
-        sh -c "[ \"\$(cat '$R4/.store/refs/s')\" = '$C2' ] && '$W/vsysr' '$R4' fsck >/dev/null"
+        sh -c "[ \"\$(tail -1 '$R4/.store/refs/s')\" = '$C2' ] && '$W/vsysr' '$R4' fsck >/dev/null"
     out=$(printf 'get ../../../etc/shadow 100000\n' | ssh -T -i "$W/serve_key" -o IdentitiesOnly=yes -o BatchMode=yes \
         -o UserKnownHostsFile="$RD/known_hosts" "root@$RIPS" 'cat /etc/shadow' 2>/dev/null)
     check "the restricted key reads no file outside the store and runs no other command ('$out')" \

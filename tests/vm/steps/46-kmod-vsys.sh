@@ -10,14 +10,17 @@
 #   - `vsys -d` refuses (exit 11) while a process runs inside, naming it (found
 #     in the module's procs table, not in a namespace), and completes once it
 #     is gone, leaving nothing mounted and nothing registered;
-#   - figure: host mount entries for the shared tree and for one system.
+#   - figure: host mount entries for the shared tree and for one system;
+#   - a restricted system (`--users root`, issue 12 finding 1): its tree behind the
+#     module's gate R/.root/.vsys/os/NAME, not at R/.root/.os/NAME; root runs in it,
+#     $U is refused and cannot read it through the gate; status, check and -d agree.
 # Runs as root in the guest, cwd = the project; the module from kmod/ (built on
 # the host by tests/vm/run-suite.sh). Everything is undone at the end (the
 # module is unloaded if this step loaded it, vsys.conf restored).
 P=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$P" || exit 1
 . "$P/tests/vm/steps/lib.sh"
-R=/OS; SYS=kmsys
+R=/OS; SYS=kmsys; PSYS=kmpriv
 export PATH=/usr/local/sbin:/usr/local/bin:$PATH
 . "$P/tests/vm/steps/vsys-setup.sh"
 
@@ -27,6 +30,7 @@ LOADED=0 CONF_SAVED=0 SPID=
 cleanup() {
   [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
   vs -d --force $SYS > /dev/null 2>&1
+  vs -d --force $PSYS > /dev/null 2>&1
   [ "$CONF_SAVED" = 1 ] && cp /run/vsys.conf.ns "$R/etc/vsys.conf"
   if [ "$LOADED" = 1 ]; then   # a lazily detached vsyslink mount lets go of the module a moment later
     for i in $(seq 50); do rmmod vsyslink 2>/dev/null && break; sleep 0.2; done
@@ -67,6 +71,20 @@ check "kmod: a process runs inside (pid $SPID), linked in the module's table" \
 expect_vs "kmod: vsys -d $SYS is refused while it runs (exit 11)" 11 -d $SYS
 check "kmod: ... naming the process" grep -qw "$SPID" $VS_OUT
 check "kmod: ... and nothing changed (still prepared)" is_mounted "$R/.root/.os/$SYS"
+# a restricted system next to it
+G=$R/.root/.vsys/os/$PSYS
+expect_vs "kmod: vsys -c $PSYS dir:$TREE --users root (restricted)" 0 -c $PSYS "dir:$TREE" --users root
+check "kmod: ... its tree is behind the module's gate $G, not at $R/.root/.os/$PSYS" \
+  sh -c "awk -v m=$G/root '\$2 == m {f=1} END {exit !f}' /proc/mounts && ! test -e $R/.root/.os/$PSYS && test \"\$(stat -c %a:%u $G)\" = 500:0"
+check "kmod: ... root runs in it" sh -c "cd / && test \"\$($R/bin/$PSYS cat $MARK)\" = '$mark'"
+check_fails "kmod: ... $U (not listed) is refused" "permission denied" runuser -u "$U" -- "$R/bin/$PSYS" cat $MARK
+check_fails "kmod: ... and cannot read it through the gate" "Permission denied" runuser -u "$U" -- cat "$G/root$MARK"
+check_fails "kmod: ... nor as root of an own user namespace" "Permission denied" runuser -u "$U" -- unshare -r cat "$G/root$MARK"
+expect_vs "kmod: vsys status $PSYS is healthy" 0 status $PSYS
+vs check; check "kmod: vsys check says nothing of $PSYS" sh -c "! grep -q '$PSYS' $VS_OUT"
+expect_vs "kmod: vsys -d $PSYS" 0 -d $PSYS
+check "kmod: ... nothing left behind the gate" sh -c "! grep -q ' $G' /proc/self/mountinfo && ! grep -q '^$PSYS ' $R/.root/.vsys/targets"
+
 kill "$SPID"; wait 2>/dev/null; SPID=
 for i in $(seq 50); do awk -v n=$SYS '$2 == n {f=1} END {exit f}' "$R/.root/.vsys/procs" && break; sleep 0.1; done
 expect_vs "kmod: vsys -d $SYS once the process is gone" 0 -d $SYS

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
         description = {
             "Verify the installation and the state: the launcher (root, mode 4755), the record files (owner, mode, format), "
                     + "interrupted operations, filesystems and views of every system, mounts and directories under /OS that belong "
-                    + "to no record, launcher links without records and records without links. One line per problem; exit 13 when "
-                    + "any is left.",
+                    + "to no record, launcher links without records and records without links, and that no restricted system's "
+                    + "tree is in reach of other users (R/.private root's and 0700, no R/.private/X without a record). One line "
+                    + "per problem; exit 15 when a restricted tree's problem is left, else 13 when any is left.",
             "With --repair, interrupted operations are finished or undone and what is safe is repaired: stray mounts are "
                     + "unmounted, empty stray directories removed, links made or removed. It never deletes a file."})
 final class CheckCommand extends VsysCommand {
@@ -28,7 +29,7 @@ final class CheckCommand extends VsysCommand {
         int left = 0;
         for (Check.Finding f : findings) {
             out().println(f.line());
-            if (f.repaired() == null || f.repaired().startsWith("FAILED")) {
+            if (f.left()) {
                 left++;
             }
         }
@@ -37,7 +38,7 @@ final class CheckCommand extends VsysCommand {
         }
         out().flush();
         if (left > 0) {
-            throw new VsysException(ExitCode.CORRUPT, "check", left + " problem(s)" + (repair ? " left after repair" : "")
+            throw new VsysException(Check.exitCode(findings), "check", left + " problem(s)" + (repair ? " left after repair" : "")
                     + (repair ? "" : "; 'vsys check --repair' fixes what is safe to fix"));
         }
         return 0;

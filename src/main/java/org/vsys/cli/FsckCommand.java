@@ -1,8 +1,6 @@
 package org.vsys.cli;
 
-
 import org.vsys.base.ExitCode;
-import org.vsys.config.Lock;
 import org.vsys.store.Fsck;
 import org.vsys.store.Store;
 
@@ -15,20 +13,17 @@ final class FsckCommand extends VsysCommand {
 
     @Override
     int execute() throws Exception {
-        Store store = Store.of(installation());
-        Fsck.Result r;
-        if (!store.exists()) {
+        Fsck.Result r = new Fsck(Store.of(installation())).runLocked();
+        if (r == null) {
             out().println("fsck: no store");
             return 0;
-        }
-        try (Lock lock = store.lock()) {
-            r = new Fsck(store).run(Math.max(2, Runtime.getRuntime().availableProcessors()));
         }
         for (String d : r.damage) {
             err().println("vsys: fsck: damaged: " + d);
         }
         out().println("fsck: " + r.objects.get() + " objects (" + r.bytes.get() + " bytes) verified, " + r.commits
-                + " commits checked, " + r.damage.size() + " damaged" + (r.leftovers > 0 ? ", " + r.leftovers
+                + " commits checked" + (r.parentless > 0 ? " (" + r.parentless + " without their parent in the store: pulled alone)" : "")
+                + ", " + r.damage.size() + " damaged" + (r.leftovers > 0 ? ", " + r.leftovers
                 + " temporary files of an interrupted run (removed by the next snapshot or gc)" : ""));
         return r.clean() ? 0 : ExitCode.CORRUPT.code();
     }

@@ -3,7 +3,6 @@ package org.vsys.cli;
 
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
-import org.vsys.config.Lock;
 import org.vsys.core.Gc;
 import org.vsys.layer.Views;
 
@@ -23,14 +22,10 @@ final class GcCommand extends VsysCommand {
         if (keep != null && keep < 1) {
             throw new VsysException(ExitCode.USAGE, "gc", "--keep must be at least 1");
         }
-        Views views = new Views(installation(), debug());
-        if (!views.store().exists()) {
+        Gc.Result r = new Views(installation(), debug()).gc(keep);
+        if (r == null) {
             out().println("gc: no store");
             return 0;
-        }
-        Gc.Result r;
-        try (Lock lock = views.store().lock()) {
-            r = new Gc(views.store()).run(views.commitsInView(), keep);
         }
         out().println("gc: kept " + r.keptCommits + " commits, " + r.keptCheckouts + " checkouts (" + r.inUse.size()
                 + " in use by processes), " + r.keptObjects + " objects; removed " + r.droppedCommits + " commits from refs, "

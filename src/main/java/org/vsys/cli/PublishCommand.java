@@ -39,7 +39,7 @@ final class PublishCommand extends VsysCommand {
         }
         Publish.Result r = new Publish(store, d).run(sys);
         out().println("publish: " + sys + ": " + r.commits + " commits in " + d + ": " + r.copied + " files copied (" + r.copiedBytes
-                + " bytes), " + r.present + " already there");
+                + " bytes, " + r.deltas + " tree deltas), " + r.present + " already there");
         return 0;
     }
 }

@@ -34,6 +34,11 @@ final class PullCommand extends VsysCommand {
     @Option(names = "--jobs", paramLabel = "N", description = "Fetches in flight at once (default: ${DEFAULT-VALUE}).")
     int jobs = 8;
 
+    @Option(names = "--depth", paramLabel = "N", description = "Also pull up to N ancestors of the commit (its parent, "
+            + "the parent's parent, ...), those the store lacks; default ${DEFAULT-VALUE}: the commit alone, its parent "
+            + "left out (fsck and rollback know a commit whose parent is not in the store).")
+    int depth = 0;
+
     @Option(names = "--timeout", paramLabel = "SEC", description = "Give up on a source that does not answer, or stalls, for SEC "
             + "seconds (default: ${DEFAULT-VALUE}).")
     int timeout = 30;
@@ -47,8 +52,8 @@ final class PullCommand extends VsysCommand {
     @Override
     int execute() throws Exception {
         String sys = Names.check(name);
-        if (jobs < 1 || jobs > 256 || timeout < 1 || timeout > 3600) {
-            throw new VsysException(ExitCode.USAGE, "pull", "--jobs must be 1..256 and --timeout 1..3600");
+        if (jobs < 1 || jobs > 256 || timeout < 1 || timeout > 3600 || depth < 0 || depth > 100000) {
+            throw new VsysException(ExitCode.USAGE, "pull", "--jobs must be 1..256, --timeout 1..3600 and --depth 0..100000");
         }
         String ref = sys;
         String commit = null;
@@ -61,7 +66,7 @@ final class PullCommand extends VsysCommand {
         }
         Store store = Store.of(installation());
         try (PullSource src = PullSource.of(source, timeout, new SshPullSource.Options(identity, knownHosts))) {
-            Pull pull = new Pull(store, src, jobs);
+            Pull pull = new Pull(store, src, jobs, depth);
             String id;
             try {
                 id = pull.resolve(ref, commit);

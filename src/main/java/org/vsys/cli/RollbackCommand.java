@@ -1,7 +1,5 @@
 package org.vsys.cli;
 
-import java.nio.file.Path;
-
 import org.vsys.layer.Views;
 
 import picocli.CommandLine.Command;
@@ -16,21 +14,13 @@ final class RollbackCommand extends VsysCommand {
 
     @Override
     int execute() throws Exception {
-        Views views = new Views(installation(), debug());
-        String sys = views.system(name).name();
-        org.vsys.config.SystemRecord rec = views.system(sys);
-        if (rec.layered() && rec.layer().prev() != null) {
-            // a layered system returns to the generation its last switch left, with that generation's lower tree
-            String prev = rec.layer().prev();
-            String commit = org.vsys.config.SystemRecord.LayerSpec.commitOf(prev);
-            Path dir = views.switchTo(sys, commit, true, prev);
-            out().println(sys + ": rolled back to " + (commit == null ? "its live mount" : "commit " + commit + " (" + dir + ")")
-                    + " with the layer as it was (generation " + prev + ")");
-            return 0;
+        Views.Rollback r = new Views(installation(), debug()).rollback(name);
+        if (r.generation() != null) {
+            out().println(r.system() + ": rolled back to " + (r.commit() == null ? "its live mount" : "commit " + r.commit() + " (" + r.dir() + ")")
+                    + " with the layer as it was (generation " + r.generation() + ")");
+        } else {
+            out().println(r.system() + ": rolled back to commit " + r.commit() + " (" + r.dir() + ")");
         }
-        String target = views.rollbackTarget(sys);
-        Path dir = views.switchTo(sys, target, true);
-        out().println(sys + ": rolled back to commit " + target + " (" + dir + ")");
         return 0;
     }
 }

@@ -173,12 +173,19 @@ public final class Installation {
         return nsDir().resolve(name);
     }
 
-    /** Where {@code vsys-view prepare} puts the system's tree in the kmod link mode (link=kmod). */
+    /**
+     * Where {@code vsys-view prepare} puts the system's tree in the kmod link mode (link=kmod):
+     * {@code R/.root/.os/NAME} for an open system; for a restricted one (its {@code R/.private/NAME}
+     * exists) {@code R/.root/.vsys/os/NAME/root}, behind the module's gate (docs/DESIGN.md).
+     */
     public Path kmodTree(String name) {
+        if (Files.exists(privateDir(name), LinkOption.NOFOLLOW_LINKS)) {
+            return root.resolve(".root").resolve(".vsys").resolve("os").resolve(name).resolve("root");
+        }
         return root.resolve(".root").resolve(".os").resolve(name);
     }
 
-    /** The kmod link mode's table of linked processes ("TGID NAME" lines) in the vsyslink mount. */
+    /** The kmod link mode's table of linked processes ("TGID NAME UID" lines) in the vsyslink mount. */
     public Path kmodProcs() {
         return root.resolve(".root").resolve(".vsys").resolve("procs");
     }

@@ -35,15 +35,34 @@ import org.vsys.mount.UnmountPlan;
  * ({@link Recovery}), mounts that belong to no record are unmounted (lazily; nothing is deleted),
  * empty directories without a record are removed, links are made or removed. Lost filesystems of a
  * ready system are left to {@code vsys restore}. Everything runs under the lock.
+ *
+ * <p>Restricted systems (docs/DESIGN.md "Restricted systems") are checked for what would let a
+ * user read a tree that is not theirs: {@code R/.private} a root-owned 0700 directory, a tree at
+ * {@code R/.private/NAME} for each ready restricted record, its {@code R/.var/NAME} 0700, in the
+ * kmod link mode no copy at the open {@code R/.root/.os/NAME}, and no {@code R/.private/X} without
+ * a record. Those findings are {@link ExitCode#UNSAFE} (exit 15 when any is left), the others
+ * {@link ExitCode#CORRUPT} (13).
  */
 public final class Check {
     /** Names directly under R that are vsys's own infrastructure. */
     static final Set<String> INFRA = Set.of("bin", "etc", ".root", ".ns", ".var", ".state");
 
-    /** One finding: what is wrong, and what {@code --repair} did about it (null: nothing). */
-    public record Finding(String subject, String problem, String repaired) {
+    /**
+     * One finding: what is wrong, and what {@code --repair} did about it (null: nothing); code is
+     * the exit status it stands for while left (UNSAFE: a restricted tree may be readable).
+     */
+    public record Finding(String subject, String problem, String repaired, ExitCode code) {
+        public Finding(String subject, String problem, String repaired) {
+            this(subject, problem, repaired, ExitCode.CORRUPT);
+        }
+
         public String line() {
             return subject + ": " + problem + (repaired == null ? "" : "; repaired: " + repaired);
+        }
+
+        /** Left after the run (not repaired, or the repair failed). */
+        public boolean left() {
+            return repaired == null || repaired.startsWith("FAILED");
         }
     }
 
@@ -77,8 +96,23 @@ public final class Check {
             recordFiles(inst.aliases(), "alias record", out);
             systems(repair, out);
             strays(repair, out);
+            restricted(repair, out);
         }
         return out;
+    }
+
+    /** The exit status for what is left: UNSAFE before CORRUPT, OK when nothing is left. */
+    public static ExitCode exitCode(List<Finding> findings) {
+        ExitCode code = ExitCode.OK;
+        for (Finding f : findings) {
+            if (f.left()) {
+                if (f.code() == ExitCode.UNSAFE) {
+                    return ExitCode.UNSAFE;
+                }
+                code = f.code();
+            }
+        }
+        return code;
     }
 
     private void installation(List<Finding> out) {
@@ -201,17 +235,31 @@ public final class Check {
         }
     }
 
+    /** The records of the ready systems (a record that does not parse is reported with the record files). */
+    private List<SystemRecord> readySystems() {
+        List<SystemRecord> ready = new ArrayList<>();
+        for (String n : records.systemNames()) {
+            try {
+                SystemRecord rec = records.system(n);
+                if (rec != null && rec.state() == SystemRecord.State.READY) {
+                    ready.add(rec);
+                }
+            } catch (VsysException e) {
+                // reported with the record files
+            }
+        }
+        return ready;
+    }
+
     /** Ready systems: each filesystem mounted, the view prepared, the links in place. */
     private void systems(boolean repair, List<Finding> out) {
         MountTable table = MountTable.read();
-        for (String n : records.systemNames()) {
-            SystemRecord rec;
-            try {
-                rec = records.system(n);
-            } catch (VsysException e) {
-                continue; // reported with the record files
-            }
-            if (rec == null || rec.state() != SystemRecord.State.READY) {
+        for (SystemRecord rec : readySystems()) {
+            String n = rec.name();
+            if (rec.restricted() && !Files.isDirectory(inst.privateDir(n), LinkOption.NOFOLLOW_LINKS)) {
+                out.add(new Finding(n, "restricted (users=/groups=), but its tree " + inst.privateDir(n)
+                        + (Files.exists(inst.privateDir(n), LinkOption.NOFOLLOW_LINKS) ? " is not a directory" : " is missing")
+                        + " (run vsys restore)", null, ExitCode.UNSAFE));
                 continue;
             }
             SystemMounts sm = new SystemMounts(inst, rec, debug);
@@ -319,6 +367,105 @@ public final class Check {
             }
         } catch (IOException e) {
             out.add(new Finding(inst.root().toString(), "cannot read: " + e.getMessage(), null));
+        }
+    }
+
+    /**
+     * Restricted systems: R/.private root's and 0700; no R/.private/X without a record; per ready
+     * restricted record R/.var/NAME 0700 and, in the kmod link mode, no copy of the tree at the
+     * open R/.root/.os/NAME (vsys-view prepare puts it behind the module's gate).
+     */
+    private void restricted(boolean repair, List<Finding> out) {
+        Path priv = inst.privateRoot();
+        MountTable table = MountTable.read();
+        if (Files.exists(priv, LinkOption.NOFOLLOW_LINKS)) {
+            String p = modeProblem(priv, 0700);
+            if (p != null) {
+                boolean dir = Files.isDirectory(priv, LinkOption.NOFOLLOW_LINKS);
+                out.add(new Finding(priv.toString(), p + ": the restricted systems' trees are not out of reach",
+                        repair && dir ? attempt(() -> chmodRoot700(priv), "made root's, mode 0700") : null, ExitCode.UNSAFE));
+            }
+            Set<String> known = new LinkedHashSet<>(records.systemNames());
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(priv)) {
+                for (Path x : ds) {
+                    String n = x.getFileName().toString();
+                    if (known.contains(n)) {
+                        continue;
+                    }
+                    if (table.isMountPoint(x.toString()) || !table.atOrUnder(x.toString()).isEmpty()) {
+                        out.add(new Finding(n, "restricted tree " + x + " belongs to no record (mounted)",
+                                repair ? attempt(() -> new SystemMounts(inst, n, debug).unmountAll(x.toString(), true),
+                                        "unmounted (lazily; nothing deleted)") : null, ExitCode.UNSAFE));
+                    } else {
+                        boolean empty = Files.isDirectory(x, LinkOption.NOFOLLOW_LINKS) && isEmpty(x);
+                        out.add(new Finding(n, "restricted tree " + x + " belongs to no record"
+                                + (empty ? " (empty)" : " (not empty: left for the admin)"),
+                                repair && empty ? attempt(() -> rmdir(x), "removed") : null, ExitCode.UNSAFE));
+                    }
+                }
+            } catch (IOException e) {
+                out.add(new Finding(priv.toString(), "cannot read: " + e.getMessage(), null, ExitCode.UNSAFE));
+            }
+        }
+        for (SystemRecord rec : readySystems()) {
+            String n = rec.name();
+            if (!rec.restricted()) {
+                continue;
+            }
+            Path var = inst.root().resolve(".var").resolve(n);
+            if (Files.exists(var, LinkOption.NOFOLLOW_LINKS)) {
+                String p = modeProblem(var, 0700);
+                if (p != null) {
+                    boolean dir = Files.isDirectory(var, LinkOption.NOFOLLOW_LINKS);
+                    out.add(new Finding(n, "restricted, but " + var + " (its /var/tmp's parent) " + p,
+                            repair && dir ? attempt(() -> chmodRoot700(var), "made root's, mode 0700") : null, ExitCode.UNSAFE));
+                }
+            }
+            Path open = inst.root().resolve(".root").resolve(".os").resolve(n);
+            if (table.isMountPoint(open.toString())) {
+                out.add(new Finding(n, "restricted, but its tree is mounted at " + open
+                        + ", where every user reads it (kmod link mode: prepared before users=/groups= were set)",
+                        repair ? attempt(() -> new ViewHelper(inst, debug).run(n, "prepare", n), "prepared again behind the gate") : null,
+                        ExitCode.UNSAFE));
+            }
+        }
+    }
+
+    /** Null if d is a directory owned by root with exactly the given mode, else what it is. */
+    static String modeProblem(Path d, int mode) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(d, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            int uid = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int m = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+            if (!a.isDirectory()) {
+                return "is not a directory (a symlink or file is in its place)";
+            }
+            if (uid != 0 || m != mode) {
+                return String.format("must be owned by root with mode %o (is uid %d, mode %o)", mode, uid, m);
+            }
+            return null;
+        } catch (IOException e) {
+            return "cannot stat: " + e.getMessage();
+        }
+    }
+
+    private static boolean isEmpty(Path d) {
+        try (DirectoryStream<Path> inner = Files.newDirectoryStream(d)) {
+            return !inner.iterator().hasNext();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Root's, 0700 (d was just seen to be a directory, not a symlink, in root's R). */
+    private static void chmodRoot700(Path d) throws VsysException {
+        try {
+            Files.setAttribute(d, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(d, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(d, java.util.EnumSet.of(PosixFilePermission.OWNER_READ,
+                    PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new VsysException(ExitCode.INTERNAL, d.toString(), "chown/chmod failed: " + e.getMessage(), e);
         }
     }
 

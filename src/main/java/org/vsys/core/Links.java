@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 import org.vsys.base.AtomicFile;
 import org.vsys.base.ExitCode;
@@ -42,18 +41,9 @@ public final class Links {
 
     /** Creates {@code link -> bin} with a temporary link and a rename. */
     public static void create(Path link) throws VsysException {
-        Path tmp = link.resolveSibling("." + link.getFileName() + ".tmp." + ProcessHandle.current().pid());
         try {
-            Files.deleteIfExists(tmp);
-            Files.createSymbolicLink(tmp, Path.of(TARGET));
-            Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE);
-            AtomicFile.fsyncDirectory(link.getParent());
+            AtomicFile.symlink(link, Path.of(TARGET));
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // nothing more to do
-            }
             throw new VsysException(ExitCode.INTERNAL, link.toString(), "cannot create the launcher link: " + e.getMessage(), e);
         }
     }

@@ -157,9 +157,10 @@ public final class Processes {
                 return out;
             }
             for (String line : Files.readAllLines(procs, StandardCharsets.UTF_8)) {
-                int sp = line.indexOf(' ');
-                if (sp > 0 && isPid(line.substring(0, sp))) {
-                    out.put(Long.parseLong(line.substring(0, sp)), line.substring(sp + 1).strip());
+                // "TGID NAME UID" (the uid it was linked for; older modules: "TGID NAME")
+                String[] w = line.strip().split(" ");
+                if (w.length >= 2 && isPid(w[0]) && !w[1].isEmpty()) {
+                    out.put(Long.parseLong(w[0]), w[1]);
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -6,19 +6,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.Lock;
 import org.vsys.store.Commit;
 import org.vsys.store.Entry;
 import org.vsys.store.Store;
+import org.vsys.store.TreeDelta;
 
 /**
  * {@code vsys publish NAME DIR}: the commits of system NAME laid out in DIR as plain files that
@@ -26,11 +27,12 @@ import org.vsys.store.Store;
  * <pre>
  * DIR/objects/XX/REST.commit, .tree   the store's commit and tree objects, byte for byte
  * DIR/content/XX/REST                 each file's content, by its content SHA-256 (the metadata is in the trees)
+ * DIR/deltas/XX/REST-TO               the trees commit TO adds to its parent XXREST, as changes ({@link TreeDelta})
  * DIR/refs/NAME                       the commits of NAME, oldest first (as the store's ref)
  * </pre>
  * Files are mode 0644 (directories 0755) owned by root, whatever the trees' own owners and modes:
- * no setuid bit and nothing private reaches the web root. Each file is copied to a temp name in its
- * directory and renamed, the ref last, so a reader never sees a half-written file or a ref whose
+ * no setuid bit and nothing private reaches the web root. Each file is written with
+ * {@link AtomicFile} (temp name in its directory, fsync, rename), the ref last, so a reader never sees a half-written file or a ref whose
  * objects are not there yet. Incremental: a file already in DIR is not copied again (its name is
  * its hash).
  */
@@ -41,6 +43,7 @@ public final class Publish {
         public long copied;
         public long copiedBytes;
         public long present;
+        public long deltas;
     }
 
     private final Store store;
@@ -68,16 +71,16 @@ public final class Publish {
                 Commit cm = store.commit(c);
                 tree(cm.root);
                 copy(store.object(c, Store.COMMIT), Pull.objectName(c, Store.COMMIT));
+                if (cm.hasParent() && commits.contains(cm.parent) && store.has(cm.parent, Store.COMMIT)) {
+                    delta(cm.parent, c);
+                }
                 result.commits++;
             }
             StringBuilder sb = new StringBuilder();
             for (String c : commits) {
                 sb.append(c).append('\n');
             }
-            Path tmp = dir.resolve("refs").resolve(".tmp." + system + "." + ProcessHandle.current().pid());
-            Files.write(tmp, sb.toString().getBytes(StandardCharsets.US_ASCII));
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.move(tmp, dir.resolve("refs").resolve(system), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.write(dir.resolve("refs").resolve(system), sb.toString().getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, "publish", dir + ": " + e.getMessage(), e);
         }
@@ -99,6 +102,22 @@ public final class Publish {
         copy(store.object(id, Store.TREE), Pull.objectName(id, Store.TREE));
     }
 
+    /** The tree delta from the parent to the commit (its trees as changes to the parent's), unless there. */
+    private void delta(String parent, String commit) throws IOException {
+        Path to = dir.resolve(TreeDelta.name(parent, commit));
+        if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+            result.present++;
+            return;
+        }
+        mkdir(dir.resolve("deltas"));
+        mkdir(to.getParent());
+        byte[] b = TreeDelta.make(store, parent, commit);
+        AtomicFile.write(to, b);
+        result.copied++;
+        result.copiedBytes += b.length;
+        result.deltas++;
+    }
+
     private void copy(Path from, String rel) throws IOException {
         Path to = dir.resolve(rel);
         if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
@@ -106,17 +125,12 @@ public final class Publish {
             return;
         }
         mkdir(to.getParent());
-        Path tmp = to.resolveSibling(".tmp." + to.getFileName() + "." + ProcessHandle.current().pid());
-        Files.deleteIfExists(tmp);
-        long n;
-        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
-                FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            n = copy(in, out);
+        long[] n = new long[1];
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+            AtomicFile.write(to, out -> n[0] = copy(in, out));
         }
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-        Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
         result.copied++;
-        result.copiedBytes += n;
+        result.copiedBytes += n[0];
     }
 
     /** Copies all of in (from its start) to out; returns the bytes copied. */

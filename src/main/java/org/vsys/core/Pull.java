@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +35,7 @@ import org.vsys.store.Hashing;
 import org.vsys.store.Metadata;
 import org.vsys.store.Store;
 import org.vsys.store.Tree;
+import org.vsys.store.TreeDelta;
 
 /**
  * {@code vsys pull}: copies one commit of another store into this one, fetching only what this
@@ -75,15 +75,25 @@ public final class Pull {
         public final AtomicLong localBytes = new AtomicLong();
         public final AtomicLong presentObjects = new AtomicLong();
         public final AtomicLong trees = new AtomicLong();
+        public final AtomicLong deltaTrees = new AtomicLong();
+        public final AtomicLong deltaBytes = new AtomicLong();
         public boolean refMoved;
+        /** Commits pulled (the one asked for and ancestors), and of them ancestors. */
+        public long commits;
+        public long ancestors;
+        /** The oldest commit added has a parent the store lacks (a pull of depth 0, or the source lacked it). */
+        public boolean partial;
         public long millis;
         public long syncMillis;
 
         public String summary(String system, String source) {
             return "pull: " + system + ": commit " + commit.substring(0, 12) + " from " + source + ": "
+                    + (ancestors > 0 ? ancestors + (ancestors == 1 ? " ancestor" : " ancestors") + " pulled too, " : "")
                     + (alreadyHad ? "already in the store" : fetchedObjects.get() + " objects fetched (" + fetchedBytes.get() + " bytes), "
                     + localObjects.get() + " rebuilt from local content (" + localBytes.get() + " bytes), " + presentObjects.get()
-                    + " present, " + trees.get() + " trees")
+                    + " present, " + trees.get() + " trees"
+                    + (deltaTrees.get() > 0 ? " (" + deltaTrees.get() + " rebuilt from a tree delta of " + deltaBytes.get() + " bytes)" : ""))
+                    + (partial ? "; the parent of the oldest is not pulled" : "")
                     + "; " + (refMoved ? "refs/" + system + " moved to it" : "refs/" + system + " had it") + " (" + millis + " ms, "
                     + syncMillis + " ms of it in syncfs)";
         }
@@ -95,21 +105,26 @@ public final class Pull {
     private final Result result = new Result();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicInteger outstanding = new AtomicInteger();
-    private final CompletableFuture<Void> allDone = new CompletableFuture<>();
+    private volatile CompletableFuture<Void> allDone;
     private final Set<String> seenTrees = ConcurrentHashMap.newKeySet();
     private final Set<String> seenFiles = ConcurrentHashMap.newKeySet();
     private final Map<String, CompletableFuture<String[]>> byContent = new ConcurrentHashMap<>();
     private final List<String[]> added = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ExecutorService pool;
     private Store.Batch batch;
+    private TreeDelta delta;
 
     private static final ThreadLocal<byte[]> HEAP = ThreadLocal.withInitial(() -> new byte[1 << 17]);
     private static final ThreadLocal<ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 17));
 
-    public Pull(Store store, PullSource source, int threads) {
+    private final int depth;
+
+    /** A pull of the commit asked for and at most depth of its ancestors (0: that commit alone). */
+    public Pull(Store store, PullSource source, int threads, int depth) {
         this.store = store;
         this.source = source;
         this.threads = Math.max(1, threads);
+        this.depth = Math.max(0, depth);
     }
 
     /** Bytes read from the source so far. */
@@ -172,15 +187,46 @@ public final class Pull {
         try (Lock lock = store.lock()) {
             store.clearTmp();
             try {
-                if (!store.has(commit, Store.COMMIT)) {
-                    pullCommit(commit);
-                } else {
-                    result.alreadyHad = true;
+                List<String> chain = new ArrayList<>(); // commit, its parent, ...: the ones to add to the ref
+                List<byte[]> missing = new ArrayList<>(); // the bytes of those the store lacks
+                String at = commit;
+                while (at != null && chain.size() <= depth) {
+                    chain.add(at);
+                    String parent;
+                    if (store.has(at, Store.COMMIT)) {
+                        Commit had = store.commit(at);
+                        parent = had.hasParent() ? had.parent : null;
+                    } else {
+                        byte[] cb = fetchCommit(at, chain.size() == 1);
+                        if (cb == null) {
+                            chain.remove(chain.size() - 1); // an ancestor the source lacks: the chain ends here
+                            result.partial = true;
+                            break;
+                        }
+                        missing.add(cb);
+                        Commit c = Commit.parse(cb);
+                        parent = c.hasParent() ? c.parent : null;
+                    }
+                    at = parent;
+                }
+                result.alreadyHad = missing.isEmpty();
+                result.commits = missing.size();
+                result.ancestors = missing.size() - (store.has(commit, Store.COMMIT) ? 0 : 1);
+                if (at != null && !store.has(at, Store.COMMIT)) {
+                    result.partial = true;
+                }
+                for (int i = missing.size() - 1; i >= 0; i--) { // oldest first: each has its parent for a delta
+                    byte[] cb = missing.get(i);
+                    pullCommit(Hashing.sha256(cb), cb);
                 }
                 List<String> refs = store.commits(system);
-                if (!refs.contains(commit)) {
-                    List<String> nl = new ArrayList<>(refs);
-                    nl.add(commit);
+                List<String> nl = new ArrayList<>(refs);
+                for (int i = 0; i < chain.size(); i++) { // the commit last, each ancestor just before its child
+                    if (!nl.contains(chain.get(i))) {
+                        nl.add(i == 0 ? nl.size() : nl.indexOf(chain.get(i - 1)), chain.get(i));
+                    }
+                }
+                if (!nl.equals(refs)) {
                     store.setCommits(system, nl);
                     result.refMoved = true;
                 }
@@ -238,9 +284,16 @@ public final class Pull {
         }
     }
 
-    private void pullCommit(String id) throws Throwable {
+    /**
+     * The bytes of commit id from the source, checked (its hash, its form); null when the source
+     * lacks it and it is not the one asked for (an ancestor), refused when it is.
+     */
+    private byte[] fetchCommit(String id, boolean asked) throws IOException {
         byte[] cb = fetch(objectName(id, Store.COMMIT), MAX_COMMIT);
         if (cb == null) {
+            if (!asked) {
+                return null;
+            }
             throw bad("the source has no commit " + id);
         }
         if (!Hashing.sha256(cb).equals(id)) {
@@ -255,11 +308,24 @@ public final class Pull {
         if (!isId(c.root) || c.rootMeta.kind != 'd' || (c.hasParent() && !isId(c.parent))) {
             throw bad(objectName(id, Store.COMMIT) + ": not a well-formed commit");
         }
-        pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "vsys-pull");
-            t.setDaemon(true);
-            return t;
-        });
+        return cb;
+    }
+
+    /** One commit the store lacks (cb its checked bytes): its trees and files, then the commit object. */
+    private void pullCommit(String id, byte[] cb) throws Throwable {
+        Commit c = Commit.parse(cb);
+        delta = null;
+        if (c.hasParent() && store.has(c.parent, Store.COMMIT)) {
+            delta = fetchDelta(c.parent, id);
+        }
+        if (pool == null) {
+            pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "vsys-pull");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        allDone = new CompletableFuture<>();
         batch = store.new Batch(BATCH_BYTES, BATCH_FILES, () -> {
             try {
                 Steps.reach("pull.batch");
@@ -278,14 +344,8 @@ public final class Pull {
         batch.flush();
         // every object the commit names is durable before the commit is, and the commit before the ref
         store.sync();
-        Path t = store.newTemp();
-        try (FileChannel ch = FileChannel.open(t, Store.newFile())) {
-            ch.write(ByteBuffer.wrap(cb));
-            ch.force(true);
-        }
-        Files.move(t, store.object(id, Store.COMMIT), StandardCopyOption.ATOMIC_MOVE);
         added.add(new String[] {id, Store.COMMIT, null});
-        store.sync();
+        Store.writeAtomic(store.object(id, Store.COMMIT), cb);
         Steps.reach("pull.commit");
     }
 
@@ -318,8 +378,20 @@ public final class Pull {
     private void tree(String id, String path) throws IOException {
         byte[] b;
         String rel = objectName(id, Store.TREE);
+        TreeDelta.Change change = delta == null ? null : delta.trees.get(id);
         if (store.has(id, Store.TREE)) {
             b = store.read(id, Store.TREE);
+        } else if (change != null && (change.base == null || store.has(change.base, Store.TREE))) {
+            String dn = TreeDelta.name(delta.from, delta.to);
+            try {
+                b = TreeDelta.rebuild(change, change.base == null ? null : store.read(change.base, Store.TREE));
+            } catch (RuntimeException e) {
+                throw bad(dn + ": tree " + id.substring(0, 12) + ": " + e.getMessage());
+            }
+            if (!Hashing.sha256(b).equals(id)) {
+                throw bad(dn + ": tree " + id.substring(0, 12) + " does not rebuild to its id");
+            }
+            result.deltaTrees.incrementAndGet();
         } else {
             b = fetch(rel, MAX_TREE);
             if (b == null) {
@@ -513,6 +585,29 @@ public final class Pull {
         String[] made = {tmp.toString(), e.objectId()};
         batch.add(tmp, e.objectId(), Store.FILE, e.contentHash(), n);
         return made;
+    }
+
+    /**
+     * The tree delta from parent (a commit this store has) to commit id, or null when the source
+     * has none: then every new tree is fetched whole.
+     */
+    private TreeDelta fetchDelta(String parent, String id) throws IOException {
+        String rel = TreeDelta.name(parent, id);
+        byte[] gz = fetch(rel, MAX_TREE);
+        if (gz == null) {
+            return null;
+        }
+        TreeDelta d;
+        try {
+            d = TreeDelta.parse(gz, MAX_TREE);
+        } catch (IllegalArgumentException e) {
+            throw bad(rel + ": " + e.getMessage());
+        }
+        if (!d.from.equals(parent) || !d.to.equals(id)) {
+            throw bad(rel + ": a delta between other commits");
+        }
+        result.deltaBytes.addAndGet(gz.length);
+        return d;
     }
 
     /** A commit or tree from the source (bounded), or null when it has none. */

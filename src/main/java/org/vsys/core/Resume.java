@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+
+import org.vsys.base.AtomicFile;
 import org.vsys.store.Entry;
 import org.vsys.store.Store;
 
@@ -94,7 +96,7 @@ final class Resume {
         seen.put(rel, e);
     }
 
-    /** Writes the index (temp + rename): every tracked file whose ref is known by now. */
+    /** Writes the index ({@link AtomicFile#writeHint}): every tracked file whose ref is known by now. */
     void save() {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         int n = 0;
@@ -109,13 +111,11 @@ final class Resume {
         if (n == 0) {
             return;
         }
-        // temp + rename, no fsync: a hint lost in a crash costs a read, and an fsync here (a
-        // journal commit amid hundreds of MB of new objects) stalled a reader of the snapshot
+        // no fsync: a hint lost in a crash costs a read, and an fsync here (a journal commit
+        // amid hundreds of MB of new objects) stalled a reader of the snapshot
         try {
             Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp." + ProcessHandle.current().pid());
-            Files.write(tmp, sb.toString().getBytes(StandardCharsets.US_ASCII));
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.writeHint(file, sb.toString().getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             // only a hint: the next run reads more
         }

@@ -14,16 +14,22 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.regex.Pattern;
 
+import org.vsys.store.Store;
+import org.vsys.store.TreeDelta;
+
 /**
  * {@code vsys serve}: the remote side of a pull over SSH. Reads requests {@code get REL MAX} on
  * standard input and answers each on standard output: {@code ok LEN} and the LEN bytes of the
  * store's file REL, {@code none} when there is no such file, {@code error WHY} otherwise. REL must
- * be one of the store's own names (refs/NAME, objects/XX/REST.commit|tree|file, content/XX/REST),
- * opened without following a symlink: nothing outside the store can be read, nothing is written.
+ * be one of the store's own names (refs/NAME, objects/XX/REST.commit|tree|file, content/XX/REST,
+ * deltas/XX/REST-TO),
+ * opened without following a symlink: nothing outside the store can be read, nothing is written. A
+ * delta (deltas/XX/REST-TO) that a store has no file for is made from the store's own trees.
  */
 public final class Serve {
     static final Pattern NAME = Pattern.compile(
-            "refs/[A-Za-z0-9][A-Za-z0-9._-]{0,63}|objects/[0-9a-f]{2}/[0-9a-f]{62}\\.(commit|tree|file)|content/[0-9a-f]{2}/[0-9a-f]{62}");
+            "refs/[A-Za-z0-9][A-Za-z0-9._-]{0,63}|objects/[0-9a-f]{2}/[0-9a-f]{62}\\.(commit|tree|file)|content/[0-9a-f]{2}/[0-9a-f]{62}"
+                    + "|deltas/[0-9a-f]{2}/[0-9a-f]{62}-[0-9a-f]{64}");
     private final Path store;
 
     public Serve(Path store) {
@@ -55,7 +61,16 @@ public final class Serve {
         try {
             ch = FileChannel.open(store.resolve(rel), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
-            write(out, "none\n");
+            byte[] d = rel.startsWith("deltas/") ? delta(rel) : null;
+            if (d == null || d.length > max) {
+                write(out, "none\n");
+                return;
+            }
+            write(out, "ok " + d.length + "\n");
+            ByteBuffer bb = ByteBuffer.wrap(d);
+            while (bb.hasRemaining()) {
+                out.write(bb);
+            }
             return;
         } catch (IOException e) {
             write(out, "error " + rel + ": " + VsysLine.of(e.getMessage()) + "\n");
@@ -81,6 +96,24 @@ public final class Serve {
                 zero.clear().limit((int) Math.min(8192, len - pos));
                 pos += out.write(zero);
             }
+        }
+    }
+
+    /**
+     * A store (not a published directory) has no deltas: the one asked for is made from its
+     * objects when it has both commits, else null.
+     */
+    private byte[] delta(String rel) {
+        String from = rel.substring(7, 9) + rel.substring(10, 72);
+        String to = rel.substring(73);
+        Store st = new Store(store);
+        if (!st.has(from, Store.COMMIT) || !st.has(to, Store.COMMIT)) {
+            return null;
+        }
+        try {
+            return TreeDelta.make(st, from, to);
+        } catch (IOException | RuntimeException e) {
+            return null; // the puller fetches the trees whole
         }
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.config.Names;
 import org.vsys.config.SystemRecord;
 import org.vsys.base.Debug;
@@ -224,7 +225,7 @@ public final class Layers {
             Steps.reach("switch.copied");
             Merge.Result r = Merge.run(tmp.resolve("upper"), layer.lowerTree(spec), newLower, spec.merge());
             Steps.reach("switch.merged");
-            Files.move(tmp, layer.generation(gen), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.publishDirectory(tmp, layer.generation(gen));
             debug.line("layer generation " + gen + ": " + r.conflicts.size() + " conflicts");
             return new Generation(gen, r);
         } catch (IOException e) {

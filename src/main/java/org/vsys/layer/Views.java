@@ -15,6 +15,7 @@ import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.config.Installation;
 import org.vsys.config.Lock;
+import org.vsys.core.Gc;
 import org.vsys.core.Records;
 import org.vsys.base.Steps;
 import org.vsys.core.ViewHelper;
@@ -231,6 +232,39 @@ public final class Views {
         }
     }
 
+    /** What a rollback did: the system, the commit it runs from now (null: its live mount), the checkout, and the layer generation it returned to (null: not layered). */
+    public record Rollback(String system, String commit, Path dir, String generation) {
+    }
+
+    /**
+     * Runs the system from the parent of the commit it runs from; a layered system returns to the
+     * generation its last switch left, with that generation's lower tree (its commit or the live mount).
+     */
+    public Rollback rollback(String rawName) throws VsysException {
+        SystemRecord rec = system(rawName);
+        String sys = rec.name();
+        if (rec.layered() && rec.layer().prev() != null) {
+            String prev = rec.layer().prev();
+            String commit = SystemRecord.LayerSpec.commitOf(prev);
+            return new Rollback(sys, commit, switchTo(sys, commit, true, prev), prev);
+        }
+        String target = rollbackTarget(sys);
+        return new Rollback(sys, target, switchTo(sys, target, true), null);
+    }
+
+    /**
+     * {@link Gc} under the store lock, keeping every commit some record runs from (and with
+     * {@code keep} only each system's last {@code keep} commits besides); null when there is no store.
+     */
+    public Gc.Result gc(Integer keep) throws VsysException, IOException {
+        if (!store.exists()) {
+            return null;
+        }
+        try (Lock lock = store.lock()) {
+            return new Gc(store).run(commitsInView(), keep);
+        }
+    }
+
     /** The parent of the commit the system runs from. */
     public String rollbackTarget(String rawName) throws VsysException {
         SystemRecord rec = system(rawName);
@@ -248,7 +282,7 @@ public final class Views {
             }
             if (!store.has(c.parent, Store.COMMIT)) {
                 throw new VsysException(ExitCode.NO_SUCH, rec.name(), "the previous commit " + c.parent.substring(0, 12)
-                        + " was removed by gc");
+                        + " is not in the store (removed by gc, or the commit was pulled without it: see pull --depth)");
             }
             return c.parent;
         } catch (IOException e) {

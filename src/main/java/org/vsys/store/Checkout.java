@@ -1,19 +1,17 @@
 package org.vsys.store;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.vsys.base.AtomicFile;
 import org.vsys.linux.PosixException;
 import org.vsys.linux.Xattrs;
 import org.vsys.linux.DirFds;
@@ -99,10 +97,7 @@ public final class Checkout {
         }
         // no syncfs: a checkout is metadata only (links, directories), which ext4 and xfs journal
         // in order, so the rename below is never durable before the entries it names
-        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel ch = FileChannel.open(store.checkouts(), StandardOpenOption.READ)) {
-            ch.force(true);
-        }
+        AtomicFile.publishDirectory(tmp, dst);
         return dst;
     }
 

@@ -17,10 +17,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.vsys.base.VsysException;
+import org.vsys.config.Lock;
+
 /**
  * Verifies the store: every object against its id (file objects: the SHA-256 of their content and
  * their own metadata; trees and commits: the SHA-256 of their text), then that every commit of
- * every system, and every checkout, names only objects that exist.
+ * every system, and every checkout, names only objects that exist. A commit's parent is not
+ * followed: a commit pulled without its parent is complete (counted in {@link Result#parentless}).
  */
 public final class Fsck {
     /** The outcome. */
@@ -29,6 +33,8 @@ public final class Fsck {
         public final AtomicLong objects = new AtomicLong();
         public final AtomicLong bytes = new AtomicLong();
         public long commits;
+        /** Commits whose parent is not in the store: pulled without it (no damage, like OSTree's commits pulled at depth 0). */
+        public long parentless;
         public long leftovers;
 
         public boolean clean() {
@@ -42,6 +48,16 @@ public final class Fsck {
 
     public Fsck(Store store) {
         this.store = store;
+    }
+
+    /** {@link #run} under the store lock, on every core (at least two threads); null when there is no store. */
+    public Result runLocked() throws IOException, VsysException {
+        if (!store.exists()) {
+            return null;
+        }
+        try (Lock lock = store.lock()) {
+            return run(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        }
     }
 
     public Result run(int threads) throws IOException {
@@ -178,13 +194,16 @@ public final class Fsck {
                 }
             }
         }
-        for (String c : commits) {
+        for (String c : new java.util.LinkedHashSet<>(commits)) {
             if (!store.has(c, Store.COMMIT)) {
                 continue;
             }
             r.commits++;
             try {
                 Commit cm = store.commit(c);
+                if (cm.hasParent() && !store.has(cm.parent, Store.COMMIT)) {
+                    r.parentless++;
+                }
                 walk(cm.root, "commit " + c.substring(0, 12), seenTrees, r);
             } catch (IOException | RuntimeException e) {
                 r.damage.add("commit " + c.substring(0, 12) + ": unreadable: " + e.getMessage());

@@ -25,7 +25,7 @@ class ProcessesTest {
     void readsTheKmodTableNextToTheNamespaceDirectory(@TempDir Path r) throws IOException {
         Files.createDirectories(r.resolve(".ns"));
         Files.createDirectories(r.resolve(".root/.vsys"));
-        Files.writeString(r.resolve(".root/.vsys/procs"), "123 web1\n4567 db\ngarbage\n-1 x\n89 web1\n");
+        Files.writeString(r.resolve(".root/.vsys/procs"), "123 web1 1000\n4567 db\ngarbage\n-1 x\n89 web1 0\n");
         Map<Long, String> links = Processes.kmodLinks(inst(r).kmodProcs());
         assertEquals(Map.of(123L, "web1", 4567L, "db", 89L, "web1"), links);
     }

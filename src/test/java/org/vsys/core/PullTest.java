@@ -55,6 +55,9 @@ class PullTest {
                 Files.write(src.resolve("d" + d + "/f" + f), b);
             }
         }
+        // names whose escaped order is not their byte order ('%' > '!'), in d3, which a delta rebuilds
+        Files.writeString(src.resolve("d3/a!"), "x\n");
+        Files.writeString(src.resolve("d3/a\u0001 b"), "y\n");
         Files.writeString(src.resolve("same1"), "same\n");
         Files.writeString(src.resolve("same2"), "same\n");
         Files.setPosixFilePermissions(src.resolve("same2"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
@@ -71,7 +74,7 @@ class PullTest {
 
     Pull.Result pull(String commit) throws Exception {
         try (PullSource s = PullSource.of(pub.toString(), 5, null)) {
-            Pull p = new Pull(to, s, 4);
+            Pull p = new Pull(to, s, 4, 0);
             return p.run("dst", commit == null ? p.resolve("sys", null) : commit);
         }
     }
@@ -96,18 +99,17 @@ class PullTest {
         Pull.Result r2 = pull(null);
         assertEquals(c2, r2.commit);
         assertEquals(1, r2.localObjects.get(), "the mode-only change is rebuilt from local content");
-        long treeBytes = 0;
-        for (String t : List.of(c2)) {
-            treeBytes += from.read(t, Store.COMMIT).length;
-        }
-        treeBytes += from.read(from.commit(c2).root, Store.TREE).length;
+        long wholeTrees = from.read(from.commit(c2).root, Store.TREE).length;
         for (Entry e : from.tree(from.commit(c2).root).entries) {
             if (e.name[0] == 'd' && (e.name[1] == '3' || e.name[1] == '4')) {
-                treeBytes += from.read(e.ref, Store.TREE).length;
+                wholeTrees += from.read(e.ref, Store.TREE).length;
             }
         }
-        treeBytes += 65 * 2; // refs/sys: two commits
-        assertEquals(2000 + treeBytes, r2.fetchedBytes.get(), "the changed content, the ref, the commit and the trees on its path");
+        assertEquals(3, r2.deltaTrees.get(), "the root, d3 and d4 rebuilt from the delta");
+        assertTrue(r2.deltaBytes.get() > 0 && r2.deltaBytes.get() * 3 < wholeTrees, r2.deltaBytes + " of delta, " + wholeTrees + " of trees");
+        long ref = 65 * 2; // refs/sys: two commits
+        assertEquals(2000 + from.read(c2, Store.COMMIT).length + r2.deltaBytes.get() + ref, r2.fetchedBytes.get(),
+                "the changed content, the ref, the commit and the delta");
         assertEquals(TreeDump.of(src), TreeDump.of(new Checkout(to).ensure(c2)));
         assertEquals(List.of(c1, c2), to.commits("dst"));
         assertTrue(new Fsck(to).run(2).clean());
@@ -118,10 +120,37 @@ class PullTest {
     }
 
     @Test
+    void pullsTheCommitAloneByDefaultAndItsAncestorsWithDepth() throws Exception {
+        String c1 = snap();
+        Files.writeString(src.resolve("d1/f1"), "changed\n");
+        String c2 = snap();
+        Files.writeString(src.resolve("d2/f2"), "changed\n");
+        String c3 = snap();
+        assertEquals(c2, from.commit(c3).parent);
+        publish();
+        Pull.Result r = pull(c3);
+        assertTrue(r.partial);
+        assertEquals(List.of(c3), to.commits("dst"), "depth 0: the commit alone");
+        assertEquals(c2, to.commit(c3).parent);
+        assertTrue(!to.has(c2, Store.COMMIT));
+        Fsck.Result f = new Fsck(to).run(2);
+        assertTrue(f.clean(), String.valueOf(f.damage));
+        assertEquals(1, f.parentless, "a commit whose parent was not pulled is counted, not damage");
+        try (PullSource s = PullSource.of(pub.toString(), 5, null)) {
+            Pull.Result r2 = new Pull(to, s, 2, 5).run("dst", c3);
+            assertEquals(2, r2.commits, "the two ancestors");
+            assertTrue(!r2.partial);
+        }
+        assertEquals(List.of(c1, c2, c3), to.commits("dst"));
+        assertEquals(TreeDump.of(src), TreeDump.of(new Checkout(to).ensure(c3)));
+        assertEquals(0, new Fsck(to).run(2).parentless);
+    }
+
+    @Test
     void pullsFromAStoreDirectly() throws Exception {
         String c1 = snap();
         try (PullSource s = PullSource.of(from.dir().toString(), 5, null)) {
-            Pull p = new Pull(to, s, 3);
+            Pull p = new Pull(to, s, 3, 0);
             assertEquals(c1, p.run("dst", p.resolve("sys", c1.substring(0, 8))).commit);
         }
         assertEquals(TreeDump.of(src), TreeDump.of(new Checkout(to).ensure(c1)));
@@ -208,6 +237,33 @@ class PullTest {
     @Test
     void refusesAnObjectLargerThanItsTreeSays() throws Exception {
         refused(p -> write(contentOf("d5/f5"), new byte[10_000_000]), "larger than the 3000 bytes");
+    }
+
+    /** The published delta of the source's last two commits, rewritten by edit (inflated text in, text out). */
+    void editDelta(java.util.function.UnaryOperator<String> edit) {
+        try {
+            List<String> cs = from.commits("sys");
+            Path d = pub.resolve(org.vsys.store.TreeDelta.name(cs.get(cs.size() - 2), cs.get(cs.size() - 1)));
+            String text;
+            try (java.io.InputStream in = new java.util.zip.GZIPInputStream(Files.newInputStream(d))) {
+                text = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            }
+            try (java.io.OutputStream out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(d))) {
+                out.write(edit.apply(text).getBytes(StandardCharsets.US_ASCII));
+            }
+        } catch (IOException x) {
+            throw new IllegalStateException(x);
+        }
+    }
+
+    @Test
+    void refusesADeltaWhoseTreesDoNotRebuildToTheirIds() throws Exception {
+        refused(p -> editDelta(t -> t.replaceFirst("\n\\+ f 644 ", "\n+ f 4755 ")), "does not rebuild to its id");
+    }
+
+    @Test
+    void refusesADeltaThatIsNotOne() throws Exception {
+        refused(p -> editDelta(t -> t.replaceFirst("\ntree ", "\ntree ../../x ")), "bad line");
     }
 
     @Test

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -27,7 +29,8 @@ import org.vsys.testing.Rig;
 /**
  * Recovery of what a killed vsys left, on a scratch root without mounts (no root needed): an
  * interrupted create is undone, an interrupted destroy completed, alias links made, links without
- * records and temporary files removed; and the command-line rules of restore and check.
+ * records and temporary files removed; the command-line rules of restore and check; and what check says of
+ * restricted systems' trees (exit 15).
  */
 class RecoveryTest {
     @TempDir
@@ -140,5 +143,92 @@ class RecoveryTest {
         assertTrue(h.out().contains("--repair"));
         Cmd.Result rh = run(inst, "restore", "--help");
         assertTrue(rh.out().contains("--timeout"));
+    }
+
+    // ---- check: a restricted system's tree out of other users' reach (issue 12, finding 1): one line per
+    // problem, exit 15 (UNSAFE) while one is left, 13 for the rest (here: no launcher installed)
+
+    void restricted(String name) throws Exception {
+        records.write(new SystemRecord(name, SystemRecord.State.READY, SystemRecord.now(),
+                List.of(new FsEntry("/", SourceUrl.parse("dir:/usr"), List.of("ro"))), false, "root", "", false,
+                SystemRecord.DEFAULT_HOSTFILES));
+    }
+
+    static List<String> lines(Cmd.Result r, String part) {
+        return Arrays.stream(r.out().split("\n")).filter(l -> l.contains(part)).toList();
+    }
+
+    static void mkdir(Path d, String mode) throws Exception {
+        Files.createDirectories(d);
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString(mode));
+    }
+
+    @Test
+    void aStrayPrivateTreeIsOneLineExit15AndRepairRemovesItWhenEmpty() throws Exception {
+        mkdir(inst.privateRoot(), "rwx------");
+        mkdir(inst.privateDir("gone"), "rwxr-xr-x");
+        Cmd.Result r = Rig.vsysAt(inst, "check");
+        assertEquals(15, r.exit(), r.toString());
+        List<String> l = lines(r, "gone");
+        assertEquals(List.of("gone: restricted tree " + inst.privateDir("gone") + " belongs to no record (empty)"), l, r.out());
+        assertTrue(r.err().startsWith("vsys: check: "), r.err());
+        assertEquals(1, r.err().strip().split("\n").length, r.err());
+
+        Cmd.Result fix = Rig.vsysAt(inst, "check", "--repair");
+        assertTrue(fix.out().contains("belongs to no record (empty); repaired: removed"), fix.out());
+        assertFalse(Files.exists(inst.privateDir("gone"), LinkOption.NOFOLLOW_LINKS));
+        assertEquals(13, fix.exit(), "only the missing launcher is left: " + fix);
+    }
+
+    @Test
+    void aNonEmptyStrayIsLeftForTheAdmin() throws Exception {
+        mkdir(inst.privateRoot(), "rwx------");
+        mkdir(inst.privateDir("full"), "rwxr-xr-x");
+        Files.writeString(inst.privateDir("full").resolve("f"), "x");
+        Cmd.Result fix = Rig.vsysAt(inst, "check", "--repair");
+        assertEquals(15, fix.exit(), fix.toString());
+        assertEquals(1, lines(fix, "full: restricted tree").size(), fix.out());
+        assertTrue(fix.out().contains("(not empty: left for the admin)"), fix.out());
+        assertTrue(Files.exists(inst.privateDir("full").resolve("f")));
+    }
+
+    @Test
+    void aReadablePrivateDirectoryIsUnsafeAndRepaired() throws Exception {
+        restricted("sec");
+        mkdir(inst.privateRoot(), "rwxr-xr-x");
+        mkdir(inst.privateDir("sec"), "rwxr-xr-x");
+        Cmd.Result r = Rig.vsysAt(inst, "check");
+        assertEquals(15, r.exit(), r.toString());
+        assertEquals(List.of(inst.privateRoot() + ": must be owned by root with mode 700 (is uid 0, mode 755): "
+                + "the restricted systems' trees are not out of reach"), lines(r, inst.privateRoot() + ":"), r.out());
+
+        Cmd.Result fix = Rig.vsysAt(inst, "check", "--repair");
+        assertTrue(fix.out().contains("repaired: made root's, mode 0700"), fix.out());
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(inst.privateRoot())));
+        assertEquals(13, fix.exit(), "what is left is not a restricted tree's problem: " + fix);
+    }
+
+    @Test
+    void aRestrictedRecordWithoutItsTreeIsOneLine() throws Exception {
+        restricted("sec");
+        Cmd.Result r = Rig.vsysAt(inst, "check");
+        assertEquals(15, r.exit(), r.toString());
+        List<String> l = lines(r, "sec:");
+        assertEquals(List.of("sec: restricted (users=/groups=), but its tree " + inst.privateDir("sec")
+                + " is missing (run vsys restore)"), l, r.out());
+    }
+
+    @Test
+    void aRestrictedSystemsVarDirectoryMustBe0700() throws Exception {
+        restricted("sec");
+        mkdir(inst.privateRoot(), "rwx------");
+        mkdir(inst.privateDir("sec"), "rwxr-xr-x");
+        Path var = inst.root().resolve(".var").resolve("sec");
+        mkdir(var, "rwxr-xr-x");
+        Cmd.Result r = Rig.vsysAt(inst, "check");
+        assertEquals(15, r.exit(), r.toString());
+        assertEquals(1, lines(r, var + " (its /var/tmp's parent) must be owned by root with mode 700").size(), r.out());
+        Rig.vsysAt(inst, "check", "--repair");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(var)));
     }
 }
