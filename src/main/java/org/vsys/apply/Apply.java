@@ -134,6 +134,7 @@ public final class Apply {
             }
             String origin = SystemRecord.declaredIn(decls.dir().toString());
             java.util.Map<String, String> sources = new java.util.HashMap<>();
+            boolean[] sharedUp = {false};
             for (Declaration d : decls.declared()) {
                 sources.put(d.name(), d.request().source);
             }
@@ -151,6 +152,11 @@ public final class Apply {
                     }));
                 } else if (s.kind() == Plan.Kind.SERVE && !failed(results, s.name())) {
                     results.add(attempt(s, () -> {
+                        // the launcher enters an on-demand system with the shared tree's local parts
+                        if (!sharedUp[0]) {
+                            view.run("apply", "shared-up");
+                            sharedUp[0] = true;
+                        }
                         OnDemand.serve(inst, s.name(), origin, sources.get(s.name()), s.system());
                         return null;
                     }));

@@ -156,7 +156,8 @@ class ApplyIT {
         assertEquals("# origin=declared:" + decl + "\n# source=dir:" + treeA + "\n-fstype=bind,ro,nosuid,nodev :" + treeA + "\n",
                 Files.readString(entry));
         assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-od")), "no record: nothing of it is mounted or prepared");
-        assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS));
+        assertEquals("bin", Files.readSymbolicLink(Rig.R.resolve("bin/ap-od")).toString(),
+                "the launcher link: the launcher enters it through the automounter");
         assertTrue(Files.readString(Path.of("/proc/self/mountinfo")).lines().noneMatch(l -> l.contains("/ap-od ")),
                 "nothing mounted for the on-demand system");
         assertTrue(Files.readString(Rig.R.resolve("etc/auto.vsys")).contains(Rig.R.resolve(".auto") + " program:"));
@@ -170,6 +171,7 @@ class ApplyIT {
         r = applyOk();
         assertTrue(r.out().contains("unserve  ap-od"), r.out());
         assertFalse(Files.exists(entry), "the entry goes with its declaration");
+        assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS), "and its launcher link");
     }
 
     static boolean isMounted(Path p) {
