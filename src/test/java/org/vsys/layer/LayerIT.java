@@ -30,7 +30,7 @@ import org.vsys.testing.TreeHash;
  * launcher: a .deb the test builds installed by root inside, used by an unprivileged user,
  * through remount and restore, with the lower tree unchanged; vsys diff exactly; vsys reset
  * with a planted symlink and processes inside; a layer over sshfs; switch with the 3-way merge,
- * a crash at each step of it, rollback, snapshot --with-layer; destroy keeps the upper.
+ * a crash (fault and kill -9) at each step of it, rollback, snapshot --with-layer; destroy keeps the upper.
  */
 class LayerIT {
     static final String P = "it-layer-";
@@ -295,6 +295,56 @@ class LayerIT {
                 + "if [ -d $f ]; then echo \"$f: dir\"; elif [ -e $f ]; then echo \"$f: $(cat $f)\"; else echo \"$f: -\"; fi; done");
     }
 
+    /** Starts vsys with VSYS_PAUSE_AT=step and returns it once it says it paused there. */
+    static Process pausedAt(String step, String... args) throws Exception {
+        List<String> a = new ArrayList<>();
+        a.add(ItEnv.VSYS);
+        a.addAll(Arrays.asList(args));
+        Path e = Files.createTempFile("it-layer-kill", ".err");
+        Process p = Cmd.of(a).dir(Paths.get("/")).env("VSYS_PAUSE_AT", step).env("VSYS_PAUSE_SECONDS", "300")
+                .start(Paths.get("/dev/null"), e);
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        try {
+            while (!Files.readString(e).contains("vsys: paused at " + step)) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    p.destroyForcibly().waitFor();
+                    throw new AssertionError("vsys " + String.join(" ", args) + " never paused at " + step + ": " + Files.readString(e));
+                }
+                Thread.sleep(50);
+            }
+            return p;
+        } finally {
+            Files.deleteIfExists(e);
+        }
+    }
+
+    /** SIGKILL to the vsys JVM (the wrapper execs java: the same pid), as kill -9 PID. */
+    static void kill9(Process p) throws Exception {
+        Cmd.of("kill", "-9", Long.toString(p.pid())).ok();
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "vsys ended after kill -9");
+        assertEquals(137, p.exitValue(), "killed by SIGKILL");
+    }
+
+    /** The process started by the launcher (it or a child) whose root is the system's tree. */
+    static ProcessHandle insideHandle(Process launched) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            List<ProcessHandle> hs = new ArrayList<>();
+            hs.add(launched.toHandle());
+            launched.descendants().forEach(hs::add);
+            for (ProcessHandle h : hs) {
+                if (Files.exists(Path.of("/proc/" + h.pid() + "/root/etc/new"))) {
+                    return h;
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no process of " + launched.pid() + " has the system's root");
+    }
+
+    static String recordValue(String rec, String key) {
+        return rec.lines().filter(l -> l.startsWith(key + "=")).findFirst().orElseThrow().substring(key.length() + 1);
+    }
+
     @Test
     void switchMergesEtcAtomicallyAndRollbackRestoresTheLayer() throws Exception {
         Path tree = smallTree();
@@ -335,8 +385,54 @@ class LayerIT {
                 ItEnv.vsysOk("rollback", name);
                 assertEquals(beforeSwitch, show(name), "rollback after a crash at " + step);
             }
+            // kill -9 of the vsys JVM paused at each step (VSYS_PAUSE_AT): a process started before
+            // keeps its tree, launches keep working, the generation in use is untouched, and the
+            // next remount (after the record) or switch (before it) converges
+            Path gens = ItEnv.R.resolve(".layer").resolve(name);
+            String recNow = Files.readString(ItEnv.R.resolve("etc/systems").resolve(name)); // layer.prev moved by the rollbacks
+            String gen1 = recordValue(recNow, "layer.gen");
+            TreeHash.Result upper1 = TreeHash.of(gens.resolve(gen1).resolve("upper"));
+            Process old = Cmd.of(ItEnv.launcher(name), "sleep", "600").dir(Path.of("/")).start();
+            try {
+                waitInside(name);
+                ProcessHandle oldInside = insideHandle(old);
+                for (String step : List.of("switch.checkout", "switch.copied", "switch.merged", "switch.record",
+                        "layer.unmounted", "switch.mounted")) {
+                    boolean committed = !List.of("switch.checkout", "switch.copied", "switch.merged").contains(step);
+                    Process p = pausedAt(step, "switch", name, c2);
+                    assertEquals(beforeSwitch, show(name), "a launch while the switch is paused at " + step);
+                    kill9(p);
+                    assertTrue(oldInside.isAlive(), "the old deployment's process lives after kill -9 at " + step);
+                    assertEquals("orig c\n", Files.readString(Path.of("/proc/" + oldInside.pid() + "/root/etc/c")),
+                            "the running process keeps its tree after kill -9 at " + step);
+                    assertEquals(upper1, TreeHash.of(gens.resolve(gen1).resolve("upper")), "the layer after kill -9 at " + step);
+                    String rec = Files.readString(ItEnv.R.resolve("etc/systems").resolve(name));
+                    if (!committed) {
+                        assertEquals(recNow, rec, "the record after kill -9 at " + step);
+                        assertEquals(beforeSwitch, show(name), "a launch after kill -9 at " + step);
+                        continue; // the next switch (below, or the next step's) starts from here
+                    }
+                    assertTrue(Files.exists(ItEnv.R.resolve(".state").resolve(name + ".restoring")), "the marker after kill -9 at " + step);
+                    Cmd.Result rm = ItEnv.vsys("remount", name);
+                    assertEquals(0, rm.exit(), "remount after kill -9 at " + step + ": " + rm);
+                    assertEquals(0, ItEnv.vsys("status", name).exit(), step);
+                    assertFalse(Files.exists(ItEnv.R.resolve(".state").resolve(name + ".restoring")), "the marker after remount, " + step);
+                    assertTrue(show(name).contains("b.vsys-new: upstream"), "converged after kill -9 at " + step + ": " + show(name));
+                    assertEquals("orig c\n", Files.readString(Path.of("/proc/" + oldInside.pid() + "/root/etc/c")),
+                            "the running process keeps its tree after the remount, " + step);
+                    ItEnv.vsysOk("rollback", name);
+                    assertEquals(beforeSwitch, show(name), "rollback after kill -9 at " + step);
+                    assertEquals(upper1, TreeHash.of(gens.resolve(gen1).resolve("upper")), "the layer after rollback, " + step);
+                }
+            } finally {
+                old.destroyForcibly().waitFor();
+            }
             Cmd.Result sw = ItEnv.vsys("switch", name, c2);
             assertEquals(0, sw.exit(), sw.toString());
+            try (java.util.stream.Stream<Path> ls = Files.list(gens)) {
+                assertEquals(List.of(), ls.filter(g -> g.getFileName().toString().startsWith(".tmp-")).toList(),
+                        "a switch clears what a killed one left half built");
+            }
             assertTrue(sw.out().contains("conflict /etc/b: changed locally, changed upstream: local kept, new saved as /etc/b.vsys-new"), sw.out());
             assertTrue(sw.out().contains("conflict /etc/d: deleted locally, changed upstream: local kept, new saved as /etc/d.vsys-new"), sw.out());
             assertEquals(String.join("\n", "a: local", "b: local", "c: upstream", "d: -", "e: -", "sub: now a file",
