@@ -29,8 +29,9 @@ import org.vsys.testing.TreeHash;
  * The persistent layer (vsys create --layer persistent) through the installed vsys and the real
  * launcher: a .deb the test builds installed by root inside, used by an unprivileged user,
  * through remount and restore, with the lower tree unchanged; vsys diff exactly; vsys reset
- * with a planted symlink and processes inside; a layer over sshfs; switch with the 3-way merge,
- * a crash (fault and kill -9) at each step of it, rollback, snapshot --with-layer; destroy keeps the upper.
+ * with a planted symlink and processes inside; a layer over sshfs; a lower overlayfs refuses;
+ * switch with the 3-way merge, a crash (fault and kill -9) at each step of it, rollback,
+ * snapshot --with-layer; destroy keeps the upper.
  */
 class LayerIT {
     static final String P = "it-layer-";
@@ -267,6 +268,52 @@ class LayerIT {
             assertTrue(Files.exists(remote.tree.resolve("etc/issue.net")), "the remote is never written");
             assertFalse(Files.exists(remote.tree.resolve("etc/vsys-ssh")));
             ItEnv.vsysOk("destroy", name);
+        }
+    }
+
+    /**
+     * What overlayfs refuses: a lower that is itself an overlay over an overlay (stacking depth 2).
+     * vsys says so in one line, exit 10, and leaves nothing (no record, mount, R/NAME or layer);
+     * a layer over one overlay works. The stack lives in a private bind of the test's directory,
+     * so none of it propagates into other mount namespaces.
+     */
+    @Test
+    void aLowerStackedTooDeepIsRefusedInOneLine() throws Exception {
+        try (LocalTree t = LocalTree.create("layer-deep")) {
+            Files.writeString(t.root.resolve("etc/vsys-deep"), "deep\n");
+            Path deep = work.resolve("deep");
+            for (String d : List.of("u1", "w1", "m1", "u2", "w2", "m2")) {
+                Files.createDirectories(deep.resolve(d));
+            }
+            Cmd.of("mount", "--bind", deep.toString(), deep.toString()).ok();
+            try {
+                Cmd.of("mount", "--make-private", deep.toString()).ok();
+                Cmd.of("mount", "-t", "overlay", "it-layer-ov1", "-o", "lowerdir=" + t.root + ",upperdir=" + deep.resolve("u1")
+                        + ",workdir=" + deep.resolve("w1"), deep.resolve("m1").toString()).ok();
+                Cmd.of("mount", "-t", "overlay", "it-layer-ov2", "-o", "lowerdir=" + deep.resolve("m1") + ",upperdir="
+                        + deep.resolve("u2") + ",workdir=" + deep.resolve("w2"), deep.resolve("m2").toString()).ok();
+                String name = system("deep");
+                Cmd.Result r = ItEnv.vsys("create", name, "dir:" + deep.resolve("m2"), "--layer", "persistent");
+                assertEquals(10, r.exit(), r.toString());
+                assertEquals(List.of("vsys: " + name + ": cannot mount the layer (overlay over " + ItEnv.R.resolve(".lower").resolve(name)
+                        + "): EINVAL: Invalid argument (the lower layer is overlay: overlayfs stacks at most 2 deep and refuses a lower"
+                        + " that is an overlay over an overlay; see vsys(8), LAYERS)"), r.errLines());
+                for (Path p : List.of(ItEnv.R.resolve("etc/systems").resolve(name), ItEnv.R.resolve(name),
+                        ItEnv.R.resolve(".lower").resolve(name), ItEnv.R.resolve(".layer").resolve(name), ItEnv.R.resolve("bin").resolve(name))) {
+                    assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), p + " after the refused create");
+                }
+                assertFalse(Files.readString(Paths.get("/proc/self/mountinfo")).contains(name), "no mount of " + name);
+                String one = system("deep1");
+                ItEnv.vsysOk("create", one, "dir:" + deep.resolve("m1"), "--layer", "persistent");
+                assertEquals("deep", insideOk(one, "sh", "-c", "echo more >> /etc/vsys-deep && head -n 1 /etc/vsys-deep").strip());
+                assertEquals(Set.of("M /etc/vsys-deep"), diff(one));
+                ItEnv.vsysOk("destroy", "--remove-layer", one);
+                assertEquals("deep\n", Files.readString(t.root.resolve("etc/vsys-deep")), "the tree below is never written");
+            } finally {
+                for (String m : List.of("m2", "m1", "")) {
+                    Cmd.of("umount", deep.resolve(m).toString()).run();
+                }
+            }
         }
     }
 
