@@ -13,7 +13,8 @@
 # persistent), measured in the same interleaved rounds with bench/launchbench.c (A B A B ...,
 # paired ratios): launch of /bin/true, find over /usr, cat of /usr/include, a gcc compile. Each round
 # runs none, layer, none again: the second plain run against the first (an A/A control) shows how far
-# the load alone moves a ratio in this run; each set is measured --repeat times.
+# the load alone moves a ratio in this run; each set is measured --repeat times, by the wall clock
+# and then by the CPU time the command used (launchbench -c).
 # Then vsys diff on 10 000 changed files of the layer (5 000 appended, 5 000 new), and vsys switch
 # with the 3-way merge of a 1000-file /etc (100 changed locally, 100 upstream, 50 both) against
 # the switch of the same tree without a layer. Everything made is destroyed at the end, also on
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS=$2; shift 2 ;;
         --repeat) REPEAT=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) bench_usage 20; exit 0 ;;
+        -h|--help) bench_usage 21; exit 0 ;;
         *) bench_bad_option "$1" ;;
     esac
 done
@@ -73,7 +74,7 @@ run_set() { # label n cmd...: REPEAT runs of n rounds of none, layer, none (cont
     local label=$1 n=$2; shift 2
     local res k a= b= rs= cs= r c
     for k in $(seq "$REPEAT"); do
-        res=$("$LB" -n "$n" -w 2 -C / ::: none /OS/bin/$P "$@" ::: layer /OS/bin/$L "$@" ::: control /OS/bin/$P "$@" | grep -v '^#')
+        res=$("$LB" $LBOPT -n "$n" -w 2 -C / ::: none /OS/bin/$P "$@" ::: layer /OS/bin/$L "$@" ::: control /OS/bin/$P "$@" | grep -v '^#')
         a="$a $(awk -F'\t' '$1=="none"{printf "%.2f", $3/1000}' <<<"$res")"
         b="$b $(awk -F'\t' '$1=="layer"{printf "%.2f", $3/1000}' <<<"$res")"
         rs="$rs $(awk -F'\t' '$1=="layer"{printf "%.3f", $9}' <<<"$res")"
@@ -83,13 +84,20 @@ run_set() { # label n cmd...: REPEAT runs of n rounds of none, layer, none (cont
     printf '| %s | %s | %s | %s | %sx | %s |\n' "$label" "$(tr ' ' '\n' <<<"$a" | grep . | median)" \
         "$(tr ' ' '\n' <<<"$b" | grep . | median)" "$(echo $rs | sed 's/ / \/ /g')" "$r" "$(echo $cs | sed 's/ / \/ /g')"
 }
-say "launch and file work, $REPEAT x $ROUNDS rounds"
-{
-    table "Launch and file work inside (same tree, bench/launchbench.c paired rounds, $REPEAT runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start)"
+sets() {
     run_set "launch /bin/true" $((ROUNDS * 40)) /bin/true
     run_set "find /usr -xdev" "$ROUNDS" /usr/bin/find /usr -xdev -printf ''
     run_set "cat every file of /usr/include" "$ROUNDS" /bin/sh -c 'find /usr/include -type f -exec cat {} + > /dev/null'
     run_set "gcc -O2 -c (stdio, stdlib, string)" "$ROUNDS" /usr/bin/gcc -O2 -c -o /dev/null "$WORK/c.c"
+}
+say "launch and file work, $REPEAT x $ROUNDS rounds, wall clock then CPU time"
+{
+    LBOPT=
+    table "Launch and file work inside, wall clock (same tree, bench/launchbench.c paired rounds, $REPEAT runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start)"
+    sets
+    LBOPT=-c
+    table "The same, CPU time of the command (user + system, launchbench -c: what waiting for a CPU on a loaded machine does not move; load $(cut -d' ' -f1-3 /proc/loadavg))"
+    sets
     printf '\n(load at the end: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 } | out
 
