@@ -436,7 +436,7 @@ public final class Create {
                     }
                     mounts.removeLocalTmpIfEmpty();
                     // (a caller that brought the shared tree up for several creates takes it down itself)
-                    if (sharedUp && records.systemNames().stream().allMatch(n -> n.equals(name))) {
+                    if (sharedUp && records.systemNames().stream().allMatch(n -> n.equals(name)) && Automap.all(inst).isEmpty()) {
                         view.run(name, "shared-down");
                     }
                 });

@@ -221,12 +221,13 @@ class LayerIT {
             assertEquals("s1", insideOk(name, "sh", "-c", "echo s1 > /etc/vsys-session && cat /etc/vsys-session").strip());
             Cmd.Result next = inside(name, "cat", "/etc/vsys-session");
             assertTrue(next.exit() != 0, "the next launch does not see the last one's write: " + next);
+            Path aOut = work.resolve("session-a.out");
             Process a = Cmd.of(ItEnv.launcher(name), "sh", "-c", "echo a > /etc/vsys-c; sleep 2; cat /etc/vsys-c")
-                    .dir(Path.of("/")).start();
+                    .dir(Path.of("/")).start(aOut, work.resolve("session-a.err"));
             Cmd.Result b = inside(name, "sh", "-c", "echo b > /etc/vsys-c; sleep 1; cat /etc/vsys-c");
             assertEquals("b", b.out().strip(), b.toString());
-            assertEquals("a", new String(a.getInputStream().readAllBytes()).strip(), "the concurrent session sees its own");
-            a.waitFor();
+            assertEquals(0, a.waitFor());
+            assertEquals("a", Files.readString(aOut).strip(), "the concurrent session sees its own");
             Cmd.Result user = asUser(name, "sh", "-c", "echo x > /etc/vsys-user");
             assertTrue(user.exit() != 0, "a user cannot write /etc in a session (modes): " + user);
             Process sleeper = Cmd.of(ItEnv.launcher(name), "sleep", "60").dir(Path.of("/")).start();
