@@ -255,15 +255,15 @@ for u in vsys-apply.service vsys-apply.path; do
     inst 0644 "$SRC/target/$u" "$PREFIX/lib/systemd/system/$u"
 done
 
-# bash completion from the picocli model
+# bash completion from the picocli model of every command (org.vsys.cli.Completion)
 compl=$(mktemp)
-if java -cp "$LIBDIR/*" picocli.AutoComplete --force -n vsys -o "$compl" org.vsys.cli.Main >/dev/null 2>"$compl.err" &&
+if java -cp "$LIBDIR/*" org.vsys.cli.Completion >"$compl" 2>"$compl.err" &&
         [ -s "$compl" ]; then
     inst 0644 "$compl" "$COMPL"
 else
     cat "$compl.err" >&2
     rm -f "$compl" "$compl.err"
-    die "could not generate the bash completion from org.vsys.cli.Main"
+    die "could not generate the bash completion (org.vsys.cli.Completion)"
 fi
 rm -f "$compl" "$compl.err"
 

@@ -96,7 +96,7 @@ JAVA_FLAGS="$JAVA_FLAGS_NOCDS" "$BENCH/mkcds.sh" "$WORK/hello.jsa" "$HCP" Hello 
 sysname() { printf '%s%04d' "$PFX" "$1"; }
 NSYS=0
 create_to() {   # two at a time, names recorded first (cleanup destroys whatever of them exists)
-    local want=$1 k t0
+    local want=$1 k t0 n
     [ "$NSYS" -lt "$want" ] || return 0
     t0=$(date +%s)
     : >"$WORK/chunk"

@@ -12,6 +12,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +51,8 @@ void vsys_entry_init(struct vsys_entry *e)
 
 	memset(e, 0, offsetof(struct vsys_entry, conf));
 	e->rootfd = -1;
+	e->ondemand = 0;
+	e->hold_fd = -1;
 	e->err[0] = '\0';
 	e->root_checked = 0;
 	(void)record_config(NULL, &e->config, err, sizeof err);
@@ -287,6 +291,38 @@ static int read_conf(struct vsys_entry *e, int etc)
 	return r;
 }
 
+/* e->system served on demand: R/etc/automap/SYSTEM (etc: R/etc's fd) a
+ * root-owned regular file, not group/other writable (its content is the
+ * automounter's: vsys-automap prints it). 0 (e->ondemand, e->info the
+ * defaults of a record), 1 no such entry, -1 unsafe. */
+static int read_ondemand(struct vsys_entry *e, int etc)
+{
+	const char *why;
+	struct stat st;
+	int dir = open_checked_at(etc, "automap", S_IFDIR, 0, NULL, &why), fd;
+
+	if (dir < 0) {
+		if (!why && errno == ENOENT)
+			return 1;
+		return fail(e, R "/etc/automap: %s", why ? why : strerror(errno));
+	}
+	fd = open_checked_at(dir, e->system, S_IFREG, 0, &st, &why);
+	close(dir);
+	if (fd < 0) {
+		if (!why && errno == ENOENT)
+			return 1;
+		return fail(e, R "/etc/automap/%s: %s", e->system, why ? why : strerror(errno));
+	}
+	close(fd);
+	memset(&e->info, 0, sizeof e->info);
+	e->info.name = e->system;
+	e->info.users = "";
+	e->info.groups = "";
+	e->info.hostfiles = RECORD_DEFAULT_HOSTFILES;
+	e->ondemand = 1;
+	return 0;
+}
+
 static int load_records(struct vsys_entry *e, int rfd)
 {
 	char path[PATH_MAX], err[256];
@@ -317,8 +353,15 @@ static int load_records(struct vsys_entry *e, int rfd)
 			goto out;
 		r = read_record(e, aliases, sysname, path, &e->rec);
 		close(aliases);
-		if (r == 1)
-			r = fail(e, "%s: no such system", e->asked);
+		if (r == 1) {
+			xstrlcpy(e->system, sysname, sizeof e->system);
+			r = read_ondemand(e, etc);
+			if (r != 0)
+				e->system[0] = '\0';
+			if (r == 1)
+				r = fail(e, "%s: no such system", e->asked);
+			goto out;
+		}
 		if (r < 0)
 			goto out;
 		if (record_alias(&e->rec, e->asked, &sysname, err, sizeof err) < 0) {
@@ -328,9 +371,9 @@ static int load_records(struct vsys_entry *e, int rfd)
 		xstrlcpy(e->system, sysname, sizeof e->system);
 		xsnprintf(path, sizeof path, R "/etc/systems/%s", e->system);
 		r = read_record(e, systems, e->system, path, &e->rec);
-		if (r == 1)
+		if (r == 1 && (r = read_ondemand(e, etc)) == 1)
 			r = fail(e, "%s: alias of a missing system %s", e->asked, e->system);
-		if (r < 0)
+		if (r < 0 || e->ondemand)
 			goto out;
 	} else if (r == 0) {
 		xstrlcpy(e->system, sysname, sizeof e->system);
@@ -997,6 +1040,242 @@ static int enter_namespace(struct vsys_entry *e)
 	return r;
 }
 
+/* --- an on-demand system (autofs) -------------------------------------------
+ * Its tree is R/.auto/SYSTEM, mounted by the automounter on the first
+ * lookup and unmounted when idle. Nothing is prepared for it: a namespace
+ * that held a copy of the mount would keep the tree while autofs sees the
+ * host's mount idle and expires it. Each entry instead:
+ *   1. a child, as the caller, looks up R/.auto/SYSTEM (the automounter
+ *      mounts it; a dead server blocks only that child, for at most
+ *      VSYS_AUTOMOUNT_WAIT_MS) and a few names in it, and passes back an
+ *      O_PATH fd of the mounted tree;
+ *   2. detached copies, in the host's namespace: of that mount (recursive),
+ *      of the shared tree's local parts R/.root/{proc,dev,sys,home,tmp},
+ *      a new tmpfs for /run, the host files;
+ *   3. unshare(CLONE_NEWNS) (a slave), the tree copy attached stacked on
+ *      "/", the local parts and host files moved onto it where the tree
+ *      has those real directories and files (no symlink followed), chroot.
+ * The fd of step 1 stays open (e->hold_fd): the host's mount is in use
+ * while it is, so autofs does not expire it under the entered process. */
+#ifndef AUTOFS_SUPER_MAGIC
+#define AUTOFS_SUPER_MAGIC 0x0187
+#endif
+static const char *const ondemand_parts[] = { "proc", "dev", "sys", "home", "tmp" };
+
+/* The child of step 1; never returns. */
+__attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e, int sock)
+{
+	char path[PATH_MAX], ctl[CMSG_SPACE(sizeof(int))];
+	struct msghdr msg;
+	struct iovec iov;
+	struct stat st;
+	int fd, err = 0;
+	size_t i;
+
+	if (setgroups((size_t)e->ngroups, e->groups) < 0 || setresgid(e->gid, e->gid, e->gid) < 0 ||
+	    setresuid(e->uid, e->uid, e->uid) < 0)
+		_exit(1);
+	xsnprintf(path, sizeof path, R "/.auto/%s", e->system);
+	fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+	} else {
+		/* the names the root part looks up next, as the caller first (a
+		 * server that died since blocks here, not there) */
+		for (i = 0; i < NELEM(ondemand_parts); i++)
+			(void)fstatat(fd, ondemand_parts[i], &st, AT_SYMLINK_NOFOLLOW);
+		(void)fstatat(fd, "run", &st, AT_SYMLINK_NOFOLLOW);
+		(void)fstatat(fd, "etc", &st, AT_SYMLINK_NOFOLLOW);
+	}
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = &err;
+	iov.iov_len = sizeof err;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+		memset(ctl, 0, sizeof ctl);
+		msg.msg_control = ctl;
+		msg.msg_controllen = sizeof ctl;
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	_exit(sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? 1 : 0);
+}
+
+/* Step 1: the O_PATH fd of the mounted tree, or -1 with e->err set. */
+static int ondemand_trigger(struct vsys_entry *e)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct pollfd p;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	int sv[2], err = 0, fd = -1, r;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return fail_errno(e, "socketpair");
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return fail_errno(e, "fork");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		ondemand_lookup(e, sv[1]);
+	}
+	close(sv[1]);
+	p.fd = sv[0];
+	p.events = POLLIN;
+	do
+		r = poll(&p, 1, VSYS_AUTOMOUNT_WAIT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, WNOHANG);
+		close(sv[0]);
+		return fail(e, "%s: on demand: not mounted within %d s (the automounter or its server does not answer)",
+			    e->asked, VSYS_AUTOMOUNT_WAIT_MS / 1000);
+	}
+	memset(&msg, 0, sizeof msg);
+	memset(ctl, 0, sizeof ctl);
+	iov.iov_base = &err;
+	iov.iov_len = sizeof err;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl;
+	msg.msg_controllen = sizeof ctl;
+	r = (int)recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
+	close(sv[0]);
+	(void)waitpid(pid, NULL, 0);
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	if (r != (int)sizeof err || (fd < 0 && err == 0)) {
+		if (fd >= 0)
+			close(fd);
+		return fail(e, "%s: on demand: the lookup of " R "/.auto/%s failed", e->asked, e->system);
+	}
+	if (fd < 0)
+		return fail(e, "%s: on demand: " R "/.auto/%s: %s", e->asked, e->system,
+			    err == ENOENT ? "the automounter did not mount it (no entry, or its mount failed)" : strerror(err));
+	return fd;
+}
+
+static int enter_ondemand(struct vsys_entry *e)
+{
+	struct statfs sfs;
+	struct statx sx;
+	struct mount_attr attr;
+	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j;
+	const int nparts = (int)NELEM(ondemand_parts) + 1;
+	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
+
+	for (i = 0; i < nparts; i++)
+		parts[i] = -1;
+	autofd = openat(e->rootfd, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (autofd < 0 || fstatfs(autofd, &sfs) < 0 || sfs.f_type != AUTOFS_SUPER_MAGIC) {
+		if (autofd >= 0)
+			close(autofd);
+		return fail(e, "%s: on demand, but no automounter serves " R "/.auto", e->asked);
+	}
+	close(autofd);
+	if ((hold = ondemand_trigger(e)) < 0)
+		return -1;
+	/* the tree: the mount of that fd, not autofs's own directory */
+	if (fstatfs(hold, &sfs) < 0 || sfs.f_type == AUTOFS_SUPER_MAGIC ||
+	    statx(hold, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
+	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+		r = fail(e, "%s: on demand: " R "/.auto/%s is not a mount", e->asked, e->system);
+		goto out;
+	}
+	tree = open_tree(hold, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	memset(&attr, 0, sizeof attr);
+	attr.propagation = MS_PRIVATE; /* never a peer of the host's */
+	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+		r = fail_errno(e, "on demand: copy the tree");
+		goto out;
+	}
+	for (i = 0; i < nparts - 1; i++) {
+		char rel[32];
+		int fd;
+		xsnprintf(rel, sizeof rel, ".root/%s", ondemand_parts[i]);
+		fd = openat(e->rootfd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
+		    !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+			if (fd >= 0)
+				close(fd);
+			r = fail(e, "%s: on demand: the shared tree is not up (" R "/%s; vsys-view shared-up)", e->asked, rel);
+			goto out;
+		}
+		parts[i] = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+		close(fd);
+		if (parts[i] < 0) {
+			r = fail_errno(e, "on demand: copy a local part");
+			goto out;
+		}
+	}
+	if ((parts[nparts - 1] = new_mount("tmpfs", run_kv, NELEM(run_kv) / 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) {
+		r = fail_errno(e, "on demand: tmpfs for /run");
+		goto out;
+	}
+	if (session_host_files(e) < 0)
+		goto out;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+		r = fail_errno(e, "on demand: a mount namespace");
+		goto out;
+	}
+	/* from here this process is in a namespace of its own: a failure
+	 * leaves it there (the front end refuses and the process exits) */
+	if (move_mount(tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = fail_errno(e, "on demand: attach the tree");
+		goto out;
+	}
+	for (i = 0; i < nparts + session_nfiles; i++) {
+		const char *rel = i < nparts - 1 ? ondemand_parts[i] : i == nparts - 1 ? "run"
+										: session_files[i - nparts].path + 1;
+		int src = i < nparts ? parts[i] : session_files[i - nparts].tree, dst;
+		struct stat st;
+
+		if (src < 0)
+			continue;
+		dst = openat2_beneath(tree, rel, 0);
+		if (dst < 0 || fstat(dst, &st) < 0 || (i < nparts ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+			if (dst >= 0)
+				close(dst);
+			continue; /* the tree has no such real directory or file: left out */
+		}
+		j = move_mount(src, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+		close(dst);
+		if (j < 0) {
+			r = fail(e, "on demand: mount on /%s: %s", rel, strerror(errno));
+			goto out;
+		}
+	}
+	if (fchdir(tree) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		r = fail_errno(e, "on demand: chroot into the tree");
+		goto out;
+	}
+	e->hold_fd = hold;
+	hold = -1;
+	r = 0;
+out:
+	session_files_close();
+	for (i = 0; i < nparts; i++)
+		if (parts[i] >= 0)
+			close(parts[i]);
+	if (tree >= 0)
+		close(tree);
+	if (hold >= 0)
+		close(hold);
+	return r;
+}
+
 /* The per-process link of the vsyslink module (issue 5, kmod_link.c): point
  * this process's link at the system and chroot into the shared tree. */
 static int enter_kmod(struct vsys_entry *e)
@@ -1029,11 +1308,12 @@ int vsys_enter(struct vsys_entry *e)
 	}
 	switch (e->config.link) {
 	case LINK_NAMESPACE:
-		r = enter_namespace(e);
+		r = e->ondemand ? enter_ondemand(e) : enter_namespace(e);
 		break;
 	case LINK_KMOD:
 		r = e->info.session ? fail(e, "%s: layer=session needs link=namespace", e->asked)
-				    : enter_kmod(e);
+		    : e->ondemand ? fail(e, "%s: an on-demand system needs link=namespace", e->asked)
+				  : enter_kmod(e);
 		break;
 	}
 	close(e->rootfd);

@@ -70,7 +70,23 @@ struct vsys_entry {
 
 	char err[VSYS_ERR_MAX];        /* the reason of the last failed step */
 	int root_checked;              /* vsys_check_root passed */
+
+	/* an on-demand system (no record: R/etc/automap/SYSTEM, served to
+	 * autofs at R/.auto/SYSTEM; info has the defaults) */
+	int ondemand;
+	/* after vsys_enter of an on-demand system: an O_PATH fd (O_CLOEXEC) of
+	 * its mount on the host, R/.auto/SYSTEM. While it is open the
+	 * automounter sees the system in use and does not expire it: the
+	 * front end keeps it as long as the entered process runs (the
+	 * launcher: a parent that waits for the command), never passes it on.
+	 * -1 otherwise. */
+	int hold_fd;
 };
+
+/* How long the root part of vsys_enter waits for the automounter to mount
+ * an on-demand system (the lookup that triggers it runs in a child as the
+ * caller; at the bound the child is killed and the entry refused). */
+#define VSYS_AUTOMOUNT_WAIT_MS 20000
 
 /* [either] Empty entry: rootfd -1, vsys.conf defaults (audit=yes). */
 void vsys_entry_init(struct vsys_entry *e);
@@ -125,8 +141,11 @@ int vsys_load_config(struct vsys_entry *e);
 
 /* [root] name (checked by name_check) -> R, R/bin, R/etc (each root-owned,
  * not group/other writable, no symlink), vsys.conf, R/etc/systems/NAME or
- * the alias R/etc/aliases/NAME and its system; state must be ready. Keeps
- * an O_PATH fd of R for vsys_enter. */
+ * the alias R/etc/aliases/NAME and its system; state must be ready. A
+ * system without a record that has an autofs entry R/etc/automap/SYSTEM
+ * (root-owned regular file) is an on-demand one (e->ondemand, the record's
+ * defaults: everyone, setuid=no, the default hostfiles). Keeps an O_PATH fd
+ * of R for vsys_enter. */
 int vsys_load(struct vsys_entry *e, const char *name);
 
 /* [root] The caller's passwd entry (userdb_user_by_uid) into e->user. */
@@ -154,8 +173,14 @@ size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const cha
 
 /* [root] Enter the system: first vsys_check_root unless it already passed
  * (every front end is refused in a chroot: su -l in a jail must not leave
- * it), then namespace mode setns(R/.ns/SYSTEM) and chdir("/"); kmod mode the
- * per-process link and chroot. Closes e->rootfd. */
+ * it), then namespace mode setns(R/.ns/SYSTEM) and chdir("/") (layer=session:
+ * then a namespace of this entry's own over an overlay); kmod mode the
+ * per-process link and chroot. An on-demand system (namespace mode only): a
+ * child as the caller looks up R/.auto/SYSTEM, which makes the automounter
+ * mount it (bounded by VSYS_AUTOMOUNT_WAIT_MS), and passes back its fd; a
+ * namespace of this entry's own is made from the host's with a copy of that
+ * mount as "/" and the local parts on it (chroot); e->hold_fd is left open.
+ * Closes e->rootfd. */
 int vsys_enter(struct vsys_entry *e);
 
 /* [root -> caller] setgroups, setresgid, setresuid to the caller, then prove

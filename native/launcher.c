@@ -175,6 +175,64 @@ static void parse_name(int argc, char **argv)
 		cmd_argv = argv + inv.cmd_index;
 }
 
+/* --- phase 10: an on-demand system stays mounted while the command runs:
+ * the launcher (dropped to the caller, not dumpable) stays as its parent
+ * and keeps the fd of the host's mount open (autofs sees it in use), then
+ * exits as the command did. The command never gets that fd. ------------- */
+static pid_t held_child;
+
+static void forward_signal(int sig)
+{
+	if (held_child > 0)
+		kill(held_child, sig);
+}
+
+static void hold_while_running(void)
+{
+	static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM };
+	struct sigaction sa;
+	int status, sig;
+	size_t i;
+	pid_t pid;
+
+	if (entry.hold_fd < 0)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		close(entry.hold_fd);
+		entry.hold_fd = -1;
+		return;
+	}
+	held_child = pid;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	/* the terminal's signals reach the command itself (same process group) */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(125);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	if (sig) {
+		sigset_t set;
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), sig);
+		_exit(128 + sig);
+	}
+	_exit(125);
+}
+
 /* --- phase 11: no inherited directory fd may point outside -------------- */
 static void close_fd_if_dir(int fd)
 {
@@ -330,6 +388,7 @@ int main(int argc, char **argv)
 	if (vsys_drop_privileges(&entry) < 0 || vsys_no_new_privs(&entry) < 0 ||
 	    vsys_enter_cwd(&entry) < 0)
 		refuse();
+	hold_while_running();
 	close_inherited_dirs();
 	exec_command(argc, argv);
 }

@@ -1163,6 +1163,29 @@ if [ "$LINK_MODE" = namespace ]; then
 		 ! nsenter --mount="$R/.ns/$SL" grep -q vsys-session /proc/self/mountinfo'
 fi
 
+# ---- issue 15: on-demand systems (R/etc/automap/NAME, no record) -------------
+# The automount path itself is the VM's (tests/vm/steps/52-autofs-launch.sh); here, without autofs:
+# an entry is an on-demand system the launcher knows, refused in one line when nothing serves R/.auto,
+# and an entry file that is not root's is refused as unsafe.
+if [ "$LINK_MODE" = namespace ] && ! mountpoint -q "$R/.auto"; then
+	say "# on-demand systems (no automounter here)"
+	OD=vlt-od
+	AM_MADE=0
+	[ -d "$R/etc/automap" ] || { mkdir -m 755 "$R/etc/automap" && AM_MADE=1; }
+	UNDO+=("rm -f $R/etc/automap/$OD $R/bin/$OD; [ $AM_MADE = 1 ] && rmdir $R/etc/automap")
+	printf '# origin=declared:/x\n-fstype=bind,ro,nosuid,nodev :%s\n' "$W/trees/a" >"$R/etc/automap/$OD"
+	chmod 644 "$R/etc/automap/$OD"
+	ln -sfn bin "$R/bin/$OD"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: refused in one line when no automounter serves R/.auto" "$OD: on demand, but no automounter serves"
+	chmod 664 "$R/etc/automap/$OD"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: a group-writable entry file is refused" "automap/$OD: "
+	rm -f "$R/etc/automap/$OD"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: no entry, no record: no such system" "$OD: no such system"
+fi
+
 # ---- done -------------------------------------------------------------------
 say "launcher: $PASS passed, $FAIL failed ($LINK_MODE mode)"
 [ "$FAIL" = 0 ]

@@ -230,6 +230,13 @@ public final class Declaration {
         if (!onDemand) {
             return d;
         }
+        // the launcher enters an on-demand system with a record's defaults (it has no record)
+        for (String key : List.of("users", "groups", "hostfiles", "cwd_fallback")) {
+            RecordFile.Entry e = rf.entry(key);
+            if (e != null && !e.value().isEmpty() && !(key.equals("cwd_fallback") && e.value().equals("no"))) {
+                throw new Problem(name, at(file, e) + key + "= of an on-demand system is not supported yet");
+            }
+        }
         try {
             return new Declaration(name, file, r, List.copyOf(aliases), rf, OnDemand.entry(r, true));
         } catch (VsysException e) {

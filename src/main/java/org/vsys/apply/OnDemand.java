@@ -18,6 +18,7 @@ import org.vsys.config.Names;
 import org.vsys.config.SourceUrl;
 import org.vsys.core.Automap;
 import org.vsys.core.CreateRequest;
+import org.vsys.core.Links;
 
 /**
  * Systems declared {@code mode=on-demand}: served to the kernel automounter (autofs) through a
@@ -141,6 +142,11 @@ public final class OnDemand {
             }
             Files.createDirectories(mountPoint(inst));
             AtomicFile.write(d.resolve(name), Automap.text(origin, source, entry));
+            // the launcher link: R/bin/NAME enters it through the automounter (native/enter.c)
+            Links.checkOursOrAbsent(inst.link(name));
+            if (!Links.isOurs(inst.link(name))) {
+                Links.create(inst.link(name));
+            }
             Path master = inst.etc().resolve("auto.vsys");
             byte[] line = masterLine(inst).getBytes(StandardCharsets.UTF_8);
             if (!Files.exists(master, LinkOption.NOFOLLOW_LINKS) || !java.util.Arrays.equals(Files.readAllBytes(master), line)) {

@@ -183,7 +183,8 @@ public final class Plan {
             steps.add(new Step(Kind.CONFLICT, name, "served on demand from " + have.origin() + "; left", null, null, false,
                     null, timeout));
             return null;
-        } else if (have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())) {
+        } else if (have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())
+                && Links.isOurs(inst.link(name))) {
             steps.add(new Step(Kind.LEAVE, name, "on demand, as declared", null, null, false, null, timeout));
         } else {
             steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): " : "on demand, entry changed: ")

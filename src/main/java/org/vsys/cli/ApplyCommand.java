@@ -71,6 +71,17 @@ final class ApplyCommand extends VsysCommand {
         this.err = err;
         Path d = dir != null ? dir : Path.of(new Records(installation).config().declarations());
         long t0 = System.nanoTime();
+        if (!dryRun && !json) {
+            Integer n = Apply.nothingChanged(installation, d);
+            debug.line("apply: quick check " + (n == null ? "says: plan" : "found nothing changed") + " in "
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            if (n != null) {
+                out.println("apply: nothing to do (" + n + " system" + (n == 1 ? "" : "s") + " as declared)");
+                out.flush();
+                return 0;
+            }
+        }
+        Apply.warmUp();
         Declarations decls = Declarations.read(d);
         debug.line("apply: " + decls.declared().size() + " declarations read in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         Apply apply = new Apply(installation, debug, Apply.defaultThreads());

@@ -156,6 +156,7 @@ public final class Automap {
         try {
             old = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
+            Links.removeIfOurs(inst.link(name));
             return; // gone already
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot read the autofs entry: " + e.getMessage(), e);
@@ -168,6 +169,7 @@ public final class Automap {
             MountTable table = MountTable.read();
             List<MountTable.Mount> plan = detach ? UnmountPlan.tops(table, mp) : UnmountPlan.of(table, mp);
             if (plan.isEmpty()) {
+                Links.removeIfOurs(inst.link(name));
                 return;
             }
             for (MountTable.Mount m : plan) {

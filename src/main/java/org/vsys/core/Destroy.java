@@ -148,7 +148,8 @@ public final class Destroy {
             mounts.removeLocalTmpIfEmpty();
             records.removeSystem(name);
             Steps.reach("destroy.removed");
-            if (records.systemNames().isEmpty() && view.present()) {
+            // on-demand systems enter with the shared tree's local parts: it stays while one is served
+            if (records.systemNames().isEmpty() && Automap.all(inst).isEmpty() && view.present()) {
                 try {
                     view.run(name, "shared-down");
                 } catch (VsysException e) {

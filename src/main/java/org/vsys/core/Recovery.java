@@ -241,7 +241,7 @@ public final class Recovery {
     /** With no system left, the shared tree goes too (as after the last destroy). */
     void sharedDownIfUnused() {
         ViewHelper view = new ViewHelper(inst, debug);
-        if (records.systemNames().isEmpty() && view.present()) {
+        if (records.systemNames().isEmpty() && Automap.all(inst).isEmpty() && view.present()) {
             try {
                 view.run("recovery", "shared-down");
             } catch (VsysException e) {
@@ -305,7 +305,8 @@ public final class Recovery {
                     }
                     continue;
                 }
-                if (Names.isValid(n) && !records.systemExists(n) && !records.aliasExists(n)) {
+                // an on-demand system's link (vsys apply serves it) has its autofs entry instead
+                if (Names.isValid(n) && !records.systemExists(n) && !records.aliasExists(n) && Automap.read(inst, n) == null) {
                     out.add(step(act, n, "launcher link without a record", "removed", () -> Links.removeIfOurs(p)));
                 }
             }

@@ -60,6 +60,8 @@ class ApplyIT {
             }
         }
         Rig.cleanAll();
+        // this test's stamp of apply's quick check (one per declarations directory)
+        Files.deleteIfExists(Stamp.file(Rig.inst, decl));
         Rig.assertConsistent("after cleanup");
         assertEquals(before, Rig.hashes(List.of(treeA, treeB)), "the trees are byte for byte what they were");
         for (File f : decl.toFile().listFiles()) {
@@ -156,7 +158,8 @@ class ApplyIT {
         assertEquals("# origin=declared:" + decl + "\n# source=dir:" + treeA + "\n-fstype=bind,ro,nosuid,nodev :" + treeA + "\n",
                 Files.readString(entry));
         assertFalse(Files.exists(Rig.R.resolve("etc/systems/ap-od")), "no record: nothing of it is mounted or prepared");
-        assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS));
+        assertEquals("bin", Files.readSymbolicLink(Rig.R.resolve("bin/ap-od")).toString(),
+                "the launcher link: the launcher enters it through the automounter");
         assertTrue(Files.readString(Path.of("/proc/self/mountinfo")).lines().noneMatch(l -> l.contains("/ap-od ")),
                 "nothing mounted for the on-demand system");
         assertTrue(Files.readString(Rig.R.resolve("etc/auto.vsys")).contains(Rig.R.resolve(".auto") + " program:"));
@@ -170,6 +173,7 @@ class ApplyIT {
         r = applyOk();
         assertTrue(r.out().contains("unserve  ap-od"), r.out());
         assertFalse(Files.exists(entry), "the entry goes with its declaration");
+        assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS), "and its launcher link");
     }
 
     static boolean isMounted(Path p) {
@@ -241,6 +245,55 @@ class ApplyIT {
         Cmd.Result gone = Rig.vsys("status", "ap-od2");
         assertEquals(5, gone.exit(), gone.toString());
         Files.delete(decl.resolve("ap-od2.conf"));
+    }
+
+    /**
+     * The quick check of an apply with nothing to do (apply/Stamp): after a full apply that found
+     * everything as declared, the next one says so from metadata alone; a mount gone, a link gone,
+     * a declaration changed or a record made by hand each make it plan in full again.
+     */
+    @Test
+    void quickCheckOfNothingToDoSeesEveryChange() throws Exception {
+        declare("ap-q1", "source=dir:" + treeA + "\n");
+        declare("ap-q2", "source=dir:" + treeB + "\nmount=/opt dir:" + treeA + " ro\n");
+        applyOk();
+        Thread.sleep(1100); // the records are older than the racy second now
+        assertEquals("apply: nothing to do (2 systems as declared)\n", applyOk().out());
+        Cmd.Result q = Rig.vsys("--debug", "apply", "--dir", decl.toString());
+        assertEquals(0, q.exit(), q.toString());
+        assertTrue(q.err().contains("apply: quick check found nothing changed"), q.err());
+        assertEquals("apply: nothing to do (2 systems as declared)\n", q.out());
+        // a filesystem unmounted behind vsys's back: planned, remounted
+        Path opt = Rig.R.resolve("ap-q2/opt");
+        assertEquals(0, Cmd.of("umount", opt.toString()).mergeErr().run().exit());
+        Cmd.Result r = applyOk();
+        assertTrue(r.out().contains("remount  ap-q2: not mounted: /opt [done]"), r.out());
+        assertTrue(isMounted(opt));
+        Thread.sleep(1100);
+        applyOk();
+        // the launcher link removed
+        Files.delete(Rig.R.resolve("bin/ap-q1"));
+        r = applyOk();
+        assertTrue(r.out().contains("remount  ap-q1: launcher link"), r.out());
+        Thread.sleep(1100);
+        applyOk();
+        assertTrue(Rig.vsys("--debug", "apply", "--dir", decl.toString()).err().contains("found nothing changed"));
+        // a declaration changed (same size, new content): a change
+        declare("ap-q1", "source=dir:" + treeB + "\n");
+        r = applyOk();
+        assertTrue(r.out().contains("change   ap-q1: source of /"), r.out());
+        Thread.sleep(1100);
+        applyOk();
+        // a system made by hand is not this directory's: the quick check still holds
+        Rig.vsysOk("create", "ap-qhand", "dir:" + treeA);
+        q = Rig.vsys("--debug", "apply", "--dir", decl.toString());
+        assertTrue(q.err().contains("quick check found nothing changed"), q.err());
+        // a declared system destroyed by hand: planned in full, created again
+        Rig.vsysOk("destroy", "ap-q2");
+        q = Rig.vsys("--debug", "apply", "--dir", decl.toString());
+        assertEquals(0, q.exit(), q.toString());
+        assertTrue(q.err().contains("quick check says: plan"), q.err());
+        assertTrue(q.out().contains("create   ap-q2: "), q.out());
     }
 
     @Test

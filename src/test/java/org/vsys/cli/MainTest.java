@@ -89,6 +89,18 @@ class MainTest {
         assertTrue(v.out.startsWith("vsys "));
     }
 
+    /** The bash completion names every subcommand and its options (the whole model, not Main's annotations alone). */
+    @Test
+    void theCompletionScriptKnowsEverySubcommand() {
+        String script = Completion.script();
+        for (Map.Entry<String, CommandLine> e : Main.commandLine(new Main()).getSubcommands().entrySet()) {
+            assertTrue(script.contains("_picocli_vsys_" + e.getKey().replace("-", "") + "()")
+                    || script.contains("_picocli_vsys_" + e.getKey() + "()"), e.getKey());
+        }
+        assertTrue(script.contains("'--json'"), "list's --json");
+        assertTrue(script.contains("'--with-layer'"), "snapshot's --with-layer");
+    }
+
     /**
      * A command line whose first word names a subcommand gets the model of that one only
      * ({@link Main#command}): the table must name exactly the subcommands and short forms that
