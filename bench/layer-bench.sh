@@ -1,16 +1,20 @@
 #!/bin/bash
 # bench/layer-bench.sh: the persistent layer (docs/BENCHMARKS.md, section "Layers").
 #
-#   bench/layer-bench.sh [--tree DIR] [--rounds N] [--out FILE]
+#   bench/layer-bench.sh [--tree DIR] [--rounds N] [--repeat K] [--out FILE]
 #
 #   --tree DIR   the OS tree both systems are made of (default: the cached Debian tree of
 #                tests/remote/remote.sh, /var/cache/vsys/rootfs-bookworm-gcc: it has gcc)
 #   --rounds N   paired rounds of the file-work sets (default 7; launch: 40 x N)
+#   --repeat K   measure each set K times (default 3) and give each run's paired ratio and their median
 #   env VSYS_CMD the vsys to measure (default: the installed `vsys`)
 #
 # As root. Two systems of the same tree, bl-plain-PID (no layer) and bl-layer-PID (--layer
 # persistent), measured in the same interleaved rounds with bench/launchbench.c (A B A B ...,
-# paired ratios): launch of /bin/true, find over /usr, cat of /usr/include, a gcc compile.
+# paired ratios): launch of /bin/true, find over /usr, cat of /usr/include, a gcc compile. Each round
+# runs none, layer, none again: the second plain run against the first (an A/A control) shows how far
+# the load alone moves a ratio in this run; each set is measured --repeat times, by the wall clock
+# and then by the CPU time the command used (launchbench -c).
 # Then vsys diff on 10 000 changed files of the layer (5 000 appended, 5 000 new), and vsys switch
 # with the 3-way merge of a 1000-file /etc (100 changed locally, 100 upstream, 50 both) against
 # the switch of the same tree without a layer. Everything made is destroyed at the end, also on
@@ -21,19 +25,23 @@ PROG=bench/layer-bench.sh
 . "$(dirname "$0")/lib.sh"
 TREE=/var/cache/vsys/rootfs-bookworm-gcc
 ROUNDS=7
+REPEAT=3
 OUT=
 while [ $# -gt 0 ]; do
     case $1 in
         --tree) TREE=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
+        --repeat) REPEAT=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) bench_usage 18; exit 0 ;;
+        -h|--help) bench_usage 21; exit 0 ;;
         *) bench_bad_option "$1" ;;
     esac
 done
 need_root
 [ -x "$TREE/usr/bin/gcc" ] || die "$TREE has no gcc (bench/../tests/remote/remote.sh tree)"
 VSYS=$(bench_vsys)
+# the other work on the machine may hold R/etc/.lock for a while: wait for it rather than fail
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dvsys.lockTimeout=600"
 WORK=$(mktemp -d /tmp/bl-bench.XXXXXX) # /tmp: shared with the systems (their /var/tmp is their own)
 LB=$(bench_launchbench "$WORK")
 P=bl-plain-$$ L=bl-layer-$$ SP=bl-sp-$$ SL=bl-sl-$$
@@ -57,27 +65,40 @@ cat > "$WORK/c.c" <<'C'
 int main(void) { char b[64]; snprintf(b, sizeof b, "%d", 42); puts(b); return strlen(b) == 2 ? 0 : 1; }
 C
 chmod 755 "$WORK"; chmod 644 "$WORK/c.c"
-table() { # title, then launchbench output
+table() { # title
     local title=$1
-    printf '\n%s\n\n| set | median ms (no layer) | median ms (layer) | paired ratio layer/none |\n|---|---|---|---|\n' "$title"
+    printf '\n%s\n\n| set | median ms (no layer) | median ms (layer) | paired ratio layer/none, each run | median | control none/none, each run |\n|---|---|---|---|---|---|\n' "$title"
 }
-run_set() { # label n cmd...
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) printf "%.3f", a[(NR+1)/2]; else printf "%.3f", (a[NR/2]+a[NR/2+1])/2}'; }
+run_set() { # label n cmd...: REPEAT runs of n rounds of none, layer, none (control)
     local label=$1 n=$2; shift 2
-    local res
-    res=$("$LB" -n "$n" -w 2 -C / ::: none /OS/bin/$P "$@" ::: layer /OS/bin/$L "$@" | grep -v '^#')
-    local a b r
-    a=$(awk -F'\t' '$1=="none"{printf "%.2f", $3/1000}' <<<"$res")
-    b=$(awk -F'\t' '$1=="layer"{printf "%.2f", $3/1000}' <<<"$res")
-    r=$(awk -F'\t' '$1=="layer"{printf "%.3f", $9}' <<<"$res")
-    printf '| %s | %s | %s | %sx |\n' "$label" "$a" "$b" "$r"
+    local res k a= b= rs= cs= r c
+    for k in $(seq "$REPEAT"); do
+        res=$("$LB" $LBOPT -n "$n" -w 2 -C / ::: none /OS/bin/$P "$@" ::: layer /OS/bin/$L "$@" ::: control /OS/bin/$P "$@" | grep -v '^#')
+        a="$a $(awk -F'\t' '$1=="none"{printf "%.2f", $3/1000}' <<<"$res")"
+        b="$b $(awk -F'\t' '$1=="layer"{printf "%.2f", $3/1000}' <<<"$res")"
+        rs="$rs $(awk -F'\t' '$1=="layer"{printf "%.3f", $9}' <<<"$res")"
+        cs="$cs $(awk -F'\t' '$1=="control"{printf "%.3f", $9}' <<<"$res")"
+    done
+    r=$(tr ' ' '\n' <<<"$rs" | grep . | median)
+    printf '| %s | %s | %s | %s | %sx | %s |\n' "$label" "$(tr ' ' '\n' <<<"$a" | grep . | median)" \
+        "$(tr ' ' '\n' <<<"$b" | grep . | median)" "$(echo $rs | sed 's/ / \/ /g')" "$r" "$(echo $cs | sed 's/ / \/ /g')"
 }
-say "launch and file work, $ROUNDS rounds"
-{
-    table "Launch and file work inside (same tree, bench/launchbench.c paired rounds; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+sets() {
     run_set "launch /bin/true" $((ROUNDS * 40)) /bin/true
     run_set "find /usr -xdev" "$ROUNDS" /usr/bin/find /usr -xdev -printf ''
     run_set "cat every file of /usr/include" "$ROUNDS" /bin/sh -c 'find /usr/include -type f -exec cat {} + > /dev/null'
     run_set "gcc -O2 -c (stdio, stdlib, string)" "$ROUNDS" /usr/bin/gcc -O2 -c -o /dev/null "$WORK/c.c"
+}
+say "launch and file work, $REPEAT x $ROUNDS rounds, wall clock then CPU time"
+{
+    LBOPT=
+    table "Launch and file work inside, wall clock (same tree, bench/launchbench.c paired rounds, $REPEAT runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start)"
+    sets
+    LBOPT=-c
+    table "The same, CPU time of the command (user + system, launchbench -c: what waiting for a CPU on a loaded machine does not move; load $(cut -d' ' -f1-3 /proc/loadavg))"
+    sets
+    printf '\n(load at the end: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 } | out
 
 say "diff of 10 000 changed files"

@@ -198,8 +198,8 @@ of the ratio to the paired tool of the same round.
 | \`ostree commit\` first | $(cell "${OC1[@]}") | | |
 | \`ostree commit\` again | $(cell "${OC2[@]}") | | |
 | \`ostree checkout\` (hard links; paired with each vsys checkout) | $(cell "${OCOS[@]}") | | |
-| \`vsys snapshot\` first | $(cell $(col VS1 new)) | $(med $(col RVS1 new))x \`cp -a\` | <= 1.0x |
-| \`vsys snapshot\` nothing changed ($NC_REPS per round) | $(cell $(ncols VS2 new)) | $(med $(ncols RVS2 new))x rsync's quick check | <= 1.5x |
+| \`vsys snapshot\` first | $(cell $(col VS1 new)) | $(med $(col RVS1 new))x \`cp -a\` | <= 0.8x (issue 18) |
+| \`vsys snapshot\` nothing changed ($NC_REPS per round) | $(cell $(ncols VS2 new)) | $(med $(ncols RVS2 new))x rsync's quick check | <= 1.0x (issue 18) |
 | \`vsys switch --snapshot\`: its checkout ($CO_REPS per round) | $(cell $(cols CO new)) | $(med $(cols RCO new))x \`ostree checkout\` | <= 1.5x |
 | \`vsys switch --snapshot\`: whole command | $(cell $(cols SW new)) | | |
 MD

@@ -400,6 +400,9 @@ public final class Create {
                 undo.push(mounts::removeDir);
                 Steps.reach("create.dir");
                 Map<String, Long> helpers = new LinkedHashMap<>();
+                if (rec.layered() && !Files.exists(layer.home(), LinkOption.NOFOLLOW_LINKS)) {
+                    undo.push(() -> layer.removeEmptyGeneration(rec.layer().gen())); // after the unmounts below
+                }
                 undo.push(() -> {
                     mounts.unmountAll(dir.toString(), true);
                     if (rec.layered()) {

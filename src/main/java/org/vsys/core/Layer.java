@@ -145,6 +145,23 @@ public final class Layer {
         mkdir(work(gen), "rwx------");
     }
 
+    /**
+     * Undoes {@link #makeGeneration} for a create whose overlay failed: rmdir of {@code work/work},
+     * {@code work}, {@code upper}, the generation and {@code R/.layer/NAME}, innermost first, each
+     * only while empty (a kept layer with content stays as it is). Never removes a file.
+     */
+    public void removeEmptyGeneration(String gen) {
+        for (Path d : java.util.List.of(work(gen).resolve("work"), work(gen), upper(gen), generation(gen), home())) {
+            try {
+                if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.delete(d);
+                }
+            } catch (IOException e) {
+                return; // not empty (or not ours to take): the rest is kept
+            }
+        }
+    }
+
     /** True if the overlay of this record is mounted at R/NAME (the last mount there). */
     public boolean mounted(MountTable table, SystemRecord rec) {
         MountTable.Mount m = table.at(inst.systemDir(name).toString());
@@ -193,6 +210,11 @@ public final class Layer {
                 }
             }
         }
-        return m == null ? "" : " (the lower layer is " + m.fsType() + "; see vsys(8), LAYERS)";
+        if (m == null) {
+            return "";
+        }
+        String why = m.fsType().equals("overlay") ? ": overlayfs stacks at most 2 deep and refuses a lower that is"
+                + " an overlay over an overlay" : "";
+        return " (the lower layer is " + m.fsType() + why + "; see vsys(8), LAYERS)";
     }
 }

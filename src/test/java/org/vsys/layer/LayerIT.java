@@ -29,8 +29,9 @@ import org.vsys.testing.TreeHash;
  * The persistent layer (vsys create --layer persistent) through the installed vsys and the real
  * launcher: a .deb the test builds installed by root inside, used by an unprivileged user,
  * through remount and restore, with the lower tree unchanged; vsys diff exactly; vsys reset
- * with a planted symlink and processes inside; a layer over sshfs; switch with the 3-way merge,
- * a crash at each step of it, rollback, snapshot --with-layer; destroy keeps the upper.
+ * with a planted symlink and processes inside; a layer over sshfs; a lower overlayfs refuses;
+ * switch with the 3-way merge, a crash (fault and kill -9) at each step of it, rollback,
+ * snapshot --with-layer; destroy keeps the upper.
  */
 class LayerIT {
     static final String P = "it-layer-";
@@ -271,6 +272,52 @@ class LayerIT {
         }
     }
 
+    /**
+     * What overlayfs refuses: a lower that is itself an overlay over an overlay (stacking depth 2).
+     * vsys says so in one line, exit 10, and leaves nothing (no record, mount, R/NAME or layer);
+     * a layer over one overlay works. The stack lives in a private bind of the test's directory,
+     * so none of it propagates into other mount namespaces.
+     */
+    @Test
+    void aLowerStackedTooDeepIsRefusedInOneLine() throws Exception {
+        try (LocalTree t = LocalTree.create("layer-deep")) {
+            Files.writeString(t.root.resolve("etc/vsys-deep"), "deep\n");
+            Path deep = work.resolve("deep");
+            for (String d : List.of("u1", "w1", "m1", "u2", "w2", "m2")) {
+                Files.createDirectories(deep.resolve(d));
+            }
+            Cmd.of("mount", "--bind", deep.toString(), deep.toString()).ok();
+            try {
+                Cmd.of("mount", "--make-private", deep.toString()).ok();
+                Cmd.of("mount", "-t", "overlay", "it-layer-ov1", "-o", "lowerdir=" + t.root + ",upperdir=" + deep.resolve("u1")
+                        + ",workdir=" + deep.resolve("w1"), deep.resolve("m1").toString()).ok();
+                Cmd.of("mount", "-t", "overlay", "it-layer-ov2", "-o", "lowerdir=" + deep.resolve("m1") + ",upperdir="
+                        + deep.resolve("u2") + ",workdir=" + deep.resolve("w2"), deep.resolve("m2").toString()).ok();
+                String name = system("deep");
+                Cmd.Result r = ItEnv.vsys("create", name, "dir:" + deep.resolve("m2"), "--layer", "persistent");
+                assertEquals(10, r.exit(), r.toString());
+                assertEquals(List.of("vsys: " + name + ": cannot mount the layer (overlay over " + ItEnv.R.resolve(".lower").resolve(name)
+                        + "): EINVAL: Invalid argument (the lower layer is overlay: overlayfs stacks at most 2 deep and refuses a lower"
+                        + " that is an overlay over an overlay; see vsys(8), LAYERS)"), r.errLines());
+                for (Path p : List.of(ItEnv.R.resolve("etc/systems").resolve(name), ItEnv.R.resolve(name),
+                        ItEnv.R.resolve(".lower").resolve(name), ItEnv.R.resolve(".layer").resolve(name), ItEnv.R.resolve("bin").resolve(name))) {
+                    assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), p + " after the refused create");
+                }
+                assertFalse(Files.readString(Paths.get("/proc/self/mountinfo")).contains(name), "no mount of " + name);
+                String one = system("deep1");
+                ItEnv.vsysOk("create", one, "dir:" + deep.resolve("m1"), "--layer", "persistent");
+                assertEquals("deep", insideOk(one, "sh", "-c", "echo more >> /etc/vsys-deep && head -n 1 /etc/vsys-deep").strip());
+                assertEquals(Set.of("M /etc/vsys-deep"), diff(one));
+                ItEnv.vsysOk("destroy", "--remove-layer", one);
+                assertEquals("deep\n", Files.readString(t.root.resolve("etc/vsys-deep")), "the tree below is never written");
+            } finally {
+                for (String m : List.of("m2", "m1", "")) {
+                    Cmd.of("umount", deep.resolve(m).toString()).run();
+                }
+            }
+        }
+    }
+
     /** A small tree of our own for the switch tests (busybox), with /etc files the table changes. */
     Path smallTree() throws IOException {
         LocalTree t = LocalTree.create("layer");
@@ -294,6 +341,56 @@ class LayerIT {
     String show(String name) {
         return insideOk(name, "sh", "-c", "cd /etc && for f in a b c d e sub b.vsys-new d.vsys-new; do "
                 + "if [ -d $f ]; then echo \"$f: dir\"; elif [ -e $f ]; then echo \"$f: $(cat $f)\"; else echo \"$f: -\"; fi; done");
+    }
+
+    /** Starts vsys with VSYS_PAUSE_AT=step and returns it once it says it paused there. */
+    static Process pausedAt(String step, String... args) throws Exception {
+        List<String> a = new ArrayList<>();
+        a.add(ItEnv.VSYS);
+        a.addAll(Arrays.asList(args));
+        Path e = Files.createTempFile("it-layer-kill", ".err");
+        Process p = Cmd.of(a).dir(Paths.get("/")).env("VSYS_PAUSE_AT", step).env("VSYS_PAUSE_SECONDS", "300")
+                .start(Paths.get("/dev/null"), e);
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        try {
+            while (!Files.readString(e).contains("vsys: paused at " + step)) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    p.destroyForcibly().waitFor();
+                    throw new AssertionError("vsys " + String.join(" ", args) + " never paused at " + step + ": " + Files.readString(e));
+                }
+                Thread.sleep(50);
+            }
+            return p;
+        } finally {
+            Files.deleteIfExists(e);
+        }
+    }
+
+    /** SIGKILL to the vsys JVM (the wrapper execs java: the same pid), as kill -9 PID. */
+    static void kill9(Process p) throws Exception {
+        Cmd.of("kill", "-9", Long.toString(p.pid())).ok();
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "vsys ended after kill -9");
+        assertEquals(137, p.exitValue(), "killed by SIGKILL");
+    }
+
+    /** The process started by the launcher (it or a child) whose root is the system's tree. */
+    static ProcessHandle insideHandle(Process launched) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            List<ProcessHandle> hs = new ArrayList<>();
+            hs.add(launched.toHandle());
+            launched.descendants().forEach(hs::add);
+            for (ProcessHandle h : hs) {
+                if (Files.exists(Path.of("/proc/" + h.pid() + "/root/etc/new"))) {
+                    return h;
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no process of " + launched.pid() + " has the system's root");
+    }
+
+    static String recordValue(String rec, String key) {
+        return rec.lines().filter(l -> l.startsWith(key + "=")).findFirst().orElseThrow().substring(key.length() + 1);
     }
 
     @Test
@@ -336,8 +433,54 @@ class LayerIT {
                 ItEnv.vsysOk("rollback", name);
                 assertEquals(beforeSwitch, show(name), "rollback after a crash at " + step);
             }
+            // kill -9 of the vsys JVM paused at each step (VSYS_PAUSE_AT): a process started before
+            // keeps its tree, launches keep working, the generation in use is untouched, and the
+            // next remount (after the record) or switch (before it) converges
+            Path gens = ItEnv.R.resolve(".layer").resolve(name);
+            String recNow = Files.readString(ItEnv.R.resolve("etc/systems").resolve(name)); // layer.prev moved by the rollbacks
+            String gen1 = recordValue(recNow, "layer.gen");
+            TreeHash.Result upper1 = TreeHash.of(gens.resolve(gen1).resolve("upper"));
+            Process old = Cmd.of(ItEnv.launcher(name), "sleep", "600").dir(Path.of("/")).start();
+            try {
+                waitInside(name);
+                ProcessHandle oldInside = insideHandle(old);
+                for (String step : List.of("switch.checkout", "switch.copied", "switch.merged", "switch.record",
+                        "layer.unmounted", "switch.mounted")) {
+                    boolean committed = !List.of("switch.checkout", "switch.copied", "switch.merged").contains(step);
+                    Process p = pausedAt(step, "switch", name, c2);
+                    assertEquals(beforeSwitch, show(name), "a launch while the switch is paused at " + step);
+                    kill9(p);
+                    assertTrue(oldInside.isAlive(), "the old deployment's process lives after kill -9 at " + step);
+                    assertEquals("orig c\n", Files.readString(Path.of("/proc/" + oldInside.pid() + "/root/etc/c")),
+                            "the running process keeps its tree after kill -9 at " + step);
+                    assertEquals(upper1, TreeHash.of(gens.resolve(gen1).resolve("upper")), "the layer after kill -9 at " + step);
+                    String rec = Files.readString(ItEnv.R.resolve("etc/systems").resolve(name));
+                    if (!committed) {
+                        assertEquals(recNow, rec, "the record after kill -9 at " + step);
+                        assertEquals(beforeSwitch, show(name), "a launch after kill -9 at " + step);
+                        continue; // the next switch (below, or the next step's) starts from here
+                    }
+                    assertTrue(Files.exists(ItEnv.R.resolve(".state").resolve(name + ".restoring")), "the marker after kill -9 at " + step);
+                    Cmd.Result rm = ItEnv.vsys("remount", name);
+                    assertEquals(0, rm.exit(), "remount after kill -9 at " + step + ": " + rm);
+                    assertEquals(0, ItEnv.vsys("status", name).exit(), step);
+                    assertFalse(Files.exists(ItEnv.R.resolve(".state").resolve(name + ".restoring")), "the marker after remount, " + step);
+                    assertTrue(show(name).contains("b.vsys-new: upstream"), "converged after kill -9 at " + step + ": " + show(name));
+                    assertEquals("orig c\n", Files.readString(Path.of("/proc/" + oldInside.pid() + "/root/etc/c")),
+                            "the running process keeps its tree after the remount, " + step);
+                    ItEnv.vsysOk("rollback", name);
+                    assertEquals(beforeSwitch, show(name), "rollback after kill -9 at " + step);
+                    assertEquals(upper1, TreeHash.of(gens.resolve(gen1).resolve("upper")), "the layer after rollback, " + step);
+                }
+            } finally {
+                old.destroyForcibly().waitFor();
+            }
             Cmd.Result sw = ItEnv.vsys("switch", name, c2);
             assertEquals(0, sw.exit(), sw.toString());
+            try (java.util.stream.Stream<Path> ls = Files.list(gens)) {
+                assertEquals(List.of(), ls.filter(g -> g.getFileName().toString().startsWith(".tmp-")).toList(),
+                        "a switch clears what a killed one left half built");
+            }
             assertTrue(sw.out().contains("conflict /etc/b: changed locally, changed upstream: local kept, new saved as /etc/b.vsys-new"), sw.out());
             assertTrue(sw.out().contains("conflict /etc/d: deleted locally, changed upstream: local kept, new saved as /etc/d.vsys-new"), sw.out());
             assertEquals(String.join("\n", "a: local", "b: local", "c: upstream", "d: -", "e: -", "sub: now a file",
