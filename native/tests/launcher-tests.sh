@@ -1012,7 +1012,7 @@ umount -l "$W/fuse" 2>/dev/null
 chmod 755 "$W/getent-probe"
 mkdir -p "$W/nopw" && chmod 777 "$W/nopw"
 if cc -std=gnu11 -O1 -D_GNU_SOURCE -DVSYS_ROOT="\"$R\"" -DVSYS_GETENT="\"$W/getent-probe\"" -I"$NATIVE" \
-	-o "$W/probe-launcher" $(for f in launcher enter userdb kmod_link mountinfo record names util; do
+	-o "$W/probe-launcher" $(for f in launcher enter enter_own_ns userdb kmod_link mountinfo record names util; do
 		[ -e "$NATIVE/$f.c" ] && echo "$NATIVE/$f.c"; done) 2>"$W/cc.err"; then
 	cp -a "$R/bin/bin" "$W/bin.before-probe"
 	UNDO+=("install -m 4755 -o root -g root $W/bin.before-probe $R/bin/bin")
