@@ -12,13 +12,17 @@
 # The module: $PAM_MODULE (absolute path).
 # Why systems are bound: a new mount namespace gets no copy of the nsfs binds in $VSYS_R/.ns
 # (the kernel skips them), and a namespace can only be bound into one older than itself, so the
-# systems are created after the private namespace and then bound into it.
+# systems are created after the private namespace and then bound into it. "Older" is by namespace
+# id, and on this 6.18 kernel ids are handed out in per-CPU batches, not in order across CPUs: a
+# system prepared on the other CPU can get a smaller id than the holder (bind: EINVAL). The holder is
+# made on one CPU ($PAM_CPU) and a refused system is prepared again on that CPU, where ids only grow.
 PAM_NETNS=${PAM_NETNS:-x14-pam}
 PAM_PORT=${PAM_PORT:-2214}
 PAM_DIR=
 PAM_HOLDER=
 PAM_SSHD=
 PAM_MADE_RUN_SSHD=
+PAM_CPU=
 
 pam_bed_in() { nsenter -t "$PAM_HOLDER" -m -- "$@"; }
 
@@ -27,7 +31,8 @@ pam_bed_up() {
     PAM_DIR=$(mktemp -d /tmp/x14-pam.XXXXXX)
     chmod 0755 "$PAM_DIR"
     mkdir -p "$PAM_DIR/keys" "$PAM_DIR/pam.d"
-    unshare -m --propagation private sleep infinity &
+    PAM_CPU=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+    taskset -c "$PAM_CPU" unshare -m --propagation private sleep infinity &
     PAM_HOLDER=$!
     for ((i = 0; i < 50; i++)); do
         [ "$(readlink "/proc/$PAM_HOLDER/ns/mnt" 2>/dev/null)" != "$(readlink /proc/self/ns/mnt)" ] &&
@@ -110,9 +115,9 @@ pam_bed_bind_system() {
         rc=$?
         kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
         [ $rc = 0 ] && return 0
-        # EINVAL: the system's namespace is not newer than the private one (prepared by a vsys
-        # that reuses namespaces, or raced): prepare it again, which makes a new one
-        "$VSYS_PREFIX/lib/vsys/vsys-view" prepare "$name" >/dev/null 2>&1
+        # EINVAL: the system's namespace is not newer than the private one (prepared on the
+        # other CPU, see above): prepare it again on the holder's CPU, which makes a newer one
+        taskset -c "$PAM_CPU" "$VSYS_PREFIX/lib/vsys/vsys-view" prepare "$name" >/dev/null 2>&1
     done
     cat "$PAM_DIR/bind.err" >&2
     return $rc
