@@ -1037,12 +1037,19 @@ RUN $U1 / /bin/cat "$R/$SA/SYSTEM_ID"
 expect "1: an open system's tree is readable at R/NAME (the control)" eq "$RC:$OUT" "0:a"
 expect "1: a restricted system has no R/NAME; its tree is at R/.private/NAME, 0700 root" \
 	eval '[ ! -e "$R/$SF" ] && [ "$(stat -c %a:%u "$R/.private")" = 700:0 ] && [ "$(cat "$R/.private/$SF/SYSTEM_ID")" = f ]'
-RUN $U1 / /bin/ls "$R/.private"
-expect "1: a user cannot list R/.private" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
-RUN $U1 / /bin/cat "$R/.private/$SF/SYSTEM_ID"
-expect "1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
-RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$R/.private/$SF" /bin/cat /SYSTEM_ID
-expect "1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+# tree_out_of_reach LABEL DIR TREE: vsys-t1 can neither list DIR (the 0700 or 0500 directory
+# above the restricted tree) nor read TREE through it, as itself or as root of an own user namespace
+tree_out_of_reach() {
+	RUN $U1 / /bin/ls "$2"
+	expect "$1: a user cannot list $2" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /bin/cat "$3/SYSTEM_ID"
+	expect "$1: ...nor read the tree through it" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
+	RUN $U1 / /usr/bin/unshare -r /bin/cat "$3/SYSTEM_ID"
+	expect "$1: ...nor as root of an own user namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$3" /bin/cat /SYSTEM_ID
+	expect "$1: ...nor chroot into it as root of an own user namespace (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+}
+tree_out_of_reach 1 "$R/.private" "$R/.private/$SF"
 if [ "$LINK_MODE" = namespace ]; then
 	RUN $U1 / /usr/bin/unshare -r /usr/bin/nsenter --mount="$R/.ns/$SF" /bin/cat /SYSTEM_ID
 	expect "1: ...nor enter its prepared namespace from an own user namespace (nsenter R/.ns/NAME)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
@@ -1055,14 +1062,7 @@ if [ "$LINK_MODE" = kmod ]; then
 	G=$R/.root/.vsys/os/$SF
 	expect "1 (kmod): the tree is behind the module's gate: no R/.root/.os/NAME, R/.root/.vsys/os/NAME 0500 root" \
 		eval '[ ! -e "$R/.root/.os/$SF" ] && [ "$(stat -c %a:%u "$G")" = 500:0 ] && [ "$(cat "$G/root/SYSTEM_ID")" = f ]'
-	RUN $U1 / /bin/cat "$G/root/SYSTEM_ID"
-	expect "1 (kmod): a user cannot read the tree through the gate" eval '[ "$RC" != 0 ] && [ -z "$OUT" ] && has "$ERR" "Permission denied"'
-	RUN $U1 / /bin/ls "$G"
-	expect "1 (kmod): ...nor list the gate" eval '[ "$RC" != 0 ] && has "$ERR" "Permission denied"'
-	RUN $U1 / /usr/bin/unshare -r /bin/cat "$G/root/SYSTEM_ID"
-	expect "1 (kmod): ...nor as root of an own user namespace" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
-	RUN $U1 / /usr/bin/unshare -r /usr/sbin/chroot "$G/root" /bin/cat /SYSTEM_ID
-	expect "1 (kmod): ...nor chroot into it (unshare -r chroot)" eval '[ "$RC" != 0 ] && [ -z "$OUT" ]'
+	tree_out_of_reach "1 (kmod), the gate" "$G" "$G/root"
 	# the shared tree as an own root, with a static busybox of the user's (nothing else runs in there:
 	# every system directory goes through the user's own link, the default)
 	BB=$H1/vlt-work/busybox

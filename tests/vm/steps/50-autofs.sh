@@ -58,12 +58,8 @@ check "  status looked nothing up under $R/.auto (still nothing mounted)" test "
 
 # apply's own master line (R/etc/auto.vsys), with this step's idle timeout
 check "apply wrote the master line with --negative-timeout=5" grep -q -- "^$R/.auto program:$LIBEXEC/vsys-automap --timeout=300 --negative-timeout=5\$" "$R/etc/auto.vsys"
-grep -v '^#' "$R/etc/auto.vsys" | sed "s/--timeout=300/--timeout=$TMO/" > "$MASTER"
-mkdir -p "$R/.auto"
-# its own session: accesses from the daemon's process group never trigger a mount (autofs "oz mode")
-setsid automount -f -d -t "$TMO" -p /run/g-automount.pid "$MASTER" > "$ALOG" 2>&1 & APID=$!
-for i in $(seq 100); do [ "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts)" ] && break; sleep 0.2; done
-check "automount serves $R/.auto (one autofs trigger mount)" test "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts | wc -l)" = 1 \
+automount_up "$TMO" /run/g-automount.pid -d
+check "automount serves $R/.auto (one autofs trigger mount)" test "$(autofs_triggers)" = 1 \
   || { tail -n 20 "$ALOG"; finish; exit; }
 n1=$(nmounts)
 check "idle on-demand systems add only the trigger to the mount table" test "$n1" = $((n0 + 1))

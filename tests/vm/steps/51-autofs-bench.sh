@@ -33,10 +33,7 @@ VS_TIMEOUT=900 expect_vs "  again: nothing to do (the quick check)" 0 apply --di
 VS_TIMEOUT=300 vs list > /dev/null; t_list=$VS_TIME
 check "  vsys list: $N systems on demand, not mounted" test "$(grep -c 'on demand, not mounted' $VS_OUT)" = "$N"
 figure "autofs_apply_${N}_on_demand_guest $t_apply s from nothing, $t_noop s nothing to do planned in full, $t_quick s by the quick check (vsys list $t_list s)"
-grep -v '^#' "$R/etc/auto.vsys" | sed "s/--timeout=300/--timeout=$TMO/" > "$MASTER"   # apply's master line
-mkdir -p "$R/.auto"
-setsid automount -f -t "$TMO" -p /run/g-bautomount.pid "$MASTER" > "$ALOG" 2>&1 & APID=$!
-for i in $(seq 100); do [ "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts)" ] && break; sleep 0.2; done
+automount_up "$TMO" /run/g-bautomount.pid
 n1=$(wc -l < /proc/mounts)
 figure "autofs_mount_entries_${N}_idle_guest $((n1 - n0)) (the automounter's own trigger entries: 1)"
 check "$N idle on-demand systems: one mount entry, the trigger" test $((n1 - n0)) = 1

@@ -46,11 +46,8 @@ VS_TIMEOUT=300 expect_vs "vsys apply of 2 on-demand declarations" 0 apply --dir 
 check "apply made the launcher links $R/bin/lnfs and $R/bin/ldir (-> bin)" \
   sh -c "[ \"\$(readlink $R/bin/lnfs)\" = bin ] && [ \"\$(readlink $R/bin/ldir)\" = bin ]"
 check "apply brought the shared tree up ($R/.root/proc is a mount)" mountpoint -q "$R/.root/proc"
-grep -v '^#' "$R/etc/auto.vsys" | sed "s/--timeout=300/--timeout=$TMO/" > "$MASTER"
-mkdir -p "$R/.auto"
-setsid automount -f -d -t "$TMO" -p /run/l-automount.pid "$MASTER" > "$ALOG" 2>&1 & APID=$!
-for i in $(seq 100); do [ "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts)" ] && break; sleep 0.2; done
-check "automount serves $R/.auto" test "$(awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts | wc -l)" = 1 \
+automount_up "$TMO" /run/l-automount.pid -d
+check "automount serves $R/.auto" test "$(autofs_triggers)" = 1 \
   || { tail -n 20 "$ALOG"; finish; exit; }
 
 want=$(cat "$TREE/etc/debian_version")

@@ -41,3 +41,16 @@ nfs_opts() { case $1 in 3) echo "vers=3,proto=tcp,nolock";; *) echo "vers=$1,pro
 is_mounted() { awk -v m="$1" '$2 == m {f=1} END {exit !f}' /proc/mounts; }
 server_has() { host_call 20 rwcat "$1" | grep -qx -- "$2"; }   # server_has FILE LINE: FILE in the rw export has LINE
 not_on_server() { ! host_call 20 rootexists "$1" >/dev/null && ! host_call 20 rwexists "$2" >/dev/null; }  # ROOTPATH RWPATH
+
+# automount_up TIMEOUT PIDFILE [-d]: Debian's automount on apply's own master line (R/etc/auto.vsys,
+# written to $MASTER with idle timeout TIMEOUT), log in $ALOG, pid in APID. In a session of its own:
+# accesses from the daemon's process group never trigger a mount (autofs "oz mode"). Waits (20 s at
+# most) until $R/.auto is an autofs mount; the caller checks that.
+autofs_triggers() { awk -v m="$R/.auto" '$2 == m && $3 == "autofs"' /proc/mounts | wc -l; }
+automount_up() {
+  local i
+  grep -v '^#' "$R/etc/auto.vsys" | sed "s/--timeout=300/--timeout=$1/" > "$MASTER"
+  mkdir -p "$R/.auto"
+  setsid automount -f ${3:-} -t "$1" -p "$2" "$MASTER" > "$ALOG" 2>&1 & APID=$!
+  for i in $(seq 100); do [ "$(autofs_triggers)" != 0 ] && break; sleep 0.2; done
+}
