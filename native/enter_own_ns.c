@@ -469,17 +469,14 @@ static int ondemand_trigger(struct vsys_entry *e)
 	return fd;
 }
 
-int vsys_enter_ondemand(struct vsys_entry *e)
+/* Step 1: R/.auto is served by autofs, the trigger, and its fd is the
+ * mount of the tree (not autofs's own directory). The fd, or -1. */
+int vsys_ondemand_mount(struct vsys_entry *e)
 {
 	struct statfs sfs;
 	struct statx sx;
-	struct mount_attr attr;
-	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j;
-	const int nparts = (int)NELEM(ondemand_parts) + 1;
-	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
+	int autofd, hold;
 
-	for (i = 0; i < nparts; i++)
-		parts[i] = -1;
 	autofd = openat(e->rootfd, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (autofd < 0 || fstatfs(autofd, &sfs) < 0 || sfs.f_type != AUTOFS_SUPER_MAGIC) {
 		if (autofd >= 0)
@@ -489,13 +486,27 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 	close(autofd);
 	if ((hold = ondemand_trigger(e)) < 0)
 		return -1;
-	/* the tree: the mount of that fd, not autofs's own directory */
 	if (fstatfs(hold, &sfs) < 0 || sfs.f_type == AUTOFS_SUPER_MAGIC ||
 	    statx(hold, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
 	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-		r = fail(e, "%s: on demand: " R "/.auto/%s is not a mount", e->asked, e->system);
-		goto out;
+		close(hold);
+		return fail(e, "%s: on demand: " R "/.auto/%s is not a mount", e->asked, e->system);
 	}
+	return hold;
+}
+
+int vsys_enter_ondemand(struct vsys_entry *e)
+{
+	struct statx sx;
+	struct mount_attr attr;
+	int parts[NELEM(ondemand_parts) + 1], hold = -1, tree = -1, r = -1, i, j;
+	const int nparts = (int)NELEM(ondemand_parts) + 1;
+	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
+
+	for (i = 0; i < nparts; i++)
+		parts[i] = -1;
+	if ((hold = vsys_ondemand_mount(e)) < 0)
+		return -1;
 	tree = open_tree(hold, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	memset(&attr, 0, sizeof attr);
 	attr.propagation = MS_PRIVATE; /* never a peer of the host's */
