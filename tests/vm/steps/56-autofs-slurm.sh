@@ -19,6 +19,7 @@ cleanup() {
   declare -F slurm_down >/dev/null && slurm_down
   if [ -n "$APID" ]; then kill -TERM "$APID" 2>/dev/null; for i in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.2; done; fi
   umount -l "$R/.auto/snfs" 2>/dev/null; umount -l "$R/.auto" 2>/dev/null
+  [ -n "${CG:-}" ] && umount -R -l /sys/fs/cgroup
   rm -rf "$D" "$R/etc/automap" "$R/etc/auto.vsys" "$R/bin/snfs" /run/s-job.*
 }
 trap cleanup EXIT
@@ -33,6 +34,15 @@ printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$
 VS_TIMEOUT=300 expect_vs "vsys apply of an on-demand NFS declaration" 0 apply --dir "$D"
 automount_up "$TMO" /run/s-automount.pid
 check "automount serves $R/.auto" test "$(autofs_triggers)" = 1 || { tail -n 20 "$ALOG"; finish; exit; }
+# slurmd 22.05 needs a cgroup file system on /sys/fs/cgroup (its cgroup plugin loads even with
+# proctrack/linuxproc): the host's layout, a tmpfs with v1 hierarchies, made in the guest when it has none
+CG=
+if ! mountpoint -q /sys/fs/cgroup; then
+  mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup && CG=1
+  for c in cpu cpuacct cpuset memory devices freezer pids; do
+    mkdir -p /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c || echo "# no cgroup $c"
+  done
+fi
 t=$(ts); slurm_up "required $PLUGIN"; rc=$?
 check "a Slurm cluster with vsys_spank.so is up ($(el "$t") s)" test "$rc" = 0 || { finish; exit; }
 
