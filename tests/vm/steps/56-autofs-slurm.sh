@@ -42,6 +42,9 @@ if ! mountpoint -q /sys/fs/cgroup; then
   for c in cpu cpuacct cpuset memory devices freezer pids; do
     mkdir -p /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c || echo "# no cgroup $c"
   done
+  mkdir -p /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+  mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd || echo "# no cgroup name=systemd"
+  mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified || echo "# no cgroup2"
 fi
 t=$(ts); slurm_up "required $PLUGIN"; rc=$?
 check "a Slurm cluster with vsys_spank.so is up ($(el "$t") s)" test "$rc" = 0 || { finish; exit; }
