@@ -16,6 +16,7 @@ import org.vsys.base.VsysException;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
 import org.vsys.config.SourceUrl;
+import org.vsys.config.SystemRecord;
 import org.vsys.core.Automap;
 import org.vsys.core.CreateRequest;
 import org.vsys.core.Links;
@@ -133,9 +134,27 @@ public final class OnDemand {
         return Automap.all(inst);
     }
 
-    /** Writes the entry file (atomically) and the master map line when it is missing or not this one. */
-    static void serve(Installation inst, String name, String origin, String source, String entry) throws VsysException {
+    /** The on-demand record of declaration {@code d} ({@link Automap#recordText}). */
+    static byte[] record(Declaration d, String origin) {
+        CreateRequest r = d.request();
+        return Automap.recordText(d.name(), origin, r.suid, r.users, r.groups, r.cwdFallback,
+                r.hostfiles == null ? SystemRecord.DEFAULT_HOSTFILES : r.hostfiles, d.binds());
+    }
+
+    /**
+     * Writes the on-demand record, the system's {@code R/.var/NAME/tmp} (its /var/tmp: 1777 in
+     * {@code R/.var/NAME}, 0700 when restricted), then the entry file (each atomically: a launch never
+     * finds an entry without its record) and the master map line when it is missing or not this one.
+     */
+    static void serve(Installation inst, String name, String origin, String source, String entry, byte[] record,
+            boolean restricted) throws VsysException {
         try {
+            Path rd = Automap.recordDir(inst);
+            if (!Files.isDirectory(rd, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(rd);
+            }
+            AtomicFile.write(rd.resolve(name), record);
+            varTmp(inst, name, restricted);
             Path d = dir(inst);
             if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectory(d);
@@ -155,6 +174,21 @@ public final class OnDemand {
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot write the autofs entry: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code R/.var/NAME/tmp} (1777) in {@code R/.var/NAME} (0755, 0700 when restricted), as vsys-view makes it for an eager system. */
+    private static void varTmp(Installation inst, String name, boolean restricted) throws IOException {
+        Path var = inst.root().resolve(".var");
+        Path sys = var.resolve(name);
+        Path tmp = sys.resolve("tmp");
+        for (Path p : List.of(var, sys, tmp)) {
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(p);
+            }
+        }
+        Files.setPosixFilePermissions(var, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(sys, java.nio.file.attribute.PosixFilePermissions.fromString(restricted ? "rwx------" : "rwxr-xr-x"));
+        Files.setAttribute(tmp, "unix:mode", 01777, LinkOption.NOFOLLOW_LINKS);
     }
 
     /**

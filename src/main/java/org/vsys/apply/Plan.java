@@ -1,5 +1,9 @@
 package org.vsys.apply;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -183,15 +187,29 @@ public final class Plan {
             steps.add(new Step(Kind.CONFLICT, name, "served on demand from " + have.origin() + "; left", null, null, false,
                     null, timeout));
             return null;
-        } else if (have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())
-                && Links.isOurs(inst.link(name))) {
+        }
+        boolean entryAsDeclared = have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source());
+        boolean recordAsDeclared = java.util.Arrays.equals(readOrNull(Automap.recordFile(inst, name)), OnDemand.record(d, origin))
+                && Automap.recordProblem(inst, name) == null
+                && Files.isDirectory(inst.root().resolve(".var").resolve(name).resolve("tmp"), LinkOption.NOFOLLOW_LINKS);
+        if (entryAsDeclared && recordAsDeclared && Links.isOurs(inst.link(name))) {
             steps.add(new Step(Kind.LEAVE, name, "on demand, as declared", null, null, false, null, timeout));
         } else {
-            steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): " : "on demand, entry changed: ")
-                    + d.autofsEntry(), null, null, false, d.autofsEntry(), timeout));
+            steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): "
+                    : !entryAsDeclared ? "on demand, entry changed: " : !recordAsDeclared ? "on demand, record changed: "
+                    : "on demand, link missing: ") + d.autofsEntry(), null, null, false, d.autofsEntry(), timeout));
         }
         aliases(inst, records, d, origin, null, aliasesBySystem, steps);
         return null;
+    }
+
+    /** The bytes of a file, or null when it cannot be read (absent). */
+    private static byte[] readOrNull(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The steps of one declaration into {@code steps}; returns its problem, or null. */

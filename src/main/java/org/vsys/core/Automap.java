@@ -57,6 +57,84 @@ public final class Automap {
         return inst.etc().resolve("automap");
     }
 
+    /**
+     * The on-demand records' directory, {@code R/etc/ondemand}: beside {@code R/etc/automap}, not in
+     * it, as the program map prints every file there that is a name (a record there would be served
+     * to autofs as a map entry).
+     */
+    public static Path recordDir(Installation inst) {
+        return inst.etc().resolve("ondemand");
+    }
+
+    /** The on-demand record of {@code name}: {@code R/etc/ondemand/NAME}. */
+    public static Path recordFile(Installation inst, String name) {
+        return recordDir(inst).resolve(name);
+    }
+
+    /**
+     * The text of an on-demand record: a system record without {@code fs=} (the launcher's facts:
+     * {@code setuid}, {@code users}, {@code groups}, {@code cwd_fallback}, {@code hostfiles}, and the
+     * system's own {@code bind=} paths), in the record format, written by its one writer. The
+     * launcher reads it with its one record parser ({@code record_system}) to enter the system.
+     */
+    public static byte[] recordText(String name, String origin, boolean setuid, String users, String groups,
+            boolean cwdFallback, String hostfiles, List<String> binds) {
+        org.vsys.config.RecordFile.Writer w = new org.vsys.config.RecordFile.Writer()
+                .comment("vsys on-demand record; written by vsys apply with R/etc/automap/" + name
+                        + ", read by the launcher; see vsys-systems.d(5)")
+                .put("version", org.vsys.config.SystemRecord.VERSION)
+                .put("name", name)
+                .put("state", "ready")
+                .put("setuid", setuid ? "yes" : "no")
+                .put("users", users)
+                .put("groups", groups)
+                .put("cwd_fallback", cwdFallback ? "yes" : "no")
+                .put("hostfiles", hostfiles)
+                .put("origin", origin);
+        for (String b : binds) {
+            w.put("bind", b);
+        }
+        return w.toBytes();
+    }
+
+    /**
+     * The on-demand record of {@code name} checked as the launcher checks it (a root-owned regular
+     * file, not group/other writable, version, name, state, the lists): null when it is sound, else
+     * the problem.
+     */
+    public static String recordProblem(Installation inst, String name) {
+        Path p = recordFile(inst, name);
+        try {
+            java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(p,
+                    java.nio.file.attribute.PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            int uid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile()) {
+                return p + " is not a regular file";
+            }
+            if (uid != 0 || (mode & 022) != 0) {
+                return p + " is not root's or is writable by group or others (the launcher refuses it)";
+            }
+            org.vsys.config.RecordFile rf = org.vsys.config.RecordFile.read(p);
+            if (!"1".equals(rf.get("version")) || !name.equals(rf.get("name")) || !"ready".equals(rf.get("state"))) {
+                return p + ": version, name or state is not the launcher's (1, " + name + ", ready)";
+            }
+            for (String q : new String[] {org.vsys.config.SystemRecord.listProblem(rf.get("users", "")),
+                    org.vsys.config.SystemRecord.listProblem(rf.get("groups", "")),
+                    org.vsys.config.SystemRecord.hostfilesProblem(rf.get("hostfiles",
+                            org.vsys.config.SystemRecord.DEFAULT_HOSTFILES))}) {
+                if (q != null) {
+                    return p + ": " + q;
+                }
+            }
+            return null;
+        } catch (NoSuchFileException e) {
+            return p + " is missing (the launcher refuses the system)";
+        } catch (IOException | org.vsys.config.RecordFormatException e) {
+            return p + ": " + e.getMessage();
+        }
+    }
+
     /** The autofs indirect mount point of the on-demand systems: {@code R/.auto}. */
     public static Path mountPoint(Installation inst) {
         return inst.root().resolve(".auto");
@@ -157,6 +235,7 @@ public final class Automap {
             old = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
             Links.removeIfOurs(inst.link(name));
+            removeRecord(inst, name);
             return; // gone already
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot read the autofs entry: " + e.getMessage(), e);
@@ -170,6 +249,7 @@ public final class Automap {
             List<MountTable.Mount> plan = detach ? UnmountPlan.tops(table, mp) : UnmountPlan.of(table, mp);
             if (plan.isEmpty()) {
                 Links.removeIfOurs(inst.link(name));
+                removeRecord(inst, name);
                 return;
             }
             for (MountTable.Mount m : plan) {
@@ -193,6 +273,23 @@ public final class Automap {
         }
         putBack(f, old, name);
         throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + mp + " after 8 rounds; its entry is kept");
+    }
+
+    /**
+     * Removes the on-demand record of {@code name} (after its entry: an entry is never left without
+     * its record) and its empty {@code R/.var/NAME/tmp} and {@code R/.var/NAME} (rmdir: files users
+     * left in its /var/tmp stay).
+     */
+    public static void removeRecord(Installation inst, String name) throws VsysException {
+        remove(recordFile(inst, name), name);
+        Path var = inst.root().resolve(".var").resolve(name);
+        for (Path d : List.of(var.resolve("tmp"), var)) {
+            try {
+                Files.deleteIfExists(d);
+            } catch (IOException e) {
+                break; // not empty: left
+            }
+        }
     }
 
     private static void remove(Path f, String name) throws VsysException {
