@@ -364,10 +364,11 @@ out:
 #endif
 static const char *const ondemand_parts[] = { "proc", "dev", "sys", "home", "tmp" };
 
-/* The child of step 1; never returns. */
-__attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e, int sock)
+/* The child of step 1 (autofd: the automounter's directory, opened by
+ * root); never returns. */
+__attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e, int autofd, int sock)
 {
-	char path[PATH_MAX], ctl[CMSG_SPACE(sizeof(int))];
+	char ctl[CMSG_SPACE(sizeof(int))];
 	struct msghdr msg;
 	struct iovec iov;
 	struct stat st;
@@ -377,8 +378,9 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 	if (setgroups((size_t)e->ngroups, e->groups) < 0 || setresgid(e->gid, e->gid, e->gid) < 0 ||
 	    setresuid(e->uid, e->uid, e->uid) < 0)
 		_exit(1);
-	xsnprintf(path, sizeof path, R "/.auto/%s", e->system);
-	fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* relative to root's fd: R/.private/.auto (a restricted system) is
+	 * under R/.private, 0700, which the caller cannot search */
+	fd = openat(autofd, e->system, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 	} else {
@@ -388,6 +390,13 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 			(void)fstatat(fd, ondemand_parts[i], &st, AT_SYMLINK_NOFOLLOW);
 		(void)fstatat(fd, "run", &st, AT_SYMLINK_NOFOLLOW);
 		(void)fstatat(fd, "etc", &st, AT_SYMLINK_NOFOLLOW);
+		(void)fstatat(fd, "var/tmp", &st, AT_SYMLINK_NOFOLLOW);
+		(void)fstatat(fd, "usr/tmp", &st, AT_SYMLINK_NOFOLLOW);
+		for (i = 0; i < e->conf.nent + e->rec.nent; i++) { /* the bind= targets */
+			const struct record_entry *b = i < e->conf.nent ? &e->conf.ent[i] : &e->rec.ent[i - e->conf.nent];
+			if (strcmp(b->key, "bind") == 0 && b->value[0] == '/')
+				(void)fstatat(fd, b->value + 1, &st, AT_SYMLINK_NOFOLLOW);
+		}
 	}
 	memset(&msg, 0, sizeof msg);
 	iov.iov_base = &err;
@@ -409,7 +418,7 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 }
 
 /* Step 1: the O_PATH fd of the mounted tree, or -1 with e->err set. */
-static int ondemand_trigger(struct vsys_entry *e)
+static int ondemand_trigger(struct vsys_entry *e, int autofd, const char *autodir)
 {
 	char ctl[CMSG_SPACE(sizeof(int))];
 	struct pollfd p;
@@ -429,7 +438,7 @@ static int ondemand_trigger(struct vsys_entry *e)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		ondemand_lookup(e, sv[1]);
+		ondemand_lookup(e, autofd, sv[1]);
 	}
 	close(sv[1]);
 	p.fd = sv[0];
@@ -461,10 +470,10 @@ static int ondemand_trigger(struct vsys_entry *e)
 	if (r != (int)sizeof err || (fd < 0 && err == 0)) {
 		if (fd >= 0)
 			close(fd);
-		return fail(e, "%s: on demand: the lookup of " R "/.auto/%s failed", e->asked, e->system);
+		return fail(e, "%s: on demand: the lookup of %s/%s failed", e->asked, autodir, e->system);
 	}
 	if (fd < 0)
-		return fail(e, "%s: on demand: " R "/.auto/%s: %s", e->asked, e->system,
+		return fail(e, "%s: on demand: %s/%s: %s", e->asked, autodir, e->system,
 			    err == ENOENT ? "the automounter did not mount it (no entry, or its mount failed)" : strerror(err));
 	return fd;
 }
@@ -633,26 +642,41 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 	struct statfs sfs;
 	struct statx sx;
 	struct mount_attr attr;
-	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j;
+	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j, restricted;
+	const char *autodir;
 	const int nparts = (int)NELEM(ondemand_parts) + 1;
 	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
 
 	for (i = 0; i < nparts; i++)
 		parts[i] = -1;
-	autofd = openat(e->rootfd, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* a restricted system (users=, groups=) is served at R/.private/.auto,
+	 * where no user reaches its tree by a host path */
+	restricted = e->info.users[0] || e->info.groups[0];
+	autodir = restricted ? R "/.private/.auto" : R "/.auto";
+	if (restricted) {
+		const char *why;
+		int priv = open_checked_at(e->rootfd, ".private", S_IFDIR, 0, NULL, &why);
+		if (priv < 0)
+			return fail(e, "%s: on demand, restricted: " R "/.private: %s", e->asked, why ? why : strerror(errno));
+		autofd = openat(priv, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(priv);
+	} else {
+		autofd = openat(e->rootfd, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (autofd < 0 || fstatfs(autofd, &sfs) < 0 || sfs.f_type != AUTOFS_SUPER_MAGIC) {
 		if (autofd >= 0)
 			close(autofd);
-		return fail(e, "%s: on demand, but no automounter serves " R "/.auto", e->asked);
+		return fail(e, "%s: on demand, but no automounter serves %s", e->asked, autodir);
 	}
+	hold = ondemand_trigger(e, autofd, autodir);
 	close(autofd);
-	if ((hold = ondemand_trigger(e)) < 0)
+	if (hold < 0)
 		return -1;
 	/* the tree: the mount of that fd, not autofs's own directory */
 	if (fstatfs(hold, &sfs) < 0 || sfs.f_type == AUTOFS_SUPER_MAGIC ||
 	    statx(hold, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
 	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-		r = fail(e, "%s: on demand: " R "/.auto/%s is not a mount", e->asked, e->system);
+		r = fail(e, "%s: on demand: %s/%s is not a mount", e->asked, autodir, e->system);
 		goto out;
 	}
 	tree = open_tree(hold, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);

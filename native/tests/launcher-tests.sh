@@ -1189,7 +1189,7 @@ if [ "$LINK_MODE" = namespace ] && ! mountpoint -q "$R/.auto"; then
 	}
 	od_record 'users=' 'groups='
 	L "$R/bin/$OD" "${TOUCH[@]}"
-	refused "on demand: refused in one line when no automounter serves R/.auto" "$OD: on demand, but no automounter serves"
+	refused "on demand: refused in one line when no automounter serves R/.auto" "$OD: on demand, but no automounter serves $R/.auto\$"
 	od_record "users=$U2"
 	L "$R/bin/$OD" "${TOUCH[@]}"
 	refused "on demand, users=: a user not listed is refused before the trigger" "$OD: permission denied for user $U1\$"
@@ -1197,10 +1197,12 @@ if [ "$LINK_MODE" = namespace ] && ! mountpoint -q "$R/.auto"; then
 	L "$R/bin/$OD" "${TOUCH[@]}"
 	refused "on demand, groups=: a user in none of them is refused before the trigger" "$OD: permission denied for user $U1 \\(groups\\)"
 	RUN $U2 $H2 "$R/bin/$OD" "${TOUCH[@]}"
-	refused "on demand, groups=: a member gets as far as the trigger" "$OD: on demand, but no automounter serves"
+	refused "on demand, groups=: a member gets as far as the trigger (at R/.private/.auto: restricted)" \
+		"$OD: on demand, but no automounter serves $R/.private/.auto\$"
 	od_record "users=$U1" "hostfiles=passwd" "cwd_fallback=yes" "bind=/srv"
 	L "$R/bin/$OD" "${TOUCH[@]}"
-	refused "on demand, users=: a listed user gets as far as the trigger" "$OD: on demand, but no automounter serves"
+	refused "on demand, users=: a listed user gets as far as the trigger (at R/.private/.auto: restricted)" \
+		"$OD: on demand, but no automounter serves $R/.private/.auto\$"
 	chmod 664 "$R/etc/ondemand/$OD"
 	L "$R/bin/$OD" "${TOUCH[@]}"
 	refused "on demand: a group-writable record is refused" "ondemand/$OD: "

@@ -135,6 +135,8 @@ public final class Apply {
             String origin = SystemRecord.declaredIn(decls.dir().toString());
             java.util.Map<String, Declaration> declared = new java.util.HashMap<>();
             boolean[] sharedUp = {false};
+            org.vsys.mount.MountTable[] serveTable = {plan.steps().stream().anyMatch(x -> x.kind() == Plan.Kind.SERVE)
+                    ? org.vsys.mount.MountTable.read() : null};
             for (Declaration d : decls.declared()) {
                 declared.put(d.name(), d);
             }
@@ -159,7 +161,7 @@ public final class Apply {
                         }
                         Declaration d = declared.get(s.name());
                         OnDemand.serve(inst, s.name(), origin, d.request().source, s.system(), OnDemand.record(d, origin),
-                                !d.request().users.isEmpty() || !d.request().groups.isEmpty());
+                                !d.request().users.isEmpty() || !d.request().groups.isEmpty(), serveTable[0]);
                         return null;
                     }));
                 }

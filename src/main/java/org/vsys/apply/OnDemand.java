@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.vsys.base.AtomicFile;
+import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.Installation;
@@ -20,6 +21,7 @@ import org.vsys.config.SystemRecord;
 import org.vsys.core.Automap;
 import org.vsys.core.CreateRequest;
 import org.vsys.core.Links;
+import org.vsys.mount.MountTable;
 
 /**
  * Systems declared {@code mode=on-demand}: served to the kernel automounter (autofs) through a
@@ -145,9 +147,11 @@ public final class OnDemand {
      * Writes the on-demand record, the system's {@code R/.var/NAME/tmp} (its /var/tmp: 1777 in
      * {@code R/.var/NAME}, 0700 when restricted), then the entry file (each atomically: a launch never
      * finds an entry without its record) and the master map line when it is missing or not this one.
+     * What autofs has mounted at the system's other place ({@code table}: the mount table before;
+     * null: none) is unmounted, unless in use (exit 11).
      */
     static void serve(Installation inst, String name, String origin, String source, String entry, byte[] record,
-            boolean restricted) throws VsysException {
+            boolean restricted, MountTable table) throws VsysException {
         try {
             Path rd = Automap.recordDir(inst);
             if (!Files.isDirectory(rd, LinkOption.NOFOLLOW_LINKS)) {
@@ -160,7 +164,15 @@ public final class OnDemand {
                 Files.createDirectory(d);
             }
             Files.createDirectories(mountPoint(inst));
-            AtomicFile.write(d.resolve(name), Automap.text(origin, source, entry));
+            privateMountPoint(inst);
+            AtomicFile.write(d.resolve(name), Automap.text(origin, source, restricted, entry));
+            // users=/groups= set or cleared: the system moves between R/.auto and R/.private/.auto;
+            // what autofs has mounted at the other place (readable there by every user, when that is
+            // R/.auto) goes now, unless in use (exit 11; the next apply tries again)
+            Path other = (restricted ? Automap.mountPoint(inst) : Automap.privateMountPoint(inst)).resolve(name);
+            if (table != null && table.atOrUnder(other.toString()).stream().anyMatch(m -> !m.fsType().equals("autofs"))) {
+                Automap.unmountPlace(name, other.toString(), false, Debug.off());
+            }
             // the launcher link: R/bin/NAME enters it through the automounter (native/enter.c)
             Links.checkOursOrAbsent(inst.link(name));
             if (!Links.isOurs(inst.link(name))) {
@@ -173,6 +185,27 @@ public final class OnDemand {
             }
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot write the autofs entry: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code R/.private} (root's, 0700: made so if it is not) and in it {@code R/.private/.auto},
+     * the mount point of the restricted systems' autofs map; refused when {@code R/.private} is not
+     * a directory of root's.
+     */
+    private static void privateMountPoint(Installation inst) throws IOException, VsysException {
+        Path p = inst.privateRoot();
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(p, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        }
+        if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || (int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
+            throw new VsysException(ExitCode.UNSAFE, p.toString(), "is not a directory of root's; left alone");
+        }
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path a = Automap.privateMountPoint(inst);
+        if (!Files.isDirectory(a, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(a);
         }
     }
 
@@ -203,10 +236,17 @@ public final class OnDemand {
     /** The idle timeout of the master map line: autofs unmounts a system idle this long. */
     static final int IDLE_TIMEOUT = 300;
 
-    /** The autofs master map line (for {@code /etc/auto.master.d/vsys.autofs}). */
+    /**
+     * The autofs master map lines (for {@code /etc/auto.master.d/vsys.autofs}): {@code R/.auto} for
+     * the open systems, {@code R/.private/.auto} for the restricted ones; the same program map, told
+     * which by the macro {@code VSYS_AUTOMAP} (automount passes a map's {@code -D} macros to a
+     * program map in its environment).
+     */
     static String masterLine(Installation inst) {
+        String map = " program:" + inst.libexec().resolve("vsys-automap") + " --timeout=" + IDLE_TIMEOUT
+                + " --negative-timeout=" + NEGATIVE_TIMEOUT;
         return "# vsys: on-demand systems (vsys apply); ln -s this file /etc/auto.master.d/vsys.autofs\n"
-                + mountPoint(inst) + " program:" + inst.libexec().resolve("vsys-automap") + " --timeout=" + IDLE_TIMEOUT
-                + " --negative-timeout=" + NEGATIVE_TIMEOUT + "\n";
+                + mountPoint(inst) + map + "\n"
+                + Automap.privateMountPoint(inst) + map + " -DVSYS_AUTOMAP=restricted\n";
     }
 }

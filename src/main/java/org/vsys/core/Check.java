@@ -423,8 +423,8 @@ public final class Check {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(priv)) {
                 for (Path x : ds) {
                     String n = x.getFileName().toString();
-                    if (known.contains(n)) {
-                        continue;
+                    if (known.contains(n) || x.equals(Automap.privateMountPoint(inst))) {
+                        continue; // R/.private/.auto: the restricted on-demand systems' autofs mount
                     }
                     if (table.isMountPoint(x.toString()) || !table.atOrUnder(x.toString()).isEmpty()) {
                         out.add(new Finding(n, "restricted tree " + x + " belongs to no record (mounted)",

@@ -201,6 +201,11 @@ class ApplyIT {
                 && t.contains("\nbind=/srv\n") && t.contains("\norigin=declared:" + decl + "\n"), t);
         assertEquals(0, (int) Files.getAttribute(rec, "unix:uid", LinkOption.NOFOLLOW_LINKS));
         assertEquals(0644, (int) Files.getAttribute(rec, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        assertTrue(Files.readString(Rig.R.resolve("etc/automap/ap-or")).contains("\n# access=restricted\n"),
+                "served at R/.private/.auto, not at R/.auto");
+        assertTrue(Files.readString(Rig.R.resolve("etc/auto.vsys")).contains("\n" + Rig.R.resolve(".private/.auto") + " program:")
+                && Files.readString(Rig.R.resolve("etc/auto.vsys")).contains(" -DVSYS_AUTOMAP=restricted\n"));
+        assertEquals(0700, (int) Files.getAttribute(Rig.R.resolve(".private"), "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
         Path var = Rig.R.resolve(".var/ap-or");
         assertEquals(0700, (int) Files.getAttribute(var, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
         assertEquals(01777, (int) Files.getAttribute(var.resolve("tmp"), "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
@@ -232,6 +237,26 @@ class ApplyIT {
         r = applyOk();
         assertTrue(r.out().contains("serve    ap-or: on demand, record changed: "), r.out());
         assertEquals(0644, (int) Files.getAttribute(rec, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        // mounted at R/.private/.auto/ap-or (a bind stands in for the automounter's mount); users=
+        // cleared: the system is open now, served at R/.auto, and apply unmounts it at the old place
+        Path pmp = Rig.R.resolve(".private/.auto/ap-or");
+        Files.createDirectories(pmp);
+        assertEquals(0, Cmd.of("mount", "--bind", "-o", "ro", treeA.toString(), pmp.toString()).mergeErr().run().exit());
+        try {
+            Cmd.Result st = Rig.vsysOk("status", "ap-or");
+            assertTrue(st.out().startsWith("ap-or: on demand, mounted, healthy\n"), st.out());
+            declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nhostfiles=passwd\nbind=/srv\n");
+            r = applyOk();
+            assertTrue(r.out().contains("serve    ap-or: on demand, entry changed: "), r.out());
+            assertFalse(isMounted(pmp), "unmounted where it was (R/.private/.auto)");
+            assertFalse(Files.readString(Rig.R.resolve("etc/automap/ap-or")).contains("# access="));
+            assertTrue(Files.readString(rec).contains("\nusers=\n"));
+        } finally {
+            if (isMounted(pmp)) {
+                Cmd.of("umount", "-l", pmp.toString()).mergeErr().run();
+            }
+            Files.deleteIfExists(pmp);
+        }
         Files.delete(decl.resolve("ap-or.conf"));
         r = applyOk();
         assertTrue(r.out().contains("unserve  ap-or"), r.out());
