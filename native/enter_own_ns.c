@@ -392,10 +392,20 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 		(void)fstatat(fd, "etc", &st, AT_SYMLINK_NOFOLLOW);
 		(void)fstatat(fd, "var/tmp", &st, AT_SYMLINK_NOFOLLOW);
 		(void)fstatat(fd, "usr/tmp", &st, AT_SYMLINK_NOFOLLOW);
-		for (i = 0; i < e->conf.nent + e->rec.nent; i++) { /* the bind= targets */
+		for (i = 0; i < e->conf.nent + e->rec.nent; i++) {
 			const struct record_entry *b = i < e->conf.nent ? &e->conf.ent[i] : &e->rec.ent[i - e->conf.nent];
-			if (strcmp(b->key, "bind") == 0 && b->value[0] == '/')
+			int m;
+			if (b->value[0] != '/')
+				continue;
+			if (strcmp(b->key, "bind") == 0) /* the bind= targets */
 				(void)fstatat(fd, b->value + 1, &st, AT_SYMLINK_NOFOLLOW);
+			/* mount= of the record: an offset of the system's multi-mount
+			 * entry, mounted by autofs on a lookup of it as a directory
+			 * (a stat does not trigger it), so that the copy holds it; in
+			 * record order (a nested offset after its parent) */
+			if (i >= e->conf.nent && strcmp(b->key, "mount") == 0 && record_abs_path_ok(b->value) &&
+			    (m = openat2_beneath(fd, b->value + 1, O_DIRECTORY)) >= 0)
+				close(m);
 		}
 	}
 	memset(&msg, 0, sizeof msg);

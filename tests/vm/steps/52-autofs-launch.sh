@@ -27,8 +27,9 @@ cleanup() {
   if [ -n "$APID" ]; then kill -TERM "$APID" 2>/dev/null; for i in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.2; done; fi
   umount -l "$R/.auto/lnfs" "$R/.auto/ldir" "$R/.auto/lres" "$R/.private/.auto/lres" 2>/dev/null
   umount -l "$R/.auto" "$R/.private/.auto" 2>/dev/null
-  rm -rf "$D" "$R/etc/automap" "$R/etc/ondemand" "$R/etc/auto.vsys" "$R/bin/lnfs" "$R/bin/ldir" "$R/bin/lres" /run/l-plain \
-    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" /srv/l-bind
+  awk -v p="$R/.auto/lmm" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
+  rm -rf "$D" "$R/etc/automap" "$R/etc/ondemand" "$R/etc/auto.vsys" "$R/bin/lnfs" "$R/bin/ldir" "$R/bin/lres" "$R/bin/lmm" /run/l-plain \
+    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" "$R/.var/lmm" /srv/l-bind
 }
 trap cleanup EXIT
 command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
@@ -40,6 +41,7 @@ mkdir -p "$D"
 printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$D/lnfs.conf"
 printf '%s\n' "source=dir:$TREE" 'mode=on-demand' > "$D/ldir.conf"
 printf '%s\n' "source=dir:$TREE" 'mode=on-demand' "users=$U" 'bind=/srv/l-bind' > "$D/lres.conf"
+printf '%s\n' 'source=nfs://fileserver/' 'mount=/proj nfs://fileserver/proj ro' 'nfs.version=4.1' 'mode=on-demand' > "$D/lmm.conf"
 mkdir -p /srv/l-bind && echo l-marker > /srv/l-bind/m
 mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
 expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the seconds
@@ -49,7 +51,7 @@ expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the sec
 }
 launch() { (cd "$UHOME" && runuser -u "$U" -- "$R/bin/$1" "${@:2}"); }   # launch NAME CMD...: as the test user
 
-VS_TIMEOUT=300 expect_vs "vsys apply of 3 on-demand declarations" 0 apply --dir "$D"
+VS_TIMEOUT=300 expect_vs "vsys apply of 4 on-demand declarations" 0 apply --dir "$D"
 check "apply wrote the on-demand records (root's, 0644; users= of lres)" sh -c \
   "[ \"\$(stat -c %U:%a $R/etc/ondemand/lnfs $R/etc/ondemand/lres | sort -u)\" = root:644 ] && grep -qx 'users=$U' $R/etc/ondemand/lres"
 check "apply made the launcher links $R/bin/lnfs and $R/bin/ldir (-> bin)" \
@@ -118,6 +120,12 @@ check "  its /var/tmp is its own ($R/.var/lres/tmp, 1777 in a 0700 $R/.var/lres)
 out=$(launch ldir sh -c 'echo dv > /var/tmp/l-vt && cat /var/tmp/l-vt; test -e /srv/l-bind/m && echo bound || echo none' 2>&1)
 check "  the open ldir has its own /var/tmp too ($R/.var/ldir/tmp), and not lres's bind= ($(echo $out))" sh -c \
   "[ \"\$(cat $R/.var/ldir/tmp/l-vt)\" = dv ] && [ \"$(echo $out)\" = 'dv none' ]"
+
+# a multi-mount (mount=): the launcher's lookup mounts its offset /proj before the copy
+out=$(launch lmm sh -c 'findmnt -n -o SOURCE,FSTYPE /proj; cat /etc/debian_version' 2>&1); rc=$?
+check "multi-mount lmm: /proj inside the launch is the NFS export, not autofs's trigger ($(echo $out))" \
+  test "$rc:$(echo $out)" = "0:fileserver:/proj nfs4 $want" \
+  || { echo "# automount's log:"; tail -n 20 "$ALOG" | sed 's/^/#   /'; }
 
 # the session layer (issue 17) on this kernel: eager dir: system with layer=session
 VS_TIMEOUT=300 expect_vs "vsys create lsess --layer session (dir:)" 0 create lsess "dir:$TREE" --layer session

@@ -139,8 +139,12 @@ public final class OnDemand {
     /** The on-demand record of declaration {@code d} ({@link Automap#recordText}). */
     static byte[] record(Declaration d, String origin) {
         CreateRequest r = d.request();
+        List<String> offsets = new ArrayList<>();
+        for (String m : r.mounts) {
+            offsets.add(m.substring(0, m.indexOf('=')));
+        }
         return Automap.recordText(d.name(), origin, r.suid, r.users, r.groups, r.cwdFallback,
-                r.hostfiles == null ? SystemRecord.DEFAULT_HOSTFILES : r.hostfiles, d.binds());
+                r.hostfiles == null ? SystemRecord.DEFAULT_HOSTFILES : r.hostfiles, d.binds(), offsets);
     }
 
     /**

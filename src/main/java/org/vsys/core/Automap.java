@@ -85,7 +85,7 @@ public final class Automap {
      * launcher reads it with its one record parser ({@code record_system}) to enter the system.
      */
     public static byte[] recordText(String name, String origin, boolean setuid, String users, String groups,
-            boolean cwdFallback, String hostfiles, List<String> binds) {
+            boolean cwdFallback, String hostfiles, List<String> binds, List<String> mounts) {
         org.vsys.config.RecordFile.Writer w = new org.vsys.config.RecordFile.Writer()
                 .comment("vsys on-demand record; written by vsys apply with R/etc/automap/" + name
                         + ", read by the launcher; see vsys-systems.d(5)")
@@ -100,6 +100,9 @@ public final class Automap {
                 .put("origin", origin);
         for (String b : binds) {
             w.put("bind", b);
+        }
+        for (String m : mounts) {
+            w.put("mount", m);
         }
         return w.toBytes();
     }

@@ -50,6 +50,10 @@ class DeclarationTest {
                 + "hostfiles=passwd,group\norigin=declared:/d\nbind=/scratch\nbind=/srv/proj\n", rec);
         org.vsys.config.RecordFile rf = org.vsys.config.RecordFile.parse(rec.getBytes(StandardCharsets.UTF_8), "web");
         assertEquals(List.of("/scratch", "/srv/proj"), rf.getAll("bind"));
+        String mm = new String(OnDemand.record(parse("source=nfs://fs/r\nmount=/proj nfs://fs/proj ro\nmount=/proj/a dir:/a\n"
+                + "mode=on-demand\n"), "declared:/d"), StandardCharsets.UTF_8);
+        assertTrue(mm.endsWith("\norigin=declared:/d\nmount=/proj\nmount=/proj/a\n"),
+                "the multi-mount's offsets, in order, for the launcher to mount before its copy: " + mm);
         String plain = new String(OnDemand.record(parse("source=dir:/srv/web\nmode=on-demand\n"), "declared:/d"), StandardCharsets.UTF_8);
         assertTrue(plain.contains("\nsetuid=no\nusers=\ngroups=\ncwd_fallback=no\nhostfiles=passwd,group,hosts,resolv.conf,localtime\n"), plain);
     }
