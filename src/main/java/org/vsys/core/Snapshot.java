@@ -159,7 +159,7 @@ public final class Snapshot {
             // in flight while the lock is taken and the parent's trees are read
             listingFuture = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return remote.list(0);
+                    return remote.list();
                 } catch (RemoteTree.Refused x) {
                     throw new java.util.concurrent.CompletionException(x);
                 }
@@ -246,7 +246,7 @@ public final class Snapshot {
             try {
                 listing = listingFuture.join();
                 tarOk = !"false".equals(System.getProperty("vsys.remoteTar"));
-                result.remote = "walked on the remote (" + listing.entries + " entries listed by find in " + listing.millis + " ms)";
+                result.remote = "walked on the remote (" + listing.entries + " entries listed over sftp in " + listing.millis + " ms)";
             } catch (java.util.concurrent.CompletionException x) {
                 result.remote = "the remote's listing was refused (" + x.getCause().getMessage() + "): walked over the mount";
             }

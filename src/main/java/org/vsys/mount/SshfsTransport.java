@@ -132,11 +132,12 @@ public final class SshfsTransport implements Transport {
     }
 
     /**
-     * ssh running {@code remoteCommand} on the host of fs with the options of its sshfs, through
+     * ssh running {@code remoteCommand} (a subsystem's name when {@code subsystem}) on the host of
+     * fs with the options of its sshfs, through
      * the connection of that sshfs's ssh when {@code control} is its live socket (no new login;
      * ssh makes a connection of its own when the socket is gone).
      */
-    public static List<String> sshCommand(FsEntry fs, Path control, int timeoutSeconds, String remoteCommand) {
+    public static List<String> sshCommand(FsEntry fs, Path control, int timeoutSeconds, boolean subsystem, String remoteCommand) {
         SourceUrl s = fs.source();
         List<String> c = new ArrayList<>(List.of("ssh", "-x", "-a", "-T", "-oClearAllForwardings=yes", "-oBatchMode=yes",
                 "-oStrictHostKeyChecking=yes", "-oServerAliveInterval=15", "-oServerAliveCountMax=3", "-oConnectTimeout=" + timeoutSeconds));
@@ -152,6 +153,9 @@ public final class SshfsTransport implements Transport {
         if (control != null) {
             c.add("-oControlMaster=no");
             c.add("-oControlPath=" + control);
+        }
+        if (subsystem) {
+            c.add("-s");
         }
         c.add("--");
         c.add((s.user() == null ? "" : s.user() + "@") + s.host());

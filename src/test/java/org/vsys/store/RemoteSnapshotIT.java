@@ -51,7 +51,7 @@ class RemoteSnapshotIT {
         String snap = ItEnv.vsysOk("snapshot", NAME);
         assertTrue(snap.contains(" entries"), snap);
         // walked and read on the remote through the sshfs's own ssh connection (RemoteTree)
-        assertTrue(snap.contains("walked on the remote (") && snap.contains(" files through tar"), snap);
+        assertTrue(snap.contains("walked on the remote (") && snap.contains("listed over sftp") && snap.contains(" files through tar"), snap);
         assertTrue(Files.exists(ItEnv.R.resolve(".state").resolve(NAME + ".ssh")), "the control socket of the sshfs's ssh");
         // the walk over the mount finds the very same tree (nothing changed), and so does the remote walk again
         Cmd.Result overMount = Cmd.of(ItEnv.VSYS, "snapshot", NAME).env("JAVA_TOOL_OPTIONS", "-Dvsys.remoteWalk=false")
