@@ -194,16 +194,10 @@ final class SftpListing {
         if (!names.get(dir.rel).add(e.key())) {
             throw new RemoteTree.Refused("sftp: " + Escape.of(name) + " twice in one directory");
         }
-        e.kind = switch (perm & 0170000) {
-            case 0100000 -> 'f';
-            case 0040000 -> 'd';
-            case 0120000 -> 'l';
-            case 0020000 -> 'c';
-            case 0060000 -> 'b';
-            case 0010000 -> 'p';
-            case 0140000 -> 's';
-            default -> throw new RemoteTree.Refused("sftp: " + Escape.of(name) + " of an unknown type");
-        };
+        e.kind = org.vsys.store.Metadata.kind(perm);
+        if (e.kind == 0) {
+            throw new RemoteTree.Refused("sftp: " + Escape.of(name) + " of an unknown type");
+        }
         e.mode = perm & 07777;
         e.uid = uid;
         e.gid = gid;

@@ -125,6 +125,22 @@ public final class Snapshot {
      */
     private String parentOverride;
 
+    /** -Dvsys.snapshotPhases=true: the time of each step on stderr (docs/BENCHMARKS.md, where the time goes). */
+    private static final boolean PHASES = Boolean.getBoolean("vsys.snapshotPhases");
+    private long phaseT = System.nanoTime();
+
+    private void phase(String what) {
+        if (PHASES) {
+            long now = System.nanoTime();
+            if (what.equals("lock")) {
+                ProcessHandle.current().info().startInstant().ifPresent(t -> System.err.println("vsys: snapshot phase process start to Snapshot: "
+                        + (java.time.Duration.between(t, java.time.Instant.now()).toMillis() - (now - phaseT) / 1_000_000) + " ms"));
+            }
+            System.err.println("vsys: snapshot phase " + what + ": " + (now - phaseT) / 1_000_000 + " ms");
+            phaseT = now;
+        }
+    }
+
     /** The commit the next run names as its parent (and compares against), instead of the system's latest. */
     public Snapshot withParent(String commit) {
         this.parentOverride = commit;
@@ -168,11 +184,15 @@ public final class Snapshot {
         store.ensureLayout();
         try (Lock lock = store.lock()) {
             List<String> commits = store.commits(system);
+            phase("lock");
             Commit prev = prepareTransaction(system, commits, threads);
+            phase("prepare");
             Thread ticker = progress == null ? null : startProgress(progress, prev == null ? 0 : prev.bytes);
             try {
                 Dir root = writeDirectory(source, prev, threads);
+                phase("walk and files");
                 String rootTree = writeTrees(root);
+                phase("trees");
                 stopProgress(ticker, progress);
                 if (prev != null && prev.root.equals(rootTree) && prev.rootMeta.sameMeta(root.self)) {
                     result.unchanged = true;
@@ -245,6 +265,7 @@ public final class Snapshot {
         if (listingFuture != null) {
             try {
                 listing = listingFuture.join();
+                phase("listing");
                 tarOk = !"false".equals(System.getProperty("vsys.remoteTar"));
                 result.remote = "walked on the remote (" + listing.entries + " entries listed over sftp in " + listing.millis + " ms)";
             } catch (java.util.concurrent.CompletionException x) {
