@@ -150,7 +150,7 @@ public final class Snapshot {
     private RemoteTree remote;
     private CompletableFuture<RemoteTree.Listing> listingFuture;
     /** The remote listing the walk takes its entries from, or null (the walk lists and stats the mount). */
-    private RemoteTree.Listing listing;
+    private volatile RemoteTree.Listing listing;
     /** Whether the files to read come through the remote's tar (until a stream is refused). */
     private volatile boolean tarOk;
 
@@ -263,6 +263,11 @@ public final class Snapshot {
         root.prevId = prev == null ? null : prev.root;
         Tree.Index prevRoot = prev == null ? null : store.treeIndex(prev.root);
         if (listingFuture != null) {
+            if (prevRoot != null) {
+                // the parent's trees read while the listing is in flight (the walk then finds them here)
+                Tree.Index pr = prevRoot;
+                CompletableFuture.runAsync(() -> prefetch(pr), pool);
+            }
             try {
                 listing = listingFuture.join();
                 phase("listing");
@@ -497,7 +502,7 @@ public final class Snapshot {
                     Dir sub = new Dir(e, dir.rel + "/" + e.key());
                     sub.raw = join(dir.raw, e.name);
                     dir.subdirs.add(sub);
-                    Tree.Index pt = old != null && old.kind == 'd' ? store.treeIndex(old.ref) : null;
+                    Tree.Index pt = old != null && old.kind == 'd' ? treeIndex(old.ref) : null;
                     if (pt != null) {
                         sub.prevId = old.ref;
                     }
@@ -525,6 +530,32 @@ public final class Snapshot {
         dir.same = same && dir.children.size() == prev.size();
         if (!forks.isEmpty()) {
             java.util.concurrent.ForkJoinTask.invokeAll(forks);
+        }
+    }
+
+    /** The parent's trees read ahead, by id. */
+    private final Map<String, Tree.Index> prefetched = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Tree.Index treeIndex(String id) throws IOException {
+        Tree.Index t = prefetched.get(id);
+        return t != null ? t : store.treeIndex(id);
+    }
+
+    /** Reads every tree below root into {@link #prefetched}, breadth first; stops at the first it cannot read. */
+    private void prefetch(Tree.Index root) {
+        java.util.ArrayDeque<Tree.Index> q = new java.util.ArrayDeque<>(List.of(root));
+        try {
+            while (!q.isEmpty() && listing == null && failure.get() == null) {
+                for (String id : q.poll().subtrees()) {
+                    if (id.matches("[0-9a-f]{64}") && !prefetched.containsKey(id)) {
+                        Tree.Index t = store.treeIndex(id);
+                        prefetched.put(id, t);
+                        q.add(t);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the walk reads it again and says what is wrong
         }
     }
 
