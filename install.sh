@@ -220,8 +220,13 @@ cds_snap=()
 mkdir -p "$cds_sample/sample" "$cds_sample/tree/etc" "$cds_sample/tree/usr/bin"
 echo 'PRETTY_NAME="vsys CDS sample"' >"$cds_sample/tree/etc/os-release"
 ln -s ../../etc/os-release "$cds_sample/tree/usr/bin/os-release"
+# Then a pull of that commit from the sample's store into a second sample root (the pull, its checks
+# and the store's batches), an HTTP pull that finds no server (the HTTP client) and serve.
 if mount --bind "$cds_sample/tree" "$cds_sample/sample" 2>/dev/null; then
-    cds_snap=("-Dvsys.root=$cds_sample snapshot sample" "-Dvsys.root=$cds_sample snapshot sample")
+    mkdir -p "$cds_sample/p/etc/systems" "$cds_sample/p/etc/aliases" "$cds_sample/p/bin"
+    cds_snap=("-Dvsys.root=$cds_sample snapshot sample" "-Dvsys.root=$cds_sample snapshot sample"
+        "-Dvsys.root=$cds_sample/p pull sample $cds_sample" "-Dvsys.root=$cds_sample/p pull x http://127.0.0.1:9/"
+        "-Dvsys.root=$cds_sample serve")
 fi
 if JAVA_FLAGS="$JVM_FLAGS" "$SRC/bench/mkcds.sh" "$LIBDIR/vsys.jsa" "$LIBDIR/*" org.vsys.cli.Main --help \
         "-Dvsys.root=$cds_sample list" "-Dvsys.root=$cds_sample status" "${cds_snap[@]}" \

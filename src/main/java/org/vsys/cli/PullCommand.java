@@ -1,9 +1,10 @@
 package org.vsys.cli;
 
 
-import org.vsys.config.Names;
+import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
+import org.vsys.config.Names;
 import org.vsys.core.Pull;
 import org.vsys.core.PullSource;
 import org.vsys.core.SshPullSource;
@@ -65,14 +66,18 @@ final class PullCommand extends VsysCommand {
             }
         }
         Store store = Store.of(installation());
+        Debug debug = debug();
+        debug.line("pull: the JVM started " + ProcessHandle.current().info().startInstant()
+                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis() + " ms ago").orElse("(unknown)"));
         try (PullSource src = PullSource.of(source, timeout, new SshPullSource.Options(identity, knownHosts))) {
-            Pull pull = new Pull(store, src, jobs, depth);
+            Pull pull = new Pull(store, src, jobs, depth).debug(debug);
             String id;
             try {
                 id = pull.resolve(ref, commit);
             } catch (PullSource.Refused e) {
                 throw new VsysException(e.code, "pull", e.getMessage(), e);
             }
+            debug.line("pull: " + ref + " resolved to " + id.substring(0, 12));
             Pull.Result r = pull.run(sys, id);
             out().println(r.summary(sys, src.describe()));
         } catch (PullSource.Refused e) {

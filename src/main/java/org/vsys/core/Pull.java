@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.Steps;
 import org.vsys.base.VsysException;
@@ -113,11 +114,14 @@ public final class Pull {
     private ExecutorService pool;
     private Store.Batch batch;
     private TreeDelta delta;
+    private long t0Commit;
 
     private static final ThreadLocal<byte[]> HEAP = ThreadLocal.withInitial(() -> new byte[1 << 17]);
     private static final ThreadLocal<ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 17));
 
     private final int depth;
+    private Debug debug = Debug.off();
+    private final AtomicLong firstContent = new AtomicLong();
 
     /** A pull of the commit asked for and at most depth of its ancestors (0: that commit alone). */
     public Pull(Store store, PullSource source, int threads, int depth) {
@@ -125,6 +129,12 @@ public final class Pull {
         this.source = source;
         this.threads = Math.max(1, threads);
         this.depth = Math.max(0, depth);
+    }
+
+    /** Where the pull says when each of its phases ends (--debug). */
+    public Pull debug(Debug d) {
+        this.debug = d;
+        return this;
     }
 
     /** Bytes read from the source so far. */
@@ -186,6 +196,7 @@ public final class Pull {
         store.ensureLayout();
         try (Lock lock = store.lock()) {
             store.clearTmp();
+            debug.line("pull: store locked, tmp/ cleared");
             try {
                 List<String> chain = new ArrayList<>(); // commit, its parent, ...: the ones to add to the ref
                 List<byte[]> missing = new ArrayList<>(); // the bytes of those the store lacks
@@ -230,6 +241,7 @@ public final class Pull {
                     store.setCommits(system, nl);
                     result.refMoved = true;
                 }
+                debug.line("pull: refs/" + system + " written");
             } catch (Throwable e) {
                 if (pool != null) {
                     pool.shutdownNow();
@@ -326,6 +338,7 @@ public final class Pull {
             });
         }
         allDone = new CompletableFuture<>();
+        t0Commit = System.nanoTime();
         batch = store.new Batch(BATCH_BYTES, BATCH_FILES, () -> {
             try {
                 Steps.reach("pull.batch");
@@ -335,15 +348,19 @@ public final class Pull {
         });
         outstanding.incrementAndGet();
         seenTrees.add(c.root);
+        debug.line("pull: commit " + id.substring(0, 12) + ": walking its trees" + (delta == null ? "" : " (with a tree delta)"));
         submit(() -> tree(c.root, "/"));
         done();
         allDone.join();
         if (failure.get() != null) {
             throw failure.get();
         }
+        debug.line("pull: every object fetched or made (" + result.fetchedBytes.get() + " bytes fetched; the first content "
+                + (firstContent.get() == 0 ? "none" : "after " + (firstContent.get() - t0Commit) / 1_000_000 + " ms") + ")");
         batch.flush();
         // every object the commit names is durable before the commit is, and the commit before the ref
         store.sync();
+        debug.line("pull: the last batch moved into place and synced (syncfs " + store.syncMillis() + " ms in all)");
         added.add(new String[] {id, Store.COMMIT, null});
         Store.writeAtomic(store.object(id, Store.COMMIT), cb);
         Steps.reach("pull.commit");
@@ -555,7 +572,13 @@ public final class Pull {
         ByteBuffer direct = DIRECT.get();
         try (InputStream src = in; FileChannel out = FileChannel.open(tmp, Store.newFile())) {
             int k;
-            while ((k = src.read(buf, 0, buf.length)) >= 0) {
+            do {
+                // the buffer filled before it is written: whole pages (the kernel zeroes no partial one
+                // first) and a write per 128 KiB, not one per network read
+                k = src.readNBytes(buf, 0, buf.length);
+                if (k == 0) {
+                    break;
+                }
                 // one copy into a direct buffer: libcrypto hashes it and the write takes it without another
                 direct.clear();
                 direct.put(buf, 0, k).flip();
@@ -566,7 +589,10 @@ public final class Pull {
                 }
                 n += k;
                 result.fetchedBytes.addAndGet(k);
-            }
+                if (firstContent.get() == 0) {
+                    firstContent.compareAndSet(0, System.nanoTime());
+                }
+            } while (k == buf.length);
         }
         if (n != e.size) {
             throw bad(rel + ": truncated: " + n + " of the " + e.size + " bytes its tree gives (" + path + ")");

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.vsys.base.ExitCode;
@@ -89,7 +90,8 @@ public final class SshPullSource implements PullSource {
         private volatile InputStream in;
         private OutputStream out;
         private long sent;
-        private long served;
+        private volatile long served;
+        private final java.util.concurrent.ConcurrentHashMap<Long, Thread> waiters = new java.util.concurrent.ConcurrentHashMap<>();
         private volatile String dead;
         /** Held while a request is written (apart from the turns: a writer blocked on a full pipe must not stop readers). */
         private final Object writing = new Object();
@@ -125,15 +127,22 @@ public final class SshPullSource implements PullSource {
             return sent++;
         }
 
-        /** Waits until the answers before ticket have been read. */
-        synchronized void await(long ticket) throws IOException {
-            while (served != ticket && dead == null) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new Refused(ExitCode.INTERNAL, "interrupted", e);
+        /**
+         * Waits until the answers before ticket have been read. Each waiter parks under its own
+         * ticket and is woken alone when its turn comes (not all waiters at every answer).
+         */
+        void await(long ticket) throws IOException {
+            waiters.put(ticket, Thread.currentThread());
+            try {
+                while (served != ticket && dead == null) {
+                    LockSupport.park(this);
+                    if (Thread.interrupted()) {
+                        Thread.currentThread().interrupt();
+                        throw new Refused(ExitCode.INTERNAL, "interrupted");
+                    }
                 }
+            } finally {
+                waiters.remove(ticket);
             }
             if (dead != null) {
                 throw new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
@@ -141,9 +150,18 @@ public final class SshPullSource implements PullSource {
         }
 
         /** The current answer has been read: the next caller's turn. */
-        synchronized void done() {
-            served++;
-            notifyAll();
+        void done() {
+            long next = ++served; // only the caller whose turn it was gets here: one writer
+            Thread t = waiters.get(next);
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+
+        private void wakeAll() {
+            for (Thread t : waiters.values()) {
+                LockSupport.unpark(t);
+            }
         }
 
         /** Ends the connection: every caller waiting gets this reason. */
@@ -157,7 +175,7 @@ public final class SshPullSource implements PullSource {
                         dead = dead + " (" + said + ")";
                     }
                 }
-                notifyAll();
+                wakeAll();
             }
             return new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
         }
@@ -186,7 +204,7 @@ public final class SshPullSource implements PullSource {
                 p.destroyForcibly();
             }
             dead = "closed";
-            notifyAll();
+            wakeAll();
         }
     }
 
