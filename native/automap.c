@@ -1,18 +1,23 @@
 /* vsys-automap KEY - the autofs program map of vsys's on-demand systems
  * (docs/DESIGN.md "On demand", vsys-systems.d(5)).
  *
- * The automount daemon runs it as root on the first lookup of R/.auto/KEY and
- * mounts what it prints: the entry `vsys apply` wrote to R/etc/automap/KEY,
- * its lines that are not comments. A key that is not a system name
- * ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64 bytes), or without a regular file
- * (no symlink followed), prints nothing and exits 1 (autofs: no such entry).
- * No server is asked anything, nothing is parsed.
+ * The automount daemon runs it as root on the first lookup of R/.auto/KEY
+ * (R/.private/.auto/KEY) and mounts what it prints: the entry `vsys apply`
+ * wrote to R/etc/automap/KEY, its lines that are not comments. A key that is
+ * not a system name ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64 bytes), or
+ * without a regular file (no symlink followed), prints nothing and exits 1
+ * (autofs: no such entry). The map of R/.auto serves the open systems, that
+ * of R/.private/.auto (its master line defines VSYS_AUTOMAP=restricted, which
+ * automount passes in the environment) those whose entry has the line
+ * "# access=restricted": a restricted system is never mounted where every
+ * user reads it. No server is asked anything, nothing else is parsed.
  *
  * C and linked static-pie, not sh: it runs on every first access, between
  * the kernel's request and the mount; under the VM's TCG the shell's exec and
  * dynamic loading were 70 ms of a first launch (tests/vm/steps/55-*). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,7 +63,8 @@ int main(int argc, char **argv)
 	char path[sizeof VSYS_ROOT + 16 + KEY_MAX];
 	struct stat st;
 	size_t have = 0, i, start;
-	int fd;
+	const char *map = getenv("VSYS_AUTOMAP");
+	int fd, restricted = 0;
 
 	umask(077);
 	if (argc != 2 || !key_ok(argv[1]))
@@ -78,6 +84,14 @@ int main(int argc, char **argv)
 			break;
 	}
 	close(fd);
+	for (start = 0, i = 0; i <= have; i++) {
+		if (i < have && buf[i] != '\n')
+			continue;
+		restricted |= i - start == 19 && memcmp(buf + start, "# access=restricted", 19) == 0;
+		start = i + 1;
+	}
+	if (map && *map ? strcmp(map, "restricted") != 0 || !restricted : restricted)
+		return 1;
 	/* each line that is not a comment, with its newline (a last line without one gets one) */
 	for (start = 0, i = 0; i <= have; i++) {
 		if (i < have && buf[i] != '\n')

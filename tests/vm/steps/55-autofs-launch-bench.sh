@@ -77,9 +77,17 @@ esac
 [ ${#1} -le 64 ] || exit 1
 f=$R/etc/automap/$1
 [ -f "$f" ] && [ ! -L "$f" ] || exit 1
+out=; restricted=no
 while IFS= read -r l; do
-  case $l in '#'*) ;; *) printf '%s\n' "$l";; esac
+  case $l in
+    '# access=restricted') restricted=yes;;
+    '#'*) ;;
+    *) out="$out$l
+";;
+  esac
 done < "$f"
+case ${VSYS_AUTOMAP:-}:$restricted in restricted:yes|:no) ;; *) exit 1;; esac
+printf '%s' "$out"
 SH
 chmod 755 /run/lb-automap.sh
 check "the program map is this tree's (C, static)" cmp -s native/build/vsys-automap "$LIBEXEC/vsys-automap"
