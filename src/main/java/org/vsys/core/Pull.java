@@ -121,6 +121,7 @@ public final class Pull {
 
     private final int depth;
     private Debug debug = Debug.off();
+    private CompletableFuture<Void> layout;
     private final AtomicLong firstContent = new AtomicLong();
 
     /** A pull of the commit asked for and at most depth of its ancestors (0: that commit alone). */
@@ -147,6 +148,7 @@ public final class Pull {
      * digits among the commits of refs/REF, or (word null) the newest commit of refs/REF.
      */
     public String resolve(String ref, String word) throws IOException {
+        prepare();
         if (word != null && word.matches("[0-9a-f]{64}")) {
             return word;
         }
@@ -189,12 +191,48 @@ public final class Pull {
         return out;
     }
 
+    /**
+     * Starts what a pull needs locally before its first object, while the source is asked for the
+     * ref (an ssh connection and the remote JVM take longer): the store's layout (512 directories
+     * in an empty store) and the native calls (JNA's library loaded and bound).
+     */
+    private void prepare() {
+        if (layout == null) {
+            layout = CompletableFuture.runAsync(() -> {
+                try {
+                    store.ensureLayout();
+                } catch (VsysException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+                try {
+                    org.vsys.linux.Inodes.get();
+                } catch (RuntimeException | LinkageError e) {
+                    // said by the first real call
+                }
+            }, r -> {
+                Thread t = new Thread(r, "vsys-pull-layout");
+                t.setDaemon(true);
+                t.start();
+            });
+        }
+    }
+
     /** Pulls commit into the store and adds it to refs/SYSTEM (newest). */
     public Result run(String system, String commit) throws VsysException {
         long t0 = System.nanoTime();
         result.commit = commit;
-        store.ensureLayout();
+        prepare();
+        try {
+            layout.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof VsysException v) {
+                throw v;
+            }
+            throw e;
+        }
+        debug.line("pull: store layout made");
         try (Lock lock = store.lock()) {
+            debug.line("pull: store locked");
             store.clearTmp();
             debug.line("pull: store locked, tmp/ cleared");
             try {
