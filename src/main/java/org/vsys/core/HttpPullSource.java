@@ -2,7 +2,6 @@ package org.vsys.core;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -152,12 +151,7 @@ final class HttpPullSource implements PullSource {
         }
         String status;
         try {
-            c.out.write(req);
-            c.out.flush();
-            status = line(c.in, rel);
-            if (status == null) {
-                throw new EOFException("connection closed");
-            }
+            status = ask(c, req, rel);
         } catch (IOException e) {
             c.close();
             if (!reused || e instanceof Refused || e instanceof SocketTimeoutException) {
@@ -166,12 +160,7 @@ final class HttpPullSource implements PullSource {
             // a kept-alive connection the server had closed meanwhile: once more on a new one
             c = connect();
             try {
-                c.out.write(req);
-                c.out.flush();
-                status = line(c.in, rel);
-                if (status == null) {
-                    throw new EOFException("connection closed before an answer");
-                }
+                status = ask(c, req, rel);
             } catch (IOException e2) {
                 c.close();
                 throw failed(rel, e2);
@@ -183,6 +172,17 @@ final class HttpPullSource implements PullSource {
             c.close();
             throw e instanceof Refused r ? r : failed(rel, (Exception) e);
         }
+    }
+
+    /** Sends the request on c; returns the answer's status line. */
+    private static String ask(Conn c, byte[] req, String rel) throws IOException {
+        c.out.write(req);
+        c.out.flush();
+        String status = line(c.in, rel);
+        if (status == null) {
+            throw new EOFException("connection closed before an answer");
+        }
+        return status;
     }
 
     private Refused failed(String rel, Exception e) {
@@ -305,18 +305,12 @@ final class HttpPullSource implements PullSource {
     }
 
     /** A body of len bytes. */
-    private static final class Fixed extends FilterInputStream {
+    private static final class Fixed extends BlockInputStream {
         private long left;
 
         Fixed(InputStream in, long len) {
             super(in);
             this.left = len;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -343,7 +337,7 @@ final class HttpPullSource implements PullSource {
     }
 
     /** A chunked body (RFC 9112 7.1): chunks of hex size, then trailers, up to the empty line. */
-    private static final class Chunked extends FilterInputStream {
+    private static final class Chunked extends BlockInputStream {
         private final String rel;
         private long left;
         private boolean end;
@@ -351,12 +345,6 @@ final class HttpPullSource implements PullSource {
         Chunked(InputStream in, String rel) {
             super(in);
             this.rel = rel;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -431,7 +419,7 @@ final class HttpPullSource implements PullSource {
      * A response body the watchdog can cut off (by closing the connection). Closed at its end on a
      * connection that may be kept, it gives the connection back for the next request.
      */
-    private final class Watched extends FilterInputStream {
+    private final class Watched extends BlockInputStream {
         final long start = System.nanoTime();
         volatile long last = start;
         volatile long bytes;
@@ -455,16 +443,10 @@ final class HttpPullSource implements PullSource {
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
         public int read(byte[] b, int off, int len) throws IOException {
             int k;
             try {
-                k = super.read(b, off, len);
+                k = in.read(b, off, len);
             } catch (Refused e) {
                 throw e;
             } catch (SocketTimeoutException e) {

@@ -121,7 +121,7 @@ public final class Pull {
 
     private final int depth;
     private Debug debug = Debug.off();
-    private CompletableFuture<Void> layout;
+    private Thread warm;
     private final AtomicLong firstContent = new AtomicLong();
 
     /** A pull of the commit asked for and at most depth of its ancestors (0: that commit alone). */
@@ -192,28 +192,21 @@ public final class Pull {
     }
 
     /**
-     * Starts what a pull needs locally before its first object, while the source is asked for the
-     * ref (an ssh connection and the remote JVM take longer): the store's layout (512 directories
-     * in an empty store) and the native calls (JNA's library loaded and bound).
+     * Loads the native calls (JNA's library unpacked, loaded and bound) on a thread of its own
+     * while the source is asked for the ref (an ssh connection and the remote JVM take longer).
+     * Nothing on disk: a pull refused at its ref leaves no store behind.
      */
     private void prepare() {
-        if (layout == null) {
-            layout = CompletableFuture.runAsync(() -> {
-                try {
-                    store.ensureLayout();
-                } catch (VsysException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                }
+        if (warm == null) {
+            warm = new Thread(() -> {
                 try {
                     org.vsys.linux.Inodes.get();
                 } catch (RuntimeException | LinkageError e) {
                     // said by the first real call
                 }
-            }, r -> {
-                Thread t = new Thread(r, "vsys-pull-layout");
-                t.setDaemon(true);
-                t.start();
-            });
+            }, "vsys-pull-warm");
+            warm.setDaemon(true);
+            warm.start();
         }
     }
 
@@ -221,15 +214,7 @@ public final class Pull {
     public Result run(String system, String commit) throws VsysException {
         long t0 = System.nanoTime();
         result.commit = commit;
-        prepare();
-        try {
-            layout.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof VsysException v) {
-                throw v;
-            }
-            throw e;
-        }
+        store.ensureLayout();
         debug.line("pull: store layout made");
         try (Lock lock = store.lock()) {
             debug.line("pull: store locked");
