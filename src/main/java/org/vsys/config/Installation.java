@@ -201,4 +201,12 @@ public final class Installation {
     public Path logFile(String name) {
         return stateDir().resolve(name + ".log");
     }
+
+    /**
+     * The control socket of the ssh under the sshfs of an ssh:// system's root (ssh's
+     * ControlPath): a snapshot runs its remote commands through that connection.
+     */
+    public Path sshControl(String name) {
+        return stateDir().resolve(name + ".ssh");
+    }
 }

@@ -1,6 +1,7 @@
 package org.vsys.core;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -64,6 +65,8 @@ public final class Snapshot {
         public long syncMillis;
         /** Files whose content an interrupted snapshot of this system had stored (not read again). */
         public long resumedFiles;
+        /** How the tree was walked and read: null over the mount, else what the remote walk did. */
+        public String remote;
 
         public String summary(String name) {
             String c = unchanged ? "nothing changed since " + commit.substring(0, 12) : "commit " + commit.substring(0, 12);
@@ -71,7 +74,8 @@ public final class Snapshot {
                     + " symlinks, " + special + " special), " + totalBytes + " bytes; read " + sourceFiles.get() + " files, "
                     + sourceBytes.get() + " bytes from the source; rebuilt " + localFiles.get() + " files, " + localBytes.get()
                     + " bytes from the store; " + newObjects + " new objects, " + newBytes + " bytes; " + millis + " ms (" + syncMillis + " ms flushing)"
-                    + (resumedFiles > 0 ? "; " + resumedFiles + " files known from an interrupted snapshot" : "");
+                    + (resumedFiles > 0 ? "; " + resumedFiles + " files known from an interrupted snapshot" : "")
+                    + (remote != null ? "; " + remote : "");
         }
     }
 
@@ -81,7 +85,6 @@ public final class Snapshot {
     private final Metadata meta = new Metadata();
     private final Result result = new Result();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private final Map<String, CompletableFuture<Void>> hardLinks = new HashMap<>();
     private final List<CompletableFuture<Void>> tasks = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(4096);
@@ -98,6 +101,8 @@ public final class Snapshot {
         final Entry self;
         /** The path below the source, escaped names joined by '/' ("" for the root): the resume key. */
         final String rel;
+        /** The same path as bytes, names joined by '/' (empty for the root): the name a remote tar gets. */
+        byte[] raw = new byte[0];
         final List<Entry> children = new ArrayList<>();
         final List<Dir> subdirs = new ArrayList<>();
         /** The id of this directory's tree in the previous commit, or null (none, or not a directory then). */
@@ -120,9 +125,41 @@ public final class Snapshot {
      */
     private String parentOverride;
 
+    /** -Dvsys.snapshotPhases=true: the time of each step on stderr (docs/BENCHMARKS.md, where the time goes). */
+    private static final boolean PHASES = Boolean.getBoolean("vsys.snapshotPhases");
+    private long phaseT = System.nanoTime();
+
+    private void phase(String what) {
+        if (PHASES) {
+            long now = System.nanoTime();
+            if (what.equals("lock")) {
+                ProcessHandle.current().info().startInstant().ifPresent(t -> System.err.println("vsys: snapshot phase process start to Snapshot: "
+                        + (java.time.Duration.between(t, java.time.Instant.now()).toMillis() - (now - phaseT) / 1_000_000) + " ms"));
+            }
+            System.err.println("vsys: snapshot phase " + what + ": " + (now - phaseT) / 1_000_000 + " ms");
+            phaseT = now;
+        }
+    }
+
     /** The commit the next run names as its parent (and compares against), instead of the system's latest. */
     public Snapshot withParent(String commit) {
         this.parentOverride = commit;
+        return this;
+    }
+
+    private RemoteTree remote;
+    private CompletableFuture<RemoteTree.Listing> listingFuture;
+    /** The remote listing the walk takes its entries from, or null (the walk lists and stats the mount). */
+    private volatile RemoteTree.Listing listing;
+    /** Whether the files to read come through the remote's tar (until a stream is refused). */
+    private volatile boolean tarOk;
+
+    /**
+     * Walk on the remote side through {@code r} (null: over the mount): the entries from its
+     * listing, the files to read through its tar, each refused one over the mount.
+     */
+    public Snapshot withRemote(RemoteTree r) {
+        this.remote = r;
         return this;
     }
 
@@ -134,14 +171,28 @@ public final class Snapshot {
      */
     public Result run(String system, Path source, String sourceWord, int threads, PrintWriter progress) throws VsysException {
         long t0 = System.nanoTime();
+        if (remote != null) {
+            // in flight while the lock is taken and the parent's trees are read
+            listingFuture = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return remote.list();
+                } catch (RemoteTree.Refused x) {
+                    throw new java.util.concurrent.CompletionException(x);
+                }
+            });
+        }
         store.ensureLayout();
         try (Lock lock = store.lock()) {
             List<String> commits = store.commits(system);
+            phase("lock");
             Commit prev = prepareTransaction(system, commits, threads);
+            phase("prepare");
             Thread ticker = progress == null ? null : startProgress(progress, prev == null ? 0 : prev.bytes);
             try {
                 Dir root = writeDirectory(source, prev, threads);
+                phase("walk and files");
                 String rootTree = writeTrees(root);
+                phase("trees");
                 stopProgress(ticker, progress);
                 if (prev != null && prev.root.equals(rootTree) && prev.rootMeta.sameMeta(root.self)) {
                     result.unchanged = true;
@@ -210,8 +261,41 @@ public final class Snapshot {
         }
         Dir root = new Dir(re, "");
         root.prevId = prev == null ? null : prev.root;
-        walkAll(source, root, prev == null ? null : store.treeIndex(prev.root), threads);
-        CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).exceptionally(x -> null).join();
+        Tree.Index prevRoot = prev == null ? null : store.treeIndex(prev.root);
+        if (listingFuture != null) {
+            if (prevRoot != null) {
+                // the parent's trees read while the listing is in flight (the walk then finds them here)
+                Tree.Index pr = prevRoot;
+                CompletableFuture.runAsync(() -> prefetch(pr), pool);
+            }
+            try {
+                listing = listingFuture.join();
+                phase("listing");
+                tarOk = !"false".equals(System.getProperty("vsys.remoteTar"));
+                result.remote = "walked on the remote (" + listing.entries + " entries listed over sftp in " + listing.millis + " ms)";
+            } catch (java.util.concurrent.CompletionException x) {
+                result.remote = "the remote's listing was refused (" + x.getCause().getMessage() + "): walked over the mount";
+            }
+        }
+        walkAll(source, root, prevRoot, threads);
+        readQueued();
+        // the reads may queue more (a refused tar stream: its files over the mount)
+        int joined = 0;
+        while (true) {
+            CompletableFuture<?>[] fs;
+            synchronized (tasks) {
+                if (tasks.size() == joined) {
+                    break;
+                }
+                fs = tasks.subList(joined, tasks.size()).toArray(new CompletableFuture[0]);
+                joined = tasks.size();
+            }
+            CompletableFuture.allOf(fs).exceptionally(x -> null).join();
+        }
+        if (tarFiles.get() > 0 || tarRefused != null) {
+            result.remote += "; read " + tarFiles.get() + " files through tar"
+                    + (tarRefused != null ? ", a stream refused (" + tarRefused + "): its files and the rest over the mount" : "");
+        }
         if (failure.get() != null) {
             throw failure.get();
         }
@@ -382,31 +466,43 @@ public final class Snapshot {
         }
         nDirs.increment();
         List<Path> kids = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dirPath)) {
-            for (Path p : ds) {
-                kids.add(p);
+        List<Entry> listed = listing == null ? null : listing.children(dir.rel);
+        if (listed == null) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dirPath)) {
+                for (Path p : ds) {
+                    kids.add(p);
+                }
+            } catch (IOException e) {
+                throw new SourceException(dirPath.toString(), e.getMessage(), e);
             }
-        } catch (IOException e) {
-            throw new SourceException(dirPath.toString(), e.getMessage(), e);
         }
         boolean same = prev != null;
-        for (Path p : kids) {
-            byte[] name = RawPaths.nameBytes(p);
+        int nk = listed == null ? kids.size() : listed.size();
+        for (int ki = 0; ki < nk; ki++) {
+            Path p;
             Entry e;
-            try {
-                e = meta.read(p, name);
-            } catch (java.nio.file.NoSuchFileException gone) {
-                continue; // removed while we walked
-            } catch (IOException ex) {
-                throw new SourceException(p.toString(), ex.getMessage(), ex);
+            if (listed != null) {
+                e = listed.get(ki); // the remote's stat, as the mount would show it
+                p = RawPaths.child(dirPath, e.name);
+            } else {
+                p = kids.get(ki);
+                byte[] name = RawPaths.nameBytes(p);
+                try {
+                    e = meta.read(p, name);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    continue; // removed while we walked
+                } catch (IOException ex) {
+                    throw new SourceException(p.toString(), ex.getMessage(), ex);
+                }
             }
             Entry old = prev == null ? null : prev.get(e.key());
             dir.children.add(e);
             switch (e.kind) {
                 case 'd' -> {
                     Dir sub = new Dir(e, dir.rel + "/" + e.key());
+                    sub.raw = join(dir.raw, e.name);
                     dir.subdirs.add(sub);
-                    Tree.Index pt = old != null && old.kind == 'd' ? store.treeIndex(old.ref) : null;
+                    Tree.Index pt = old != null && old.kind == 'd' ? treeIndex(old.ref) : null;
                     if (pt != null) {
                         sub.prevId = old.ref;
                     }
@@ -434,6 +530,32 @@ public final class Snapshot {
         dir.same = same && dir.children.size() == prev.size();
         if (!forks.isEmpty()) {
             java.util.concurrent.ForkJoinTask.invokeAll(forks);
+        }
+    }
+
+    /** The parent's trees read ahead, by id. */
+    private final Map<String, Tree.Index> prefetched = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Tree.Index treeIndex(String id) throws IOException {
+        Tree.Index t = prefetched.get(id);
+        return t != null ? t : store.treeIndex(id);
+    }
+
+    /** Reads every tree below root into {@link #prefetched}, breadth first; stops at the first it cannot read. */
+    private void prefetch(Tree.Index root) {
+        java.util.ArrayDeque<Tree.Index> q = new java.util.ArrayDeque<>(List.of(root));
+        try {
+            while (!q.isEmpty() && listing == null && failure.get() == null) {
+                for (String id : q.poll().subtrees()) {
+                    if (id.matches("[0-9a-f]{64}") && !prefetched.containsKey(id)) {
+                        Tree.Index t = store.treeIndex(id);
+                        prefetched.put(id, t);
+                        q.add(t);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the walk reads it again and says what is wrong
         }
     }
 
@@ -477,11 +599,21 @@ public final class Snapshot {
             }
         }
         if (e.nlink > 1) {
-            hardLink(p, e);
+            hardLink(p, e, dir);
             return false;
         }
-        submit(() -> fromSource(p, e));
+        read(p, e, dir);
         return false;
+    }
+
+    private static byte[] join(byte[] dir, byte[] name) {
+        if (dir.length == 0) {
+            return name;
+        }
+        byte[] b = java.util.Arrays.copyOf(dir, dir.length + 1 + name.length);
+        b[dir.length] = '/';
+        System.arraycopy(name, 0, b, dir.length + 1, name.length);
+        return b;
     }
 
     /**
@@ -513,14 +645,149 @@ public final class Snapshot {
     private static final boolean SYMLINK_OBJECTS = !"false".equals(System.getProperty("vsys.symlinkObjects"));
 
     /** A file with other links: read once; the others take the first one's ref in writeTrees. */
-    private synchronized void hardLink(Path p, Entry e) {
+    private synchronized void hardLink(Path p, Entry e, Dir dir) {
         String k = e.dev + ":" + e.ino;
         if (firstOf.containsKey(k)) {
             linkedTo.put(e, k);
             return;
         }
         firstOf.put(k, e);
-        hardLinks.put(k, submit(() -> fromSource(p, e)));
+        read(p, e, dir);
+    }
+
+    /** A file to read from the source: queued for the remote's tar, or read over the mount. */
+    private void read(Path p, Entry e, Dir dir) {
+        if (!tarOk) {
+            submit(() -> fromSource(p, e));
+            return;
+        }
+        List<Queued> full = null;
+        synchronized (queue) {
+            queue.add(new Queued(p, e, join(dir.raw, e.name)));
+            queuedBytes += e.size;
+            if (queuedBytes >= TAR_BYTES || queue.size() >= TAR_FILES) {
+                full = new ArrayList<>(queue);
+                queue.clear();
+                queuedBytes = 0;
+            }
+        }
+        if (full != null) {
+            List<Queued> chunk = full;
+            submit(() -> fromTar(chunk));
+        }
+    }
+
+    /** The rest of the queue, after the walk. */
+    private void readQueued() {
+        List<Queued> rest;
+        synchronized (queue) {
+            rest = new ArrayList<>(queue);
+            queue.clear();
+            queuedBytes = 0;
+        }
+        if (!rest.isEmpty()) {
+            submit(() -> fromTar(rest));
+        }
+    }
+
+    /** One file queued for a tar stream: its path on the mount, its entry, its path below the root. */
+    private record Queued(Path p, Entry e, byte[] raw) {
+    }
+
+    /** A tar stream's share: 64 MiB or 2000 files (a few streams in flight, each an ssh session of its own). */
+    private static final long TAR_BYTES = 64L << 20;
+    private static final int TAR_FILES = 2000;
+    private final List<Queued> queue = new ArrayList<>();
+    private long queuedBytes;
+    private final AtomicLong tarFiles = new AtomicLong();
+    private volatile String tarRefused;
+
+    /**
+     * Reads the files of one chunk through the remote's tar: each member must be the file asked for
+     * next, with the size, mtime, mode and owner of the listing (else it changed since: the mount
+     * decides), and tar must exit 0 (it does not when a file changed while it read it). Only then
+     * do the files enter the batch; a refused stream's files are read over the mount, and so is
+     * every file after it.
+     */
+    private void fromTar(List<Queued> chunk) throws IOException {
+        if (!tarOk || failure.get() != null) {
+            for (Queued q : chunk) {
+                submit(() -> fromSource(q.p(), q.e()));
+            }
+            return;
+        }
+        List<Object[]> got = new ArrayList<>();
+        String why = null;
+        Process proc = null;
+        try {
+            List<byte[]> names = new ArrayList<>(chunk.size());
+            for (Queued q : chunk) {
+                names.add(q.raw());
+            }
+            proc = remote.tar(names);
+            InputStream in = new java.io.BufferedInputStream(proc.getInputStream(), 1 << 16);
+            TarStream ts = new TarStream(in);
+            for (Queued q : chunk) {
+                Entry e = q.e();
+                if (!ts.next()) {
+                    why = "it ends before " + Escape.of(q.raw());
+                    break;
+                }
+                byte[] want = join(new byte[] {'.'}, q.raw());
+                if (!java.util.Arrays.equals(ts.name, want)) {
+                    why = "it sent " + Escape.of(ts.name) + " for " + Escape.of(want);
+                    break;
+                }
+                if (ts.size != e.size || ts.mtime != e.mtimeSec || ts.mode != e.mode || ts.uid != (e.uid & 0xffffffffL)
+                        || ts.gid != (e.gid & 0xffffffffL)) {
+                    why = Escape.of(q.raw()) + " changed since the listing";
+                    break;
+                }
+                Path tmp = store.newTemp();
+                got.add(new Object[] {tmp, e, null, 0L});
+                Hasher md = Hasher.create();
+                long n = copy(ts.data(), tmp, md, true);
+                got.get(got.size() - 1)[2] = Escape.hex(md.digest());
+                got.get(got.size() - 1)[3] = n;
+            }
+            if (why == null && ts.next()) {
+                why = "more members than asked for";
+            }
+            if (why == null) {
+                long rest = 0;
+                while (in.read() >= 0 && ++rest < (1 << 20)) {
+                    // the archive's zero blocks
+                }
+                int rc = RemoteTree.exit(proc);
+                if (rc != 0) {
+                    why = "tar exited " + rc;
+                }
+            }
+        } catch (IOException | RemoteTree.Refused x) {
+            why = x.getMessage();
+        } finally {
+            if (proc != null) {
+                proc.destroyForcibly();
+            }
+        }
+        if (why == null) {
+            for (Object[] g : got) {
+                result.sourceFiles.incrementAndGet();
+                finish((Path) g[0], (Entry) g[1], (String) g[2], (Long) g[3]);
+            }
+            tarFiles.addAndGet(got.size());
+            return;
+        }
+        tarOk = false;
+        if (tarRefused == null) {
+            tarRefused = why;
+        }
+        for (Object[] g : got) {
+            Files.deleteIfExists((Path) g[0]);
+        }
+        for (Queued q : chunk) {
+            submit(() -> fromSource(q.p(), q.e()));
+        }
     }
 
     private final Map<Entry, String> linkedTo = new java.util.IdentityHashMap<>();
@@ -600,7 +867,7 @@ public final class Snapshot {
      * zero are skipped (left as holes), so sparse files stay sparse. Direct buffers: the bytes go
      * from the read to libcrypto and to the write without a copy on the Java heap.
      */
-    private long copy(FileChannel in, Path tmp, Hasher md, boolean fromSource) throws IOException {
+    private long copy(java.nio.channels.ReadableByteChannel in, Path tmp, Hasher md, boolean fromSource) throws IOException {
         ByteBuffer buf = buffers.get();
         long pos = 0;
         long written = 0;

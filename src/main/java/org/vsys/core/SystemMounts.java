@@ -161,9 +161,10 @@ public final class SystemMounts {
         Path f = inst.pidFile(name);
         try {
             if (helpers.isEmpty()) {
-                // no helper left: its pid file and its log (sshfs's own output) go with it
+                // no helper left: its pid file, its log (sshfs's own output) and its ssh's control socket go with it
                 Files.deleteIfExists(f);
                 Files.deleteIfExists(inst.logFile(name));
+                Files.deleteIfExists(inst.sshControl(name));
                 return;
             }
             Files.createDirectories(inst.stateDir());

@@ -74,7 +74,9 @@ public final class Snapshots {
         }
         String base = withLayer ? views.currentCommit(rec) : null;
         int threads = Integer.getInteger("vsys.snapshotThreads", Math.max(2, Runtime.getRuntime().availableProcessors() + 1));
-        Snapshot.Result r = new Snapshot(views.store()).withParent(base).run(rec.name(), src,
+        // an ssh:// system's tree is walked and read on the remote, through its sshfs's ssh (RemoteTree)
+        org.vsys.core.RemoteTree remote = withLayer ? null : org.vsys.core.RemoteTree.of(inst, rec, src);
+        Snapshot.Result r = new Snapshot(views.store()).withParent(base).withRemote(remote).run(rec.name(), src,
                 rec.root().source().toString(), threads, progress);
         return new Taken(rec.name(), r);
     }

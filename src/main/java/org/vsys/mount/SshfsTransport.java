@@ -80,8 +80,8 @@ public final class SshfsTransport implements Transport {
         }
     }
 
-    /** The full sshfs option string for one filesystem. */
-    static String options(FsEntry fs, int timeoutSeconds) {
+    /** The full sshfs option string for one filesystem (control: its ssh's ControlPath, or null). */
+    static String options(FsEntry fs, int timeoutSeconds, Path control) {
         StringBuilder o = new StringBuilder(fs.readOnly() ? "ro" : "rw");
         o.append(fs.suid() ? ",suid" : ",nosuid").append(fs.dev() ? ",dev" : ",nodev");
         o.append(',').append(BASE_OPTIONS).append(",ConnectTimeout=").append(timeoutSeconds);
@@ -94,16 +94,73 @@ public final class SshfsTransport implements Transport {
         if (fs.source().port() != 0) {
             o.append(",port=").append(fs.source().port());
         }
+        if (control != null) {
+            // the master of its own socket, never a client of another's (yes, not auto)
+            o.append(",ControlMaster=yes,ControlPath=").append(control);
+        }
         for (String extra : fs.transportOptions()) {
             o.append(',').append(extra);
         }
         return o.toString();
     }
 
+    static String options(FsEntry fs, int timeoutSeconds) {
+        return options(fs, timeoutSeconds, null);
+    }
+
+    /** What sshfs mounts: {@code [user@]host:path}, as the mount table shows it. */
+    public static String remote(SourceUrl s) {
+        return (s.user() == null ? "" : s.user() + "@") + s.hostForPath() + ":" + s.path();
+    }
+
     static List<String> command(FsEntry fs, Path target, int timeoutSeconds) {
+        return command(fs, target, timeoutSeconds, null);
+    }
+
+    static List<String> command(FsEntry fs, Path target, int timeoutSeconds, Path control) {
+        return List.of("setsid", "sshfs", "-f", remote(fs.source()), target.toString(), "-o", options(fs, timeoutSeconds, control));
+    }
+
+    /**
+     * The control socket for the root filesystem of a system: only the root ("/") gets one (a
+     * snapshot walks the root), and only when its path is short enough for a socket address with
+     * the suffix ssh adds while it binds (and has no comma, sshfs's option separator).
+     */
+    public static Path control(FsEntry fs, Path socket) {
+        String p = socket.toString();
+        return fs.path().equals("/") && p.length() <= 80 && p.indexOf(',') < 0 ? socket : null;
+    }
+
+    /**
+     * ssh running {@code remoteCommand} (a subsystem's name when {@code subsystem}) on the host of
+     * fs with the options of its sshfs, through
+     * the connection of that sshfs's ssh when {@code control} is its live socket (no new login;
+     * ssh makes a connection of its own when the socket is gone).
+     */
+    public static List<String> sshCommand(FsEntry fs, Path control, int timeoutSeconds, boolean subsystem, String remoteCommand) {
         SourceUrl s = fs.source();
-        String remote = (s.user() == null ? "" : s.user() + "@") + s.hostForPath() + ":" + s.path();
-        return List.of("setsid", "sshfs", "-f", remote, target.toString(), "-o", options(fs, timeoutSeconds));
+        List<String> c = new ArrayList<>(List.of("ssh", "-x", "-a", "-T", "-oClearAllForwardings=yes", "-oBatchMode=yes",
+                "-oStrictHostKeyChecking=yes", "-oServerAliveInterval=15", "-oServerAliveCountMax=3", "-oConnectTimeout=" + timeoutSeconds));
+        if (fs.option("identity") != null) {
+            c.add("-oIdentityFile=" + fs.option("identity"));
+        }
+        if (fs.option("known_hosts") != null) {
+            c.add("-oUserKnownHostsFile=" + fs.option("known_hosts"));
+        }
+        if (s.port() != 0) {
+            c.add("-oPort=" + s.port());
+        }
+        if (control != null) {
+            c.add("-oControlMaster=no");
+            c.add("-oControlPath=" + control);
+        }
+        if (subsystem) {
+            c.add("-s");
+        }
+        c.add("--");
+        c.add((s.user() == null ? "" : s.user() + "@") + s.host());
+        c.add(remoteCommand);
+        return c;
     }
 
     @Override
@@ -126,7 +183,11 @@ public final class SshfsTransport implements Transport {
                 Files.createDirectories(state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
             logStart = Files.exists(log) ? Files.size(log) : 0;
-            List<String> cmd = command(fs, target, ctx.timeoutSeconds());
+            Path control = control(fs, ctx.installation().sshControl(ctx.system()));
+            if (control != null) {
+                Files.deleteIfExists(control); // left by an ssh that was killed: it would keep ssh from listening
+            }
+            List<String> cmd = command(fs, target, ctx.timeoutSeconds(), control);
             Files.writeString(log, SshfsTransport.stamp() + " " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
             ProcessBuilder pb = new ProcessBuilder(cmd);

@@ -93,6 +93,15 @@ public final class Metadata {
     }
 
     private static char kind(Path p, int mode) throws IOException {
+        char k = kind(mode);
+        if (k == 0) {
+            throw new IOException(p + ": unknown file type " + Integer.toOctalString(mode & S_IFMT));
+        }
+        return k;
+    }
+
+    /** The tree line's KIND of a st_mode (its S_IFMT bits), or 0 for a type the store has none for. */
+    public static char kind(int mode) {
         return switch (mode & S_IFMT) {
             case 0100000 -> 'f';
             case 0040000 -> 'd';
@@ -101,7 +110,7 @@ public final class Metadata {
             case 0060000 -> 'b';
             case 0010000 -> 'p';
             case 0140000 -> 's';
-            default -> throw new IOException(p + ": unknown file type " + Integer.toOctalString(mode & S_IFMT));
+            default -> 0;
         };
     }
 

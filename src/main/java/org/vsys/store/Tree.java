@@ -92,6 +92,25 @@ public final class Tree {
             return count;
         }
 
+        /** The tree ids of the subdirectories (the REF of every line of kind d; a line that does not parse is left out). */
+        public java.util.List<String> subtrees() {
+            java.util.List<String> out = new java.util.ArrayList<>();
+            for (int from : lines.values()) {
+                if (b[from] == 'd') {
+                    int to = from;
+                    while (to < b.length && b[to] != '\n') {
+                        to++;
+                    }
+                    try {
+                        out.add(TreeLine.entry(b, from, to).ref);
+                    } catch (IllegalArgumentException e) {
+                        // Entry.parse says so when the walk looks it up
+                    }
+                }
+            }
+            return out;
+        }
+
         /** The entry named key (escaped, as {@link Entry#key}), or null. */
         public Entry get(String key) {
             Integer at = lines.get(key);

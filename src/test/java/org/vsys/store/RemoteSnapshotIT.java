@@ -50,6 +50,17 @@ class RemoteSnapshotIT {
                 dir.resolve("known_hosts").toString(), NAME, url);
         String snap = ItEnv.vsysOk("snapshot", NAME);
         assertTrue(snap.contains(" entries"), snap);
+        // walked and read on the remote through the sshfs's own ssh connection (RemoteTree)
+        assertTrue(snap.contains("walked on the remote (") && snap.contains("listed over sftp") && snap.contains(" files through tar"), snap);
+        assertTrue(Files.exists(ItEnv.R.resolve(".state").resolve(NAME + ".ssh")), "the control socket of the sshfs's ssh");
+        // the walk over the mount finds the very same tree (nothing changed), and so does the remote walk again
+        Cmd.Result overMount = Cmd.of(ItEnv.VSYS, "snapshot", NAME).env("JAVA_TOOL_OPTIONS", "-Dvsys.remoteWalk=false")
+                .timeoutSeconds(600).run();
+        assertEquals(0, overMount.exit(), overMount.toString());
+        assertTrue(overMount.out().contains("nothing changed since") && !overMount.out().contains("walked on the remote"),
+                overMount.toString());
+        String again = ItEnv.vsysOk("snapshot", NAME);
+        assertTrue(again.contains("nothing changed since") && again.contains("walked on the remote ("), again);
         String sw = ItEnv.vsysOk("switch", NAME, "--snapshot");
         Path co = null;
         for (String l : Files.readAllLines(ItEnv.R.resolve("etc/systems").resolve(NAME))) {
@@ -58,7 +69,8 @@ class RemoteSnapshotIT {
             }
         }
         assertTrue(co != null && Files.isDirectory(co), sw);
-        // byte- and metadata-identical to what the mount shows (sshfs: no xattrs, mtime in seconds)
+        // byte- and metadata-identical to what the mount shows (sshfs: no xattrs, mtime in seconds):
+        // the contents read through tar are the mount's
         List<String> live = TreeDump.of(ItEnv.R.resolve(NAME));
         List<String> snapshot = TreeDump.of(co);
         assertEquals(live.size(), snapshot.size());
