@@ -288,13 +288,19 @@ static int read_conf(struct vsys_entry *e, int etc)
 
 /* e->system served on demand: R/etc/automap/SYSTEM (etc: R/etc's fd) a
  * root-owned regular file, not group/other writable (its content is the
- * automounter's: vsys-automap prints it). 0 (e->ondemand, e->info the
- * defaults of a record), 1 no such entry, -1 unsafe. */
+ * automounter's: vsys-automap prints it), and its record
+ * R/etc/ondemand/SYSTEM (a system record without fs=, written by vsys apply
+ * with the entry: users=, groups=, cwd_fallback=, hostfiles=, setuid=,
+ * bind=), checked the same way and read into e->rec by the one record
+ * parser. An entry without its record is refused: its users= are not
+ * known. 0 (e->ondemand, e->info from the record), 1 no such entry, -1
+ * unsafe, corrupt or no record. */
 static int read_ondemand(struct vsys_entry *e, int etc)
 {
+	char path[PATH_MAX], err[256];
 	const char *why;
 	struct stat st;
-	int dir = open_checked_at(etc, "automap", S_IFDIR, 0, NULL, &why), fd;
+	int dir = open_checked_at(etc, "automap", S_IFDIR, 0, NULL, &why), fd, r;
 
 	if (dir < 0) {
 		if (!why && errno == ENOENT)
@@ -309,11 +315,24 @@ static int read_ondemand(struct vsys_entry *e, int etc)
 		return fail(e, R "/etc/automap/%s: %s", e->system, why ? why : strerror(errno));
 	}
 	close(fd);
-	memset(&e->info, 0, sizeof e->info);
-	e->info.name = e->system;
-	e->info.users = "";
-	e->info.groups = "";
-	e->info.hostfiles = RECORD_DEFAULT_HOSTFILES;
+	dir = open_checked_at(etc, "ondemand", S_IFDIR, 0, NULL, &why);
+	if (dir < 0) {
+		if (!why && errno == ENOENT)
+			return fail(e, "%s: on demand, but " R "/etc/ondemand/%s is missing (vsys apply writes it)",
+				    e->asked, e->system);
+		return fail(e, R "/etc/ondemand: %s", why ? why : strerror(errno));
+	}
+	xsnprintf(path, sizeof path, R "/etc/ondemand/%s", e->system);
+	r = read_record(e, dir, e->system, path, &e->rec);
+	close(dir);
+	if (r == 1)
+		return fail(e, "%s: on demand, but %s is missing (vsys apply writes it)", e->asked, path);
+	if (r < 0)
+		return -1;
+	if (record_system(&e->rec, e->system, 0, &e->info, err, sizeof err) < 0)
+		return fail(e, "%s: corrupt record: %s", path, err);
+	if (e->info.view || e->info.session)
+		return fail(e, "%s: corrupt record: view= or layer=session in an on-demand record", path);
 	e->ondemand = 1;
 	return 0;
 }

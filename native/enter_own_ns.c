@@ -364,10 +364,11 @@ out:
 #endif
 static const char *const ondemand_parts[] = { "proc", "dev", "sys", "home", "tmp" };
 
-/* The child of step 1; never returns. */
-__attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e, int sock)
+/* The child of step 1 (autofd: the automounter's directory, opened by
+ * root); never returns. */
+__attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e, int autofd, int sock)
 {
-	char path[PATH_MAX], ctl[CMSG_SPACE(sizeof(int))];
+	char ctl[CMSG_SPACE(sizeof(int))];
 	struct msghdr msg;
 	struct iovec iov;
 	struct stat st;
@@ -377,8 +378,9 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 	if (setgroups((size_t)e->ngroups, e->groups) < 0 || setresgid(e->gid, e->gid, e->gid) < 0 ||
 	    setresuid(e->uid, e->uid, e->uid) < 0)
 		_exit(1);
-	xsnprintf(path, sizeof path, R "/.auto/%s", e->system);
-	fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* relative to root's fd: R/.private/.auto (a restricted system) is
+	 * under R/.private, 0700, which the caller cannot search */
+	fd = openat(autofd, e->system, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 	} else {
@@ -388,6 +390,23 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 			(void)fstatat(fd, ondemand_parts[i], &st, AT_SYMLINK_NOFOLLOW);
 		(void)fstatat(fd, "run", &st, AT_SYMLINK_NOFOLLOW);
 		(void)fstatat(fd, "etc", &st, AT_SYMLINK_NOFOLLOW);
+		(void)fstatat(fd, "var/tmp", &st, AT_SYMLINK_NOFOLLOW);
+		(void)fstatat(fd, "usr/tmp", &st, AT_SYMLINK_NOFOLLOW);
+		for (i = 0; i < e->conf.nent + e->rec.nent; i++) {
+			const struct record_entry *b = i < e->conf.nent ? &e->conf.ent[i] : &e->rec.ent[i - e->conf.nent];
+			int m;
+			if (b->value[0] != '/')
+				continue;
+			if (strcmp(b->key, "bind") == 0) /* the bind= targets */
+				(void)fstatat(fd, b->value + 1, &st, AT_SYMLINK_NOFOLLOW);
+			/* mount= of the record: an offset of the system's multi-mount
+			 * entry, mounted by autofs on a lookup of it as a directory
+			 * (a stat does not trigger it), so that the copy holds it; in
+			 * record order (a nested offset after its parent) */
+			if (i >= e->conf.nent && strcmp(b->key, "mount") == 0 && record_abs_path_ok(b->value) &&
+			    (m = openat2_beneath(fd, b->value + 1, O_DIRECTORY)) >= 0)
+				close(m);
+		}
 	}
 	memset(&msg, 0, sizeof msg);
 	iov.iov_base = &err;
@@ -409,7 +428,7 @@ __attribute__((noreturn)) static void ondemand_lookup(const struct vsys_entry *e
 }
 
 /* Step 1: the O_PATH fd of the mounted tree, or -1 with e->err set. */
-static int ondemand_trigger(struct vsys_entry *e)
+static int ondemand_trigger(struct vsys_entry *e, int autofd, const char *autodir)
 {
 	char ctl[CMSG_SPACE(sizeof(int))];
 	struct pollfd p;
@@ -429,7 +448,7 @@ static int ondemand_trigger(struct vsys_entry *e)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		ondemand_lookup(e, sv[1]);
+		ondemand_lookup(e, autofd, sv[1]);
 	}
 	close(sv[1]);
 	p.fd = sv[0];
@@ -461,12 +480,171 @@ static int ondemand_trigger(struct vsys_entry *e)
 	if (r != (int)sizeof err || (fd < 0 && err == 0)) {
 		if (fd >= 0)
 			close(fd);
-		return fail(e, "%s: on demand: the lookup of " R "/.auto/%s failed", e->asked, e->system);
+		return fail(e, "%s: on demand: the lookup of %s/%s failed", e->asked, autodir, e->system);
 	}
 	if (fd < 0)
-		return fail(e, "%s: on demand: " R "/.auto/%s: %s", e->asked, e->system,
+		return fail(e, "%s: on demand: %s/%s: %s", e->asked, autodir, e->system,
 			    err == ENOENT ? "the automounter did not mount it (no entry, or its mount failed)" : strerror(err));
 	return fd;
+}
+
+/* The system's own binds of an on-demand launch, as a prepared namespace
+ * has them (view_binds.c): its /var/tmp and /usr/tmp (R/.var/SYSTEM/tmp,
+ * made by vsys apply), and the bind= paths of vsys.conf (every system) and
+ * of its on-demand record (this system), each a recursive copy: of the
+ * shared tree's mount R/.root/PATH where shared-up made one, else of the
+ * host's directory PATH (reached without a symlink), made a slave. Taken
+ * in the host's namespace, attached after the tree. */
+#define ONDEMAND_MAX_BINDS 64
+struct ondemand_bind {
+	char rel[PATH_MAX]; /* the target in the tree, relative */
+	int tree;           /* detached copy */
+};
+static struct ondemand_bind od_binds[ONDEMAND_MAX_BINDS + 2];
+static int od_nbinds;
+
+static void ondemand_binds_close(void)
+{
+	int i;
+	for (i = 0; i < od_nbinds; i++)
+		if (od_binds[i].tree >= 0)
+			close(od_binds[i].tree);
+	od_nbinds = 0;
+}
+
+/* R/.var/SYSTEM/tmp, twice (var/tmp, usr/tmp): nosuid, nodev, private. */
+static int ondemand_var_tmp(struct vsys_entry *e)
+{
+	const char *why;
+	struct mount_attr attr;
+	struct stat st;
+	int var = open_checked_at(e->rootfd, ".var", S_IFDIR, 0, NULL, &why), sys = -1, tmp = -1, i;
+
+	if (var >= 0)
+		sys = open_checked_at(var, e->system, S_IFDIR, 0, NULL, &why);
+	if (sys >= 0)
+		tmp = openat(sys, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (var >= 0)
+		close(var);
+	if (sys >= 0)
+		close(sys);
+	if (tmp < 0 || fstat(tmp, &st) < 0 || st.st_uid != 0) {
+		if (tmp >= 0)
+			close(tmp);
+		return fail(e, "%s: on demand: " R "/.var/%s/tmp: %s (vsys apply makes it)", e->asked, e->system,
+			    tmp >= 0 ? "not owned by root" : why ? why : strerror(errno));
+	}
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	attr.propagation = MS_PRIVATE;
+	for (i = 0; i < 2; i++) {
+		struct ondemand_bind *b = &od_binds[od_nbinds];
+		b->tree = open_tree(tmp, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (b->tree < 0 || mount_setattr(b->tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+			int en = errno;
+			if (b->tree >= 0)
+				close(b->tree);
+			close(tmp);
+			errno = en;
+			return fail_errno(e, "on demand: copy " R "/.var/SYSTEM/tmp");
+		}
+		xstrlcpy(b->rel, i == 0 ? "var/tmp" : "usr/tmp", sizeof b->rel);
+		od_nbinds++;
+	}
+	close(tmp);
+	return 0;
+}
+
+/* One bind= path p (from: "vsys.conf" or the record's path, for messages).
+ * 0 (copied, or left out: shown anyway or not on this host), -1. */
+static int ondemand_bind_one(struct vsys_entry *e, const char *p, const char *from, int strict)
+{
+	static const char *const local[] = { "proc", "dev", "sys", "run", ".link", "home", "tmp" };
+	char rel[PATH_MAX];
+	struct open_how how;
+	struct mount_attr attr;
+	struct statx sx;
+	struct stat st;
+	size_t i, n;
+	int src, tree, root;
+
+	if (!record_abs_path_ok(p) || strchr(p, ' ') || strlen(p) >= sizeof rel - 8)
+		return strict ? fail(e, "%s: bind %s: not an absolute normalised path", from, p) : 0;
+	n = strcspn(p + 1, "/");
+	for (i = 0; i < NELEM(local); i++)
+		if (strlen(local[i]) == n && strncmp(p + 1, local[i], n) == 0) {
+			if (strict && i < 5)
+				return fail(e, "%s: bind %s: inside a local part of the system", from, p);
+			return 0; /* home, tmp: shown already; the others vsys-view refuses */
+		}
+	for (i = 0; i < (size_t)od_nbinds; i++) { /* below an earlier one: in its recursive copy */
+		size_t l = strlen(od_binds[i].rel);
+		if (strncmp(od_binds[i].rel, p + 1, l) == 0 && (p[1 + l] == '/' || p[1 + l] == '\0'))
+			return 0;
+	}
+	if (od_nbinds >= (int)NELEM(od_binds))
+		return fail(e, "%s: on demand: more than %d bind= paths", e->asked, ONDEMAND_MAX_BINDS);
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	/* the shared tree's copy (a slave of the host's), when shared-up made one */
+	xsnprintf(rel, sizeof rel, ".root%s", p);
+	src = (int)syscall(SYS_openat2, e->rootfd, rel, &how, sizeof how);
+	if (src >= 0 && (statx(src, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
+			 !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))) {
+		close(src);
+		src = -1;
+	}
+	if (src < 0) { /* the host's directory, taken literally */
+		how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		src = root < 0 ? -1 : (int)syscall(SYS_openat2, root, p + 1, &how, sizeof how);
+		if (root >= 0)
+			close(root);
+		if (src < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				return 0; /* not on this host: left out, as for a prepared system */
+			if (errno == ELOOP)
+				return fail(e, "%s: bind %s: a symlink on the way (give the real path)", from, p);
+			return fail(e, "%s: bind %s: %s", from, p, strerror(errno));
+		}
+	}
+	if (fstat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(src);
+		return 0;
+	}
+	tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	close(src);
+	memset(&attr, 0, sizeof attr);
+	attr.propagation = MS_SLAVE; /* the host's later mounts show, nothing goes back */
+	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+		int en = errno;
+		if (tree >= 0)
+			close(tree);
+		return fail(e, "on demand: copy bind %s: %s", p, strerror(en));
+	}
+	od_binds[od_nbinds].tree = tree;
+	xstrlcpy(od_binds[od_nbinds].rel, p + 1, sizeof od_binds[od_nbinds].rel);
+	od_nbinds++;
+	return 0;
+}
+
+static int ondemand_bind_copies(struct vsys_entry *e)
+{
+	char from[PATH_MAX];
+	size_t i;
+
+	od_nbinds = 0;
+	if (ondemand_var_tmp(e) < 0)
+		return -1;
+	for (i = 0; i < e->conf.nent; i++)
+		if (strcmp(e->conf.ent[i].key, "bind") == 0 && ondemand_bind_one(e, e->conf.ent[i].value, VSYS_CONF, 0) < 0)
+			return -1;
+	xsnprintf(from, sizeof from, R "/etc/ondemand/%s", e->system);
+	for (i = 0; i < e->rec.nent; i++)
+		if (strcmp(e->rec.ent[i].key, "bind") == 0 && ondemand_bind_one(e, e->rec.ent[i].value, from, 1) < 0)
+			return -1;
+	return 0;
 }
 
 int vsys_enter_ondemand(struct vsys_entry *e)
@@ -474,26 +652,41 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 	struct statfs sfs;
 	struct statx sx;
 	struct mount_attr attr;
-	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j;
+	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j, restricted;
+	const char *autodir;
 	const int nparts = (int)NELEM(ondemand_parts) + 1;
 	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
 
 	for (i = 0; i < nparts; i++)
 		parts[i] = -1;
-	autofd = openat(e->rootfd, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* a restricted system (users=, groups=) is served at R/.private/.auto,
+	 * where no user reaches its tree by a host path */
+	restricted = e->info.users[0] || e->info.groups[0];
+	autodir = restricted ? R "/.private/.auto" : R "/.auto";
+	if (restricted) {
+		const char *why;
+		int priv = open_checked_at(e->rootfd, ".private", S_IFDIR, 0, NULL, &why);
+		if (priv < 0)
+			return fail(e, "%s: on demand, restricted: " R "/.private: %s", e->asked, why ? why : strerror(errno));
+		autofd = openat(priv, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(priv);
+	} else {
+		autofd = openat(e->rootfd, ".auto", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (autofd < 0 || fstatfs(autofd, &sfs) < 0 || sfs.f_type != AUTOFS_SUPER_MAGIC) {
 		if (autofd >= 0)
 			close(autofd);
-		return fail(e, "%s: on demand, but no automounter serves " R "/.auto", e->asked);
+		return fail(e, "%s: on demand, but no automounter serves %s", e->asked, autodir);
 	}
+	hold = ondemand_trigger(e, autofd, autodir);
 	close(autofd);
-	if ((hold = ondemand_trigger(e)) < 0)
+	if (hold < 0)
 		return -1;
 	/* the tree: the mount of that fd, not autofs's own directory */
 	if (fstatfs(hold, &sfs) < 0 || sfs.f_type == AUTOFS_SUPER_MAGIC ||
 	    statx(hold, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
 	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-		r = fail(e, "%s: on demand: " R "/.auto/%s is not a mount", e->asked, e->system);
+		r = fail(e, "%s: on demand: %s/%s is not a mount", e->asked, autodir, e->system);
 		goto out;
 	}
 	tree = open_tree(hold, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
@@ -526,7 +719,7 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 		r = fail_errno(e, "on demand: tmpfs for /run");
 		goto out;
 	}
-	if (vsys_session_host_files(e) < 0)
+	if (ondemand_bind_copies(e) < 0 || vsys_session_host_files(e) < 0)
 		goto out;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
 		r = fail_errno(e, "on demand: a mount namespace");
@@ -538,16 +731,20 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 		r = fail_errno(e, "on demand: attach the tree");
 		goto out;
 	}
-	for (i = 0; i < nparts + session_nfiles; i++) {
-		const char *rel = i < nparts - 1 ? ondemand_parts[i] : i == nparts - 1 ? "run"
-										: session_files[i - nparts].path + 1;
-		int src = i < nparts ? parts[i] : session_files[i - nparts].tree, dst;
+	/* the system's own binds (its /var/tmp, bind=), then the local parts and
+	 * /run, then the host files; each where the tree has that real directory
+	 * or file (no symlink followed), else left out */
+	for (i = 0; i < od_nbinds + nparts + session_nfiles; i++) {
+		int k = i - od_nbinds, isdir = k < nparts;
+		const char *rel = k < 0 ? od_binds[i].rel : k < nparts - 1 ? ondemand_parts[k] : k == nparts - 1 ? "run"
+										: session_files[k - nparts].path + 1;
+		int src = k < 0 ? od_binds[i].tree : k < nparts ? parts[k] : session_files[k - nparts].tree, dst;
 		struct stat st;
 
 		if (src < 0)
 			continue;
 		dst = openat2_beneath(tree, rel, 0);
-		if (dst < 0 || fstat(dst, &st) < 0 || (i < nparts ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+		if (dst < 0 || fstat(dst, &st) < 0 || (isdir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
 			if (dst >= 0)
 				close(dst);
 			continue; /* the tree has no such real directory or file: left out */
@@ -568,6 +765,7 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 	r = 0;
 out:
 	vsys_session_files_close();
+	ondemand_binds_close();
 	for (i = 0; i < nparts; i++)
 		if (parts[i] >= 0)
 			close(parts[i]);

@@ -1163,27 +1163,70 @@ if [ "$LINK_MODE" = namespace ]; then
 		 ! nsenter --mount="$R/.ns/$SL" grep -q vsys-session /proc/self/mountinfo'
 fi
 
-# ---- issue 15: on-demand systems (R/etc/automap/NAME, no record) -------------
+# ---- issue 15: on-demand systems (R/etc/automap/NAME and R/etc/ondemand/NAME) --
 # The automount path itself is the VM's (tests/vm/steps/52-autofs-launch.sh); here, without autofs:
-# an entry is an on-demand system the launcher knows, refused in one line when nothing serves R/.auto,
-# and an entry file that is not root's is refused as unsafe.
+# an entry with its on-demand record is a system the launcher knows, refused in one line when nothing
+# serves R/.auto; users=/groups= of the record refuse a user not listed before that (before any lookup
+# under R/.auto: an unauthorised user causes no mount); an entry without its record, and an entry file
+# or record that is not root's or is group/other writable, are refused as unsafe.
 if [ "$LINK_MODE" = namespace ] && ! mountpoint -q "$R/.auto"; then
 	say "# on-demand systems (no automounter here)"
 	OD=vlt-od
 	AM_MADE=0
+	OR_MADE=0
 	[ -d "$R/etc/automap" ] || { mkdir -m 755 "$R/etc/automap" && AM_MADE=1; }
-	UNDO+=("rm -f $R/etc/automap/$OD $R/bin/$OD; [ $AM_MADE = 1 ] && rmdir $R/etc/automap")
+	[ -d "$R/etc/ondemand" ] || { mkdir -m 755 "$R/etc/ondemand" && OR_MADE=1; }
+	UNDO+=("rm -f $R/etc/automap/$OD $R/etc/ondemand/$OD $R/bin/$OD; [ $AM_MADE = 1 ] && rmdir $R/etc/automap; [ $OR_MADE = 1 ] && rmdir $R/etc/ondemand")
 	printf '# origin=declared:/x\n-fstype=bind,ro,nosuid,nodev :%s\n' "$W/trees/a" >"$R/etc/automap/$OD"
 	chmod 644 "$R/etc/automap/$OD"
 	ln -sfn bin "$R/bin/$OD"
 	L "$R/bin/$OD" "${TOUCH[@]}"
-	refused "on demand: refused in one line when no automounter serves R/.auto" "$OD: on demand, but no automounter serves"
+	refused "on demand: an entry without its record is refused (its users= are not known)" \
+		"$OD: on demand, but .*/etc/ondemand/$OD is missing"
+	od_record() { # key=value lines of the record after version, name, state
+		{ printf 'version=1\nname=%s\nstate=ready\nsetuid=no\n' "$OD"; printf '%s\n' "$@"; } >"$R/etc/ondemand/.$OD.tmp"
+		chmod 644 "$R/etc/ondemand/.$OD.tmp" && mv "$R/etc/ondemand/.$OD.tmp" "$R/etc/ondemand/$OD"
+	}
+	od_record 'users=' 'groups='
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: refused in one line when no automounter serves R/.auto" "$OD: on demand, but no automounter serves $R/.auto\$"
+	od_record "users=$U2"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand, users=: a user not listed is refused before the trigger" "$OD: permission denied for user $U1\$"
+	od_record "groups=$TG"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand, groups=: a user in none of them is refused before the trigger" "$OD: permission denied for user $U1 \\(groups\\)"
+	RUN $U2 $H2 "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand, groups=: a member gets as far as the trigger (at R/.private/.auto: restricted)" \
+		"$OD: on demand, but no automounter serves $R/.private/.auto\$"
+	od_record "users=$U1" "hostfiles=passwd" "cwd_fallback=yes" "bind=/srv"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand, users=: a listed user gets as far as the trigger (at R/.private/.auto: restricted)" \
+		"$OD: on demand, but no automounter serves $R/.private/.auto\$"
+	chmod 664 "$R/etc/ondemand/$OD"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: a group-writable record is refused" "ondemand/$OD: "
+	chmod 644 "$R/etc/ondemand/$OD"
+	chown $U1 "$R/etc/ondemand/$OD"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: a record not owned by root is refused" "ondemand/$OD: "
+	chown root "$R/etc/ondemand/$OD"
+	mv "$R/etc/ondemand/$OD" "$R/etc/ondemand/.$OD.real"
+	ln -s ".$OD.real" "$R/etc/ondemand/$OD"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: a symlink as the record is refused" "ondemand/$OD: "
+	rm -f "$R/etc/ondemand/$OD" && mv "$R/etc/ondemand/.$OD.real" "$R/etc/ondemand/$OD"
+	od_record "users=$U1" "cwd_fallback=maybe"
+	L "$R/bin/$OD" "${TOUCH[@]}"
+	refused "on demand: a corrupt record is refused" "ondemand/$OD: corrupt record: cwd_fallback is not yes or no"
+	od_record "users=$U1"
 	chmod 664 "$R/etc/automap/$OD"
 	L "$R/bin/$OD" "${TOUCH[@]}"
 	refused "on demand: a group-writable entry file is refused" "automap/$OD: "
 	rm -f "$R/etc/automap/$OD"
 	L "$R/bin/$OD" "${TOUCH[@]}"
 	refused "on demand: no entry, no record: no such system" "$OD: no such system"
+	rm -f "$R/etc/ondemand/$OD"
 fi
 
 # ---- done -------------------------------------------------------------------

@@ -8,6 +8,9 @@
 #   - while a launched command runs, autofs keeps the system mounted past its timeout; after, it expires it
 #   - 20 concurrent first launches: all succeed, the daemon mounts once
 #   - the server dead: a launch of the unmounted system is refused within the launcher's bound (20 s), rc 125
+#   - a restricted on-demand system (users=): a user not listed is refused before any lookup (nothing is
+#     mounted), the listed user runs in it; it is mounted at R/.private/.auto/NAME (no host path for others, and
+#     the map of R/.auto does not serve it); its /var/tmp is its own (R/.var/NAME/tmp) and its bind= path shows
 #   - the session layer (issue 17) on the guest's 6.1 kernel: a write inside is gone after the launch
 # Figures: first launch over NFS against mount(8) of the same export plus the same command run cold in a chroot
 # (the NFS mount time and the command's own cold start), and a launch of the mounted system.
@@ -22,8 +25,11 @@ TREE=/var/cache/vsys/rootfs-bookworm-gcc
 cleanup() {
   [ -n "$BUSY" ] && kill "$BUSY" 2>/dev/null
   if [ -n "$APID" ]; then kill -TERM "$APID" 2>/dev/null; for i in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.2; done; fi
-  umount -l "$R/.auto/lnfs" "$R/.auto/ldir" 2>/dev/null; umount -l "$R/.auto" 2>/dev/null
-  rm -rf "$D" "$R/etc/automap" "$R/etc/auto.vsys" "$R/bin/lnfs" "$R/bin/ldir" /run/l-plain
+  umount -l "$R/.auto/lnfs" "$R/.auto/ldir" "$R/.auto/lres" "$R/.private/.auto/lres" 2>/dev/null
+  umount -l "$R/.auto" "$R/.private/.auto" 2>/dev/null
+  awk -v p="$R/.auto/lmm" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
+  rm -rf "$D" "$R/etc/automap" "$R/etc/ondemand" "$R/etc/auto.vsys" "$R/bin/lnfs" "$R/bin/ldir" "$R/bin/lres" "$R/bin/lmm" /run/l-plain \
+    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" "$R/.var/lmm" /opt/l-bind-m
 }
 trap cleanup EXIT
 command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
@@ -34,6 +40,9 @@ fi
 mkdir -p "$D"
 printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$D/lnfs.conf"
 printf '%s\n' "source=dir:$TREE" 'mode=on-demand' > "$D/ldir.conf"
+printf '%s\n' "source=dir:$TREE" 'mode=on-demand' "users=$U" 'bind=/opt' > "$D/lres.conf"
+printf '%s\n' 'source=nfs://fileserver/' 'mount=/proj nfs://fileserver/proj ro' 'nfs.version=4.1' 'mode=on-demand' > "$D/lmm.conf"
+mkdir -p /opt && echo l-marker > /opt/l-bind-m   # bind=/opt: the tree has /opt (a target it lacks is left out)
 mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
 expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the seconds
   local t0; t0=$(ts)
@@ -42,7 +51,9 @@ expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the sec
 }
 launch() { (cd "$UHOME" && runuser -u "$U" -- "$R/bin/$1" "${@:2}"); }   # launch NAME CMD...: as the test user
 
-VS_TIMEOUT=300 expect_vs "vsys apply of 2 on-demand declarations" 0 apply --dir "$D"
+VS_TIMEOUT=300 expect_vs "vsys apply of 4 on-demand declarations" 0 apply --dir "$D"
+check "apply wrote the on-demand records (root's, 0644; users= of lres)" sh -c \
+  "[ \"\$(stat -c %U:%a $R/etc/ondemand/lnfs $R/etc/ondemand/lres | sort -u)\" = root:644 ] && grep -qx 'users=$U' $R/etc/ondemand/lres"
 check "apply made the launcher links $R/bin/lnfs and $R/bin/ldir (-> bin)" \
   sh -c "[ \"\$(readlink $R/bin/lnfs)\" = bin ] && [ \"\$(readlink $R/bin/ldir)\" = bin ]"
 check "apply brought the shared tree up ($R/.root/proc is a mount)" mountpoint -q "$R/.root/proc"
@@ -88,6 +99,33 @@ check "20 concurrent first launches of ldir all succeed ($good of 20 read the tr
 check "  the daemon mounted it once" test $(($(dmounts) - m0)) = 1
 check "  one mount" test "$(mounted "$R/.auto/ldir")" = 1
 rm -f /run/l-c.*
+
+# a restricted on-demand system: refused to a user not in users= before any lookup, entered by the listed one
+out=$( (cd / && runuser -u nobody -- "$R/bin/lres" true) 2>&1); rc=$?
+check "restricted on-demand lres: a user not in users= (nobody) is refused in one line, rc 125 ($out)" \
+  sh -c "[ $rc = 125 ] && [ \$(echo '$out' | grep -c .) = 1 ] && echo '$out' | grep -q 'lres: permission denied for user nobody'"
+check "  and nothing was mounted for it" sh -c "! grep -q ' $R/.auto/lres ' /proc/mounts && ! grep -q '/lres ' /proc/self/mountinfo"
+out=$(runuser -u nobody -- ls "$R/.auto/lres" 2>&1)
+check "  nor by a lookup of $R/.auto/lres (the open systems' map does not serve it: $out)" sh -c \
+  "echo '$out' | grep -q 'No such file' && ! grep -q ' $R/.auto/lres ' /proc/mounts"
+out=$(launch lres sh -c 'cat /opt/l-bind-m; echo lv > /var/tmp/l-vt; id -un' 2>&1); rc=$?
+check "  $U (listed) runs in it; its bind= path /opt shows the host's /opt ($(echo $out))" test "$rc:$(echo $out)" = "0:l-marker $U" \
+  || { echo "# automount's log:"; tail -n 20 "$ALOG" | sed 's/^/#   /'; }
+check "  autofs mounted it at $R/.private/.auto/lres (0700 $R/.private), not at $R/.auto/lres" sh -c \
+  "grep -q ' $R/.private/.auto/lres ' /proc/mounts && ! grep -q ' $R/.auto/lres ' /proc/mounts && [ \$(stat -c %a $R/.private) = 700 ]"
+out=$(runuser -u nobody -- cat "$R/.private/.auto/lres/etc/debian_version" 2>&1)
+check "  mounted, it is out of reach of another user's host path ($out)" sh -c "echo '$out' | grep -q 'Permission denied'"
+check "  its /var/tmp is its own ($R/.var/lres/tmp, 1777 in a 0700 $R/.var/lres), not the tree's" sh -c \
+  "[ \"\$(cat $R/.var/lres/tmp/l-vt)\" = lv ] && [ ! -e $TREE/var/tmp/l-vt ] && [ \$(stat -c %a $R/.var/lres) = 700 ] && [ \$(stat -c %a $R/.var/lres/tmp) = 1777 ]"
+out=$(launch ldir sh -c 'echo dv > /var/tmp/l-vt && cat /var/tmp/l-vt; test -e /opt/l-bind-m && echo bound || echo none' 2>&1)
+check "  the open ldir has its own /var/tmp too ($R/.var/ldir/tmp), and not lres's bind= ($(echo $out))" sh -c \
+  "[ \"\$(cat $R/.var/ldir/tmp/l-vt)\" = dv ] && [ \"$(echo $out)\" = 'dv none' ]"
+
+# a multi-mount (mount=): the launcher's lookup mounts its offset /proj before the copy
+out=$(launch lmm sh -c 'findmnt -n -o SOURCE,FSTYPE /proj | tail -n 1; stat -f -c %T /proj; cat /etc/debian_version' 2>&1); rc=$?
+check "multi-mount lmm: /proj inside the launch is the NFS export mounted on autofs's trigger ($(echo $out))" \
+  test "$rc:$(echo $out)" = "0:fileserver:/proj nfs4 nfs $want" \
+  || { echo "# automount's log:"; tail -n 20 "$ALOG" | sed 's/^/#   /'; }
 
 # the session layer (issue 17) on this kernel: eager dir: system with layer=session
 VS_TIMEOUT=300 expect_vs "vsys create lsess --layer session (dir:)" 0 create lsess "dir:$TREE" --layer session

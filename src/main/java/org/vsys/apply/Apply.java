@@ -133,10 +133,12 @@ public final class Apply {
                 }
             }
             String origin = SystemRecord.declaredIn(decls.dir().toString());
-            java.util.Map<String, String> sources = new java.util.HashMap<>();
+            java.util.Map<String, Declaration> declared = new java.util.HashMap<>();
             boolean[] sharedUp = {false};
+            org.vsys.mount.MountTable[] serveTable = {plan.steps().stream().anyMatch(x -> x.kind() == Plan.Kind.SERVE)
+                    ? org.vsys.mount.MountTable.read() : null};
             for (Declaration d : decls.declared()) {
-                sources.put(d.name(), d.request().source);
+                declared.put(d.name(), d);
             }
             for (Plan.Step s : plan.steps()) {
                 if (s.kind() == Plan.Kind.UNSERVE) {
@@ -157,7 +159,9 @@ public final class Apply {
                             view.run("apply", "shared-up");
                             sharedUp[0] = true;
                         }
-                        OnDemand.serve(inst, s.name(), origin, sources.get(s.name()), s.system());
+                        Declaration d = declared.get(s.name());
+                        OnDemand.serve(inst, s.name(), origin, d.request().source, s.system(), OnDemand.record(d, origin),
+                                !d.request().users.isEmpty() || !d.request().groups.isEmpty(), serveTable[0]);
                         return null;
                     }));
                 }

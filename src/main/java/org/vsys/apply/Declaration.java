@@ -24,7 +24,7 @@ import org.vsys.base.VsysException;
 public final class Declaration {
     /** The keys a declaration may hold; {@code mount} may be repeated. */
     static final Set<String> KEYS = Set.of("name", "source", "options", "mount", "suid", "dev", "identity",
-            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout", "layer");
+            "known_hosts", "nfs.version", "users", "groups", "cwd_fallback", "hostfiles", "aliases", "mode", "timeout", "layer", "bind");
     static final String SUFFIX = ".conf";
 
     private final String name;
@@ -33,10 +33,12 @@ public final class Declaration {
     private final List<String> aliases;
     private final RecordFile rf;
     private final String autofsEntry;
+    private final List<String> binds;
 
     private Declaration(String name, String file, CreateRequest request, List<String> aliases, RecordFile rf,
-            String autofsEntry) {
+            String autofsEntry, List<String> binds) {
         this.autofsEntry = autofsEntry;
+        this.binds = binds;
         this.name = name;
         this.file = file;
         this.request = request;
@@ -118,10 +120,6 @@ public final class Declaration {
                 throw new Problem(name, at(file, e) + "view= is not declared: a system runs from R/NAME, or from the "
                         + "checkout vsys switch makes (the record's view=); vsys create takes no view either");
             }
-            if (e.key().equals("bind")) {
-                throw new Problem(name, at(file, e) + "bind= is not declared per system: it is vsys.conf's, for every "
-                        + "system (vsys create takes no bind either); use mount=PATH dir:/PATH rw for one system");
-            }
             if (!KEYS.contains(e.key())) {
                 throw new Problem(name, at(file, e) + "unknown key '" + e.key() + "'");
             }
@@ -135,6 +133,25 @@ public final class Declaration {
             throw new Problem(name, at(file, mode) + "mode must be eager or on-demand");
         }
         boolean onDemand = mode != null && mode.value().equals("on-demand");
+        List<String> binds = new ArrayList<>();
+        for (RecordFile.Entry e : rf.entries()) {
+            if (!e.key().equals("bind")) {
+                continue;
+            }
+            if (!onDemand) {
+                throw new Problem(name, at(file, e) + "bind= of an eager system is not declared: vsys.conf's bind= is for "
+                        + "every system (vsys create takes no bind); use mount=PATH dir:/PATH rw for one system, "
+                        + "or mode=on-demand");
+            }
+            String q = bindProblem(e.value());
+            if (q != null) {
+                throw new Problem(name, at(file, e) + "bind=" + Names.display(e.value()) + ": " + q);
+            }
+            if (binds.contains(e.value())) {
+                throw new Problem(name, at(file, e) + "bind=" + e.value() + " given twice");
+            }
+            binds.add(e.value());
+        }
         CreateRequest r = new CreateRequest();
         r.name = name;
         RecordFile.Entry src = rf.entry("source");
@@ -226,22 +243,39 @@ public final class Declaration {
                 aliases.add(x);
             }
         }
-        Declaration d = new Declaration(name, file, r, List.copyOf(aliases), rf, null);
+        Declaration d = new Declaration(name, file, r, List.copyOf(aliases), rf, null, List.of());
         if (!onDemand) {
             return d;
         }
-        // the launcher enters an on-demand system with a record's defaults (it has no record)
-        for (String key : List.of("users", "groups", "hostfiles", "cwd_fallback")) {
-            RecordFile.Entry e = rf.entry(key);
-            if (e != null && !e.value().isEmpty() && !(key.equals("cwd_fallback") && e.value().equals("no"))) {
-                throw new Problem(name, at(file, e) + key + "= of an on-demand system is not supported yet");
-            }
-        }
+        // users=, groups=, hostfiles=, cwd_fallback=, suid= and bind= go to its on-demand record
+        // (R/etc/ondemand/NAME), which the launcher reads
         try {
-            return new Declaration(name, file, r, List.copyOf(aliases), rf, OnDemand.entry(r, true));
+            return new Declaration(name, file, r, List.copyOf(aliases), rf, OnDemand.entry(r, true), List.copyOf(binds));
         } catch (VsysException e) {
             throw new Problem(name, d.locate(e) + e.what() + ": " + e.why());
         }
+    }
+
+    /** The {@code bind=} paths of an on-demand system (host directories shown at the same path), in order. */
+    public List<String> binds() {
+        return binds;
+    }
+
+    /**
+     * Null if {@code p} may be a {@code bind=} path of an on-demand system: absolute, normalised,
+     * without spaces, not {@code /} and not in a local part ({@code /proc /dev /sys /run /home /tmp
+     * /var/tmp /usr/tmp}, which the launcher puts there itself); else the problem.
+     */
+    static String bindProblem(String p) {
+        if (!RecordFile.absoluteNormalised(p) || p.indexOf(' ') >= 0) {
+            return "not an absolute normalised path without spaces";
+        }
+        for (String l : List.of("/proc", "/dev", "/sys", "/run", "/home", "/tmp", "/var/tmp", "/usr/tmp", "/.link")) {
+            if (p.equals(l) || p.startsWith(l + "/")) {
+                return "inside " + l + ", a local part of every system";
+            }
+        }
+        return null;
     }
 
     /** The autofs map entry of a {@code mode=on-demand} system, or null for an eager one. */

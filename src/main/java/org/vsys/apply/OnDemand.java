@@ -11,14 +11,17 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.vsys.base.AtomicFile;
+import org.vsys.base.Debug;
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
 import org.vsys.config.Installation;
 import org.vsys.config.Names;
 import org.vsys.config.SourceUrl;
+import org.vsys.config.SystemRecord;
 import org.vsys.core.Automap;
 import org.vsys.core.CreateRequest;
 import org.vsys.core.Links;
+import org.vsys.mount.MountTable;
 
 /**
  * Systems declared {@code mode=on-demand}: served to the kernel automounter (autofs) through a
@@ -133,15 +136,47 @@ public final class OnDemand {
         return Automap.all(inst);
     }
 
-    /** Writes the entry file (atomically) and the master map line when it is missing or not this one. */
-    static void serve(Installation inst, String name, String origin, String source, String entry) throws VsysException {
+    /** The on-demand record of declaration {@code d} ({@link Automap#recordText}). */
+    static byte[] record(Declaration d, String origin) {
+        CreateRequest r = d.request();
+        List<String> offsets = new ArrayList<>();
+        for (String m : r.mounts) {
+            offsets.add(m.substring(0, m.indexOf('=')));
+        }
+        return Automap.recordText(d.name(), origin, r.suid, r.users, r.groups, r.cwdFallback,
+                r.hostfiles == null ? SystemRecord.DEFAULT_HOSTFILES : r.hostfiles, d.binds(), offsets);
+    }
+
+    /**
+     * Writes the on-demand record, the system's {@code R/.var/NAME/tmp} (its /var/tmp: 1777 in
+     * {@code R/.var/NAME}, 0700 when restricted), then the entry file (each atomically: a launch never
+     * finds an entry without its record) and the master map line when it is missing or not this one.
+     * What autofs has mounted at the system's other place ({@code table}: the mount table before;
+     * null: none) is unmounted, unless in use (exit 11).
+     */
+    static void serve(Installation inst, String name, String origin, String source, String entry, byte[] record,
+            boolean restricted, MountTable table) throws VsysException {
         try {
+            Path rd = Automap.recordDir(inst);
+            if (!Files.isDirectory(rd, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(rd);
+            }
+            AtomicFile.write(rd.resolve(name), record);
+            varTmp(inst, name, restricted);
             Path d = dir(inst);
             if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectory(d);
             }
             Files.createDirectories(mountPoint(inst));
-            AtomicFile.write(d.resolve(name), Automap.text(origin, source, entry));
+            privateMountPoint(inst);
+            AtomicFile.write(d.resolve(name), Automap.text(origin, source, restricted, entry));
+            // users=/groups= set or cleared: the system moves between R/.auto and R/.private/.auto;
+            // what autofs has mounted at the other place (readable there by every user, when that is
+            // R/.auto) goes now, unless in use (exit 11; the next apply tries again)
+            Path other = (restricted ? Automap.mountPoint(inst) : Automap.privateMountPoint(inst)).resolve(name);
+            if (table != null && table.atOrUnder(other.toString()).stream().anyMatch(m -> !m.fsType().equals("autofs"))) {
+                Automap.unmountPlace(name, other.toString(), false, Debug.off());
+            }
             // the launcher link: R/bin/NAME enters it through the automounter (native/enter.c)
             Links.checkOursOrAbsent(inst.link(name));
             if (!Links.isOurs(inst.link(name))) {
@@ -158,6 +193,42 @@ public final class OnDemand {
     }
 
     /**
+     * {@code R/.private} (root's, 0700: made so if it is not) and in it {@code R/.private/.auto},
+     * the mount point of the restricted systems' autofs map; refused when {@code R/.private} is not
+     * a directory of root's.
+     */
+    private static void privateMountPoint(Installation inst) throws IOException, VsysException {
+        Path p = inst.privateRoot();
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(p, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        }
+        if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || (int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
+            throw new VsysException(ExitCode.UNSAFE, p.toString(), "is not a directory of root's; left alone");
+        }
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path a = Automap.privateMountPoint(inst);
+        if (!Files.isDirectory(a, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(a);
+        }
+    }
+
+    /** {@code R/.var/NAME/tmp} (1777) in {@code R/.var/NAME} (0755, 0700 when restricted), as vsys-view makes it for an eager system. */
+    private static void varTmp(Installation inst, String name, boolean restricted) throws IOException {
+        Path var = inst.root().resolve(".var");
+        Path sys = var.resolve(name);
+        Path tmp = sys.resolve("tmp");
+        for (Path p : List.of(var, sys, tmp)) {
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(p);
+            }
+        }
+        Files.setPosixFilePermissions(var, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(sys, java.nio.file.attribute.PosixFilePermissions.fromString(restricted ? "rwx------" : "rwxr-xr-x"));
+        Files.setAttribute(tmp, "unix:mode", 01777, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
      * Seconds the automount daemon answers a key from its map cache after the program map last
      * answered it (autofs 5.1.8, lookup_program.c: a cached entry younger than the negative
      * timeout is mounted without running the map again; a HUP does not clear a program map's
@@ -169,10 +240,17 @@ public final class OnDemand {
     /** The idle timeout of the master map line: autofs unmounts a system idle this long. */
     static final int IDLE_TIMEOUT = 300;
 
-    /** The autofs master map line (for {@code /etc/auto.master.d/vsys.autofs}). */
+    /**
+     * The autofs master map lines (for {@code /etc/auto.master.d/vsys.autofs}): {@code R/.auto} for
+     * the open systems, {@code R/.private/.auto} for the restricted ones; the same program map, told
+     * which by the macro {@code VSYS_AUTOMAP} (automount passes a map's {@code -D} macros to a
+     * program map in its environment).
+     */
     static String masterLine(Installation inst) {
+        String map = " program:" + inst.libexec().resolve("vsys-automap") + " --timeout=" + IDLE_TIMEOUT
+                + " --negative-timeout=" + NEGATIVE_TIMEOUT;
         return "# vsys: on-demand systems (vsys apply); ln -s this file /etc/auto.master.d/vsys.autofs\n"
-                + mountPoint(inst) + " program:" + inst.libexec().resolve("vsys-automap") + " --timeout=" + IDLE_TIMEOUT
-                + " --negative-timeout=" + NEGATIVE_TIMEOUT + "\n";
+                + mountPoint(inst) + map + "\n"
+                + Automap.privateMountPoint(inst) + map + " -DVSYS_AUTOMAP=restricted\n";
     }
 }

@@ -1,5 +1,9 @@
 package org.vsys.apply;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -119,7 +123,7 @@ public final class Plan {
             List<Step> out = new ArrayList<>(2);
             Declaration d = all.get(i);
             problemOf[i] = d.autofsEntry() != null
-                    ? onDemand(inst, records, d, origin, served.get(d.name()), aliasesBySystem, out)
+                    ? onDemand(inst, records, d, origin, served.get(d.name()), aliasesBySystem, table, out)
                     : one(inst, records, create, d, origin, mountPoints, aliasesBySystem, out);
             stepsOf[i] = out;
         });
@@ -161,7 +165,7 @@ public final class Plan {
      * name first removed if ours), then its aliases as for an eager system (alias records naming it).
      */
     private static String onDemand(Installation inst, Records records, Declaration d, String origin, Automap.Entry have,
-            Map<String, List<AliasRecord>> aliasesBySystem, List<Step> steps) {
+            Map<String, List<AliasRecord>> aliasesBySystem, MountTable table, List<Step> steps) {
         String name = d.name();
         int timeout = d.request().timeoutSeconds;
         try {
@@ -183,15 +187,43 @@ public final class Plan {
             steps.add(new Step(Kind.CONFLICT, name, "served on demand from " + have.origin() + "; left", null, null, false,
                     null, timeout));
             return null;
-        } else if (have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())
-                && Links.isOurs(inst.link(name))) {
+        }
+        boolean restricted = !d.request().users.isEmpty() || !d.request().groups.isEmpty();
+        boolean entryAsDeclared = have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())
+                && have.restricted() == restricted;
+        boolean recordAsDeclared = java.util.Arrays.equals(readOrNull(Automap.recordFile(inst, name)), OnDemand.record(d, origin))
+                && safeRecord(Automap.recordFile(inst, name))
+                && Files.isDirectory(inst.root().resolve(".var").resolve(name).resolve("tmp"), LinkOption.NOFOLLOW_LINKS);
+        // mounted at the place it had before users=/groups= changed (a busy one was left there)
+        String old = (restricted ? Automap.mountPoint(inst) : Automap.privateMountPoint(inst)).resolve(name).toString();
+        boolean stray = table.atOrUnder(old).stream().anyMatch(m -> !m.fsType().equals("autofs"));
+        if (entryAsDeclared && recordAsDeclared && !stray && Links.isOurs(inst.link(name))) {
             steps.add(new Step(Kind.LEAVE, name, "on demand, as declared", null, null, false, null, timeout));
         } else {
-            steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): " : "on demand, entry changed: ")
-                    + d.autofsEntry(), null, null, false, d.autofsEntry(), timeout));
+            steps.add(new Step(Kind.SERVE, name, (have == null ? "on demand (autofs): "
+                    : !entryAsDeclared ? "on demand, entry changed: " : !recordAsDeclared ? "on demand, record changed: "
+                    : stray ? "on demand, still mounted at " + old + ": " : "on demand, link missing: ") + d.autofsEntry(), null, null, false, d.autofsEntry(), timeout));
         }
         aliases(inst, records, d, origin, null, aliasesBySystem, steps);
         return null;
+    }
+
+    /** Whether the on-demand record is one the launcher takes (root's regular file, not group/other writable). */
+    private static boolean safeRecord(Path p) {
+        try {
+            return Automap.recordFileProblem(p) == null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The bytes of a file, or null when it cannot be read (absent). */
+    private static byte[] readOrNull(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The steps of one declaration into {@code steps}; returns its problem, or null. */

@@ -217,11 +217,11 @@ final class Stamp {
             for (Path p : List.of(inst.confFile(), inst.oldConf(), inst.etc().resolve("auto.vsys"), jar())) {
                 stat(b, p, newest);
             }
-            for (Path d : List.of(inst.systems(), inst.aliases(), Automap.dir(inst), inst.bin())) {
+            for (Path d : List.of(inst.systems(), inst.aliases(), Automap.dir(inst), Automap.recordDir(inst), inst.bin())) {
                 b.append("dir ").append(d).append('\n');
                 entries(b, d, names, newest, true);
             }
-            for (Path d : List.of(inst.root(), inst.privateRoot(), inst.stateDir())) {
+            for (Path d : List.of(inst.root(), inst.privateRoot(), inst.stateDir(), inst.root().resolve(".var"))) {
                 b.append("names ").append(d).append('\n');
                 entries(b, d, names, newest, false);
             }

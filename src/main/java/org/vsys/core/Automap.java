@@ -35,9 +35,16 @@ import org.vsys.mount.UnmountPlan;
 public final class Automap {
     public static final String ORIGIN = "# origin=";
     public static final String SOURCE = "# source=";
+    /**
+     * The line of a restricted system's entry file ({@code users=} or {@code groups=}): served by
+     * the automounter at {@code R/.private/.auto/NAME}, where no user reaches it, never at
+     * {@code R/.auto/NAME} (vsys-automap prints such an entry only for the map of
+     * {@code R/.private/.auto}, whose master line defines {@code VSYS_AUTOMAP=restricted}).
+     */
+    public static final String ACCESS = "# access=restricted";
 
     /** An entry file as read; {@code source} is null in files written before it was kept. */
-    public record Entry(String name, String origin, String source, String entry) {
+    public record Entry(String name, String origin, String source, boolean restricted, String entry) {
         /** The declared source, or the entry's location (its last word) for an older file. */
         public String sourceOrLocation() {
             if (source != null) {
@@ -57,19 +64,125 @@ public final class Automap {
         return inst.etc().resolve("automap");
     }
 
-    /** The autofs indirect mount point of the on-demand systems: {@code R/.auto}. */
+    /**
+     * The on-demand records' directory, {@code R/etc/ondemand}: beside {@code R/etc/automap}, not in
+     * it, as the program map prints every file there that is a name (a record there would be served
+     * to autofs as a map entry).
+     */
+    public static Path recordDir(Installation inst) {
+        return inst.etc().resolve("ondemand");
+    }
+
+    /** The on-demand record of {@code name}: {@code R/etc/ondemand/NAME}. */
+    public static Path recordFile(Installation inst, String name) {
+        return recordDir(inst).resolve(name);
+    }
+
+    /**
+     * The text of an on-demand record: a system record without {@code fs=} (the launcher's facts:
+     * {@code setuid}, {@code users}, {@code groups}, {@code cwd_fallback}, {@code hostfiles}, and the
+     * system's own {@code bind=} paths), in the record format, written by its one writer. The
+     * launcher reads it with its one record parser ({@code record_system}) to enter the system.
+     */
+    public static byte[] recordText(String name, String origin, boolean setuid, String users, String groups,
+            boolean cwdFallback, String hostfiles, List<String> binds, List<String> mounts) {
+        org.vsys.config.RecordFile.Writer w = new org.vsys.config.RecordFile.Writer()
+                .comment("vsys on-demand record; written by vsys apply with R/etc/automap/" + name
+                        + ", read by the launcher; see vsys-systems.d(5)")
+                .put("version", org.vsys.config.SystemRecord.VERSION)
+                .put("name", name)
+                .put("state", "ready")
+                .put("setuid", setuid ? "yes" : "no")
+                .put("users", users)
+                .put("groups", groups)
+                .put("cwd_fallback", cwdFallback ? "yes" : "no")
+                .put("hostfiles", hostfiles)
+                .put("origin", origin);
+        for (String b : binds) {
+            w.put("bind", b);
+        }
+        for (String m : mounts) {
+            w.put("mount", m);
+        }
+        return w.toBytes();
+    }
+
+    /**
+     * The on-demand record of {@code name} checked as the launcher checks it (a root-owned regular
+     * file, not group/other writable, version, name, state, the lists): null when it is sound, else
+     * the problem.
+     */
+    public static String recordProblem(Installation inst, String name) {
+        Path p = recordFile(inst, name);
+        try {
+            String unsafe = recordFileProblem(p);
+            if (unsafe != null) {
+                return unsafe;
+            }
+            org.vsys.config.RecordFile rf = org.vsys.config.RecordFile.read(p);
+            if (!"1".equals(rf.get("version")) || !name.equals(rf.get("name")) || !"ready".equals(rf.get("state"))) {
+                return p + ": version, name or state is not the launcher's (1, " + name + ", ready)";
+            }
+            for (String q : new String[] {org.vsys.config.SystemRecord.listProblem(rf.get("users", "")),
+                    org.vsys.config.SystemRecord.listProblem(rf.get("groups", "")),
+                    org.vsys.config.SystemRecord.hostfilesProblem(rf.get("hostfiles",
+                            org.vsys.config.SystemRecord.DEFAULT_HOSTFILES))}) {
+                if (q != null) {
+                    return p + ": " + q;
+                }
+            }
+            return null;
+        } catch (NoSuchFileException e) {
+            return p + " is missing (the launcher refuses the system)";
+        } catch (IOException | org.vsys.config.RecordFormatException e) {
+            return p + ": " + e.getMessage();
+        }
+    }
+
+    /**
+     * Null when {@code p} is a regular file of root's not writable by group or others (one lstat),
+     * else the problem (the launcher refuses such a record).
+     */
+    public static String recordFileProblem(Path p) throws IOException {
+        java.util.Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) a.get("mode");
+        if ((mode & 0170000) != 0100000) {
+            return p + " is not a regular file";
+        }
+        if ((Integer) a.get("uid") != 0 || (mode & 022) != 0) {
+            return p + " is not root's or is writable by group or others (the launcher refuses it)";
+        }
+        return null;
+    }
+
+    /** The autofs indirect mount point of the open on-demand systems: {@code R/.auto}. */
     public static Path mountPoint(Installation inst) {
         return inst.root().resolve(".auto");
     }
 
-    /** Where autofs mounts system {@code name}: {@code R/.auto/NAME}. */
-    public static Path mountPoint(Installation inst, String name) {
-        return mountPoint(inst).resolve(name);
+    /**
+     * The autofs indirect mount point of the restricted on-demand systems: {@code R/.private/.auto}
+     * ({@code R/.private} root's, 0700: no user reaches a tree there by a host path, as for an eager
+     * restricted system; the launcher looks it up through an fd root opened).
+     */
+    public static Path privateMountPoint(Installation inst) {
+        return inst.privateRoot().resolve(".auto");
+    }
+
+    /** Where autofs mounts the system of entry {@code e}: {@code R/.auto/NAME} or {@code R/.private/.auto/NAME}. */
+    public static Path mountPoint(Installation inst, Entry e) {
+        return (e.restricted() ? privateMountPoint(inst) : mountPoint(inst)).resolve(e.name());
+    }
+
+    /** Both places autofs may have system {@code name} mounted (its entry may have changed since). */
+    public static List<Path> places(Installation inst, String name) {
+        return List.of(mountPoint(inst).resolve(name), privateMountPoint(inst).resolve(name));
     }
 
     /** The text of an entry file. */
-    public static byte[] text(String origin, String source, String entry) {
-        return (ORIGIN + origin + "\n" + SOURCE + source + "\n" + entry + "\n").getBytes(StandardCharsets.UTF_8);
+    public static byte[] text(String origin, String source, boolean restricted, String entry) {
+        return (ORIGIN + origin + "\n" + SOURCE + source + "\n" + (restricted ? ACCESS + "\n" : "") + entry + "\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** The entry of {@code name}, or null when there is none (or the file is not ours: never touched). */
@@ -122,14 +235,20 @@ public final class Automap {
             source = rest.substring(SOURCE.length(), nl2);
             rest = rest.substring(nl2 + 1);
         }
-        return new Entry(name, origin, source, rest.strip());
+        boolean restricted = rest.startsWith(ACCESS + "\n");
+        if (restricted) {
+            rest = rest.substring(ACCESS.length() + 1);
+        }
+        return new Entry(name, origin, source, restricted, rest.strip());
     }
 
-    /** Whether autofs has the system mounted (a filesystem at or under {@code R/.auto/NAME} in {@code table}). */
+    /** Whether autofs has the system mounted (a filesystem at or under either of its {@link #places}). */
     public static boolean mounted(MountTable table, Installation inst, String name) {
-        for (MountTable.Mount m : table.atOrUnder(mountPoint(inst, name).toString())) {
-            if (!m.fsType().equals("autofs")) {
-                return true; // an offset trigger of a multi-mount alone is not the system mounted
+        for (Path p : places(inst, name)) {
+            for (MountTable.Mount m : table.atOrUnder(p.toString())) {
+                if (!m.fsType().equals("autofs")) {
+                    return true; // an offset trigger of a multi-mount alone is not the system mounted
+                }
             }
         }
         return false;
@@ -157,19 +276,37 @@ public final class Automap {
             old = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
             Links.removeIfOurs(inst.link(name));
+            removeRecord(inst, name);
             return; // gone already
         } catch (IOException e) {
             throw new VsysException(ExitCode.INTERNAL, name, "cannot read the autofs entry: " + e.getMessage(), e);
         }
-        String mp = mountPoint(inst, name).toString();
         remove(f, name);
         Steps.reach("unserve.removed");
+        try {
+            for (Path p : places(inst, name)) {
+                unmountPlace(name, p.toString(), detach, debug);
+            }
+        } catch (VsysException e) {
+            putBack(f, old, name);
+            throw new VsysException(e.exitCode(), name, e.why() + "; its entry is kept"
+                    + (e.exitCode() == ExitCode.BUSY ? " (--force detaches lazily)" : ""), e);
+        }
+        Links.removeIfOurs(inst.link(name));
+        removeRecord(inst, name);
+    }
+
+    /**
+     * Unmounts what autofs has at {@code mp} (a system's place), deepest first, without detaching
+     * ({@code detach}: the tops lazily); a mount in use stops it (exit 11). Only mount points the
+     * table lists are looked up.
+     */
+    public static void unmountPlace(String name, String mp, boolean detach, Debug debug) throws VsysException {
         Posix posix = Posix.get();
         for (int round = 0; round < 8; round++) {
             MountTable table = MountTable.read();
             List<MountTable.Mount> plan = detach ? UnmountPlan.tops(table, mp) : UnmountPlan.of(table, mp);
             if (plan.isEmpty()) {
-                Links.removeIfOurs(inst.link(name));
                 return;
             }
             for (MountTable.Mount m : plan) {
@@ -180,19 +317,33 @@ public final class Automap {
                     if (e.errno() == Errno.EINVAL || e.errno() == Errno.ENOENT) {
                         continue; // expired meanwhile: the next round reads the table again
                     }
-                    putBack(f, old, name);
                     if (e.errno() == Errno.EBUSY) {
                         List<Processes.Holder> h = Processes.usingDir(Path.of(mp));
                         throw new VsysException(ExitCode.BUSY, name, "mounted by autofs and in use"
-                                + (h.isEmpty() ? "" : ": " + Processes.describe(h)) + "; its entry is kept (--force detaches lazily)");
+                                + (h.isEmpty() ? "" : ": " + Processes.describe(h)));
                     }
-                    throw new VsysException(ExitCode.MOUNT_FAILED, name, "cannot unmount " + m.mountPoint() + ": "
-                            + e.reason() + "; its entry is kept", e);
+                    throw new VsysException(ExitCode.MOUNT_FAILED, name, "cannot unmount " + m.mountPoint() + ": " + e.reason(), e);
                 }
             }
         }
-        putBack(f, old, name);
-        throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + mp + " after 8 rounds; its entry is kept");
+        throw new VsysException(ExitCode.MOUNT_FAILED, name, "mounts remain under " + mp + " after 8 rounds");
+    }
+
+    /**
+     * Removes the on-demand record of {@code name} (after its entry: an entry is never left without
+     * its record) and its empty {@code R/.var/NAME/tmp} and {@code R/.var/NAME} (rmdir: files users
+     * left in its /var/tmp stay).
+     */
+    public static void removeRecord(Installation inst, String name) throws VsysException {
+        remove(recordFile(inst, name), name);
+        Path var = inst.root().resolve(".var").resolve(name);
+        for (Path d : List.of(var.resolve("tmp"), var)) {
+            try {
+                Files.deleteIfExists(d);
+            } catch (IOException e) {
+                break; // not empty: left
+            }
+        }
     }
 
     private static void remove(Path f, String name) throws VsysException {

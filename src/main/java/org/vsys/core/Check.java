@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.vsys.base.Debug;
@@ -20,6 +21,7 @@ import org.vsys.config.FsEntry;
 import org.vsys.config.Installation;
 import org.vsys.config.Lock;
 import org.vsys.config.Names;
+import org.vsys.config.RecordFile;
 import org.vsys.config.SystemRecord;
 import org.vsys.linux.Posix;
 import org.vsys.linux.PosixException;
@@ -97,8 +99,40 @@ public final class Check {
             systems(repair, out);
             strays(repair, out);
             restricted(repair, out);
+            onDemand(repair, out);
         }
         return out;
+    }
+
+    /**
+     * On-demand systems: each autofs entry has its on-demand record {@code R/etc/ondemand/NAME} as
+     * the launcher wants it (else the launcher refuses the system: exit 13, {@code vsys apply}
+     * writes it again), a restricted one's {@code R/.var/NAME} 0700 (15). A record without an entry
+     * (left by a killed serve or unserve) is {@link Recovery}'s.
+     */
+    private void onDemand(boolean repair, List<Finding> out) {
+        Map<String, Automap.Entry> entries = Automap.all(inst);
+        for (String n : entries.keySet()) {
+            String p = Automap.recordProblem(inst, n);
+            if (p != null) {
+                out.add(new Finding(n, "on demand, but " + p + " (vsys apply writes it)", null));
+                continue;
+            }
+            try {
+                RecordFile rf = RecordFile.read(Automap.recordFile(inst, n));
+                Path var = inst.root().resolve(".var").resolve(n);
+                if ((!rf.get("users", "").isEmpty() || !rf.get("groups", "").isEmpty()) && Files.exists(var, LinkOption.NOFOLLOW_LINKS)) {
+                    String q = modeProblem(var, 0700);
+                    if (q != null) {
+                        boolean dir = Files.isDirectory(var, LinkOption.NOFOLLOW_LINKS);
+                        out.add(new Finding(n, "restricted (on demand), but " + var + " (its /var/tmp's parent) " + q,
+                                repair && dir ? attempt(() -> chmodRoot700(var), "made root's, mode 0700") : null, ExitCode.UNSAFE));
+                    }
+                }
+            } catch (IOException | org.vsys.config.RecordFormatException e) {
+                out.add(new Finding(n, "on demand, but its record cannot be read: " + e.getMessage(), null));
+            }
+        }
     }
 
     /** The exit status for what is left: UNSAFE before CORRUPT, OK when nothing is left. */
@@ -389,8 +423,8 @@ public final class Check {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(priv)) {
                 for (Path x : ds) {
                     String n = x.getFileName().toString();
-                    if (known.contains(n)) {
-                        continue;
+                    if (known.contains(n) || x.equals(Automap.privateMountPoint(inst))) {
+                        continue; // R/.private/.auto: the restricted on-demand systems' autofs mount
                     }
                     if (table.isMountPoint(x.toString()) || !table.atOrUnder(x.toString()).isEmpty()) {
                         out.add(new Finding(n, "restricted tree " + x + " belongs to no record (mounted)",

@@ -65,7 +65,10 @@ public final class Destroy {
      * aliases. A declaration of it serves it again at the next {@code vsys apply}.
      */
     private List<Processes.Holder> destroyOnDemand(String name, boolean force) throws VsysException {
-        List<Processes.Holder> left = force ? Processes.usingDir(Automap.mountPoint(inst, name)) : List.of();
+        List<Processes.Holder> left = new java.util.ArrayList<>();
+        for (java.nio.file.Path p : force ? Automap.places(inst, name) : List.<java.nio.file.Path>of()) {
+            left.addAll(Processes.usingDir(p));
+        }
         Automap.unserve(inst, name, force, debug);
         Aliases aliases = new Aliases(inst);
         for (AliasRecord a : records.aliasesOf(name)) {

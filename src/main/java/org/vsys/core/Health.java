@@ -113,7 +113,7 @@ public final class Health {
         List<Object[]> probes = new ArrayList<>();
         for (Automap.Entry e : entries) {
             List<MountTable.Mount> ms = new ArrayList<>();
-            for (MountTable.Mount m : table.atOrUnder(Automap.mountPoint(inst, e.name()).toString())) {
+            for (MountTable.Mount m : table.atOrUnder(Automap.mountPoint(inst, e).toString())) {
                 if (!m.fsType().equals("autofs")) {
                     ms.add(m); // an autofs offset trigger of a multi-mount is not a filesystem of the system
                 }
@@ -131,7 +131,7 @@ public final class Health {
         List<SystemState> out = new ArrayList<>();
         for (int i = 0; i < entries.size(); i++) {
             Automap.Entry e = entries.get(i);
-            String top = Automap.mountPoint(inst, e.name()).toString();
+            String top = Automap.mountPoint(inst, e).toString();
             List<FsState> fss = new ArrayList<>();
             String problem = null;
             for (int k = 0; k < mounts.get(i).size(); k++) {

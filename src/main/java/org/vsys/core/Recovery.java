@@ -140,6 +140,7 @@ public final class Recovery {
         out.addAll(restores(act));
         out.addAll(links(act));
         out.addAll(tempFiles(act));
+        out.addAll(onDemandRecords(act));
         if (act && tookDown) {
             sharedDownIfUnused();
         }
@@ -316,10 +317,37 @@ public final class Recovery {
         return out;
     }
 
+    /**
+     * On-demand records ({@code R/etc/ondemand/NAME}) without their autofs entry: a serve killed
+     * after the record and before the entry, or an unserve killed after the entry went; the
+     * launcher never reads such a record (it looks for the entry first). Removed, with the empty
+     * {@code R/.var/NAME/tmp}; the next apply serves the system again if it is declared.
+     */
+    private List<Action> onDemandRecords(boolean act) {
+        List<Action> out = new ArrayList<>();
+        Path rd = Automap.recordDir(inst);
+        if (!Files.isDirectory(rd, LinkOption.NOFOLLOW_LINKS)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(rd)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (Names.isValid(n) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.exists(Automap.dir(inst).resolve(n), LinkOption.NOFOLLOW_LINKS)) {
+                    out.add(step(act, n, "on-demand record " + p + " without its autofs entry (an interrupted serve or unserve)",
+                            "removed", () -> Automap.removeRecord(inst, n)));
+                }
+            }
+        } catch (IOException e) {
+            // unreadable: check reports it
+        }
+        return out;
+    }
+
     /** Temporary record files {@code .<name>.tmp.<pid>} of a writer that died. */
     private List<Action> tempFiles(boolean act) {
         List<Action> out = new ArrayList<>();
-        for (Path dir : List.of(inst.systems(), inst.aliases(), inst.stateDir())) {
+        for (Path dir : List.of(inst.systems(), inst.aliases(), inst.stateDir(), Automap.dir(inst), Automap.recordDir(inst))) {
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 continue;
             }

@@ -59,6 +59,14 @@ class ApplyIT {
                 }
             }
         }
+        for (String d : List.of("etc/ondemand", ".var")) {
+            File[] left = Rig.R.resolve(d).toFile().listFiles();
+            for (File f : left == null ? new File[0] : left) {
+                if (f.getName().startsWith("ap-") && !Files.exists(automap.resolve(f.getName()))) {
+                    Cmd.of("rm", "-rf", "--one-file-system", f.getPath()).run();
+                }
+            }
+        }
         Rig.cleanAll();
         // this test's stamp of apply's quick check (one per declarations directory)
         Files.deleteIfExists(Stamp.file(Rig.inst, decl));
@@ -174,6 +182,86 @@ class ApplyIT {
         assertTrue(r.out().contains("unserve  ap-od"), r.out());
         assertFalse(Files.exists(entry), "the entry goes with its declaration");
         assertFalse(Files.exists(Rig.R.resolve("bin/ap-od"), LinkOption.NOFOLLOW_LINKS), "and its launcher link");
+    }
+
+    /**
+     * The on-demand record (R/etc/ondemand/NAME) of a restricted on-demand declaration: written by
+     * serve (root's, 0644) with R/.var/NAME 0700 and its tmp 1777; the launcher refuses a user not
+     * in users= before any lookup under R/.auto; a change of users= rewrites it; one changed by hand
+     * is seen by the quick check and written again; vsys check reports a group-writable one;
+     * unserve removes it.
+     */
+    @Test
+    void onDemandRecordIsServedChangedCheckedAndRemoved() throws Exception {
+        declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nusers=daemon\nhostfiles=passwd\nbind=/srv\n");
+        applyOk();
+        Path rec = Rig.R.resolve("etc/ondemand/ap-or");
+        String t = Files.readString(rec);
+        assertTrue(t.contains("\nstate=ready\n") && t.contains("\nusers=daemon\n") && t.contains("\nhostfiles=passwd\n")
+                && t.contains("\nbind=/srv\n") && t.contains("\norigin=declared:" + decl + "\n"), t);
+        assertEquals(0, (int) Files.getAttribute(rec, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+        assertEquals(0644, (int) Files.getAttribute(rec, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        assertTrue(Files.readString(Rig.R.resolve("etc/automap/ap-or")).contains("\n# access=restricted\n"),
+                "served at R/.private/.auto, not at R/.auto");
+        assertTrue(Files.readString(Rig.R.resolve("etc/auto.vsys")).contains("\n" + Rig.R.resolve(".private/.auto") + " program:")
+                && Files.readString(Rig.R.resolve("etc/auto.vsys")).contains(" -DVSYS_AUTOMAP=restricted\n"));
+        assertEquals(0700, (int) Files.getAttribute(Rig.R.resolve(".private"), "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        Path var = Rig.R.resolve(".var/ap-or");
+        assertEquals(0700, (int) Files.getAttribute(var, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        assertEquals(01777, (int) Files.getAttribute(var.resolve("tmp"), "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        String refused = launch("ap-or", "true");
+        assertEquals("125 vsys: ap-or: permission denied for user root", refused, "refused before any lookup under R/.auto");
+        Thread.sleep(1100);
+        assertEquals("apply: nothing to do (1 system as declared)\n", applyOk().out());
+        declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nusers=root\nhostfiles=passwd\nbind=/srv\n");
+        Cmd.Result r = applyOk();
+        assertTrue(r.out().contains("serve    ap-or: on demand, record changed: "), r.out());
+        assertTrue(Files.readString(rec).contains("\nusers=root\n"));
+        assertTrue(launch("ap-or", "true").startsWith("125 vsys: ap-or: on demand, but no automounter serves "),
+                "a listed user gets as far as the trigger (no autofs on this host)");
+        Thread.sleep(1100);
+        applyOk();
+        Thread.sleep(1100);
+        assertEquals("apply: nothing to do (1 system as declared)\n", applyOk().out());
+        // changed by hand: the quick check sees it, the plan writes it again
+        Files.writeString(rec, Files.readString(rec).replace("users=root", "users=root,daemon"));
+        r = applyOk();
+        assertTrue(r.out().contains("serve    ap-or: on demand, record changed: "), r.out());
+        assertTrue(Files.readString(rec).contains("\nusers=root\n"));
+        // group-writable: the launcher refuses it, vsys check says so, apply writes it again
+        Files.setAttribute(rec, "unix:mode", 0664, LinkOption.NOFOLLOW_LINKS);
+        assertTrue(launch("ap-or", "true").startsWith("125 vsys: " + rec + ": "), launch("ap-or", "true"));
+        Cmd.Result c = Rig.vsys("check");
+        assertEquals(13, c.exit(), c.toString());
+        assertTrue(c.out().contains("ap-or: on demand, but " + rec + " is not root's or is writable by group or others"), c.out());
+        r = applyOk();
+        assertTrue(r.out().contains("serve    ap-or: on demand, record changed: "), r.out());
+        assertEquals(0644, (int) Files.getAttribute(rec, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        // mounted at R/.private/.auto/ap-or (a bind stands in for the automounter's mount); users=
+        // cleared: the system is open now, served at R/.auto, and apply unmounts it at the old place
+        Path pmp = Rig.R.resolve(".private/.auto/ap-or");
+        Files.createDirectories(pmp);
+        assertEquals(0, Cmd.of("mount", "--bind", "-o", "ro", treeA.toString(), pmp.toString()).mergeErr().run().exit());
+        try {
+            Cmd.Result st = Rig.vsysOk("status", "ap-or");
+            assertTrue(st.out().startsWith("ap-or: on demand, mounted, healthy\n"), st.out());
+            declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nhostfiles=passwd\nbind=/srv\n");
+            r = applyOk();
+            assertTrue(r.out().contains("serve    ap-or: on demand, entry changed: "), r.out());
+            assertFalse(isMounted(pmp), "unmounted where it was (R/.private/.auto)");
+            assertFalse(Files.readString(Rig.R.resolve("etc/automap/ap-or")).contains("# access="));
+            assertTrue(Files.readString(rec).contains("\nusers=\n"));
+        } finally {
+            if (isMounted(pmp)) {
+                Cmd.of("umount", "-l", pmp.toString()).mergeErr().run();
+            }
+            Files.deleteIfExists(pmp);
+        }
+        Files.delete(decl.resolve("ap-or.conf"));
+        r = applyOk();
+        assertTrue(r.out().contains("unserve  ap-or"), r.out());
+        assertFalse(Files.exists(rec), "the record goes with the entry");
+        assertFalse(Files.exists(var), "and its empty R/.var/NAME");
     }
 
     static boolean isMounted(Path p) {

@@ -35,6 +35,29 @@ class DeclarationTest {
         assertTrue(problem("source=nfs://fs/r\noptions=a b\nmode=on-demand\n").startsWith("d/web.conf:"));
     }
 
+    /**
+     * users=, groups=, hostfiles=, cwd_fallback=, suid= and bind= of an on-demand declaration go to
+     * its on-demand record (R/etc/ondemand/NAME), in the record format the launcher reads.
+     */
+    @Test
+    void onDemandRecordHoldsWhatTheLauncherReads() throws Exception {
+        Declaration d = parse("source=dir:/srv/web\nmode=on-demand\nusers=alice,bob\ngroups=staff\nhostfiles=passwd,group\n"
+                + "cwd_fallback=yes\nsuid=yes\nbind=/scratch\nbind=/srv/proj\n");
+        assertEquals(List.of("/scratch", "/srv/proj"), d.binds());
+        String rec = new String(OnDemand.record(d, "declared:/d"), StandardCharsets.UTF_8);
+        assertEquals("# vsys on-demand record; written by vsys apply with R/etc/automap/web, read by the launcher; see vsys-systems.d(5)\n"
+                + "version=1\nname=web\nstate=ready\nsetuid=yes\nusers=alice,bob\ngroups=staff\ncwd_fallback=yes\n"
+                + "hostfiles=passwd,group\norigin=declared:/d\nbind=/scratch\nbind=/srv/proj\n", rec);
+        org.vsys.config.RecordFile rf = org.vsys.config.RecordFile.parse(rec.getBytes(StandardCharsets.UTF_8), "web");
+        assertEquals(List.of("/scratch", "/srv/proj"), rf.getAll("bind"));
+        String mm = new String(OnDemand.record(parse("source=nfs://fs/r\nmount=/proj nfs://fs/proj ro\nmount=/proj/a dir:/a\n"
+                + "mode=on-demand\n"), "declared:/d"), StandardCharsets.UTF_8);
+        assertTrue(mm.endsWith("\norigin=declared:/d\nmount=/proj\nmount=/proj/a\n"),
+                "the multi-mount's offsets, in order, for the launcher to mount before its copy: " + mm);
+        String plain = new String(OnDemand.record(parse("source=dir:/srv/web\nmode=on-demand\n"), "declared:/d"), StandardCharsets.UTF_8);
+        assertTrue(plain.contains("\nsetuid=no\nusers=\ngroups=\ncwd_fallback=no\nhostfiles=passwd,group,hosts,resolv.conf,localtime\n"), plain);
+    }
+
     @Test
     void everyKeyBecomesWhatCreateTakes() throws Exception {
         Declaration d = parse("# comment\nname=web\nsource=nfs://srv/export/web\noptions=rw,vers=4.2\n"
@@ -97,7 +120,15 @@ class DeclarationTest {
                 problem("source=ssh://h/x\nmode=on-demand\n"));
         assertEquals(List.of("w"), parse("source=dir:/x\nmode=on-demand\naliases=w\n").aliases());
         assertTrue(problem("source=dir:/x\nview=/var/tmp/v\n").startsWith("d/web.conf:2: view= is not declared"));
-        assertTrue(problem("source=dir:/x\nmode=on-demand\nbind=/scratch\n").startsWith("d/web.conf:3: bind= is not declared per system"));
+        assertTrue(problem("source=dir:/x\nbind=/scratch\n").startsWith("d/web.conf:2: bind= of an eager system is not declared"));
+        assertEquals("d/web.conf:3: bind=/home/x: inside /home, a local part of every system",
+                problem("source=dir:/x\nmode=on-demand\nbind=/home/x\n"));
+        assertEquals("d/web.conf:3: bind=/var/tmp: inside /var/tmp, a local part of every system",
+                problem("source=dir:/x\nmode=on-demand\nbind=/var/tmp\n"));
+        assertEquals("d/web.conf:3: bind=/a/../b: not an absolute normalised path without spaces",
+                problem("source=dir:/x\nmode=on-demand\nbind=/a/../b\n"));
+        assertEquals("d/web.conf:4: bind=/srv given twice", problem("source=dir:/x\nmode=on-demand\nbind=/srv\nbind=/srv\n"));
+        assertTrue(problem("source=dir:/x\nmode=on-demand\nusers=a b\n").startsWith("d/web.conf:3: bad name"));
         assertEquals("d/web.conf:2: key 'source' given twice", problem("source=dir:/x\nsource=dir:/y\n"));
         assertEquals("d/web.conf: last line not terminated by a newline (truncated?)", problem("source=dir:/x"));
     }

@@ -82,9 +82,23 @@ class PlanTest {
         Plan p = plan();
         assertEquals(List.of("conflict hand", "serve od", "remove was", "serve was"), steps(p));
         assertEquals("-fstype=bind,ro,nosuid,nodev :" + srcA, step(p, "od").system());
-        OnDemand.serve(inst, "od", here(), "dir:" + srcA, step(p, "od").system());
-        OnDemand.serve(inst, "other", "declared:/elsewhere", "dir:/x", "-fstype=bind,ro :/x");
+        OnDemand.serve(inst, "od", here(), "dir:" + srcA, step(p, "od").system(),
+                OnDemand.record(Declaration.read(decl.resolve("od.conf")), here()), false, null);
+        OnDemand.serve(inst, "other", "declared:/elsewhere", "dir:/x", "-fstype=bind,ro :/x",
+                "version=1\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), false, null);
         assertEquals("leave od", steps(plan()).get(1));
+        // a change the launcher alone reads (hostfiles=) rewrites the on-demand record
+        declare("od", "source=dir:" + srcA + "\nmode=on-demand\nhostfiles=passwd\n");
+        Plan.Step changed = plan().steps().stream().filter(s -> s.name().equals("od")).findFirst().orElseThrow();
+        assertEquals("serve od", changed.kind().name().toLowerCase() + " od");
+        assertTrue(changed.detail().startsWith("on demand, record changed: "), changed.detail());
+        // users= also moves it to R/.private/.auto: its entry changes
+        declare("od", "source=dir:" + srcA + "\nmode=on-demand\nusers=alice\n");
+        changed = plan().steps().stream().filter(s -> s.name().equals("od")).findFirst().orElseThrow();
+        assertTrue(changed.detail().startsWith("on demand, entry changed: "), changed.detail());
+        Files.delete(inst.etc().resolve("ondemand/od"));
+        declare("od", "source=dir:" + srcA + "\nmode=on-demand\n");
+        assertEquals("serve od", steps(plan()).get(1), "an entry without its record is served again");
         declare("od", "source=dir:" + srcB + "\nmode=on-demand\n");
         assertEquals("serve od", steps(plan()).get(1));
         Files.delete(decl.resolve("od.conf"));

@@ -382,7 +382,7 @@ public final class Rig {
             }
         }
         for (String e : list(R.resolve(".private"))) {
-            if (!systems.contains(e)) {
+            if (!systems.contains(e) && !e.equals(".auto")) {
                 out.add(R.resolve(".private").resolve(e) + " without a record");
             }
         }
