@@ -658,18 +658,16 @@ static int ondemand_bind_copies(struct vsys_entry *e)
 	return 0;
 }
 
-int vsys_enter_ondemand(struct vsys_entry *e)
+/* Step 1: the automounter serves the system's autofs directory (R/.auto; a
+ * restricted system's R/.private/.auto), the trigger, and its fd is the
+ * mount of the tree (not autofs's own directory). The fd, or -1. */
+int vsys_ondemand_mount(struct vsys_entry *e)
 {
 	struct statfs sfs;
 	struct statx sx;
-	struct mount_attr attr;
-	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j, restricted;
+	int autofd, hold, restricted;
 	const char *autodir;
-	const int nparts = (int)NELEM(ondemand_parts) + 1;
-	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
 
-	for (i = 0; i < nparts; i++)
-		parts[i] = -1;
 	/* a restricted system (users=, groups=) is served at R/.private/.auto,
 	 * where no user reaches its tree by a host path */
 	restricted = e->info.users[0] || e->info.groups[0];
@@ -693,13 +691,27 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 	close(autofd);
 	if (hold < 0)
 		return -1;
-	/* the tree: the mount of that fd, not autofs's own directory */
 	if (fstatfs(hold, &sfs) < 0 || sfs.f_type == AUTOFS_SUPER_MAGIC ||
 	    statx(hold, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
 	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-		r = fail(e, "%s: on demand: %s/%s is not a mount", e->asked, autodir, e->system);
-		goto out;
+		close(hold);
+		return fail(e, "%s: on demand: %s/%s is not a mount", e->asked, autodir, e->system);
 	}
+	return hold;
+}
+
+int vsys_enter_ondemand(struct vsys_entry *e)
+{
+	struct statx sx;
+	struct mount_attr attr;
+	int parts[NELEM(ondemand_parts) + 1], hold = -1, tree = -1, r = -1, i, j;
+	const int nparts = (int)NELEM(ondemand_parts) + 1;
+	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
+
+	for (i = 0; i < nparts; i++)
+		parts[i] = -1;
+	if ((hold = vsys_ondemand_mount(e)) < 0)
+		return -1;
 	tree = open_tree(hold, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	memset(&attr, 0, sizeof attr);
 	attr.propagation = MS_PRIVATE; /* never a peer of the host's */

@@ -12,8 +12,7 @@
 #     mounted), the listed user runs in it; it is mounted at R/.private/.auto/NAME (no host path for others, and
 #     the map of R/.auto does not serve it); its /var/tmp is its own (R/.var/NAME/tmp) and its bind= path shows
 #   - the session layer (issue 17) on the guest's 6.1 kernel: a write inside is gone after the launch
-# Figures: first launch over NFS against mount(8) of the same export plus the same command run cold in a chroot
-# (the NFS mount time and the command's own cold start), and a launch of the mounted system.
+# Figures of the first launch: the benchmark step 55-autofs-launch-bench.sh (VM_SUITE_BENCH=1).
 . "$(dirname "$0")/lib.sh"
 R=/OS
 export PATH=/usr/local/sbin:/usr/local/bin:$PATH
@@ -138,24 +137,6 @@ check "  a user cannot write /var/lib (modes): $out" sh -c "echo '$out' | grep -
 VS_TIMEOUT=120 expect_vs "vsys -d lsess" 0 -d lsess
 check "  the shared tree stays up for the on-demand systems" mountpoint -q "$R/.root/proc"
 
-# figures: first launch over NFS against a launch of the mounted one and a plain mount(8)+read (paired rounds)
-mkdir -p /run/l-plain; rm -f /run/l-pairs
-for round in 1 2 3; do
-  expired "$R/.auto/lnfs" 30 >/dev/null || { nok "round $round: lnfs did not expire"; break; }
-  # the peer: mount(8) of the same export, then the same command run in it with a cold cache (chroot)
-  t=$(ts); mount -t nfs -o ro,nosuid,nodev,vers=4.1,proto=tcp fileserver:/ /run/l-plain &&
-    chroot /run/l-plain cat /etc/debian_version > /dev/null; p=$(el "$t")
-  umount /run/l-plain
-  t=$(ts); launch lnfs cat /etc/debian_version > /dev/null || { nok "round $round: first launch failed"; break; }; a=$(el "$t")
-  t=$(ts); launch lnfs cat /etc/debian_version > /dev/null; m=$(el "$t")
-  echo "# round $round: mount(8) + chroot cat ${p}s, first launch ${a}s, launch of the mounted system ${m}s"
-  echo "$p $a $m" >> /run/l-pairs
-done
-if [ -s /run/l-pairs ]; then
-  pm=$(cut -d' ' -f1 /run/l-pairs | sort -n | sed -n 2p); am=$(cut -d' ' -f2 /run/l-pairs | sort -n | sed -n 2p)
-  mm=$(cut -d' ' -f3 /run/l-pairs | sort -n | sed -n 2p)
-  figure "autofs_first_launch_nfs_guest $am s against mount(8) + the same command cold in a chroot $pm s: $(awk -v a="$am" -v p="$pm" 'BEGIN{printf "%.2f", a/p}')x (target <= 1.10x); a launch of the mounted system $mm s (medians of 3 paired rounds)"
-fi
 cp "$ALOG" "$VM_OUT/automount-launch.log" 2>/dev/null
 
 # the server dead: the launch of the unmounted lnfs is refused within the launcher's bound

@@ -1,13 +1,12 @@
 package org.vsys.core;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
 import org.vsys.base.ExitCode;
 
 /** A source's file read to at most max bytes: one more byte is a refusal (a source cannot fill the disk). */
-final class Bounded extends FilterInputStream {
+final class Bounded extends BlockInputStream {
     private final long max;
     private final String rel;
     private long n;
@@ -19,16 +18,10 @@ final class Bounded extends FilterInputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
     public int read(byte[] b, int off, int len) throws IOException {
         int k;
         try {
-            k = super.read(b, off, (int) Math.min(len, max - n + 1));
+            k = in.read(b, off, (int) Math.min(len, max - n + 1));
         } catch (PullSource.Refused e) {
             throw e;
         } catch (java.util.zip.ZipException e) {

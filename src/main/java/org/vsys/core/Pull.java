@@ -121,6 +121,7 @@ public final class Pull {
 
     private final int depth;
     private Debug debug = Debug.off();
+    private Thread warm;
     private final AtomicLong firstContent = new AtomicLong();
 
     /** A pull of the commit asked for and at most depth of its ancestors (0: that commit alone). */
@@ -147,6 +148,7 @@ public final class Pull {
      * digits among the commits of refs/REF, or (word null) the newest commit of refs/REF.
      */
     public String resolve(String ref, String word) throws IOException {
+        prepare();
         if (word != null && word.matches("[0-9a-f]{64}")) {
             return word;
         }
@@ -189,12 +191,33 @@ public final class Pull {
         return out;
     }
 
+    /**
+     * Loads the native calls (JNA's library unpacked, loaded and bound) on a thread of its own
+     * while the source is asked for the ref (an ssh connection and the remote JVM take longer).
+     * Nothing on disk: a pull refused at its ref leaves no store behind.
+     */
+    private void prepare() {
+        if (warm == null) {
+            warm = new Thread(() -> {
+                try {
+                    org.vsys.linux.Inodes.get();
+                } catch (RuntimeException | LinkageError e) {
+                    // said by the first real call
+                }
+            }, "vsys-pull-warm");
+            warm.setDaemon(true);
+            warm.start();
+        }
+    }
+
     /** Pulls commit into the store and adds it to refs/SYSTEM (newest). */
     public Result run(String system, String commit) throws VsysException {
         long t0 = System.nanoTime();
         result.commit = commit;
         store.ensureLayout();
+        debug.line("pull: store layout made");
         try (Lock lock = store.lock()) {
+            debug.line("pull: store locked");
             store.clearTmp();
             debug.line("pull: store locked, tmp/ cleared");
             try {

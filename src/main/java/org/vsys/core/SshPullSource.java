@@ -1,7 +1,6 @@
 package org.vsys.core;
 
 import java.io.BufferedInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -255,7 +254,7 @@ public final class SshPullSource implements PullSource {
     }
 
     /** LEN bytes of an answer; closing it gives the turn to the next answer (or ends the connection when cut short). */
-    private final class Body extends FilterInputStream {
+    private final class Body extends BlockInputStream {
         private final Conn c;
         private long left;
         private boolean closed;
@@ -282,12 +281,6 @@ public final class SshPullSource implements PullSource {
             }
             left -= k;
             return k;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
