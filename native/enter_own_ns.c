@@ -560,6 +560,10 @@ static int ondemand_var_tmp(struct vsys_entry *e)
 static int ondemand_bind_one(struct vsys_entry *e, const char *p, const char *from, int strict)
 {
 	static const char *const local[] = { "proc", "dev", "sys", "run", ".link", "home", "tmp" };
+	/* the system's own top directories: a bind may go below one, not replace it
+	 * (view.c's link_dirs) */
+	static const char *const top_dirs[] = { "bin", "boot", "etc", "lib", "lib32", "lib64", "libx32", "media",
+						"mnt", "opt", "root", "sbin", "srv", "usr", "var" };
 	char rel[PATH_MAX];
 	struct open_how how;
 	struct mount_attr attr;
@@ -577,6 +581,13 @@ static int ondemand_bind_one(struct vsys_entry *e, const char *p, const char *fr
 				return fail(e, "%s: bind %s: inside a local part of the system", from, p);
 			return 0; /* home, tmp: shown already; the others vsys-view refuses */
 		}
+	if (!strchr(p + 1, '/'))
+		for (i = 0; i < NELEM(top_dirs); i++)
+			if (strcmp(p + 1, top_dirs[i]) == 0) {
+				if (strict)
+					return fail(e, "%s: bind %s: would hide the system's own %s", from, p, p);
+				return 0; /* vsys-view refuses it at shared-up */
+			}
 	for (i = 0; i < (size_t)od_nbinds; i++) { /* below an earlier one: in its recursive copy */
 		size_t l = strlen(od_binds[i].rel);
 		if (strncmp(od_binds[i].rel, p + 1, l) == 0 && (p[1 + l] == '/' || p[1 + l] == '\0'))

@@ -28,7 +28,7 @@ cleanup() {
   umount -l "$R/.auto" "$R/.private/.auto" 2>/dev/null
   awk -v p="$R/.auto/lmm" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
   rm -rf "$D" "$R/etc/automap" "$R/etc/ondemand" "$R/etc/auto.vsys" "$R/bin/lnfs" "$R/bin/ldir" "$R/bin/lres" "$R/bin/lmm" /run/l-plain \
-    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" "$R/.var/lmm" /opt/l-bind-m
+    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" "$R/.var/lmm" /var/local/l-bind-m
 }
 trap cleanup EXIT
 command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
@@ -39,9 +39,9 @@ fi
 mkdir -p "$D"
 printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$D/lnfs.conf"
 printf '%s\n' "source=dir:$TREE" 'mode=on-demand' > "$D/ldir.conf"
-printf '%s\n' "source=dir:$TREE" 'mode=on-demand' "users=$U" 'bind=/opt' > "$D/lres.conf"
+printf '%s\n' "source=dir:$TREE" 'mode=on-demand' "users=$U" 'bind=/var/local' > "$D/lres.conf"
 printf '%s\n' 'source=nfs://fileserver/' 'mount=/proj nfs://fileserver/proj ro' 'nfs.version=4.1' 'mode=on-demand' > "$D/lmm.conf"
-mkdir -p /opt && echo l-marker > /opt/l-bind-m   # bind=/opt: the tree has /opt (a target it lacks is left out)
+mkdir -p /var/local && echo l-marker > /var/local/l-bind-m   # the tree has /var/local (a target it lacks is left out)
 mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
 expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the seconds
   local t0; t0=$(ts)
@@ -107,8 +107,8 @@ check "  and nothing was mounted for it" sh -c "! grep -q ' $R/.auto/lres ' /pro
 out=$(runuser -u nobody -- ls "$R/.auto/lres" 2>&1)
 check "  nor by a lookup of $R/.auto/lres (the open systems' map does not serve it: $out)" sh -c \
   "echo '$out' | grep -q 'No such file' && ! grep -q ' $R/.auto/lres ' /proc/mounts"
-out=$(launch lres sh -c 'cat /opt/l-bind-m; echo lv > /var/tmp/l-vt; id -un' 2>&1); rc=$?
-check "  $U (listed) runs in it; its bind= path /opt shows the host's /opt ($(echo $out))" test "$rc:$(echo $out)" = "0:l-marker $U" \
+out=$(launch lres sh -c 'cat /var/local/l-bind-m; echo lv > /var/tmp/l-vt; id -un' 2>&1); rc=$?
+check "  $U (listed) runs in it; its bind= path /var/local shows the host's ($(echo $out))" test "$rc:$(echo $out)" = "0:l-marker $U" \
   || { echo "# automount's log:"; tail -n 20 "$ALOG" | sed 's/^/#   /'; }
 check "  autofs mounted it at $R/.private/.auto/lres (0700 $R/.private), not at $R/.auto/lres" sh -c \
   "grep -q ' $R/.private/.auto/lres ' /proc/mounts && ! grep -q ' $R/.auto/lres ' /proc/mounts && [ \$(stat -c %a $R/.private) = 700 ]"
@@ -116,7 +116,7 @@ out=$(runuser -u nobody -- cat "$R/.private/.auto/lres/etc/debian_version" 2>&1)
 check "  mounted, it is out of reach of another user's host path ($out)" sh -c "echo '$out' | grep -q 'Permission denied'"
 check "  its /var/tmp is its own ($R/.var/lres/tmp, 1777 in a 0700 $R/.var/lres), not the tree's" sh -c \
   "[ \"\$(cat $R/.var/lres/tmp/l-vt)\" = lv ] && [ ! -e $TREE/var/tmp/l-vt ] && [ \$(stat -c %a $R/.var/lres) = 700 ] && [ \$(stat -c %a $R/.var/lres/tmp) = 1777 ]"
-out=$(launch ldir sh -c 'echo dv > /var/tmp/l-vt && cat /var/tmp/l-vt; test -e /opt/l-bind-m && echo bound || echo none' 2>&1)
+out=$(launch ldir sh -c 'echo dv > /var/tmp/l-vt && cat /var/tmp/l-vt; test -e /var/local/l-bind-m && echo bound || echo none' 2>&1)
 check "  the open ldir has its own /var/tmp too ($R/.var/ldir/tmp), and not lres's bind= ($(echo $out))" sh -c \
   "[ \"\$(cat $R/.var/ldir/tmp/l-vt)\" = dv ] && [ \"$(echo $out)\" = 'dv none' ]"
 
