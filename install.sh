@@ -137,6 +137,7 @@ if [ "$UNINSTALL" = 1 ]; then uninstall; exit 0; fi
 DIST=$SRC/target/dist/lib
 LAUNCHER=$SRC/native/build/vsys-launcher
 VIEW=$SRC/native/build/vsys-view
+AUTOMAP=$SRC/native/build/vsys-automap
 
 needs_build() {
     [ -f "$DIST/vsys.jar" ] || return 0
@@ -156,6 +157,7 @@ make -s -C "$SRC/native" VSYS_ROOT="$R" >/dev/null || die "make -C native VSYS_R
 [ -f "$DIST/vsys.jar" ] || die "build produced no $DIST/vsys.jar"
 [ -x "$LAUNCHER" ] || die "build produced no $LAUNCHER"
 [ -x "$VIEW" ] || die "build produced no $VIEW"
+[ -x "$AUTOMAP" ] || die "build produced no $AUTOMAP"
 for m in "$SRC"/man/*.[58]; do [ -f "$m" ] || die "no man pages in $SRC/man"; break; done
 
 INSTALLED=()
@@ -181,9 +183,8 @@ for j in "$LIBDIR"/*.jar; do   # jars of an older version
     [ -n "${want[$(basename "$j")]:-}" ] || { rm -f -- "$j"; say "removed old $(basename "$j")"; }
 done
 inst 0755 "$VIEW" "$LIBEXEC/vsys-view"
-# the autofs program map of the on-demand systems (R/.auto; vsys-systems.d(5))
-sed "s|^R=/OS$|R=$R|" "$SRC/OS/lib/vsys-automap" > "$SRC/target/vsys-automap"
-inst 0755 "$SRC/target/vsys-automap" "$LIBEXEC/vsys-automap"
+# the autofs program map of the on-demand systems (R/.auto; vsys-systems.d(5)), compiled for R
+inst 0755 "$AUTOMAP" "$LIBEXEC/vsys-automap"
 # the front ends other programs load (built by make when their headers are installed); installed,
 # never enabled: the admin adds the pam.d / plugstack.conf line (pam_vsys(8), vsys-slurm(8))
 for m in "pam_vsys.so $PAMDIR libpam0g-dev" "vsys_spank.so $LIBEXEC libslurm-dev"; do

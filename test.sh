@@ -6,7 +6,7 @@
 #   unit        mvn -B test
 #   install     ./install.sh (PREFIX /usr/local, root /OS), test users, SSH remote up
 #   it          mvn -B verify -Pit (integration tests as root against the installed vsys)
-#   launcher    native/tests/launcher-tests.sh, again with SANITIZE=1, make -C native fuzz-run
+#   launcher    native/tests/view-race.sh, native/tests/launcher-tests.sh, again with SANITIZE=1, make -C native fuzz-run
 #   exact pam slurm pull package
 #               tests/<stage>/run.sh each (exact paths against schroot, logins through sshd+PAM,
 #               a two-node Slurm, store pulls, the Debian package)
@@ -170,6 +170,7 @@ s_it() {
 s_launcher() {
     local ran=0
     if [ -x native/tests/launcher-tests.sh ]; then
+        native/tests/view-race.sh
         native/tests/launcher-tests.sh
         SANITIZE=1 native/tests/launcher-tests.sh
         ran=1

@@ -784,6 +784,23 @@ int vsys_enter(struct vsys_entry *e)
 	return r;
 }
 
+int vsys_hold(struct vsys_entry *e)
+{
+	int fd;
+
+	if (e->rootfd < 0)
+		return fail(e, "internal: vsys_hold before vsys_load");
+	if (!e->ondemand)
+		fd = -2;
+	else if (e->config.link != LINK_NAMESPACE)
+		fd = fail(e, "%s: an on-demand system needs link=namespace", e->asked);
+	else
+		fd = vsys_ondemand_mount(e);
+	close(e->rootfd);
+	e->rootfd = -1;
+	return fd;
+}
+
 /* --- drop privileges for good, and prove it ------------------------------- */
 static void sift(gid_t *a, size_t root, size_t n)
 {

@@ -183,6 +183,17 @@ size_t vsys_audit_format(const struct vsys_entry *e, const char *name, const cha
  * Closes e->rootfd. */
 int vsys_enter(struct vsys_entry *e);
 
+/* [root] For a front end whose entered process cannot keep e->hold_fd
+ * (vsys_spank: the task execs the job, which closes it): after vsys_load
+ * (and vsys_authorize), the lookup vsys_enter makes of an on-demand system
+ * (a child as the caller, bounded by VSYS_AUTOMOUNT_WAIT_MS), and the O_PATH
+ * fd (O_CLOEXEC) of the host's mount R/.auto/SYSTEM for the front end to keep
+ * open outside the system (slurmstepd: until the step ends): while it is,
+ * autofs does not expire the mount. Never let a process inside the system
+ * have it: it is a directory of the host. -2: not on demand (nothing to
+ * hold); -1 with e->err set. Closes e->rootfd (no vsys_enter after it). */
+int vsys_hold(struct vsys_entry *e);
+
 /* [root -> caller] setgroups, setresgid, setresuid to the caller, then prove
  * it: uids, gids, the supplementary groups compared element by element,
  * setuid(0) fails, no capabilities left. */

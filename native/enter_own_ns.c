@@ -560,6 +560,10 @@ static int ondemand_var_tmp(struct vsys_entry *e)
 static int ondemand_bind_one(struct vsys_entry *e, const char *p, const char *from, int strict)
 {
 	static const char *const local[] = { "proc", "dev", "sys", "run", ".link", "home", "tmp" };
+	/* the system's own top directories: a bind may go below one, not replace it
+	 * (view.c's link_dirs) */
+	static const char *const top_dirs[] = { "bin", "boot", "etc", "lib", "lib32", "lib64", "libx32", "media",
+						"mnt", "opt", "root", "sbin", "srv", "usr", "var" };
 	char rel[PATH_MAX];
 	struct open_how how;
 	struct mount_attr attr;
@@ -577,6 +581,13 @@ static int ondemand_bind_one(struct vsys_entry *e, const char *p, const char *fr
 				return fail(e, "%s: bind %s: inside a local part of the system", from, p);
 			return 0; /* home, tmp: shown already; the others vsys-view refuses */
 		}
+	if (!strchr(p + 1, '/'))
+		for (i = 0; i < NELEM(top_dirs); i++)
+			if (strcmp(p + 1, top_dirs[i]) == 0) {
+				if (strict)
+					return fail(e, "%s: bind %s: would hide the system's own %s", from, p, p);
+				return 0; /* vsys-view refuses it at shared-up */
+			}
 	for (i = 0; i < (size_t)od_nbinds; i++) { /* below an earlier one: in its recursive copy */
 		size_t l = strlen(od_binds[i].rel);
 		if (strncmp(od_binds[i].rel, p + 1, l) == 0 && (p[1 + l] == '/' || p[1 + l] == '\0'))
@@ -647,18 +658,16 @@ static int ondemand_bind_copies(struct vsys_entry *e)
 	return 0;
 }
 
-int vsys_enter_ondemand(struct vsys_entry *e)
+/* Step 1: the automounter serves the system's autofs directory (R/.auto; a
+ * restricted system's R/.private/.auto), the trigger, and its fd is the
+ * mount of the tree (not autofs's own directory). The fd, or -1. */
+int vsys_ondemand_mount(struct vsys_entry *e)
 {
 	struct statfs sfs;
 	struct statx sx;
-	struct mount_attr attr;
-	int parts[NELEM(ondemand_parts) + 1], autofd, hold = -1, tree = -1, r = -1, i, j, restricted;
+	int autofd, hold, restricted;
 	const char *autodir;
-	const int nparts = (int)NELEM(ondemand_parts) + 1;
-	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
 
-	for (i = 0; i < nparts; i++)
-		parts[i] = -1;
 	/* a restricted system (users=, groups=) is served at R/.private/.auto,
 	 * where no user reaches its tree by a host path */
 	restricted = e->info.users[0] || e->info.groups[0];
@@ -682,13 +691,27 @@ int vsys_enter_ondemand(struct vsys_entry *e)
 	close(autofd);
 	if (hold < 0)
 		return -1;
-	/* the tree: the mount of that fd, not autofs's own directory */
 	if (fstatfs(hold, &sfs) < 0 || sfs.f_type == AUTOFS_SUPER_MAGIC ||
 	    statx(hold, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
 	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-		r = fail(e, "%s: on demand: %s/%s is not a mount", e->asked, autodir, e->system);
-		goto out;
+		close(hold);
+		return fail(e, "%s: on demand: %s/%s is not a mount", e->asked, autodir, e->system);
 	}
+	return hold;
+}
+
+int vsys_enter_ondemand(struct vsys_entry *e)
+{
+	struct statx sx;
+	struct mount_attr attr;
+	int parts[NELEM(ondemand_parts) + 1], hold = -1, tree = -1, r = -1, i, j;
+	const int nparts = (int)NELEM(ondemand_parts) + 1;
+	static const char *const run_kv[] = { "mode", "0755", "source", "tmpfs" };
+
+	for (i = 0; i < nparts; i++)
+		parts[i] = -1;
+	if ((hold = vsys_ondemand_mount(e)) < 0)
+		return -1;
 	tree = open_tree(hold, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	memset(&attr, 0, sizeof attr);
 	attr.propagation = MS_PRIVATE; /* never a peer of the host's */

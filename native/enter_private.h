@@ -24,6 +24,11 @@ void vsys_session_files_close(void);
 /* In the system's namespace just entered: a namespace of this process's
  * own whose "/" is an overlay over the tree with a tmpfs upper. */
 int vsys_enter_session(struct vsys_entry *e, int procfd);
+/* An on-demand system: R/.auto served by autofs, the lookup of
+ * R/.auto/SYSTEM as the caller (the automounter mounts it; bounded by
+ * VSYS_AUTOMOUNT_WAIT_MS), and the O_PATH fd (O_CLOEXEC) of that mount, or
+ * -1 with e->err set. */
+int vsys_ondemand_mount(struct vsys_entry *e);
 /* An on-demand system: trigger the automounter as the caller, then a
  * namespace of this process's own over the mounted tree (e->hold_fd). */
 int vsys_enter_ondemand(struct vsys_entry *e);

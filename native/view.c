@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -672,16 +673,42 @@ void ns_dir_down(void)
 			die_errno("unmount " NS_DIR);
 }
 
+/* R locked (flock of the directory, held until exit): exclusive for
+ * shared-up and shared-down, shared for a system's prepare, release and
+ * refresh. Without it a shared-down could take R/.ns away between a
+ * prepare's check that it is up and its bind, which then landed on the
+ * directory below (the host's root mount); the next shared-up bound R/.ns
+ * over that bind, hiding it, and the system's release could neither
+ * detach it nor remove the file (EBUSY). Systems are prepared in parallel;
+ * vsys's own lock (R/etc/.lock) does not cover callers of vsys-view. */
+static void lock_root(int how)
+{
+	int fd = open(R, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && how == LOCK_EX) {
+		ensure_dir(R, 0755); /* shared-up makes it */
+		fd = open(R, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		die_errno("%s", R);
+	while (flock(fd, how) < 0)
+		if (errno != EINTR)
+			die_errno("lock %s", R);
+	/* fd stays open: the lock goes with the process */
+}
+
 /* The operation of ops that argv names (a system's name checked), or usage. */
 static void run_command(const struct link_ops *ops, int argc, char **argv)
 {
 	void (*on_system)(const char *) = NULL;
 
 	if (argc == 2 && strcmp(argv[1], "shared-up") == 0) {
+		lock_root(LOCK_EX);
 		ops->shared_up();
 		return;
 	}
 	if (argc == 2 && strcmp(argv[1], "shared-down") == 0) {
+		lock_root(LOCK_EX);
 		ops->shared_down();
 		return;
 	}
@@ -696,6 +723,8 @@ static void run_command(const struct link_ops *ops, int argc, char **argv)
 	else
 		usage();
 	check_name(argv[2]);
+	if (on_system != ops->users)
+		lock_root(LOCK_SH);
 	on_system(argv[2]);
 }
 

@@ -13,6 +13,14 @@
  * rules (cwd_fallback=). The option value and the job's VSYS are hostile:
  * checked by name_check before anything is opened.
  *
+ * An on-demand system (autofs): the task's entry holds the host's mount by
+ * an fd that the exec of the job closes (O_CLOEXEC: an fd of a host
+ * directory in a process inside the system is a way out of it), so the
+ * step holds it in slurmstepd instead: slurm_spank_task_post_fork (root, in
+ * slurmstepd, after every task of the node was forked: none inherits it)
+ * makes the same lookup and keeps the fd until slurm_spank_exit. autofs
+ * then does not expire the system while the step runs.
+ *
  * Plugin arguments (plugstack.conf): env_fallback (use VSYS of the job's
  * environment when --vsys is not given).
  */
@@ -39,6 +47,8 @@ static char option_name[NAME_MAX_LEN + 1]; /* --vsys=NAME, checked */
 static int option_given;
 static int env_fallback;
 static int entered;                /* this task entered a system */
+static int hold_fd = -1;           /* slurmstepd: an on-demand system's mount, for the step */
+static int hold_tried;
 static struct vsys_entry entry;    /* ~190 KiB: static */
 
 static int take_option(int val, const char *optarg, int remote);
@@ -119,8 +129,8 @@ VSYS_SPANK_EXPORT int slurm_spank_init(spank_t sp, int ac, char **av)
 }
 
 /* The system this task asks for: --vsys, else (env_fallback) the job's
- * VSYS. 1 and the name, 0 none, -1 a bad name (reported). */
-static int chosen_system(spank_t sp, char name[NAME_MAX_LEN + 1])
+ * VSYS. 1 and the name, 0 none, -1 a bad name (reported unless quiet). */
+static int chosen_system(spank_t sp, char name[NAME_MAX_LEN + 1], int quiet)
 {
 	char *arg = NULL;
 	char env[NAME_MAX_LEN + 2];
@@ -129,7 +139,8 @@ static int chosen_system(spank_t sp, char name[NAME_MAX_LEN + 1])
 
 	if (!option_given && spank_option_getopt(sp, &vsys_option, &arg) == ESPANK_SUCCESS && arg) {
 		if ((why = name_check(arg)) != NULL) {
-			report("--vsys: %s", why);
+			if (!quiet)
+				report("--vsys: %s", why);
 			return -1;
 		}
 		copy_name(option_name, arg);
@@ -143,13 +154,15 @@ static int chosen_system(spank_t sp, char name[NAME_MAX_LEN + 1])
 		return 0;
 	rc = spank_getenv(sp, "VSYS", env, sizeof env);
 	if (rc == ESPANK_NOSPACE) {
-		report("VSYS: name longer than %d bytes", NAME_MAX_LEN);
+		if (!quiet)
+			report("VSYS: name longer than %d bytes", NAME_MAX_LEN);
 		return -1;
 	}
 	if (rc != ESPANK_SUCCESS || !env[0])
 		return 0;
 	if ((why = name_check(env)) != NULL) {
-		report("VSYS: %s", why);
+		if (!quiet)
+			report("VSYS: %s", why);
 		return -1;
 	}
 	copy_name(name, env);
@@ -193,7 +206,12 @@ VSYS_SPANK_EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char 
 	if (spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS ||
 	    step == SLURM_BATCH_SCRIPT || step == SLURM_INTERACTIVE_STEP)
 		return 0;
-	r = chosen_system(sp, name);
+	/* slurmstepd's hold (task_post_fork) is not this process's: never in the system */
+	if (hold_fd >= 0) {
+		close(hold_fd);
+		hold_fd = -1;
+	}
+	r = chosen_system(sp, name, 0);
 	if (r <= 0)
 		return r;
 	(void)spank_get_item(sp, S_JOB_ID, &job);
@@ -236,6 +254,51 @@ VSYS_SPANK_EXPORT int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	if (vsys_enter_cwd(&entry) < 0 || vsys_no_new_privs(&entry) < 0) {
 		report("%s", entry.err);
 		return -1;
+	}
+	return 0;
+}
+
+/* In slurmstepd (root), once per step and node, after the tasks were forked
+ * and before they exec: an on-demand system's host mount, held until
+ * slurm_spank_exit (see the top). What fails here the task reports (it
+ * makes the same checks and the same lookup): the step is never failed. */
+VSYS_SPANK_EXPORT int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
+{
+	char name[NAME_MAX_LEN + 1];
+	uint32_t step = 0;
+
+	(void)ac;
+	(void)av;
+	if (!spank_remote(sp) || hold_tried)
+		return 0;
+	hold_tried = 1;
+	if (spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS ||
+	    step == SLURM_BATCH_SCRIPT || step == SLURM_INTERACTIVE_STEP || chosen_system(sp, name, 1) <= 0)
+		return 0;
+	vsys_entry_init(&entry);
+	if (job_caller(sp) == 0 && vsys_load(&entry, name) == 0 && vsys_lookup_user(&entry) == 0 &&
+	    vsys_authorize(&entry) == 0) {
+		hold_fd = vsys_hold(&entry);
+	} else if (entry.rootfd >= 0) {
+		close(entry.rootfd);
+		entry.rootfd = -1;
+	}
+	if (hold_fd == -1)
+		slurm_debug("vsys: %s: the on-demand mount is not held for the step: %s", name, entry.err);
+	if (hold_fd < 0)
+		hold_fd = -1;
+	return 0;
+}
+
+/* slurmstepd at the end of the step (and srun): the hold goes. */
+VSYS_SPANK_EXPORT int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	(void)sp;
+	(void)ac;
+	(void)av;
+	if (hold_fd >= 0) {
+		close(hold_fd);
+		hold_fd = -1;
 	}
 	return 0;
 }

@@ -12,8 +12,7 @@
 #     mounted), the listed user runs in it; it is mounted at R/.private/.auto/NAME (no host path for others, and
 #     the map of R/.auto does not serve it); its /var/tmp is its own (R/.var/NAME/tmp) and its bind= path shows
 #   - the session layer (issue 17) on the guest's 6.1 kernel: a write inside is gone after the launch
-# Figures: first launch over NFS against mount(8) of the same export plus the same command run cold in a chroot
-# (the NFS mount time and the command's own cold start), and a launch of the mounted system.
+# Figures of the first launch: the benchmark step 55-autofs-launch-bench.sh (VM_SUITE_BENCH=1).
 . "$(dirname "$0")/lib.sh"
 R=/OS
 export PATH=/usr/local/sbin:/usr/local/bin:$PATH
@@ -29,7 +28,7 @@ cleanup() {
   umount -l "$R/.auto" "$R/.private/.auto" 2>/dev/null
   awk -v p="$R/.auto/lmm" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
   rm -rf "$D" "$R/etc/automap" "$R/etc/ondemand" "$R/etc/auto.vsys" "$R/bin/lnfs" "$R/bin/ldir" "$R/bin/lres" "$R/bin/lmm" /run/l-plain \
-    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" "$R/.var/lmm" /opt/l-bind-m
+    "$R/.var/lnfs" "$R/.var/ldir" "$R/.var/lres" "$R/.var/lmm" /var/local/l-bind-m
 }
 trap cleanup EXIT
 command -v automount >/dev/null || { nok "automount (Debian's autofs) is not installed"; finish; exit; }
@@ -40,9 +39,9 @@ fi
 mkdir -p "$D"
 printf '%s\n' 'source=nfs://fileserver/' 'nfs.version=4.1' 'mode=on-demand' > "$D/lnfs.conf"
 printf '%s\n' "source=dir:$TREE" 'mode=on-demand' > "$D/ldir.conf"
-printf '%s\n' "source=dir:$TREE" 'mode=on-demand' "users=$U" 'bind=/opt' > "$D/lres.conf"
+printf '%s\n' "source=dir:$TREE" 'mode=on-demand' "users=$U" 'bind=/var/local' > "$D/lres.conf"
 printf '%s\n' 'source=nfs://fileserver/' 'mount=/proj nfs://fileserver/proj ro' 'nfs.version=4.1' 'mode=on-demand' > "$D/lmm.conf"
-mkdir -p /opt && echo l-marker > /opt/l-bind-m   # bind=/opt: the tree has /opt (a target it lacks is left out)
+mkdir -p /var/local && echo l-marker > /var/local/l-bind-m   # the tree has /var/local (a target it lacks is left out)
 mounted() { awk -v m="$1" '$2 == m {n++} END {print n+0}' /proc/mounts; }
 expired() {   # expired MOUNTPOINT BOUND: waits until it is gone; prints the seconds
   local t0; t0=$(ts)
@@ -108,8 +107,8 @@ check "  and nothing was mounted for it" sh -c "! grep -q ' $R/.auto/lres ' /pro
 out=$(runuser -u nobody -- ls "$R/.auto/lres" 2>&1)
 check "  nor by a lookup of $R/.auto/lres (the open systems' map does not serve it: $out)" sh -c \
   "echo '$out' | grep -q 'No such file' && ! grep -q ' $R/.auto/lres ' /proc/mounts"
-out=$(launch lres sh -c 'cat /opt/l-bind-m; echo lv > /var/tmp/l-vt; id -un' 2>&1); rc=$?
-check "  $U (listed) runs in it; its bind= path /opt shows the host's /opt ($(echo $out))" test "$rc:$(echo $out)" = "0:l-marker $U" \
+out=$(launch lres sh -c 'cat /var/local/l-bind-m; echo lv > /var/tmp/l-vt; id -un' 2>&1); rc=$?
+check "  $U (listed) runs in it; its bind= path /var/local shows the host's ($(echo $out))" test "$rc:$(echo $out)" = "0:l-marker $U" \
   || { echo "# automount's log:"; tail -n 20 "$ALOG" | sed 's/^/#   /'; }
 check "  autofs mounted it at $R/.private/.auto/lres (0700 $R/.private), not at $R/.auto/lres" sh -c \
   "grep -q ' $R/.private/.auto/lres ' /proc/mounts && ! grep -q ' $R/.auto/lres ' /proc/mounts && [ \$(stat -c %a $R/.private) = 700 ]"
@@ -117,7 +116,7 @@ out=$(runuser -u nobody -- cat "$R/.private/.auto/lres/etc/debian_version" 2>&1)
 check "  mounted, it is out of reach of another user's host path ($out)" sh -c "echo '$out' | grep -q 'Permission denied'"
 check "  its /var/tmp is its own ($R/.var/lres/tmp, 1777 in a 0700 $R/.var/lres), not the tree's" sh -c \
   "[ \"\$(cat $R/.var/lres/tmp/l-vt)\" = lv ] && [ ! -e $TREE/var/tmp/l-vt ] && [ \$(stat -c %a $R/.var/lres) = 700 ] && [ \$(stat -c %a $R/.var/lres/tmp) = 1777 ]"
-out=$(launch ldir sh -c 'echo dv > /var/tmp/l-vt && cat /var/tmp/l-vt; test -e /opt/l-bind-m && echo bound || echo none' 2>&1)
+out=$(launch ldir sh -c 'echo dv > /var/tmp/l-vt && cat /var/tmp/l-vt; test -e /var/local/l-bind-m && echo bound || echo none' 2>&1)
 check "  the open ldir has its own /var/tmp too ($R/.var/ldir/tmp), and not lres's bind= ($(echo $out))" sh -c \
   "[ \"\$(cat $R/.var/ldir/tmp/l-vt)\" = dv ] && [ \"$(echo $out)\" = 'dv none' ]"
 
@@ -138,24 +137,6 @@ check "  a user cannot write /var/lib (modes): $out" sh -c "echo '$out' | grep -
 VS_TIMEOUT=120 expect_vs "vsys -d lsess" 0 -d lsess
 check "  the shared tree stays up for the on-demand systems" mountpoint -q "$R/.root/proc"
 
-# figures: first launch over NFS against a launch of the mounted one and a plain mount(8)+read (paired rounds)
-mkdir -p /run/l-plain; rm -f /run/l-pairs
-for round in 1 2 3; do
-  expired "$R/.auto/lnfs" 30 >/dev/null || { nok "round $round: lnfs did not expire"; break; }
-  # the peer: mount(8) of the same export, then the same command run in it with a cold cache (chroot)
-  t=$(ts); mount -t nfs -o ro,nosuid,nodev,vers=4.1,proto=tcp fileserver:/ /run/l-plain &&
-    chroot /run/l-plain cat /etc/debian_version > /dev/null; p=$(el "$t")
-  umount /run/l-plain
-  t=$(ts); launch lnfs cat /etc/debian_version > /dev/null || { nok "round $round: first launch failed"; break; }; a=$(el "$t")
-  t=$(ts); launch lnfs cat /etc/debian_version > /dev/null; m=$(el "$t")
-  echo "# round $round: mount(8) + chroot cat ${p}s, first launch ${a}s, launch of the mounted system ${m}s"
-  echo "$p $a $m" >> /run/l-pairs
-done
-if [ -s /run/l-pairs ]; then
-  pm=$(cut -d' ' -f1 /run/l-pairs | sort -n | sed -n 2p); am=$(cut -d' ' -f2 /run/l-pairs | sort -n | sed -n 2p)
-  mm=$(cut -d' ' -f3 /run/l-pairs | sort -n | sed -n 2p)
-  figure "autofs_first_launch_nfs_guest $am s against mount(8) + the same command cold in a chroot $pm s: $(awk -v a="$am" -v p="$pm" 'BEGIN{printf "%.2f", a/p}')x (target <= 1.10x); a launch of the mounted system $mm s (medians of 3 paired rounds)"
-fi
 cp "$ALOG" "$VM_OUT/automount-launch.log" 2>/dev/null
 
 # the server dead: the launch of the unmounted lnfs is refused within the launcher's bound

@@ -40,7 +40,7 @@ check "vsys is installed" command -v vsys || { finish; exit; }
 # files are left as installed, so the installed class-data archive stays valid (CI installs from the tree).
 tree_build() {   # tree_build INSTALLED_DIR COPY
   local f n
-  for f in target/dist/lib/*.jar native/build/vsys-view OS/lib/vsys-automap; do
+  for f in target/dist/lib/*.jar native/build/vsys-view native/build/vsys-automap; do
     [ -f "$f" ] || continue
     n=$(basename "$f")
     case $1 in */lib/vsys) case $n in *.jar) continue;; esac;; *) case $n in *.jar) ;; *) continue;; esac;; esac

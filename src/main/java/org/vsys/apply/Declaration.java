@@ -256,6 +256,10 @@ public final class Declaration {
         }
     }
 
+    /** The top directories of a system's own tree that a bind= may go below but not replace (vsys-view's link_dirs). */
+    static final Set<String> TOP_DIRS = Set.of("bin", "boot", "etc", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt",
+            "root", "sbin", "srv", "usr", "var");
+
     /** The {@code bind=} paths of an on-demand system (host directories shown at the same path), in order. */
     public List<String> binds() {
         return binds;
@@ -274,6 +278,9 @@ public final class Declaration {
             if (p.equals(l) || p.startsWith(l + "/")) {
                 return "inside " + l + ", a local part of every system";
             }
+        }
+        if (TOP_DIRS.contains(p.substring(1))) {
+            return "would hide the system's own " + p + " (as vsys.conf's bind= would; give a directory below it)";
         }
         return null;
     }

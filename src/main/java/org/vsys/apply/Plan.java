@@ -192,7 +192,7 @@ public final class Plan {
         boolean entryAsDeclared = have != null && have.entry().equals(d.autofsEntry()) && d.request().source.equals(have.source())
                 && have.restricted() == restricted;
         boolean recordAsDeclared = java.util.Arrays.equals(readOrNull(Automap.recordFile(inst, name)), OnDemand.record(d, origin))
-                && Automap.recordProblem(inst, name) == null
+                && safeRecord(Automap.recordFile(inst, name))
                 && Files.isDirectory(inst.root().resolve(".var").resolve(name).resolve("tmp"), LinkOption.NOFOLLOW_LINKS);
         // mounted at the place it had before users=/groups= changed (a busy one was left there)
         String old = (restricted ? Automap.mountPoint(inst) : Automap.privateMountPoint(inst)).resolve(name).toString();
@@ -206,6 +206,15 @@ public final class Plan {
         }
         aliases(inst, records, d, origin, null, aliasesBySystem, steps);
         return null;
+    }
+
+    /** Whether the on-demand record is one the launcher takes (root's regular file, not group/other writable). */
+    private static boolean safeRecord(Path p) {
+        try {
+            return Automap.recordFileProblem(p) == null;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The bytes of a file, or null when it cannot be read (absent). */

@@ -40,9 +40,19 @@ final class SnapshotCommand extends VsysCommand {
             }
             return 0;
         }
+        return take(snapshots, out(), name, withLayer);
+    }
+
+    /** {@code vsys snapshot NAME} (also Main's fast path, without the picocli model): takes one, prints its summary. */
+    static int take(org.vsys.config.Installation inst, org.vsys.base.Debug debug, PrintWriter out, String name, boolean withLayer)
+            throws org.vsys.base.VsysException {
+        return take(new Snapshots(inst, debug), out, name, withLayer);
+    }
+
+    private static int take(Snapshots snapshots, PrintWriter out, String name, boolean withLayer) throws org.vsys.base.VsysException {
         PrintWriter progress = System.console() != null ? new PrintWriter(System.err, true) : null;
         Snapshots.Taken t = snapshots.take(name, withLayer, progress);
-        out().println(t.result().summary(t.system()));
+        out.println(t.result().summary(t.system()));
         return 0;
     }
 }

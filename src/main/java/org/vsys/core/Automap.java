@@ -115,15 +115,9 @@ public final class Automap {
     public static String recordProblem(Installation inst, String name) {
         Path p = recordFile(inst, name);
         try {
-            java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(p,
-                    java.nio.file.attribute.PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            int uid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            if (!a.isRegularFile()) {
-                return p + " is not a regular file";
-            }
-            if (uid != 0 || (mode & 022) != 0) {
-                return p + " is not root's or is writable by group or others (the launcher refuses it)";
+            String unsafe = recordFileProblem(p);
+            if (unsafe != null) {
+                return unsafe;
             }
             org.vsys.config.RecordFile rf = org.vsys.config.RecordFile.read(p);
             if (!"1".equals(rf.get("version")) || !name.equals(rf.get("name")) || !"ready".equals(rf.get("state"))) {
@@ -143,6 +137,22 @@ public final class Automap {
         } catch (IOException | org.vsys.config.RecordFormatException e) {
             return p + ": " + e.getMessage();
         }
+    }
+
+    /**
+     * Null when {@code p} is a regular file of root's not writable by group or others (one lstat),
+     * else the problem (the launcher refuses such a record).
+     */
+    public static String recordFileProblem(Path p) throws IOException {
+        java.util.Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) a.get("mode");
+        if ((mode & 0170000) != 0100000) {
+            return p + " is not a regular file";
+        }
+        if ((Integer) a.get("uid") != 0 || (mode & 022) != 0) {
+            return p + " is not root's or is writable by group or others (the launcher refuses it)";
+        }
+        return null;
     }
 
     /** The autofs indirect mount point of the open on-demand systems: {@code R/.auto}. */

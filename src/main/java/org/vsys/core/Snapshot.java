@@ -132,10 +132,6 @@ public final class Snapshot {
     private void phase(String what) {
         if (PHASES) {
             long now = System.nanoTime();
-            if (what.equals("lock")) {
-                ProcessHandle.current().info().startInstant().ifPresent(t -> System.err.println("vsys: snapshot phase process start to Snapshot: "
-                        + (java.time.Duration.between(t, java.time.Instant.now()).toMillis() - (now - phaseT) / 1_000_000) + " ms"));
-            }
             System.err.println("vsys: snapshot phase " + what + ": " + (now - phaseT) / 1_000_000 + " ms");
             phaseT = now;
         }

@@ -193,12 +193,12 @@ class ApplyIT {
      */
     @Test
     void onDemandRecordIsServedChangedCheckedAndRemoved() throws Exception {
-        declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nusers=daemon\nhostfiles=passwd\nbind=/srv\n");
+        declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nusers=daemon\nhostfiles=passwd\nbind=/srv/ap-or\n");
         applyOk();
         Path rec = Rig.R.resolve("etc/ondemand/ap-or");
         String t = Files.readString(rec);
         assertTrue(t.contains("\nstate=ready\n") && t.contains("\nusers=daemon\n") && t.contains("\nhostfiles=passwd\n")
-                && t.contains("\nbind=/srv\n") && t.contains("\norigin=declared:" + decl + "\n"), t);
+                && t.contains("\nbind=/srv/ap-or\n") && t.contains("\norigin=declared:" + decl + "\n"), t);
         assertEquals(0, (int) Files.getAttribute(rec, "unix:uid", LinkOption.NOFOLLOW_LINKS));
         assertEquals(0644, (int) Files.getAttribute(rec, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
         assertTrue(Files.readString(Rig.R.resolve("etc/automap/ap-or")).contains("\n# access=restricted\n"),
@@ -213,7 +213,7 @@ class ApplyIT {
         assertEquals("125 vsys: ap-or: permission denied for user root", refused, "refused before any lookup under R/.auto");
         Thread.sleep(1100);
         assertEquals("apply: nothing to do (1 system as declared)\n", applyOk().out());
-        declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nusers=root\nhostfiles=passwd\nbind=/srv\n");
+        declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nusers=root\nhostfiles=passwd\nbind=/srv/ap-or\n");
         Cmd.Result r = applyOk();
         assertTrue(r.out().contains("serve    ap-or: on demand, record changed: "), r.out());
         assertTrue(Files.readString(rec).contains("\nusers=root\n"));
@@ -245,7 +245,7 @@ class ApplyIT {
         try {
             Cmd.Result st = Rig.vsysOk("status", "ap-or");
             assertTrue(st.out().startsWith("ap-or: on demand, mounted, healthy\n"), st.out());
-            declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nhostfiles=passwd\nbind=/srv\n");
+            declare("ap-or", "source=dir:" + treeA + "\nmode=on-demand\nhostfiles=passwd\nbind=/srv/ap-or\n");
             r = applyOk();
             assertTrue(r.out().contains("serve    ap-or: on demand, entry changed: "), r.out());
             assertFalse(isMounted(pmp), "unmounted where it was (R/.private/.auto)");

@@ -127,7 +127,9 @@ class DeclarationTest {
                 problem("source=dir:/x\nmode=on-demand\nbind=/var/tmp\n"));
         assertEquals("d/web.conf:3: bind=/a/../b: not an absolute normalised path without spaces",
                 problem("source=dir:/x\nmode=on-demand\nbind=/a/../b\n"));
-        assertEquals("d/web.conf:4: bind=/srv given twice", problem("source=dir:/x\nmode=on-demand\nbind=/srv\nbind=/srv\n"));
+        assertEquals("d/web.conf:4: bind=/srv/a given twice", problem("source=dir:/x\nmode=on-demand\nbind=/srv/a\nbind=/srv/a\n"));
+        assertEquals("d/web.conf:3: bind=/usr: would hide the system's own /usr (as vsys.conf's bind= would; give a directory below it)",
+                problem("source=dir:/x\nmode=on-demand\nbind=/usr\n"));
         assertTrue(problem("source=dir:/x\nmode=on-demand\nusers=a b\n").startsWith("d/web.conf:3: bad name"));
         assertEquals("d/web.conf:2: key 'source' given twice", problem("source=dir:/x\nsource=dir:/y\n"));
         assertEquals("d/web.conf: last line not terminated by a newline (truncated?)", problem("source=dir:/x"));

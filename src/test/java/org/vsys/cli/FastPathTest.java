@@ -77,7 +77,7 @@ class FastPathTest {
                 new String[] {"status"}, new String[] {"status", "--json"}, new String[] {"status", "web1"},
                 new String[] {"status", "w"}, new String[] {"status", "--json", "web1"},
                 new String[] {"status", "web1", "--json"}, new String[] {"status", "nosuch"},
-                new String[] {"status", "bad..name"})) {
+                new String[] {"status", "bad..name"}, new String[] {"snapshot", "nosuch"}, new String[] {"snapshot", "bad..name"})) {
             assertSame(inst, args);
         }
     }
@@ -95,6 +95,7 @@ class FastPathTest {
         system("x", "nfs://server.example/export/x", "", "none");
         new Records(asRoot).write(new AliasRecord("w", "web1"));
         everyForm(asRoot);
+        assertSame(asRoot, "snapshot", "web1"); // not mounted: the same line and exit code
         Files.writeString(root.resolve("etc/systems/bad"), "version=1\nname=bad\n", StandardCharsets.UTF_8);
         Files.writeString(root.resolve("etc/aliases/dangling"), "version=1\nname=dangling\nsystem=gone\n",
                 StandardCharsets.UTF_8);
@@ -132,7 +133,8 @@ class FastPathTest {
                 new String[] {"status", "-x"}, new String[] {"status", "a", "b", "c", "d"},
                 new String[] {"create", "x"}, new String[] {"-d", "x"}, new String[] {"apply", "--dir", "rel"},
                 new String[] {"apply", "--dir"}, new String[] {"apply", "--dry-run", "--dry-run"},
-                new String[] {"apply", "--help"}, new String[] {"apply", "-x"})) {
+                new String[] {"apply", "--help"}, new String[] {"apply", "-x"}, new String[] {"snapshot"},
+                new String[] {"snapshot", "--list", "x"}, new String[] {"snapshot", "x", "--with-layer"}, new String[] {"snapshot", "--json", "x"})) {
             assertNull(Main.fastPath(asRoot, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args),
                     () -> String.join(" ", args));
         }
