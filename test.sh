@@ -128,7 +128,7 @@ stage_packages() {
         it)       echo coreutils findutils gawk file acl busybox-static strace systemd man-db ;;
         launcher) echo gcc make libc6-dev strace gdb busybox-static clang afl++ libclang-rt-14-dev ;;
         vm)       echo qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common \
-                       libnfs-utils cpio xz-utils zstd kmod autofs ;;
+                       libnfs-utils cpio xz-utils zstd kmod autofs slurmctld slurmd slurm-client munge libslurm-dev ;;
         *)        ;;
     esac
 }

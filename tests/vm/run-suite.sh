@@ -59,11 +59,16 @@ fi
 if [ -r "$PROJECT/tests/lib/common.sh" ]; then
   . "$PROJECT/tests/lib/common.sh"
   apt_ensure qemu-system-x86 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils cpio xz-utils \
-    kmod autofs debootstrap openssh-server openssh-client sshfs || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
+    kmod autofs debootstrap openssh-server openssh-client sshfs slurmctld slurmd slurm-client munge libslurm-dev || { say "installing packages failed"; say "0 passed, 1 failed"; exit 1; }
 fi
 
 # 1. the guest kernel
 "$HERE/vm.sh" prepare || { say "prepare failed"; say "0 passed, 1 failed"; exit 1; }
+
+# the SPANK plugin of 56-autofs-slurm (make -C native builds it only when libslurm-dev's header is there)
+if printf '%s\n' "${STEPS[@]}" | grep -q -- '-slurm' && [ ! -f "$PROJECT/native/build/vsys_spank.so" ]; then
+  make -s -C "$PROJECT/native" spank > /dev/null 2>&1 || say "make -C native spank failed (56-autofs-slurm will say so)"
+fi
 
 # the kernel module and its test programs, built on the host (the kmod steps build only what is missing or older
 # than its source: under TCG a module build takes minutes). A failed build is left to the steps to report.

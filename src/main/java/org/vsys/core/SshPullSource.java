@@ -95,17 +95,8 @@ public final class SshPullSource implements PullSource {
         /** Held while a request is written (apart from the turns: a writer blocked on a full pipe must not stop readers). */
         private final Object writing = new Object();
 
-        /** Sends the request; returns its ticket. */
-        long send(String req) throws IOException {
-            synchronized (writing) {
-                return sendLocked(req);
-            }
-        }
-
-        private long sendLocked(String req) throws IOException {
-            if (dead != null) {
-                throw new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
-            }
+        /** Runs ssh (once; the caller holds writing). */
+        private void start() throws Refused {
             if (p == null) {
                 try {
                     ProcessBuilder pb = new ProcessBuilder(command);
@@ -117,6 +108,20 @@ public final class SshPullSource implements PullSource {
                 in = new BufferedInputStream(p.getInputStream(), 1 << 17);
                 out = p.getOutputStream();
             }
+        }
+
+        /** Sends the request; returns its ticket. */
+        long send(String req) throws IOException {
+            synchronized (writing) {
+                return sendLocked(req);
+            }
+        }
+
+        private long sendLocked(String req) throws IOException {
+            if (dead != null) {
+                throw new Refused(ExitCode.UNREACHABLE, url + ": " + dead);
+            }
+            start();
             try {
                 out.write(req.getBytes(StandardCharsets.US_ASCII));
                 out.flush();
@@ -209,7 +214,17 @@ public final class SshPullSource implements PullSource {
 
     @Override
     public InputStream open(String rel, long max) throws IOException {
-        Conn c = conns[(int) (next.getAndIncrement() % conns.length)];
+        long n = next.getAndIncrement();
+        if (n == 0) {
+            // every connection (ssh's handshake, the remote JVM) starts with the first request, not
+            // one after the other as requests come to them
+            for (int i = 1; i < conns.length; i++) {
+                synchronized (conns[i].writing) {
+                    conns[i].start();
+                }
+            }
+        }
+        Conn c = conns[(int) (n % conns.length)];
         long ticket = c.send("get " + rel + " " + max + "\n");
         c.await(ticket);
         String head;

@@ -262,6 +262,13 @@ class ApplyIT {
         assertTrue(r.out().contains("unserve  ap-or"), r.out());
         assertFalse(Files.exists(rec), "the record goes with the entry");
         assertFalse(Files.exists(var), "and its empty R/.var/NAME");
+        // a record without its entry (a serve killed between the two writes): recovery removes it
+        Files.writeString(rec, "version=1\nname=ap-or\nstate=ready\n");
+        Files.setAttribute(rec, "unix:mode", 0644, LinkOption.NOFOLLOW_LINKS);
+        Cmd.Result c2 = Rig.vsys("check");
+        assertTrue(c2.out().contains("ap-or: on-demand record " + rec + " without its autofs entry"), c2.out());
+        r = applyOk();
+        assertFalse(Files.exists(rec), "removed by the recovery of the next apply: " + r.out());
     }
 
     static boolean isMounted(Path p) {
