@@ -78,7 +78,7 @@ public final class Main implements Runnable {
 
     /**
      * The read-only commands that scripts and monitors call often ({@code list}, {@code status}),
-     * {@code apply} and {@code snapshot NAME} (a nightly job's), in their plain forms, without any picocli model: even the model of one
+     * {@code apply}, {@code snapshot NAME} (a nightly job's) and {@code serve [ROOT]} (the remote side of a pull), in their plain forms, without any picocli model: even the model of one
      * subcommand costs about half of a {@code vsys list} run (bench/cli.sh, docs/BENCHMARKS.md,
      * admin CLI). Null when {@code args} is not one of these forms: everything else (options in
      * another order, {@code --debug}, {@code --help}, {@code @argfiles}, errors) goes through
@@ -118,6 +118,10 @@ public final class Main implements Runnable {
             } else if (args[0].equals("status")) {
                 requireRoot(installation, "status");
                 code = StatusCommand.status(installation, out, name, json, StatusCommand.DEFAULT_TIMEOUT);
+            } else if (args[0].equals("serve") && !json) {
+                // the remote side of every pull over ssh: its start is on the pull's critical path
+                requireRoot(installation, "serve");
+                code = ServeCommand.serve(installation, name);
             } else if (args[0].equals("snapshot") && name != null && !json && args.length == 2) {
                 requireRoot(installation, "snapshot");
                 code = SnapshotCommand.take(installation, org.vsys.base.Debug.off(), out, name, false);

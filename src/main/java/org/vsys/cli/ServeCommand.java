@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import org.vsys.base.ExitCode;
 import org.vsys.base.VsysException;
+import org.vsys.config.Installation;
 import org.vsys.core.Serve;
 
 import picocli.CommandLine.Command;
@@ -21,7 +22,12 @@ final class ServeCommand extends VsysCommand {
 
     @Override
     int execute() throws Exception {
-        Path r = root == null ? installation().root() : Path.of(root);
+        return serve(installation(), root);
+    }
+
+    /** Serves the store of root (null: the installation's) until standard input ends. */
+    static int serve(Installation installation, String root) throws Exception {
+        Path r = root == null ? installation.root() : Path.of(root);
         if (!r.isAbsolute()) {
             throw new VsysException(ExitCode.USAGE, root, "not an absolute path");
         }

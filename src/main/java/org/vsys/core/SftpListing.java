@@ -159,7 +159,7 @@ final class SftpListing {
 
     /** One READDIR name with its attributes (the longname between is skipped). */
     private void entry(Pending dir, byte[] name, ByteBuffer b) throws RemoteTree.Refused {
-        string(b, MAX_PACKET); // longname: for people
+        skip(b); // longname: for people
         int flags = b.getInt();
         int need = A_SIZE | A_UIDGID | A_PERMISSIONS | A_ACMODTIME;
         if ((flags & need) != need) {
@@ -177,7 +177,7 @@ final class SftpListing {
                 throw new RemoteTree.Refused("sftp: a bad count of extended attributes");
             }
             for (int i = 0; i < 2 * n; i++) {
-                string(b, MAX_PACKET);
+                skip(b);
             }
         }
         if (Arrays.equals(name, new byte[] {'.'}) || Arrays.equals(name, new byte[] {'.', '.'})) {
@@ -203,7 +203,7 @@ final class SftpListing {
         e.gid = gid;
         e.mtimeSec = mtime;
         e.nlink = 1; // as sshfs shows every entry
-        byte[] path = join(dir.path, name);
+        byte[] path = e.kind == 'd' || e.kind == 'l' ? join(dir.path, name) : null;
         switch (e.kind) {
             case 'f' -> e.size = size;
             case 'l' -> toSend.add(new Pending(READLINK, path, null, null, e));
@@ -257,6 +257,15 @@ final class SftpListing {
     private static void putString(ByteBuffer b, byte[] s) {
         b.putInt(s.length);
         b.put(s);
+    }
+
+    /** Skips a string (its bytes stay in the packet). */
+    private static void skip(ByteBuffer b) throws RemoteTree.Refused {
+        int n = b.getInt();
+        if (n < 0 || n > b.remaining()) {
+            throw new RemoteTree.Refused("sftp: a string over its bound");
+        }
+        b.position(b.position() + n);
     }
 
     private static byte[] string(ByteBuffer b, int max) throws RemoteTree.Refused {

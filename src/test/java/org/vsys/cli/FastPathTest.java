@@ -119,6 +119,14 @@ class FastPathTest {
     }
 
     @Test
+    void serveForms() {
+        // the forms that end before standard input is read: a relative root, not root
+        assertSame(asRoot, "serve", "relative/root");
+        assertSame(new Installation(root, tmp, () -> 1000), "serve", tmp.toString());
+        assertSame(new Installation(root, tmp, () -> 1000), "serve");
+    }
+
+    @Test
     void notRoot() throws Exception {
         system("web1", "dir:/srv/web1", "", SystemRecord.DEFAULT_HOSTFILES);
         everyForm(new Installation(root, tmp, () -> 1000));
@@ -134,7 +142,8 @@ class FastPathTest {
                 new String[] {"create", "x"}, new String[] {"-d", "x"}, new String[] {"apply", "--dir", "rel"},
                 new String[] {"apply", "--dir"}, new String[] {"apply", "--dry-run", "--dry-run"},
                 new String[] {"apply", "--help"}, new String[] {"apply", "-x"}, new String[] {"snapshot"},
-                new String[] {"snapshot", "--list", "x"}, new String[] {"snapshot", "x", "--with-layer"}, new String[] {"snapshot", "--json", "x"})) {
+                new String[] {"snapshot", "--list", "x"}, new String[] {"snapshot", "x", "--with-layer"}, new String[] {"snapshot", "--json", "x"},
+                new String[] {"serve", "--json"}, new String[] {"serve", "a", "b"}, new String[] {"serve", "--help"})) {
             assertNull(Main.fastPath(asRoot, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args),
                     () -> String.join(" ", args));
         }
