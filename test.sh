@@ -171,6 +171,7 @@ s_launcher() {
     local ran=0
     if [ -x native/tests/launcher-tests.sh ]; then
         native/tests/view-race.sh
+        native/tests/shared-roots.sh
         native/tests/launcher-tests.sh
         SANITIZE=1 native/tests/launcher-tests.sh
         ran=1

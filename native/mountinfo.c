@@ -89,24 +89,29 @@ int mountinfo_parse(char *line, struct mountinfo_entry *e)
 int shared_made_parse(const char *line, struct shared_made_entry *e)
 {
 	char was[16];
+	int n;
 
 	memset(e, 0, sizeof *e);
-	if (sscanf(line, "%llu %15s %4095s", &e->id, was, e->mount_point) != 3)
+	n = sscanf(line, "%llu %15s %4095s %4095s", &e->id, was, e->mount_point, e->root);
+	if (n != 3 && n != 4)
 		return -1;
 	e->was_slave = strcmp(was, "slave") == 0;
 	mountinfo_unescape(e->mount_point);
+	mountinfo_unescape(e->root);
 	return 0;
 }
 
 int shared_made_format(char *dst, size_t n, unsigned long long id, int was_slave,
-		       const char *mount_point)
+		       const char *mount_point, const char *root)
 {
-	char esc[4096];
+	char esc[4096], resc[4096];
 	int r;
 
-	if (mountinfo_escape(esc, sizeof esc, mount_point) < 0)
+	if (mountinfo_escape(esc, sizeof esc, mount_point) < 0 ||
+	    mountinfo_escape(resc, sizeof resc, root ? root : "") < 0)
 		return -1;
-	r = snprintf(dst, n, "%llu %s %s\n", id, was_slave ? "slave" : "private", esc);
+	r = snprintf(dst, n, "%llu %s %s%s%s\n", id, was_slave ? "slave" : "private", esc,
+		     *resc ? " " : "", resc);
 	if (r < 0 || (size_t)r >= n)
 		return -1;
 	return r;

@@ -31,21 +31,24 @@ void mountinfo_unescape(char *s);
  * when it does not fit. */
 int mountinfo_escape(char *dst, size_t n, const char *path);
 
-/* One line of R/.var/shared-made: "ID WAS MP\n", a host mount that
- * vsys-view shared-up made shared; WAS ("private" or "slave") is what
- * shared-down puts back; MP is escaped as in mountinfo. */
+/* One line of /run/vsys/made-shared: "ID WAS MP ROOT\n", a host mount
+ * that vsys-view shared-up of the vsys root ROOT made shared or found made
+ * shared by another root's; WAS ("private" or "slave") is what shared-down
+ * puts back once no root relies on it; MP and ROOT are escaped as in
+ * mountinfo. The old per-root R/.var/shared-made has no ROOT ("ID WAS MP"). */
 struct shared_made_entry {
 	unsigned long long id;
 	int was_slave;      /* WAS is "slave" (else "private") */
 	char mount_point[4096]; /* unescaped */
+	char root[4096];        /* unescaped; "" on an old line */
 };
 
 /* Parse one line (without its newline). Returns 0, or -1 when malformed. */
 int shared_made_parse(const char *line, struct shared_made_entry *e);
 
-/* Format one line, newline included, into dst (size n); mount_point
- * unescaped. Returns its length, or -1 when it does not fit. */
+/* Format one line, newline included, into dst (size n); mount_point and
+ * root (NULL or "": none, an old line) unescaped. Returns its length, or -1 when it does not fit. */
 int shared_made_format(char *dst, size_t n, unsigned long long id, int was_slave,
-		       const char *mount_point);
+		       const char *mount_point, const char *root);
 
 #endif

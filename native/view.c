@@ -243,73 +243,184 @@ static int set_propagation(const char *mp, unsigned long long id, unsigned long 
 	return r;
 }
 
-/* R/.var/shared-made: the host mounts shared-up made shared, one line each
- * (mountinfo.h); shared-down puts them back. Written whole to a temporary
- * file, then renamed. */
-#define MADE_SHARED VAR_DIR "/shared-made"
+/* /run/vsys/made-shared: the host mounts a shared-up made shared, one line
+ * per mount and vsys root that relies on it (mountinfo.h), host-wide so
+ * that one root's shared-down does not cut another root's tree off from
+ * later host mounts: a mount gets its old propagation back only when no
+ * root relies on it any more. On /run (tmpfs), gone at boot as the
+ * propagation changes are. Read and written under an flock of
+ * made-shared.lock, written whole to a temporary file, then renamed.
+ * OLD_MADE, the per-root list of older versions, is taken in once. */
+#define MADE_DIR "/run/vsys"
+#define MADE_SHARED MADE_DIR "/made-shared"
+#define OLD_MADE VAR_DIR "/shared-made"
+#define MADE_MAX 256
 
-static void made_shared_add(unsigned long long id, int was_slave, const char *mount_point)
+struct made_list {
+	struct shared_made_entry *e;
+	size_t n;
+};
+
+/* Whether mount id is in /proc/self/mountinfo with mount point mp. */
+static int mount_present(unsigned long long id, const char *mp)
 {
-	char buf[16384], line[4200];
-	ssize_t n = 0;
-	int fd = open(MADE_SHARED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), len;
+	char line[8192];
+	int found = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
 
-	if (fd >= 0) {
-		n = read_all(fd, buf, sizeof buf - sizeof line, -1);
-		close(fd);
-		if (n < 0)
-			die_errno(MADE_SHARED);
-	} else if (errno != ENOENT) {
-		die_errno(MADE_SHARED);
+	if (!f)
+		die_errno("/proc/self/mountinfo");
+	while (!found && fgets(line, sizeof line, f)) {
+		struct mountinfo_entry m;
+		if (mountinfo_parse(line, &m) == 0 && m.id == id && strcmp(m.mount_point, mp) == 0)
+			found = 1;
 	}
-	len = shared_made_format(line, sizeof line, id, was_slave, mount_point);
-	if (len < 0)
-		die("%s: path too long", mount_point);
-	memcpy(buf + n, line, (size_t)len);
-	n += len;
-	fd = open(MADE_SHARED ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0 || close(fd) < 0 ||
-	    rename(MADE_SHARED ".tmp", MADE_SHARED) < 0)
-		die_errno(MADE_SHARED);
+	fclose(f);
+	return found;
 }
 
-/* shared-down: the mounts shared-up made shared get their old propagation. */
-void made_shared_undo(void)
+static int made_find(const struct made_list *l, unsigned long long id, const char *root)
 {
-	char buf[16384], *line, *save = NULL;
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].id == id && (!root || strcmp(l->e[i].root, root) == 0))
+			return (int)i;
+	return -1;
+}
+
+/* Add a line unless the root already has one for the mount. */
+static void made_push(struct made_list *l, const struct shared_made_entry *e)
+{
+	if (made_find(l, e->id, e->root) >= 0)
+		return;
+	if (l->n >= MADE_MAX)
+		die(MADE_SHARED ": more than %d lines", MADE_MAX);
+	l->e[l->n++] = *e;
+}
+
+/* Read path's lines into l (root: for old lines without one); stale ones,
+ * whose mount is gone, are dropped. */
+static void made_read(const char *path, const char *root, struct made_list *l)
+{
+	static char buf[65536];
+	char *line, *save = NULL;
 	ssize_t n;
-	int fd = open(MADE_SHARED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return;
-		die_errno(MADE_SHARED);
+		die_errno("%s", path);
 	}
 	n = read_all(fd, buf, sizeof buf - 1, -1);
 	close(fd);
 	if (n < 0)
-		die_errno(MADE_SHARED);
+		die_errno("%s", path);
+	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct shared_made_entry e;
 		if (shared_made_parse(line, &e) < 0)
-			die(MADE_SHARED ": unexpected line");
+			die("%s: unexpected line", path);
+		if (!e.root[0]) {
+			if (!root)
+				die("%s: a line without its root", path);
+			snprintf(e.root, sizeof e.root, "%s", root);
+		}
+		if (mount_present(e.id, e.mount_point))
+			made_push(l, &e);
+	}
+}
+
+/* Lock the record and read it, with this root's old list taken in.
+ * Returns the lock's fd. */
+static int made_load(struct made_list *l)
+{
+	int fd;
+
+	l->n = 0;
+	l->e = calloc(MADE_MAX, sizeof *l->e);
+	if (!l->e)
+		die("out of memory");
+	if (mkdir(MADE_DIR, 0755) < 0 && errno != EEXIST)
+		die_errno(MADE_DIR);
+	fd = open(MADE_SHARED ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		die_errno(MADE_SHARED ".lock");
+	made_read(MADE_SHARED, NULL, l);
+	made_read(OLD_MADE, R, l);
+	return fd;
+}
+
+/* Write l back, drop this root's old list, unlock. */
+static void made_save(struct made_list *l, int lockfd)
+{
+	char line[8400];
+	size_t i;
+	int fd, len;
+
+	if (l->n == 0) {
+		if (unlink(MADE_SHARED) < 0 && errno != ENOENT)
+			die_errno("remove " MADE_SHARED);
+	} else {
+		fd = open(MADE_SHARED ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			die_errno(MADE_SHARED);
+		for (i = 0; i < l->n; i++) {
+			const struct shared_made_entry *e = &l->e[i];
+			len = shared_made_format(line, sizeof line, e->id, e->was_slave, e->mount_point, e->root);
+			if (len < 0)
+				die("%s: path too long", e->mount_point);
+			if (write(fd, line, (size_t)len) != len)
+				die_errno(MADE_SHARED);
+		}
+		if (fsync(fd) < 0 || close(fd) < 0 || rename(MADE_SHARED ".tmp", MADE_SHARED) < 0)
+			die_errno(MADE_SHARED);
+	}
+	if (unlink(OLD_MADE) < 0 && errno != ENOENT)
+		die_errno("remove " OLD_MADE);
+	free(l->e);
+	close(lockfd);
+}
+
+/* shared-down: this root relies on none of its mounts any more; those no
+ * other root relies on get their old propagation back. */
+void made_shared_undo(void)
+{
+	struct made_list l;
+	int lockfd = made_load(&l);
+	size_t i, k = 0;
+
+	for (i = 0; i < l.n; i++) {
+		struct shared_made_entry e = l.e[i];
+		if (strcmp(e.root, R) != 0) {
+			l.e[k++] = e;
+			continue;
+		}
+		/* another root's line, later or earlier, keeps it shared */
+		l.e[i].id = 0;
+		if (made_find(&l, e.id, NULL) >= 0)
+			continue;
 		if (set_propagation(e.mount_point, e.id, e.was_slave ? MS_SLAVE : MS_PRIVATE) < 0)
 			die_errno("make %s %s again", e.mount_point, e.was_slave ? "slave" : "private");
 	}
-	if (unlink(MADE_SHARED) < 0)
-		die_errno("remove " MADE_SHARED);
+	l.n = k;
+	made_save(&l, lockfd);
 }
 
 /* Make the mount that holds fd (path, for messages) shared, unless it
  * already is (as systemd does at boot for "/"), so that binds of it can be
- * its slaves; remembered in MADE_SHARED for shared-down. */
+ * its slaves; remembered in MADE_SHARED for shared-down. A mount already
+ * made shared by another root's shared-up is remembered for this one too. */
 static void make_source_shared(int srcfd, const char *path)
 {
 	unsigned long long want = mount_id_of(srcfd, path);
+	struct shared_made_entry m;
+	struct made_list l;
 	FILE *f;
 	char line[8192];
-	int found = 0;
+	int found = 0, lockfd, other;
 
+	lockfd = made_load(&l);
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		die_errno("/proc/self/mountinfo");
@@ -322,14 +433,24 @@ static void make_source_shared(int srcfd, const char *path)
 		found = 1;
 		if (r < 0)
 			die("/proc/self/mountinfo: unexpected line");
-		if (e.shared)
-			break;
-		made_shared_add(e.id, e.slave, e.mount_point);
-		if (set_propagation(e.mount_point, e.id, MS_SHARED) < 0)
+		other = made_find(&l, e.id, NULL);
+		if (e.shared && other < 0)
+			break; /* shared by the host itself */
+		memset(&m, 0, sizeof m);
+		m.id = e.id;
+		m.was_slave = e.shared ? l.e[other].was_slave : e.slave;
+		snprintf(m.mount_point, sizeof m.mount_point, "%s", e.mount_point);
+		snprintf(m.root, sizeof m.root, "%s", R);
+		made_push(&l, &m);
+		made_save(&l, lockfd);
+		lockfd = -1;
+		if (!e.shared && set_propagation(e.mount_point, e.id, MS_SHARED) < 0)
 			die_errno("make %s shared", e.mount_point);
 		break;
 	}
 	fclose(f);
+	if (lockfd >= 0)
+		made_save(&l, lockfd);
 	if (!found)
 		die("%s: mount %llu not in /proc/self/mountinfo", path, want);
 }

@@ -1,8 +1,9 @@
 /* libFuzzer harness: vsys-view's line parsers (mountinfo.h): the lines of
- * /proc/self/mountinfo and of R/.var/shared-made. Each input is split at
+ * /proc/self/mountinfo and of /run/vsys/made-shared (and the old
+ * R/.var/shared-made). Each input is split at
  * newlines as fgets and strtok_r would split the files. Checks, besides
  * memory safety: a parsed mount point holds no NUL-free garbage past the
- * line, and a mount point written to shared-made reads back the same
+ * line, and a mount point and root written to made-shared read back the same
  * (escape, then parse, is the identity). */
 #include "mountinfo.h"
 
@@ -16,7 +17,7 @@ static void one_line(char *line, size_t len)
 {
 	struct mountinfo_entry e;
 	struct shared_made_entry m;
-	char copy[8192], out[4200], *nl;
+	char copy[8192], out[8400], *nl;
 	size_t n = len < sizeof copy - 1 ? len : sizeof copy - 1;
 	int r;
 
@@ -28,7 +29,7 @@ static void one_line(char *line, size_t len)
 	if (e.mount_point < copy || e.mount_point >= copy + sizeof copy ||
 	    strlen(e.mount_point) > n)
 		__builtin_trap();
-	r = shared_made_format(out, sizeof out, e.id, e.slave, e.mount_point);
+	r = shared_made_format(out, sizeof out, e.id, e.slave, e.mount_point, e.mount_point);
 	if (r < 0)
 		return;
 	nl = strchr(out, '\n');
@@ -40,7 +41,7 @@ static void one_line(char *line, size_t len)
 		return;
 	}
 	if (shared_made_parse(out, &m) < 0 || m.id != e.id || m.was_slave != e.slave ||
-	    strcmp(m.mount_point, e.mount_point) != 0)
+	    strcmp(m.mount_point, e.mount_point) != 0 || strcmp(m.root, e.mount_point) != 0)
 		__builtin_trap();
 }
 

@@ -494,7 +494,7 @@ static void test_mountinfo(void)
 	CHECK(mountinfo_parse(line, &e) < 0);
 
 	/* shared-made: a path with a space, a tab, a backslash and \v reads back whole */
-	CHECK(shared_made_format(out, sizeof out, 57, 1, "/a b\tc\\d\ve") > 0);
+	CHECK(shared_made_format(out, sizeof out, 57, 1, "/a b\tc\\d\ve", NULL) > 0);
 	CHECK(strcmp(out, "57 slave /a\\040b\\011c\\134d\\013e\n") == 0);
 	out[strlen(out) - 1] = '\0';
 	CHECK(shared_made_parse(out, &m) == 0 && m.id == 57 && m.was_slave == 1 &&
@@ -503,7 +503,14 @@ static void test_mountinfo(void)
 	      strcmp(m.mount_point, "/") == 0);
 	CHECK(shared_made_parse("9 private", &m) < 0);
 	CHECK(shared_made_parse("", &m) < 0);
-	CHECK(shared_made_format(out, 10, 57, 0, "/a/long/path") < 0);
+	CHECK(shared_made_format(out, 10, 57, 0, "/a/long/path", NULL) < 0);
+	/* the host-wide record: the root that relies on the mount, escaped too */
+	CHECK(shared_made_format(out, sizeof out, 9, 0, "/", "/run/r 1") > 0);
+	CHECK(strcmp(out, "9 private / /run/r\0401\n") == 0);
+	out[strlen(out) - 1] = '\0';
+	CHECK(shared_made_parse(out, &m) == 0 && m.id == 9 && strcmp(m.mount_point, "/") == 0 &&
+	      strcmp(m.root, "/run/r 1") == 0);
+	CHECK(shared_made_parse("9 private /", &m) == 0 && m.root[0] == '\0');
 }
 
 static void test_read_all(void)

@@ -66,7 +66,7 @@ done
 
 # 1. shared-down/shared-up against prepare/release
 "$V" shared-up || { bad "shared-up"; exit 1; }
-[ -e "$R/.var/shared-made" ] && { bad "shared-up made a host mount shared" "$(cat "$R/.var/shared-made")"; exit 1; }
+grep -qs " $R\$" /run/vsys/made-shared && { bad "shared-up made a host mount shared" "$(grep " $R\$" /run/vsys/made-shared)"; exit 1; }
 ( for _ in $(seq "$N"); do "$V" shared-down >/dev/null 2>&1; "$V" shared-up >/dev/null 2>&1; done ) &
 BG=$!
 busy=0; other=0; first=
