@@ -1,6 +1,7 @@
 /* mountinfo.h - the two line formats vsys-view reads: /proc/PID/mountinfo
- * (proc(5)) and its own R/.var/shared-made. Pure functions on a buffer, no
- * allocation, no system calls: unit-tested and fuzzed (fuzz/fuzz_mountinfo.c). */
+ * (proc(5)) and the made-shared record (/run/vsys/made-shared, and the old
+ * R/.var/shared-made). Pure functions on a buffer, no allocation, no system
+ * calls: unit-tested and fuzzed (fuzz/fuzz_mountinfo.c). */
 #ifndef VSYS_MOUNTINFO_H
 #define VSYS_MOUNTINFO_H
 

@@ -506,7 +506,7 @@ static void test_mountinfo(void)
 	CHECK(shared_made_format(out, 10, 57, 0, "/a/long/path", NULL) < 0);
 	/* the host-wide record: the root that relies on the mount, escaped too */
 	CHECK(shared_made_format(out, sizeof out, 9, 0, "/", "/run/r 1") > 0);
-	CHECK(strcmp(out, "9 private / /run/r\0401\n") == 0);
+	CHECK(strcmp(out, "9 private / /run/r\\0401\n") == 0);
 	out[strlen(out) - 1] = '\0';
 	CHECK(shared_made_parse(out, &m) == 0 && m.id == 9 && strcmp(m.mount_point, "/") == 0 &&
 	      strcmp(m.root, "/run/r 1") == 0);
