@@ -17,6 +17,10 @@
 #                         NC_REPS (default 5) times a round, each right after its own rsync quick
 #                         check (rsync -aHX into the round's rsync copy, nothing to do), itself
 #                         right after an untimed one (the caches warm for both, whatever came before)
+#                         Then NC_COLD_REPS (default 1) times a round, the same pair with the
+#                         caches cold for both: page cache dropped and sshfs's directory cache
+#                         (dcache_timeout, 20 s) expired before each (a snapshot taken on a
+#                         schedule, hours after the last walk of the tree)
 #   vsys switch           --snapshot: the hard-linked checkout (and the whole command), CO_REPS
 #                         (default 5) times a round, each paired with an ostree checkout
 # With VSYS_BASE, that other build of vsys is measured the same way in every round (its order
@@ -92,7 +96,11 @@ ENTRIES=$(find $M | wc -l)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 declare -a CP RS1 RS2 OC1 OC2 OCO OCOS RSNC
-declare -A VS1 VS2 SW CO RVS1 RVS2 RCO
+declare -A VS1 VS2 VS2C SW CO RVS1 RVS2 RVS2C RCO
+RSNCC=()
+NC_COLD_REPS=${NC_COLD_REPS:-1}
+# cold: the page cache dropped and sshfs's caches (dcache_timeout 20 s) expired
+cold() { drop; sleep 21; }
 S1=; S2=; S3=; T_VS3=; GROWTH1=; GROWTH2=; UNIQUE_KB=; OSTREE_KB=
 ost() { unshare -m --propagation private sh -c "mount -t tmpfs none $M/dev && exec ostree --repo=$WORK/repo commit --branch=b --tree=dir=$M"; }
 
@@ -120,6 +128,13 @@ vsys_round() {
         VS2[$l,$r,$k2]=$t; RVS2[$l,$r,$k2]=$(ratio $t $q)
     done
     [ $r = 1 ] && [ $l = new ] && S2=$out
+    for k2 in $(seq 1 "$NC_COLD_REPS"); do
+        cold; q=$(secs rsync -aHX $M/ "$WORK/rsync/")
+        RSNCC+=("$q")
+        cold; t=$(secs "$v" snapshot $NAME); out=$(cat "$WORK/last.out")
+        grep -q "nothing changed" "$WORK/last.out" || { echo "$0: $l: not 'nothing changed': $out" >&2; exit 1; }
+        VS2C[$l,$r,$k2]=$t; RVS2C[$l,$r,$k2]=$(ratio $t $q)
+    done
     [ $r = 1 ] && [ $l = new ] && GROWTH1=$(( $(kb $R/.store/objects) - kb0 ))
     # the checkout, CO_REPS times, each paired with an ostree checkout made just before it
     local k o id
@@ -158,6 +173,11 @@ cols() {
 ncols() {
     local -n a=$1; local i k
     for i in $(seq "${3:-1}" "${3:-$ROUNDS}"); do for k in $(seq 1 "$NC_REPS"); do echo "${a[$2,$i,$k]}"; done; done
+}
+# cncols ARRAY LABEL: the same for the cold ones (NC_COLD_REPS a round)
+cncols() {
+    local -n a=$1; local i k
+    for i in $(seq 1 "$ROUNDS"); do for k in $(seq 1 "$NC_COLD_REPS"); do echo "${a[$2,$i,$k]}"; done; done
 }
 for r in $(seq 1 "$ROUNDS"); do
     drop; CP[$r]=$(secs cp -a $M "$WORK/cp$r")
@@ -205,6 +225,8 @@ of the ratio to the paired tool of the same round.
 | \`ostree checkout\` (hard links; paired with each vsys checkout) | $(cell "${OCOS[@]}") | | |
 | \`vsys snapshot\` first | $(cell $(col VS1 new)) | $(med $(col RVS1 new))x \`cp -a\` | <= 0.8x (issue 18) |
 | \`vsys snapshot\` nothing changed ($NC_REPS per round) | $(cell $(ncols VS2 new)) | $(med $(ncols RVS2 new))x rsync's quick check | <= 1.0x (issue 18) |
+| \`rsync -aHX\` nothing changed, caches cold ($NC_COLD_REPS per round) | $(cell "${RSNCC[@]}") | | |
+| \`vsys snapshot\` nothing changed, caches cold ($NC_COLD_REPS per round, each paired with the rsync before it) | $(cell $(cncols VS2C new)) | $(med $(cncols RVS2C new))x rsync's quick check | <= 1.0x (issue 18) |
 | \`vsys switch --snapshot\`: its checkout ($CO_REPS per round) | $(cell $(cols CO new)) | $(med $(cols RCO new))x \`ostree checkout\` | <= 1.5x |
 | \`vsys switch --snapshot\`: whole command | $(cell $(cols SW new)) | | |
 MD
@@ -212,6 +234,7 @@ MD
         cat <<MD
 | before (VSYS_BASE): \`vsys snapshot\` first | $(cell $(col VS1 base)) | $(med $(col RVS1 base))x \`cp -a\` | |
 | before: \`vsys snapshot\` nothing changed | $(cell $(ncols VS2 base)) | $(med $(ncols RVS2 base))x rsync's quick check | |
+| before: \`vsys snapshot\` nothing changed, caches cold | $(cell $(cncols VS2C base)) | $(med $(cncols RVS2C base))x rsync's quick check | |
 | before: checkout | $(cell $(cols CO base)) | $(med $(cols RCO base))x \`ostree checkout\` | |
 MD
     fi
