@@ -144,7 +144,7 @@ needs_build() {
     [ -x "$LAUNCHER" ] && [ -x "$VIEW" ] || return 0
     # any source newer than the built jar?
     [ -n "$(find "$SRC/pom.xml" "$SRC/src/main" "$SRC/native" "$SRC/man" \
-              -path "$SRC/native/build" -prune -o -type f -newer "$DIST/vsys.jar" -print 2>/dev/null | head -n 1)" ]
+              -path "$SRC/native/build*" -prune -o -type f -newer "$DIST/vsys.jar" -print 2>/dev/null | head -n 1)" ]
 }
 
 if needs_build; then

@@ -26,7 +26,7 @@ if [ "${1:-}" != --inside ]; then
 	mkdir -p /run/vsys
 	# the namespace and every mount in it go when its last process exits
 	unshare -m --propagation private bash "$0" --inside; rc=$?
-	rm -rf --one-file-system "$RA" "$RB"
+	rm -rf --one-file-system "$RA" "$RB" "$NATIVE/build-sr"
 	exit $rc
 fi
 VA=$NATIVE/build-sr/a/vsys-view
